@@ -1,0 +1,297 @@
+"""The calling convention shared by generated code and the runtime: the context array and its slots.
+
+Generated code never contains a run-time address. Its only argument besides the thread id is ``ctx``,
+a ``uint64`` array owned by Python. Each slot holds either the address of a NumPy buffer (``POINTER``
+slots) or an integer (``VALUE`` slots). :func:`layout_of` assigns slots deterministically from the
+module alone, so a cached object file fits every run of the same printed IR.
+
+Entry point of every compiled network::
+
+    int64 nnc_run(uint64* ctx, int64 tid, int64 nthreads, int64 nsteps)   # returns steps done
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from nnc.ir.model import Module
+from nnc.ir.nodes import ComputeGlobalOp, GlobalOp, walk_stmts
+from nnc.ir.types import DType, Format, Locality, NeuronKind, ObjKind, Precision
+
+ENTRY_POINT = "nnc_run"
+
+
+class SlotKind(Enum):
+    """What a context slot holds."""
+
+    POINTER = "pointer"
+    VALUE = "value"
+
+
+class ConnField(Enum):
+    """Connectivity arrays and sizes of a projection (which exist depends on its format)."""
+
+    POST_RANK = "post_rank"  # int32[n_dendrites]: post neuron rank of each dendrite
+    ROW_PTR = "row_ptr"  # int64[n_dendrites + 1] (CSR)
+    ROW_LEN = "row_len"  # int32[n_dendrites] (ELL)
+    PRE_RANK = "pre_rank"  # int32[n_slots] (CSR, ELL)
+    N_DENDRITES = "n_dendrites"  # value
+    N_SYNAPSES = "n_synapses"  # value: synapses stored (== slots of local synaptic arrays)
+    ROW_STRIDE = "row_stride"  # value: slots per row (DENSE, ELL)
+    PRE_OFFSET = "pre_offset"  # value: pre rank of column 0 (DENSE)
+
+
+class RuntimeField(Enum):
+    """Network-wide slots."""
+
+    STEP = "step"  # value: current step k
+    SEED = "seed"  # value: the network seed (64 bits)
+    STOP = "stop"  # value: set non-zero by the host to stop at the next poll
+    RECORD_TABLE = "record_table"  # pointer: int64[n_records * RECORD_FIELDS]
+    RECORD_COUNT = "record_count"  # value
+
+
+@dataclass(frozen=True, slots=True)
+class StateKey:
+    """Array of attribute ``name`` of a population or projection."""
+
+    owner: ObjKind
+    owner_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputKey:
+    """Rate input ``sum(target)`` of a population (real[size])."""
+
+    pop: int
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalOpKey:
+    """Result of a global operation of a population (real[1])."""
+
+    pop: int
+    op: GlobalOp
+    var: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantKey:
+    """A network constant (real[1])."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnKey:
+    """A connectivity array or size of a projection."""
+
+    proj: int
+    field: ConnField
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeKey:
+    """A network-wide slot."""
+
+    field: RuntimeField
+
+
+SlotKey = StateKey | InputKey | GlobalOpKey | ConstantKey | ConnKey | RuntimeKey
+
+
+class Count(Enum):
+    """How many elements a buffer has."""
+
+    ONE = "one"
+    NEURONS = "neurons"  # size of the owning population
+    DENDRITES = "dendrites"  # n_dendrites of the owning projection
+    SYNAPSES = "synapses"  # n_synapses (slots) of the owning projection
+    DENDRITES_PLUS_ONE = "dendrites+1"
+
+
+@dataclass(frozen=True, slots=True)
+class BufferSpec:
+    """A buffer the runtime allocates: its slot, element type and length rule."""
+
+    key: SlotKey
+    slot: int
+    dtype: np.dtype
+    count: Count
+    owner_id: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Slot assignment of a module."""
+
+    slots: dict[SlotKey, int] = field(default_factory=dict)
+    kinds: dict[SlotKey, SlotKind] = field(default_factory=dict)
+    buffers: tuple[BufferSpec, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of slots of the context array."""
+        return len(self.slots)
+
+    def slot(self, key: SlotKey) -> int:
+        """Slot of ``key`` (KeyError if the module has no such buffer)."""
+        return self.slots[key]
+
+
+def real_dtype(precision: Precision) -> np.dtype:
+    """NumPy type of ``DType.REAL``."""
+    return np.dtype(np.float64 if precision is Precision.F64 else np.float32)
+
+
+def numpy_dtype(dtype: DType, precision: Precision) -> np.dtype:
+    """NumPy storage type of an IR type (int: int32, bool: uint8)."""
+    if dtype is DType.REAL:
+        return real_dtype(precision)
+    if dtype is DType.INT:
+        return np.dtype(np.int32)
+    return np.dtype(np.uint8)
+
+
+_LOCALITY_COUNT_POP = {Locality.GLOBAL: Count.ONE, Locality.LOCAL: Count.NEURONS}
+_LOCALITY_COUNT_PROJ = {
+    Locality.GLOBAL: Count.ONE,
+    Locality.SEMIGLOBAL: Count.DENDRITES,
+    Locality.LOCAL: Count.SYNAPSES,
+}
+
+_CONN_FIELDS = {
+    Format.DENSE: (ConnField.POST_RANK,),
+    Format.CSR: (ConnField.POST_RANK, ConnField.ROW_PTR, ConnField.PRE_RANK),
+    Format.ELL: (ConnField.POST_RANK, ConnField.ROW_LEN, ConnField.PRE_RANK),
+}
+_CONN_VALUES = (ConnField.N_DENDRITES, ConnField.N_SYNAPSES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
+_CONN_SPEC = {
+    ConnField.POST_RANK: (np.dtype(np.int32), Count.DENDRITES),
+    ConnField.ROW_PTR: (np.dtype(np.int64), Count.DENDRITES_PLUS_ONE),
+    ConnField.ROW_LEN: (np.dtype(np.int32), Count.DENDRITES),
+    ConnField.PRE_RANK: (np.dtype(np.int32), Count.SYNAPSES),
+}
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.slots: dict[SlotKey, int] = {}
+        self.kinds: dict[SlotKey, SlotKind] = {}
+        self.buffers: list[BufferSpec] = []
+
+    def value(self, key: SlotKey) -> None:
+        if key not in self.slots:
+            self.slots[key] = len(self.slots)
+            self.kinds[key] = SlotKind.VALUE
+
+    def pointer(self, key: SlotKey, dtype: np.dtype, count: Count, owner_id: int = -1) -> None:
+        if key not in self.slots:
+            self.slots[key] = len(self.slots)
+            self.kinds[key] = SlotKind.POINTER
+            self.buffers.append(BufferSpec(key, self.slots[key], dtype, count, owner_id))
+
+
+def _global_ops(module: Module) -> list[GlobalOpKey]:
+    """Every global operation the module computes, in kernel order."""
+    found: list[GlobalOpKey] = []
+    for k in module.kernels:
+        for s in walk_stmts(k.body):
+            if isinstance(s, ComputeGlobalOp):
+                key = GlobalOpKey(k.owner_id, s.op, s.var)
+                if key not in found:
+                    found.append(key)
+    return found
+
+
+def layout_of(module: Module) -> Layout:
+    """Assign a slot to every buffer and value the module's kernels may touch."""
+    b = _Builder()
+    for f in RuntimeField:
+        if f is RuntimeField.RECORD_TABLE:
+            b.pointer(RuntimeKey(f), np.dtype(np.int64), Count.ONE)
+        else:
+            b.value(RuntimeKey(f))
+    for name in module.constants:
+        b.pointer(ConstantKey(name), real_dtype(module.precision), Count.ONE)
+    for pop in module.populations:
+        for a in pop.attributes:
+            b.pointer(
+                StateKey(ObjKind.POPULATION, pop.id, a.name),
+                numpy_dtype(a.dtype, module.precision),
+                _LOCALITY_COUNT_POP[a.locality],
+                pop.id,
+            )
+        if pop.kind is NeuronKind.RATE:
+            for t in pop.targets:
+                b.pointer(InputKey(pop.id, t), real_dtype(module.precision), Count.NEURONS, pop.id)
+    for key in _global_ops(module):
+        b.pointer(key, real_dtype(module.precision), Count.ONE, key.pop)
+    for proj in module.projections:
+        fmt = proj.format or Format.CSR
+        for f in _CONN_VALUES:
+            b.value(ConnKey(proj.id, f))
+        for f in _CONN_FIELDS[fmt]:
+            dtype, count = _CONN_SPEC[f]
+            b.pointer(ConnKey(proj.id, f), dtype, count, proj.id)
+        for a in proj.attributes:
+            b.pointer(
+                StateKey(ObjKind.PROJECTION, proj.id, a.name),
+                numpy_dtype(a.dtype, module.precision),
+                _LOCALITY_COUNT_PROJ[a.locality],
+                proj.id,
+            )
+    return Layout(dict(b.slots), dict(b.kinds), tuple(b.buffers))
+
+
+
+# --------------------------------------------------------------------------------------------------
+# record table: one row of RECORD_FIELDS int64 per recording (monitor variable), read by generated code.
+
+
+class RecordField(Enum):
+    """Columns of a record-table row.
+
+    In phase ``PHASE`` (3 for inputs, 11 for state) of step k, a row with ``ACTIVE`` set and
+    ``(k - ORIGIN) mod PERIOD == OFFSET`` and ``COUNT < CAPACITY`` copies ``N`` elements of type
+    ``ELEM`` from ``SRC`` (at ``INDEX[i]`` when ``INDEX`` is non-null, else at i) to
+    ``DST + COUNT * N * sizeof(ELEM)`` and increments ``COUNT``.
+    """
+
+    PHASE = 0
+    ACTIVE = 1
+    SRC = 2
+    ELEM = 3
+    N = 4
+    INDEX = 5
+    DST = 6
+    CAPACITY = 7
+    COUNT = 8
+    PERIOD = 9
+    OFFSET = 10
+    ORIGIN = 11
+
+
+RECORD_FIELDS = len(RecordField)
+
+
+class ElemCode(Enum):
+    """Element type codes of the record table."""
+
+    F64 = 0
+    F32 = 1
+    I32 = 2
+    U8 = 3
+
+
+ELEM_CODE_OF = {
+    np.dtype(np.float64): ElemCode.F64,
+    np.dtype(np.float32): ElemCode.F32,
+    np.dtype(np.int32): ElemCode.I32,
+    np.dtype(np.uint8): ElemCode.U8,
+}

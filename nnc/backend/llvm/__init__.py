@@ -1,0 +1,1 @@
+"""llvm package of nnc."""

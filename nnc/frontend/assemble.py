@@ -1,0 +1,243 @@
+"""Network assembly: place analysed models into one :class:`Module` with a kernel per object and phase.
+
+The kernels follow the step order of SEMANTICS.md §2: inputs are cleared (phase 1), projections transmit
+(2), populations update (5), global operations are recomputed (7) and synapses update (8). Within a
+phase, kernels run in object creation order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from nnc.ir.model import (
+    ConnectivityStats,
+    Kernel,
+    Module,
+    NeuronModel,
+    PopulationDecl,
+    ProjectionDecl,
+    SynapseModel,
+)
+from nnc.ir.nodes import (
+    AddInput,
+    Assign,
+    Binary,
+    BinaryOp,
+    ClearInputs,
+    ComputeGlobalOp,
+    Expr,
+    ForEach,
+    GlobalOpValue,
+    Input,
+    Let,
+    Ode,
+    Random,
+    Reduce,
+    Stmt,
+    Temp,
+    Var,
+    children,
+    stmt_exprs,
+    walk,
+    walk_stmts,
+    with_children,
+)
+from nnc.ir.types import DType, Domain, Format, Locality, NeuronKind, ObjKind, Phase, Precision, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationSpec:
+    """What the network knows about a population at compile time."""
+
+    id: int
+    name: str
+    geometry: tuple[int, ...]
+    model: NeuronModel
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionSpec:
+    """What the network knows about a projection at compile time."""
+
+    id: int
+    name: str
+    pre: int
+    post: int
+    targets: tuple[str, ...]
+    model: SynapseModel
+    stats: ConnectivityStats | None = None
+    format_hint: Format | None = None
+
+
+def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
+    """Module-wide stream number of the ``occurrence``-th random draw of an object (< 2**32)."""
+    return (((owner_id << 1) | (owner is ObjKind.PROJECTION)) << 8) | occurrence
+
+
+def _map_expr(e: Expr, fn) -> Expr:  # noqa: ANN001 - fn: Expr -> Expr | None
+    new = fn(e)
+    if new is not None:
+        return new
+    kids = children(e)
+    if not kids:
+        return e
+    return with_children(e, tuple(_map_expr(c, fn) for c in kids))
+
+
+def _map_stmt(s: Stmt, fn) -> Stmt:  # noqa: ANN001
+    match s:
+        case Assign():
+            return replace(s, value=_map_expr(s.value, fn))
+        case Let():
+            return replace(s, value=_map_expr(s.value, fn))
+        case Ode():
+            return replace(s, lhs=_map_expr(s.lhs, fn), rhs=_map_expr(s.rhs, fn))
+        case AddInput():
+            return replace(s, value=_map_expr(s.value, fn))
+        case ForEach():
+            return replace(s, body=tuple(_map_stmt(b, fn) for b in s.body))
+    return s
+
+
+def _renumber_streams(stmts: tuple[Stmt, ...], owner: ObjKind, owner_id: int) -> tuple[Stmt, ...]:
+    def fn(e: Expr) -> Expr | None:
+        if isinstance(e, Random):
+            args = tuple(_map_expr(a, fn) for a in e.args)
+            return Random(e.dist, args, random_stream(owner, owner_id, e.stream), e.span)
+        return None
+
+    return tuple(_map_stmt(s, fn) for s in stmts)
+
+
+def _target_locality(s: Stmt) -> Locality:
+    match s:
+        case Assign(target=t) | Ode(target=t):
+            return t.locality
+    return Locality.LOCAL
+
+
+def _split(stmts: tuple[Stmt, ...]) -> dict[Locality, tuple[Stmt, ...]]:
+    """Statements grouped by the locality of what they assign, each group in declaration order."""
+    return {loc: tuple(s for s in stmts if _target_locality(s) is loc) for loc in Locality}
+
+
+def _population_update(spec: PopulationSpec) -> Kernel | None:
+    eqs = _renumber_streams(spec.model.equations, ObjKind.POPULATION, spec.id)
+    groups = _split(eqs)
+    body: list[Stmt] = list(groups[Locality.GLOBAL])
+    if groups[Locality.LOCAL]:
+        body.append(ForEach(Domain.NEURON, groups[Locality.LOCAL]))
+    if not body:
+        return None
+    return Kernel(f"{spec.name}.update", Phase.NEURON, ObjKind.POPULATION, spec.id, tuple(body))
+
+
+def _default_psp() -> Expr:
+    return Binary(
+        BinaryOp.MUL,
+        Var("w", DType.REAL, Locality.LOCAL, Scope.SELF),
+        Var("r", DType.REAL, Locality.LOCAL, Scope.PRE),
+    )
+
+
+def _transmit(spec: ProjectionSpec) -> Kernel:
+    psp = spec.model.psp if spec.model.psp is not None else _default_psp()
+    psp_stmt = _renumber_streams((Let("psp", Reduce(spec.model.operation, psp)),), ObjKind.PROJECTION, spec.id)
+    adds = tuple(AddInput(t, Temp("psp")) for t in spec.targets)
+    body = (ForEach(Domain.DENDRITE, psp_stmt + adds),)
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
+
+
+def _synapse_update(spec: ProjectionSpec) -> Kernel | None:
+    eqs = _renumber_streams(spec.model.equations, ObjKind.PROJECTION, spec.id)
+    groups = _split(eqs)
+    dendrite: list[Stmt] = list(groups[Locality.SEMIGLOBAL])
+    if groups[Locality.LOCAL]:
+        dendrite.append(ForEach(Domain.SYNAPSE, groups[Locality.LOCAL]))
+    body: list[Stmt] = list(groups[Locality.GLOBAL])
+    if dendrite:
+        body.append(ForEach(Domain.DENDRITE, tuple(dendrite)))
+    if not body:
+        return None
+    return Kernel(f"{spec.name}.update", Phase.SYNAPSE, ObjKind.PROJECTION, spec.id, tuple(body))
+
+
+def _global_ops_used(kernels: list[Kernel], projs: tuple[ProjectionSpec, ...]) -> dict[int, list]:
+    """Population id -> [(op, var)] of every global operation read by any kernel, first use first."""
+    used: dict[int, list] = {}
+    for k in kernels:
+        for s in walk_stmts(k.body):
+            for e in stmt_exprs(s):
+                for node in walk(e):
+                    if not isinstance(node, GlobalOpValue):
+                        continue
+                    if k.owner is ObjKind.POPULATION:
+                        pop = k.owner_id
+                    else:
+                        proj = projs[k.owner_id]
+                        pop = proj.pre if node.scope is Scope.PRE else proj.post
+                    entry = (node.op, node.var)
+                    if entry not in used.setdefault(pop, []):
+                        used[pop].append(entry)
+    return used
+
+
+def _inputs_used(spec: PopulationSpec) -> tuple[str, ...]:
+    found: list[str] = []
+    for s in walk_stmts(spec.model.equations):
+        for e in stmt_exprs(s):
+            for node in walk(e):
+                if isinstance(node, Input) and node.target not in found:
+                    found.append(node.target)
+    return tuple(found)
+
+
+def assemble(
+    name: str,
+    precision: Precision,
+    dt: float,
+    populations: tuple[PopulationSpec, ...],
+    projections: tuple[ProjectionSpec, ...] = (),
+    constants: tuple[str, ...] = (),
+) -> Module:
+    """Build the module of a network from its analysed populations and projections."""
+    connected: dict[int, list[str]] = {p.id: [] for p in populations}
+    for proj in projections:
+        for t in proj.targets:
+            if t not in connected[proj.post]:
+                connected[proj.post].append(t)
+
+    kernels: list[Kernel] = []
+    pop_decls = []
+    for p in populations:
+        targets = tuple(dict.fromkeys((*connected[p.id], *_inputs_used(p))))
+        pop_decls.append(PopulationDecl(p.id, p.name, p.geometry, p.model.kind, p.model.attributes, targets))
+        if p.model.kind is NeuronKind.RATE and connected[p.id]:
+            kernels.append(
+                Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id,
+                       (ClearInputs(tuple(connected[p.id])),))
+            )
+    proj_decls = []
+    for proj in projections:
+        proj_decls.append(
+            ProjectionDecl(
+                proj.id, proj.name, proj.pre, proj.post, proj.targets, proj.model.attributes,
+                proj.model.operation, proj.stats, format_hint=proj.format_hint,
+            )
+        )
+        kernels.append(_transmit(proj))
+    for p in populations:
+        k = _population_update(p)
+        if k is not None:
+            kernels.append(k)
+    for proj in projections:
+        k = _synapse_update(proj)
+        if k is not None:
+            kernels.append(k)
+    for pop_id, ops in sorted(_global_ops_used(kernels, projections).items()):
+        body = tuple(ComputeGlobalOp(op, var) for op, var in ops)
+        kernels.append(
+            Kernel(f"{populations[pop_id].name}.globalops", Phase.GLOBAL_OPS, ObjKind.POPULATION, pop_id, body)
+        )
+    kernels.sort(key=lambda k: (k.phase.value, k.owner is ObjKind.PROJECTION))
+    return Module(name, precision, dt, tuple(pop_decls), tuple(proj_decls), tuple(kernels), constants)

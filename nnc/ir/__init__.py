@@ -1,0 +1,1 @@
+"""ir package of nnc."""

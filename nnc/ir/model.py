@@ -1,0 +1,188 @@
+"""Model-level IR: attributes, neuron and synapse models, populations, projections, kernels, module.
+
+The frontend turns a user's ``Neuron``/``Synapse`` into a :class:`NeuronModel`/:class:`SynapseModel`.
+Network assembly places them into a :class:`Module` of :class:`PopulationDecl`, :class:`ProjectionDecl`
+and :class:`Kernel` s, which the passes transform and the backends lower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nnc.diagnostics import SourceSpan
+from nnc.ir.nodes import Expr, ReduceOp, Stmt
+from nnc.ir.types import (
+    AttrKind,
+    DType,
+    Format,
+    Locality,
+    NeuronKind,
+    ObjKind,
+    Phase,
+    Precision,
+)
+
+#: An initial value as the user gave it: a number, the name of another attribute or constant, or a
+#: Python-side random distribution object (sampled per element when values are transferred).
+InitValue = float | int | bool | str | object
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """A parameter or variable of a neuron or synapse model."""
+
+    name: str
+    dtype: DType
+    locality: Locality
+    kind: AttrKind
+    init: InitValue = field(default=0.0, compare=False)
+    lo: Expr | None = None
+    hi: Expr | None = None
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef:
+    """A user function ``name(params) = body``; ``body`` reads its arguments as ``Temp(param)``."""
+
+    name: str
+    params: tuple[str, ...]
+    body: Expr
+    arg_types: tuple[DType, ...]
+    result: DType
+
+
+@dataclass(frozen=True, slots=True)
+class NeuronModel:
+    """A parsed neuron description (DSL.md §1, §10)."""
+
+    name: str
+    kind: NeuronKind
+    attributes: tuple[Attribute, ...]
+    equations: tuple[Stmt, ...]
+    targets: tuple[str, ...] = ()
+    functions: tuple[FunctionDef, ...] = ()
+    spike: Expr | None = None
+    reset: tuple[Stmt, ...] = ()
+    axon_spike: Expr | None = None
+    axon_reset: tuple[Stmt, ...] = ()
+    refractory: float | str | None = None
+
+    def attribute(self, name: str) -> Attribute | None:
+        """The attribute called ``name``, or None."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SynapseModel:
+    """A parsed synapse description (DSL.md §11)."""
+
+    name: str
+    attributes: tuple[Attribute, ...]
+    equations: tuple[Stmt, ...]
+    psp: Expr | None = None
+    operation: ReduceOp = ReduceOp.SUM
+    functions: tuple[FunctionDef, ...] = ()
+    pre_spike: tuple[Stmt, ...] = ()
+    post_spike: tuple[Stmt, ...] = ()
+    pre_axon_spike: tuple[Stmt, ...] = ()
+
+    def attribute(self, name: str) -> Attribute | None:
+        """The attribute called ``name``, or None."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationDecl:
+    """A population in a module: its model's attributes plus size and inputs."""
+
+    id: int
+    name: str
+    geometry: tuple[int, ...]
+    kind: NeuronKind
+    attributes: tuple[Attribute, ...]
+    targets: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of neurons."""
+        n = 1
+        for d in self.geometry:
+            n *= d
+        return n
+
+    def attribute(self, name: str) -> Attribute | None:
+        """The attribute called ``name``, or None."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectivityStats:
+    """Shape of a projection's connectivity, measured after its connector ran (format selection input)."""
+
+    n_pre: int
+    n_post: int
+    n_dendrites: int
+    n_synapses: int
+    min_row: int
+    max_row: int
+    contiguous_rows: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionDecl:
+    """A projection in a module."""
+
+    id: int
+    name: str
+    pre: int
+    post: int
+    targets: tuple[str, ...]
+    attributes: tuple[Attribute, ...]
+    operation: ReduceOp = ReduceOp.SUM
+    stats: ConnectivityStats | None = None
+    format_hint: Format | None = None
+    format: Format | None = None
+    format_reason: str = field(default="", compare=False)
+
+    def attribute(self, name: str) -> Attribute | None:
+        """The attribute called ``name``, or None."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Kernel:
+    """The work of one object in one phase of a step."""
+
+    name: str
+    phase: Phase
+    owner: ObjKind
+    owner_id: int
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """A whole network: what one JIT module is compiled from."""
+
+    name: str
+    precision: Precision
+    dt: float
+    populations: tuple[PopulationDecl, ...]
+    projections: tuple[ProjectionDecl, ...] = ()
+    kernels: tuple[Kernel, ...] = ()
+    constants: tuple[str, ...] = ()
+
+    def population(self, pid: int) -> PopulationDecl:
+        """Population with id ``pid``."""
+        return self.populations[pid]
+
+    def projection(self, pid: int) -> ProjectionDecl:
+        """Projection with id ``pid``."""
+        return self.projections[pid]
+
+    def owner_attributes(self, kernel: Kernel) -> tuple[Attribute, ...]:
+        """Attributes of the object that owns ``kernel``."""
+        if kernel.owner is ObjKind.POPULATION:
+            return self.populations[kernel.owner_id].attributes
+        return self.projections[kernel.owner_id].attributes

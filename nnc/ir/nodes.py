@@ -1,0 +1,503 @@
+"""Expression and statement nodes of the IR: immutable, typed, carrying source spans.
+
+Expressions compute values for one element of the loop that encloses them (a neuron, a dendrite or a
+synapse); statements update state. Every node is a frozen slotted dataclass; spans never take part in
+equality, so two nodes that print the same compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from nnc.diagnostics import SourceSpan
+from nnc.ir.functions import FUNC_INFO, Func
+from nnc.ir.types import DType, Domain, Locality, Method, Scope
+
+# --------------------------------------------------------------------------------------------------
+# operator kinds
+
+
+class BinaryOp(Enum):
+    """Arithmetic operators (all in the model float type, DSL.md §5.1)."""
+
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+    POW = "^"
+
+
+class UnaryOp(Enum):
+    """Prefix operators."""
+
+    NEG = "-"
+    NOT = "not"
+
+
+class CmpOp(Enum):
+    """Comparisons; they yield ``bool``."""
+
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    EQ = "=="
+    NE = "!="
+
+
+class LogicOp(Enum):
+    """Boolean connectives."""
+
+    AND = "and"
+    OR = "or"
+
+
+class Dist(Enum):
+    """Random distributions usable inside equations (DSL.md §12), with their arity."""
+
+    UNIFORM = "Uniform"
+    DISCRETE_UNIFORM = "DiscreteUniform"
+    NORMAL = "Normal"
+    LOGNORMAL = "LogNormal"
+    EXPONENTIAL = "Exponential"
+    GAMMA = "Gamma"
+    BINOMIAL = "Binomial"
+
+    @property
+    def arity(self) -> int:
+        """Number of arguments the distribution takes."""
+        return 1 if self is Dist.EXPONENTIAL else 2
+
+    @property
+    def dtype(self) -> DType:
+        """Type of one draw."""
+        return DType.INT if self in (Dist.DISCRETE_UNIFORM, Dist.BINOMIAL) else DType.REAL
+
+
+class ReduceOp(Enum):
+    """How a dendrite combines its synapses' psp values (the synapse's ``operation``)."""
+
+    SUM = "sum"
+    MAX = "max"
+    MIN = "min"
+    MEAN = "mean"
+
+
+class GlobalOp(Enum):
+    """Population-wide reductions usable in equations (DSL.md §8)."""
+
+    MEAN = "mean"
+    MAX = "max"
+    MIN = "min"
+    NORM1 = "norm1"
+    NORM2 = "norm2"
+
+
+_Span = SourceSpan | None
+
+
+def _span() -> _Span:
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------------------------------
+# expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """Base class of expressions."""
+
+    @property
+    def dtype(self) -> DType:
+        """Type of the value (overridden by every concrete node)."""
+        raise NotImplementedError(type(self).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Expr):
+    """A literal."""
+
+    value: float | int | bool
+    type: DType = DType.REAL
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Expr):
+    """An attribute: of the kernel's owner (``SELF``), of the pre/post neuron, or a network constant."""
+
+    name: str
+    type: DType
+    locality: Locality
+    scope: Scope = Scope.SELF
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True)
+class Input(Expr):
+    """Weighted input ``sum(target)`` of a rate-coded neuron this step (of ``pre``/``post`` in synapses)."""
+
+    target: str
+    scope: Scope = Scope.SELF
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalOpValue(Expr):
+    """Result of a global operation ``op(var)`` over the population seen through ``scope``."""
+
+    op: GlobalOp
+    var: str
+    scope: Scope = Scope.SELF
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Time(Expr):
+    """``t``: time at the start of the current step, in ms."""
+
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Dt(Expr):
+    """``dt``: the step size in ms (times the learning period inside synaptic updates)."""
+
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Deriv(Expr):
+    """``d<name>/dt``; only inside an :class:`Ode` before the discretise pass."""
+
+    name: str
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Temp(Expr):
+    """A value bound by a :class:`Let` earlier in the same block."""
+
+    name: str
+    type: DType = DType.REAL
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Expr):
+    """``-x`` (real) or ``not x`` (bool)."""
+
+    op: UnaryOp
+    operand: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.BOOL if self.op is UnaryOp.NOT else DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    """Arithmetic in the model float type."""
+
+    op: BinaryOp
+    lhs: Expr
+    rhs: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Expr):
+    """A comparison of two real values."""
+
+    op: CmpOp
+    lhs: Expr
+    rhs: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.BOOL
+
+
+@dataclass(frozen=True, slots=True)
+class Logic(Expr):
+    """``and`` / ``or`` of two booleans (both sides are evaluated; there are no side effects)."""
+
+    op: LogicOp
+    lhs: Expr
+    rhs: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.BOOL
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """A built-in or math function (see :mod:`nnc.ir.functions`)."""
+
+    func: Func
+    args: tuple[Expr, ...]
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return FUNC_INFO[self.func].result
+
+
+@dataclass(frozen=True, slots=True)
+class Select(Expr):
+    """``if cond: a else: b`` / ``ite(cond, a, b)``; the type of the branches (real unless both agree)."""
+
+    cond: Expr
+    if_true: Expr
+    if_false: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        if self.if_true.dtype is self.if_false.dtype:
+            return self.if_true.dtype
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
+class Cast(Expr):
+    """Conversion between types: real→int truncates toward zero, bool→real gives 0/1."""
+
+    type: DType
+    operand: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return self.type
+
+
+@dataclass(frozen=True, slots=True)
+class Random(Expr):
+    """A draw of ``dist(args)`` for the current element and step.
+
+    ``stream`` identifies the occurrence (unique per owning object); the value is a pure function of
+    (seed, stream, element, step), so every use within one step sees the same draw.
+    """
+
+    dist: Dist
+    args: tuple[Expr, ...]
+    stream: int
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return self.dist.dtype
+
+
+@dataclass(frozen=True, slots=True)
+class Reduce(Expr):
+    """``op`` over the synapses of the current dendrite of ``value`` (evaluated per synapse)."""
+
+    op: ReduceOp
+    value: Expr
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+# --------------------------------------------------------------------------------------------------
+# statements
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt:
+    """Base class of statements."""
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Stmt):
+    """``target = value`` (augmented assignments are expanded by the frontend)."""
+
+    target: Var
+    value: Expr
+    span: _Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Stmt):
+    """Bind a temporary: ``let %name = value``; visible to later statements of the same block."""
+
+    name: str
+    value: Expr
+    span: _Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Ode(Stmt):
+    """The equation ``lhs = rhs``, linear in ``Deriv(target.name)``, integrated with ``method``.
+
+    Consecutive ``Ode`` statements form one ODE block (DSL.md §4.3). Removed by the discretise pass.
+    """
+
+    target: Var
+    lhs: Expr
+    rhs: Expr
+    method: Method
+    span: _Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Clamp(Stmt):
+    """Apply the bounds of ``target``: ``if x < lo: x = lo``, then ``if x > hi: x = hi``."""
+
+    target: Var
+    lo: Expr | None
+    hi: Expr | None
+    span: _Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AddInput(Stmt):
+    """Add ``value`` to the post neuron's rate input ``sum(target)`` (inside a dendrite loop)."""
+
+    target: str
+    value: Expr
+    span: _Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ClearInputs(Stmt):
+    """Zero the rate inputs ``sum(t)`` of the owning population for every ``t`` in ``targets``."""
+
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeGlobalOp(Stmt):
+    """Recompute ``op(var)`` over the owning population into its global-operation slot."""
+
+    op: GlobalOp
+    var: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForEach(Stmt):
+    """Run ``body`` for every element of ``domain`` of the kernel's owner.
+
+    A ``SYNAPSE`` loop is nested inside a ``DENDRITE`` loop and runs over that dendrite's synapses.
+    """
+
+    domain: Domain
+    body: tuple[Stmt, ...]
+
+
+# --------------------------------------------------------------------------------------------------
+# generic traversal
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """Direct sub-expressions of ``node`` in evaluation order."""
+    match node:
+        case Unary(operand=a) | Cast(operand=a) | Reduce(value=a):
+            return (a,)
+        case Binary(lhs=a, rhs=b) | Compare(lhs=a, rhs=b) | Logic(lhs=a, rhs=b):
+            return (a, b)
+        case Call(args=args) | Random(args=args):
+            return args
+        case Select(cond=c, if_true=a, if_false=b):
+            return (c, a, b)
+        case _:
+            return ()
+
+
+def with_children(node: Expr, new: tuple[Expr, ...]) -> Expr:
+    """Return ``node`` with its sub-expressions replaced by ``new`` (same order as :func:`children`)."""
+    match node:
+        case Unary():
+            return Unary(node.op, new[0], node.span)
+        case Cast():
+            return Cast(node.type, new[0], node.span)
+        case Reduce():
+            return Reduce(node.op, new[0], node.span)
+        case Binary():
+            return Binary(node.op, new[0], new[1], node.span)
+        case Compare():
+            return Compare(node.op, new[0], new[1], node.span)
+        case Logic():
+            return Logic(node.op, new[0], new[1], node.span)
+        case Call():
+            return Call(node.func, tuple(new), node.span)
+        case Random():
+            return Random(node.dist, tuple(new), node.stream, node.span)
+        case Select():
+            return Select(new[0], new[1], new[2], node.span)
+        case _:
+            return node
+
+
+def walk(node: Expr):  # noqa: ANN201 - generator
+    """Yield ``node`` and all its sub-expressions, pre-order."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
+def stmt_exprs(stmt: Stmt) -> tuple[Expr, ...]:
+    """Expressions directly held by a statement (not those of nested loops)."""
+    match stmt:
+        case Assign(value=v) | Let(value=v) | AddInput(value=v):
+            return (v,)
+        case Ode(lhs=a, rhs=b):
+            return (a, b)
+        case Clamp(lo=lo, hi=hi):
+            return tuple(e for e in (lo, hi) if e is not None)
+        case _:
+            return ()
+
+
+def walk_stmts(body: tuple[Stmt, ...]):  # noqa: ANN201 - generator
+    """Yield every statement of ``body``, descending into loops, in program order."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ForEach):
+            yield from walk_stmts(stmt.body)

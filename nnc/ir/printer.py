@@ -1,0 +1,259 @@
+"""The one stable text form of the IR, used by ``nnc dump-ir``, golden tests and the compile-cache key.
+
+Output is deterministic: declaration order, floats via ``repr``, temporaries numbered per print (``%0``,
+``%1`` ...). Source locations are printed only with ``debuginfo=True``; explanatory comments (such as the
+reason of a format choice) only with ``comments=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nnc.diagnostics import SourceSpan
+from nnc.ir.model import Attribute, Kernel, Module, PopulationDecl, ProjectionDecl
+from nnc.ir.nodes import (
+    AddInput,
+    Assign,
+    Binary,
+    BinaryOp,
+    Call,
+    Cast,
+    Clamp,
+    ClearInputs,
+    Compare,
+    ComputeGlobalOp,
+    Const,
+    Deriv,
+    Dt,
+    Expr,
+    ForEach,
+    GlobalOpValue,
+    Input,
+    Let,
+    Logic,
+    LogicOp,
+    Ode,
+    Random,
+    Reduce,
+    Select,
+    Stmt,
+    Temp,
+    Time,
+    Unary,
+    UnaryOp,
+    Var,
+)
+from nnc.ir.types import DType, Scope
+
+# binding strength, higher binds tighter
+_PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = range(
+    1, 10
+)
+_BINARY_PREC = {
+    BinaryOp.ADD: _PREC_ADD,
+    BinaryOp.SUB: _PREC_ADD,
+    BinaryOp.MUL: _PREC_MUL,
+    BinaryOp.DIV: _PREC_MUL,
+    BinaryOp.POW: _PREC_POW,
+}
+_SCOPE_PREFIX = {Scope.SELF: "", Scope.PRE: "pre.", Scope.POST: "post.", Scope.NETWORK: "const."}
+
+
+def format_const(value: float | int | bool, dtype: DType) -> str:
+    """Text of a literal of type ``dtype``."""
+    if dtype is DType.BOOL:
+        return "True" if value else "False"
+    if dtype is DType.INT:
+        return str(int(value))
+    return repr(float(value))
+
+
+@dataclass(slots=True)
+class _Printer:
+    debuginfo: bool = False
+    comments: bool = False
+    temps: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    # ---------------------------------------------------------------- expressions
+    def temp(self, name: str) -> str:
+        return self.temps.get(name, f"%{name}")
+
+    def expr(self, e: Expr, parent: int = 0) -> str:  # noqa: C901 - one case per node kind
+        text, prec = self._expr(e)
+        return f"({text})" if prec < parent else text
+
+    def _expr(self, e: Expr) -> tuple[str, int]:  # noqa: C901, PLR0911 - one case per node kind
+        match e:
+            case Const(value=v, type=t):
+                text = format_const(v, t)
+                return text, (_PREC_NEG if text.startswith("-") else _PREC_ATOM)
+            case Var(name=n, scope=s):
+                return _SCOPE_PREFIX[s] + n, _PREC_ATOM
+            case Input(target=tgt, scope=s):
+                return f"{_SCOPE_PREFIX[s]}sum({tgt})", _PREC_ATOM
+            case GlobalOpValue(op=op, var=v, scope=s):
+                return f"{op.value}({_SCOPE_PREFIX[s]}{v})", _PREC_ATOM
+            case Time():
+                return "t", _PREC_ATOM
+            case Dt():
+                return "dt", _PREC_ATOM
+            case Deriv(name=n):
+                return f"d{n}/dt", _PREC_ATOM
+            case Temp(name=n):
+                return self.temp(n), _PREC_ATOM
+            case Unary(op=UnaryOp.NEG, operand=a):
+                return "-" + self.expr(a, _PREC_NEG), _PREC_NEG
+            case Unary(op=UnaryOp.NOT, operand=a):
+                return "not " + self.expr(a, _PREC_NOT), _PREC_NOT
+            case Binary(op=op, lhs=a, rhs=b):
+                p = _BINARY_PREC[op]
+                if op is BinaryOp.POW:  # right-associative
+                    return f"{self.expr(a, p + 1)} ^ {self.expr(b, p)}", p
+                return f"{self.expr(a, p)} {op.value} {self.expr(b, p + 1)}", p
+            case Compare(op=op, lhs=a, rhs=b):
+                return f"{self.expr(a, _PREC_CMP + 1)} {op.value} {self.expr(b, _PREC_CMP + 1)}", _PREC_CMP
+            case Logic(op=op, lhs=a, rhs=b):
+                p = _PREC_AND if op is LogicOp.AND else _PREC_OR
+                return f"{self.expr(a, p)} {op.value} {self.expr(b, p + 1)}", p
+            case Call(func=f, args=args):
+                return f"{f.value}({', '.join(self.expr(a) for a in args)})", _PREC_ATOM
+            case Select(cond=c, if_true=a, if_false=b):
+                return f"ite({self.expr(c)}, {self.expr(a)}, {self.expr(b)})", _PREC_ATOM
+            case Cast(type=t, operand=a):
+                return f"{t.value}({self.expr(a)})", _PREC_ATOM
+            case Random(dist=d, args=args, stream=s):
+                return f"{d.value}({', '.join(self.expr(a) for a in args)})@{s}", _PREC_ATOM
+            case Reduce(op=op, value=v):
+                return f"reduce_{op.value}({self.expr(v)})", _PREC_ATOM
+        raise TypeError(f"cannot print {type(e).__name__}")
+
+    # ---------------------------------------------------------------- statements
+    def emit(self, indent: int, text: str, span: SourceSpan | None = None) -> None:
+        if self.debuginfo and span is not None:
+            text = f"{text}  loc({span})"
+        self.lines.append("  " * indent + text)
+
+    def stmt(self, s: Stmt, indent: int) -> None:  # noqa: C901 - one case per node kind
+        match s:
+            case Assign(target=tgt, value=v):
+                self.emit(indent, f"{self.expr(tgt)} = {self.expr(v)}", s.span)
+            case Let(name=n, value=v):
+                self.temps[n] = f"%{len(self.temps)}"
+                self.emit(indent, f"let {self.temps[n]} = {self.expr(v)}", s.span)
+            case Ode(target=tgt, lhs=a, rhs=b, method=m):
+                self.emit(indent, f"ode[{m.value}] {tgt.name}: {self.expr(a)} = {self.expr(b)}", s.span)
+            case Clamp(target=tgt, lo=lo, hi=hi):
+                parts = [f"clamp {self.expr(tgt)}"]
+                if lo is not None:
+                    parts.append(f"min={self.expr(lo)}")
+                if hi is not None:
+                    parts.append(f"max={self.expr(hi)}")
+                self.emit(indent, " ".join(parts), s.span)
+            case AddInput(target=tgt, value=v):
+                self.emit(indent, f"post.sum({tgt}) += {self.expr(v)}", s.span)
+            case ClearInputs(targets=tgts):
+                self.emit(indent, "clear " + ", ".join(f"sum({t})" for t in tgts))
+            case ComputeGlobalOp(op=op, var=v):
+                self.emit(indent, f"compute {op.value}({v})")
+            case ForEach(domain=d, body=body):
+                self.emit(indent, f"for {d.value}:")
+                for inner in body:
+                    self.stmt(inner, indent + 1)
+            case _:
+                raise TypeError(f"cannot print {type(s).__name__}")
+
+    # ---------------------------------------------------------------- declarations
+    def attribute(self, a: Attribute, indent: int) -> None:
+        text = f"{a.kind.value} {a.name}: {a.dtype.value} {a.locality.value}"
+        init = _format_init(a.init)
+        if init is not None:
+            text += f" = {init}"
+        if a.lo is not None:
+            text += f" min={self.expr(a.lo)}"
+        if a.hi is not None:
+            text += f" max={self.expr(a.hi)}"
+        self.emit(indent, text, a.span)
+
+    def population(self, p: PopulationDecl) -> None:
+        geom = ", ".join(str(d) for d in p.geometry)
+        tg = f" targets=({', '.join(p.targets)})" if p.targets else ""
+        self.emit(0, f"population #{p.id} {p.name} {p.kind.value} geometry=({geom}){tg}")
+        for a in p.attributes:
+            self.attribute(a, 1)
+
+    def projection(self, m: Module, p: ProjectionDecl) -> None:
+        pre, post = m.populations[p.pre].name, m.populations[p.post].name
+        self.emit(
+            0,
+            f"projection #{p.id} {p.name} {pre} -> {post} targets=({', '.join(p.targets)}) "
+            f"op={p.operation.value}",
+        )
+        if p.stats is not None:
+            st = p.stats
+            self.emit(
+                1,
+                f"connectivity pre={st.n_pre} post={st.n_post} dendrites={st.n_dendrites} "
+                f"synapses={st.n_synapses} row=[{st.min_row}, {st.max_row}]"
+                f"{' contiguous' if st.contiguous_rows else ''}",
+            )
+        if p.format is not None:
+            reason = f"  // {p.format_reason}" if self.comments and p.format_reason else ""
+            self.emit(1, f"format {p.format.value}{reason}")
+        for a in p.attributes:
+            self.attribute(a, 1)
+
+    def kernel(self, k: Kernel) -> None:
+        self.temps = {}
+        self.emit(0, f"kernel {k.name} phase={k.phase.name.lower()}:")
+        for s in k.body:
+            self.stmt(s, 1)
+
+
+def _format_init(init: object) -> str | None:
+    match init:
+        case bool():
+            return "True" if init else "False"
+        case int() | float():
+            return repr(init)
+        case str():
+            return init
+        case None:
+            return None
+    name = type(init).__name__
+    args = getattr(init, "keywords", None)
+    if callable(args):
+        kw = args()
+        return f"{name}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+    return f"{name}(...)"
+
+
+def print_expr(e: Expr) -> str:
+    """Text of one expression."""
+    return _Printer().expr(e)
+
+
+def print_stmts(body: tuple[Stmt, ...], *, debuginfo: bool = False) -> str:
+    """Text of a statement list (temporaries numbered from %0)."""
+    p = _Printer(debuginfo=debuginfo)
+    for s in body:
+        p.stmt(s, 0)
+    return "\n".join(p.lines)
+
+
+def print_module(m: Module, *, debuginfo: bool = False, comments: bool = True) -> str:
+    """Text of a whole module."""
+    p = _Printer(debuginfo=debuginfo, comments=comments)
+    p.emit(0, f"module {m.name} precision={m.precision.value} dt={m.dt!r}")
+    if m.constants:
+        p.emit(0, "constants " + ", ".join(m.constants))
+    for pop in m.populations:
+        p.emit(0, "")
+        p.population(pop)
+    for proj in m.projections:
+        p.emit(0, "")
+        p.projection(m, proj)
+    for k in m.kernels:
+        p.emit(0, "")
+        p.kernel(k)
+    return "\n".join(p.lines) + "\n"

@@ -1,0 +1,101 @@
+"""Closed sets of the IR: value types, localities, scopes, numerical methods, loop domains, phases."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class DType(Enum):
+    """Type of an IR value. ``REAL`` is the model float type (f64 or f32, see :class:`Precision`)."""
+
+    REAL = "real"
+    INT = "int"
+    BOOL = "bool"
+
+
+class Precision(Enum):
+    """What ``DType.REAL`` means for a whole module."""
+
+    F64 = "f64"
+    F32 = "f32"
+
+
+class Locality(Enum):
+    """How many values an attribute has (DSL.md §3.3)."""
+
+    GLOBAL = "global"
+    SEMIGLOBAL = "semiglobal"
+    LOCAL = "local"
+
+
+class Scope(Enum):
+    """Whose attribute a name refers to."""
+
+    SELF = "self"
+    PRE = "pre"
+    POST = "post"
+    NETWORK = "const"
+
+
+class AttrKind(Enum):
+    """Parameters are never assigned by equations; variables are."""
+
+    PARAMETER = "param"
+    VARIABLE = "var"
+
+
+class Method(Enum):
+    """Numerical method of an ODE (DSL.md §9)."""
+
+    EXPLICIT = "explicit"
+    IMPLICIT = "implicit"
+    SEMIIMPLICIT = "semiimplicit"
+    EXPONENTIAL = "exponential"
+    MIDPOINT = "midpoint"
+    RK4 = "rk4"
+    EVENT_DRIVEN = "event-driven"
+
+
+class NeuronKind(Enum):
+    """Rate-coded or spiking (DSL.md §1)."""
+
+    RATE = "rate"
+    SPIKE = "spike"
+
+
+class Domain(Enum):
+    """The element a loop runs over."""
+
+    NEURON = "neuron"
+    DENDRITE = "dendrite"
+    SYNAPSE = "synapse"
+
+
+class ObjKind(Enum):
+    """The kind of network object that owns a kernel."""
+
+    POPULATION = "population"
+    PROJECTION = "projection"
+
+
+class Phase(Enum):
+    """Phases of one simulation step, in execution order (SEMANTICS.md §2)."""
+
+    CLEAR_INPUTS = 1
+    TRANSMIT = 2
+    RECORD_INPUTS = 3
+    NEURON = 5
+    DELAY = 6
+    GLOBAL_OPS = 7
+    SYNAPSE = 8
+    POST_EVENTS = 9
+    STRUCTURAL = 10
+    RECORD = 11
+
+
+class Format(Enum):
+    """Storage format of a projection's connectivity (chosen by the select-format pass)."""
+
+    DENSE = "dense"
+    CSR = "csr"
+    ELL = "ell"

@@ -1,0 +1,132 @@
+"""Structural invariants of a module, checked after every pass."""
+
+from __future__ import annotations
+
+from nnc.diagnostics import PassError
+from nnc.ir.model import Attribute, Kernel, Module
+from nnc.ir.nodes import (
+    AddInput,
+    Assign,
+    Clamp,
+    Deriv,
+    Expr,
+    ForEach,
+    Let,
+    Ode,
+    Reduce,
+    Stmt,
+    Temp,
+    Var,
+    stmt_exprs,
+    walk,
+)
+from nnc.ir.types import Domain, Locality, ObjKind, Scope
+
+#: Loop nesting allowed, per owner kind: the domain a ForEach may open inside the current one.
+_NESTING = {
+    (ObjKind.POPULATION, None): {Domain.NEURON},
+    (ObjKind.PROJECTION, None): {Domain.DENDRITE},
+    (ObjKind.PROJECTION, Domain.DENDRITE): {Domain.SYNAPSE},
+}
+#: Localities of the owner's attributes readable at each loop level.
+_VISIBLE = {
+    None: {Locality.GLOBAL},
+    Domain.NEURON: {Locality.GLOBAL, Locality.LOCAL},
+    Domain.DENDRITE: {Locality.GLOBAL, Locality.SEMIGLOBAL},
+    Domain.SYNAPSE: {Locality.GLOBAL, Locality.SEMIGLOBAL, Locality.LOCAL},
+}
+
+
+class _Verifier:
+    def __init__(self, module: Module, stage: str):
+        self.module = module
+        self.stage = stage
+
+    def fail(self, kernel: Kernel, message: str) -> None:
+        raise PassError(f"IR does not verify after '{self.stage}': kernel {kernel.name}: {message}")
+
+    def attrs(self, kernel: Kernel, scope: Scope) -> dict[str, Attribute]:
+        m = self.module
+        if kernel.owner is ObjKind.POPULATION:
+            if scope is Scope.SELF:
+                return {a.name: a for a in m.populations[kernel.owner_id].attributes}
+            return {}
+        proj = m.projections[kernel.owner_id]
+        match scope:
+            case Scope.SELF:
+                return {a.name: a for a in proj.attributes}
+            case Scope.PRE:
+                return {a.name: a for a in m.populations[proj.pre].attributes}
+            case Scope.POST:
+                return {a.name: a for a in m.populations[proj.post].attributes}
+        return {}
+
+    def kernel(self, k: Kernel) -> None:
+        owners = self.module.populations if k.owner is ObjKind.POPULATION else self.module.projections
+        if not 0 <= k.owner_id < len(owners):
+            self.fail(k, f"owner {k.owner.value} #{k.owner_id} does not exist")
+        self.block(k, k.body, None, set())
+
+    def block(self, k: Kernel, body: tuple[Stmt, ...], domain: Domain | None, temps: set[str]) -> None:
+        temps = set(temps)
+        for s in body:
+            for e in stmt_exprs(s):
+                self.expr(k, e, domain, temps)
+            match s:
+                case ForEach(domain=inner, body=inner_body):
+                    if inner not in _NESTING.get((k.owner, domain), set()):
+                        self.fail(k, f"loop over {inner.value} not allowed here")
+                    self.block(k, inner_body, inner, temps)
+                case Let(name=n):
+                    if n in temps:
+                        self.fail(k, f"temporary %{n} bound twice")
+                    temps.add(n)
+                case Assign(target=t) | Clamp(target=t):
+                    self.target(k, t, domain)
+                case Ode(target=t):
+                    if self.stage not in ("ir",):
+                        self.fail(k, f"ODE for '{t.name}' left after discretisation")
+                    self.target(k, t, domain)
+                case AddInput():
+                    if domain is not Domain.DENDRITE:
+                        self.fail(k, "AddInput outside a dendrite loop")
+
+    def target(self, k: Kernel, t: Var, domain: Domain | None) -> None:
+        if t.scope is not Scope.SELF:
+            self.fail(k, f"assignment to {t.scope.value}.{t.name}")
+        attr = self.attrs(k, Scope.SELF).get(t.name)
+        if attr is None:
+            self.fail(k, f"assignment to undeclared '{t.name}'")
+        elif attr.locality not in _VISIBLE[domain]:
+            self.fail(k, f"'{t.name}' ({attr.locality.value}) assigned at the wrong loop level")
+
+    def expr(self, k: Kernel, e: Expr, domain: Domain | None, temps: set[str]) -> None:
+        for node in walk(e):
+            match node:
+                case Var(name=n, scope=Scope.NETWORK):
+                    if n not in self.module.constants:
+                        self.fail(k, f"unknown constant '{n}'")
+                case Var(name=n, scope=scope, locality=loc):
+                    attr = self.attrs(k, scope).get(n)
+                    if attr is None:
+                        self.fail(k, f"unknown attribute {scope.value}.{n}")
+                    elif attr.locality is not loc or attr.dtype is not node.dtype:
+                        self.fail(k, f"reference to '{n}' disagrees with its declaration")
+                    elif scope is Scope.SELF and loc not in _VISIBLE[domain]:
+                        self.fail(k, f"'{n}' ({loc.value}) read at the wrong loop level")
+                case Temp(name=n):
+                    if n not in temps:
+                        self.fail(k, f"temporary %{n} used before its let")
+                case Deriv():
+                    if self.stage != "ir":
+                        self.fail(k, "derivative left after discretisation")
+                case Reduce():
+                    if domain is not Domain.DENDRITE:
+                        self.fail(k, "reduce outside a dendrite loop")
+
+
+def verify(module: Module, stage: str = "ir") -> None:
+    """Raise :class:`PassError` if ``module`` breaks an invariant; ``stage`` names the pass just run."""
+    v = _Verifier(module, stage)
+    for k in module.kernels:
+        v.kernel(k)

@@ -1,0 +1,193 @@
+"""Host buffers of a compiled network: NumPy arrays shared zero-copy with generated code via ``ctx``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnc.backend.abi import (
+    ELEM_CODE_OF,
+    RECORD_FIELDS,
+    BufferSpec,
+    ConnField,
+    ConnKey,
+    Count,
+    Layout,
+    RecordField,
+    RuntimeField,
+    RuntimeKey,
+    SlotKey,
+    SlotKind,
+)
+from nnc.ir.model import Module
+
+#: Extra elements after every buffer so that vector loads past the last element stay in bounds.
+PADDING = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionShape:
+    """Sizes of a projection's stored connectivity."""
+
+    n_dendrites: int
+    n_synapses: int
+
+
+def _padded(n: int, dtype: np.dtype) -> np.ndarray:
+    """A zeroed array of ``n`` elements, followed by hidden padding, 64-byte aligned."""
+    nbytes = (n + PADDING) * dtype.itemsize
+    raw = np.zeros(nbytes + 64, dtype=np.uint8)
+    start = (-raw.ctypes.data) % 64
+    return raw[start : start + nbytes].view(dtype)[:n]
+
+
+class Buffers:
+    """Owns every array of a network and the ``ctx`` array that points at them."""
+
+    def __init__(self, module: Module, layout: Layout, shapes: dict[int, ProjectionShape]):
+        self.module = module
+        self.layout = layout
+        self.shapes = dict(shapes)
+        self.ctx = np.zeros(max(layout.size, 1), dtype=np.uint64)
+        self.arrays: dict[SlotKey, np.ndarray] = {}
+        self._records = np.zeros((0, RECORD_FIELDS), dtype=np.int64)
+        self._record_refs: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
+        for spec in layout.buffers:
+            self._allocate(spec)
+        for pid, shape in self.shapes.items():
+            self.set_value(ConnKey(pid, ConnField.N_DENDRITES), shape.n_dendrites)
+            self.set_value(ConnKey(pid, ConnField.N_SYNAPSES), shape.n_synapses)
+
+    # ------------------------------------------------------------------ allocation
+    def _count(self, spec: BufferSpec) -> int:
+        match spec.count:
+            case Count.ONE:
+                return 1
+            case Count.NEURONS:
+                return self.module.populations[spec.owner_id].size
+            case Count.DENDRITES:
+                return self.shapes[spec.owner_id].n_dendrites
+            case Count.DENDRITES_PLUS_ONE:
+                return self.shapes[spec.owner_id].n_dendrites + 1
+            case Count.SYNAPSES:
+                return self.shapes[spec.owner_id].n_synapses
+        raise ValueError(spec.count)
+
+    def _allocate(self, spec: BufferSpec) -> None:
+        self.install(spec.key, _padded(self._count(spec), spec.dtype))
+
+    def install(self, key: SlotKey, array: np.ndarray) -> None:
+        """Make ``array`` the buffer of ``key`` (it must stay alive; the ctx slot points at it)."""
+        if self.layout.kinds[key] is not SlotKind.POINTER:
+            raise KeyError(f"{key} is a value slot")
+        if not array.flags.c_contiguous:
+            raise ValueError(f"buffer for {key} must be C-contiguous")
+        self.arrays[key] = array
+        self.ctx[self.layout.slot(key)] = array.ctypes.data
+
+    def reallocate(self, key: SlotKey, n: int) -> np.ndarray:
+        """Replace the buffer of ``key`` by a zeroed one of ``n`` elements (same dtype) and return it."""
+        old = self.arrays[key]
+        new = _padded(n, old.dtype)
+        self.install(key, new)
+        return new
+
+    def resize_projection(self, pid: int, shape: ProjectionShape) -> None:
+        """Reallocate every dendrite/synapse buffer of projection ``pid`` for a new connectivity shape."""
+        self.shapes[pid] = shape
+        for spec in self.layout.buffers:
+            if spec.owner_id == pid and spec.count in (
+                Count.DENDRITES,
+                Count.SYNAPSES,
+                Count.DENDRITES_PLUS_ONE,
+            ) and _is_projection_key(spec.key):
+                self.reallocate(spec.key, self._count(spec))
+        self.set_value(ConnKey(pid, ConnField.N_DENDRITES), shape.n_dendrites)
+        self.set_value(ConnKey(pid, ConnField.N_SYNAPSES), shape.n_synapses)
+
+    # ------------------------------------------------------------------ access
+    def array(self, key: SlotKey) -> np.ndarray:
+        """The live buffer of ``key`` (writes are seen by the next step)."""
+        return self.arrays[key]
+
+    def has(self, key: SlotKey) -> bool:
+        """Whether the layout has ``key``."""
+        return key in self.layout.slots
+
+    def set_value(self, key: SlotKey, value: int) -> None:
+        """Store an integer in a value slot."""
+        if self.layout.kinds[key] is not SlotKind.VALUE:
+            raise KeyError(f"{key} is a pointer slot")
+        self.ctx[self.layout.slot(key)] = np.uint64(int(value) & 0xFFFFFFFFFFFFFFFF)
+
+    def value(self, key: SlotKey) -> int:
+        """Integer held by a value slot (signed)."""
+        return int(self.ctx[self.layout.slot(key)].view(np.int64))
+
+    @property
+    def step(self) -> int:
+        """Current step counter k."""
+        return self.value(RuntimeKey(RuntimeField.STEP))
+
+    @step.setter
+    def step(self, k: int) -> None:
+        self.set_value(RuntimeKey(RuntimeField.STEP), k)
+
+    # ------------------------------------------------------------------ record table
+    @property
+    def records(self) -> np.ndarray:
+        """The record table (rows of :class:`RecordField` columns); edit rows in place."""
+        return self._records
+
+    def add_record(
+        self, phase: int, src: np.ndarray, index: np.ndarray | None, period: int, offset: int, origin: int
+    ) -> int:
+        """Append an inactive recording of ``src`` (optionally gathered at ``index``); return its row."""
+        row = np.zeros(RECORD_FIELDS, dtype=np.int64)
+        row[RecordField.PHASE.value] = phase
+        row[RecordField.ELEM.value] = ELEM_CODE_OF[src.dtype].value
+        row[RecordField.N.value] = len(index) if index is not None else src.size
+        row[RecordField.PERIOD.value] = max(1, period)
+        row[RecordField.OFFSET.value] = offset
+        row[RecordField.ORIGIN.value] = origin
+        idx = None if index is None else np.ascontiguousarray(index, dtype=np.int32)
+        self._record_refs.append((src, idx, np.zeros(0, dtype=src.dtype)))
+        row[RecordField.SRC.value] = src.ctypes.data
+        row[RecordField.INDEX.value] = 0 if idx is None else idx.ctypes.data
+        self._set_table(np.vstack([self._records, row[None, :]]))
+        return len(self._records) - 1
+
+    def set_record_source(self, row: int, src: np.ndarray) -> None:
+        """Point a recording at a new source array (after a reallocation)."""
+        _, idx, dst = self._record_refs[row]
+        self._record_refs[row] = (src, idx, dst)
+        self._records[row, RecordField.SRC.value] = src.ctypes.data
+
+    def set_record_destination(self, row: int, dst: np.ndarray) -> None:
+        """Give a recording a fresh destination buffer; its capacity is ``len(dst) // N`` samples."""
+        src, idx, _ = self._record_refs[row]
+        self._record_refs[row] = (src, idx, dst)
+        n = int(self._records[row, RecordField.N.value])
+        self._records[row, RecordField.DST.value] = dst.ctypes.data
+        self._records[row, RecordField.CAPACITY.value] = (dst.size // n) if n else 0
+        self._records[row, RecordField.COUNT.value] = 0
+
+    def record_destination(self, row: int) -> np.ndarray:
+        """The destination buffer of a recording."""
+        return self._record_refs[row][2]
+
+    def record_source(self, row: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Source array and index array of a recording."""
+        src, idx, _ = self._record_refs[row]
+        return src, idx
+
+    def _set_table(self, table: np.ndarray) -> None:
+        self._records = np.ascontiguousarray(table, dtype=np.int64)
+        self.install(RuntimeKey(RuntimeField.RECORD_TABLE), self._records.reshape(-1) if self._records.size else _padded(0, np.dtype(np.int64)))
+        self.set_value(RuntimeKey(RuntimeField.RECORD_COUNT), len(self._records))
+
+
+def _is_projection_key(key: SlotKey) -> bool:
+    owner = getattr(key, "owner", None)
+    return isinstance(key, ConnKey) or (owner is not None and owner.name == "PROJECTION")
