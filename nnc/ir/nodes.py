@@ -3,6 +3,16 @@
 Expressions compute values for one element of the loop that encloses them (a neuron, a dendrite or a
 synapse); statements update state. Every node is a frozen slotted dataclass; spans never take part in
 equality, so two nodes that print the same compare equal.
+
+Implicit conversions (every backend and the interpreter implement exactly these):
+* operands of ``Binary``, ``Compare``, ``Unary(NEG)`` and of real-valued ``Call`` s are converted to
+  ``REAL`` (bool → 0/1, int → real);
+* operands of ``Logic``, ``Unary(NOT)`` and ``Select.cond`` are converted to ``BOOL`` (non-zero → true);
+* ``Assign`` converts its value to the target's type: real → int truncates toward zero (C semantics),
+  anything → bool is ``!= 0``;
+* ``Const`` literals written in the DSL are ``REAL`` (integer literals are not integer arithmetic);
+* ``Func.MODULO`` truncates both arguments to int and computes C's ``%`` (sign of the dividend);
+  ``Func.POWER(x, n)`` is ``x`` multiplied ``int(n)`` times (``n <= 0`` gives 1).
 """
 
 from __future__ import annotations
