@@ -8,6 +8,7 @@ from typing import ClassVar, Protocol
 from nnc.diagnostics import InternalError, NncError
 from nnc.ir.model import Module
 from nnc.ir.verify import verify
+from nnc.options import CompileOptions
 
 
 class Pass(Protocol):
@@ -24,15 +25,15 @@ class Pass(Protocol):
 StageCallback = Callable[[str, Module], None]
 
 
-def default_pipeline() -> tuple[Pass, ...]:
+def default_pipeline(options: CompileOptions | None = None) -> tuple[Pass, ...]:
     """The passes every network goes through, in order."""
     from nnc.passes.bounds import Bounds
     from nnc.passes.discretise import Discretise
-    from nnc.passes.fuse import Fuse
     from nnc.passes.select_format import SelectFormat
     from nnc.passes.simplify import Simplify
 
-    return (Discretise(), Simplify(), Bounds(), SelectFormat(), Fuse())
+    opts = options or CompileOptions()
+    return (Discretise(), Simplify(), Bounds(), SelectFormat(opts.storage_format))
 
 
 def pass_names(passes: tuple[Pass, ...]) -> tuple[str, ...]:

@@ -1,0 +1,97 @@
+"""select-format: choose each projection's storage format from its connectivity's shape.
+
+Pre: every projection has ``stats`` (its connector ran). Post: every projection has ``format`` and a
+human-readable ``format_reason`` (printed by ``nnc dump-ir`` as a comment). Kernels are unchanged: one
+kernel builder per backend consumes the format descriptor.
+
+The candidates are tried in order; the first whose predicate accepts the connectivity wins (GeNN's
+``isCompatible`` idea). A user's ``storage_format`` hint wins over the automatic order when the format can
+represent the connectivity; otherwise the choice and the reason are shown, never silently changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from nnc.ir.model import ConnectivityStats, Module, ProjectionDecl
+from nnc.ir.types import Format
+
+#: ELL pads every row to the longest one; accept it while padding wastes at most this fraction of slots.
+ELL_MAX_PADDING = 0.25
+
+
+def _dense(st: ConnectivityStats) -> str | None:
+    if st.n_synapses and st.contiguous_rows:
+        return f"every dendrite reads the same {st.max_row} contiguous pre ranks"
+    return None
+
+
+def _ell(st: ConnectivityStats) -> str | None:
+    if not st.n_synapses:
+        return None
+    slots = st.n_dendrites * st.max_row
+    padding = 1.0 - st.n_synapses / slots
+    if padding <= ELL_MAX_PADDING:
+        return f"row lengths in [{st.min_row}, {st.max_row}], padding {padding:.0%} <= {ELL_MAX_PADDING:.0%}"
+    return None
+
+
+def _csr(st: ConnectivityStats) -> str | None:
+    if not st.n_synapses:
+        return "no synapses"
+    return f"row lengths in [{st.min_row}, {st.max_row}] vary too much for ell"
+
+
+#: (format, predicate returning the reason when the format suits the connectivity), in order of preference
+CANDIDATES: tuple[tuple[Format, Callable[[ConnectivityStats], str | None]], ...] = (
+    (Format.DENSE, _dense),
+    (Format.ELL, _ell),
+    (Format.CSR, _csr),
+)
+
+#: what each format can represent at all (the user's hint is honoured when this holds)
+_REPRESENTS: dict[Format, Callable[[ConnectivityStats], bool]] = {
+    Format.DENSE: lambda st: st.contiguous_rows,
+    Format.ELL: lambda st: True,
+    Format.CSR: lambda st: True,
+}
+
+
+def choose(stats: ConnectivityStats, hint: Format | None) -> tuple[Format, str]:
+    """The format of a projection with connectivity ``stats`` and the user's ``hint``, with the reason."""
+    if hint is not None:
+        if _REPRESENTS[hint](stats):
+            return hint, "storage_format requested by the user"
+        auto, why = choose(stats, None)
+        return auto, (
+            f"storage_format '{hint.value}' requested, but it cannot hold this connectivity "
+            f"(dendrites differ in their pre ranks); {auto.value}: {why}"
+        )
+    for fmt, accepts in CANDIDATES:
+        reason = accepts(stats)
+        if reason is not None:
+            return fmt, reason
+    raise AssertionError("csr accepts every connectivity")
+
+
+@dataclass(frozen=True, slots=True)
+class SelectFormat:
+    """Set ``format`` and ``format_reason`` of every projection.
+
+    ``default_hint`` is the network-wide ``sparse_matrix_format`` hint, used for projections without one.
+    """
+
+    name: ClassVar[str] = "select-format"
+    default_hint: Format | None = None
+
+    def __call__(self, module: Module) -> Module:
+        projections = tuple(self._select(p) for p in module.projections)
+        return replace(module, projections=projections)
+
+    def _select(self, proj: ProjectionDecl) -> ProjectionDecl:
+        if proj.stats is None:
+            return replace(proj, format=Format.CSR, format_reason="connectivity unknown at compile time")
+        fmt, reason = choose(proj.stats, proj.format_hint or self.default_hint)
+        return replace(proj, format=fmt, format_reason=reason)
