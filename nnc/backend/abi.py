@@ -19,7 +19,7 @@ import numpy as np
 
 from nnc.ir.model import Module
 from nnc.ir.nodes import ComputeGlobalOp, GlobalOp, walk_stmts
-from nnc.ir.types import DType, Format, Locality, NeuronKind, ObjKind, Precision
+from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
 
@@ -42,6 +42,21 @@ class ConnField(Enum):
     N_SYNAPSES = "n_synapses"  # value: synapses stored (== slots of local synaptic arrays)
     ROW_STRIDE = "row_stride"  # value: slots per row (DENSE, ELL)
     PRE_OFFSET = "pre_offset"  # value: pre rank of column 0 (DENSE)
+    DELAY = "delay"  # int32[n_slots]: delay in steps of each synapse (DelayKind.NONUNIFORM)
+    UNIFORM_DELAY = "uniform_delay"  # value: delay in steps (DelayKind.UNIFORM)
+    TRANSMISSION = "transmission"  # value 0/1 (SEMANTICS.md §8 control flags)
+    UPDATE = "update"  # value 0/1
+    PLASTICITY = "plasticity"  # value 0/1
+    LEARN_PERIOD = "learn_period"  # value: synaptic equations run every LEARN_PERIOD steps ...
+    LEARN_OFFSET = "learn_offset"  # value: ... when (k - LEARN_OFFSET) mod LEARN_PERIOD == 0
+
+
+class PopField(Enum):
+    """Per-population value slots."""
+
+    ENABLED = "enabled"  # 0/1: a disabled population is not updated and receives no input
+    QUEUE_LEN = "queue_len"  # slots of each delay queue (max delay in steps over outgoing projections)
+    QUEUE_HEAD = "queue_head"  # queue[m] of variable x is QueueKey(pop, x)[((head + m) % len) * size + i]
 
 
 class RuntimeField(Enum):
@@ -96,13 +111,29 @@ class ConnKey:
 
 
 @dataclass(frozen=True, slots=True)
+class PopKey:
+    """A per-population value slot."""
+
+    pop: int
+    field: PopField
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKey:
+    """Delay queue of attribute ``var`` of population ``pop`` (real[queue_len * size], SEMANTICS.md §5)."""
+
+    pop: int
+    var: str
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeKey:
     """A network-wide slot."""
 
     field: RuntimeField
 
 
-SlotKey = StateKey | InputKey | GlobalOpKey | ConstantKey | ConnKey | RuntimeKey
+SlotKey = StateKey | InputKey | GlobalOpKey | ConstantKey | ConnKey | PopKey | QueueKey | RuntimeKey
 
 
 class Count(Enum):
@@ -113,6 +144,7 @@ class Count(Enum):
     DENDRITES = "dendrites"  # n_dendrites of the owning projection
     SYNAPSES = "synapses"  # n_synapses (slots) of the owning projection
     DENDRITES_PLUS_ONE = "dendrites+1"
+    QUEUE = "queue"  # queue_len * size of the owning population
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +202,34 @@ _CONN_FIELDS = {
     Format.CSR: (ConnField.POST_RANK, ConnField.ROW_PTR, ConnField.PRE_RANK),
     Format.ELL: (ConnField.POST_RANK, ConnField.ROW_LEN, ConnField.PRE_RANK),
 }
-_CONN_VALUES = (ConnField.N_DENDRITES, ConnField.N_SYNAPSES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
+_CONN_VALUES = (
+    ConnField.N_DENDRITES,
+    ConnField.N_SYNAPSES,
+    ConnField.ROW_STRIDE,
+    ConnField.PRE_OFFSET,
+    ConnField.UNIFORM_DELAY,
+    ConnField.TRANSMISSION,
+    ConnField.UPDATE,
+    ConnField.PLASTICITY,
+    ConnField.LEARN_PERIOD,
+    ConnField.LEARN_OFFSET,
+)
+#: initial contents of value slots that are not 0
+VALUE_DEFAULTS: dict[ConnField | PopField, int] = {
+    ConnField.TRANSMISSION: 1,
+    ConnField.UPDATE: 1,
+    ConnField.PLASTICITY: 1,
+    ConnField.LEARN_PERIOD: 1,
+    ConnField.UNIFORM_DELAY: 1,
+    PopField.ENABLED: 1,
+    PopField.QUEUE_LEN: 1,
+}
 _CONN_SPEC = {
     ConnField.POST_RANK: (np.dtype(np.int32), Count.DENDRITES),
     ConnField.ROW_PTR: (np.dtype(np.int64), Count.DENDRITES_PLUS_ONE),
     ConnField.ROW_LEN: (np.dtype(np.int32), Count.DENDRITES),
     ConnField.PRE_RANK: (np.dtype(np.int32), Count.SYNAPSES),
+    ConnField.DELAY: (np.dtype(np.int32), Count.SYNAPSES),
 }
 
 
@@ -220,6 +274,10 @@ def layout_of(module: Module) -> Layout:
     for name in module.constants:
         b.pointer(ConstantKey(name), real_dtype(module.precision), Count.ONE)
     for pop in module.populations:
+        for f in PopField:
+            b.value(PopKey(pop.id, f))
+        for var in pop.delayed:
+            b.pointer(QueueKey(pop.id, var), real_dtype(module.precision), Count.QUEUE, pop.id)
         for a in pop.attributes:
             b.pointer(
                 StateKey(ObjKind.POPULATION, pop.id, a.name),
@@ -236,7 +294,8 @@ def layout_of(module: Module) -> Layout:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
             b.value(ConnKey(proj.id, f))
-        for f in _CONN_FIELDS[fmt]:
+        fields = _CONN_FIELDS[fmt] + ((ConnField.DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
+        for f in fields:
             dtype, count = _CONN_SPEC[f]
             b.pointer(ConnKey(proj.id, f), dtype, count, proj.id)
         for a in proj.attributes:

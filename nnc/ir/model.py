@@ -13,6 +13,7 @@ from nnc.diagnostics import SourceSpan
 from nnc.ir.nodes import Expr, ReduceOp, Stmt
 from nnc.ir.types import (
     AttrKind,
+    DelayKind,
     DType,
     Format,
     Locality,
@@ -102,6 +103,7 @@ class PopulationDecl:
     kind: NeuronKind
     attributes: tuple[Attribute, ...]
     targets: tuple[str, ...] = ()
+    delayed: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -142,6 +144,7 @@ class ProjectionDecl:
     operation: ReduceOp = ReduceOp.SUM
     stats: ConnectivityStats | None = None
     format_hint: Format | None = None
+    delay: DelayKind = DelayKind.NONE
     format: Format | None = None
     format_reason: str = field(default="", compare=False)
 

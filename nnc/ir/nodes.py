@@ -355,6 +355,23 @@ class Reduce(Expr):
         return DType.REAL
 
 
+@dataclass(frozen=True, slots=True)
+class Delayed(Expr):
+    """A pre-synaptic attribute read through the projection's delays (SEMANTICS.md §5).
+
+    With delay d steps (uniform, or the synapse's own), it reads slot ``d - 1`` of the pre population's
+    queue of ``var``: in TRANSMIT that is the value after step k - d, in SYNAPSE (after this step's push)
+    the value after step k - d + 1.
+    """
+
+    var: Var
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return self.var.dtype
+
+
 # --------------------------------------------------------------------------------------------------
 # statements
 
@@ -431,6 +448,13 @@ class ComputeGlobalOp(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
+class PushDelayed(Stmt):
+    """Push the current values of ``vars`` of the owning population to the front of their queues."""
+
+    vars: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ForEach(Stmt):
     """Run ``body`` for every element of ``domain`` of the kernel's owner.
 
@@ -448,7 +472,7 @@ class ForEach(Stmt):
 def children(node: Expr) -> tuple[Expr, ...]:
     """Direct sub-expressions of ``node`` in evaluation order."""
     match node:
-        case Unary(operand=a) | Cast(operand=a) | Reduce(value=a):
+        case Unary(operand=a) | Cast(operand=a) | Reduce(value=a) | Delayed(var=a):
             return (a,)
         case Binary(lhs=a, rhs=b) | Compare(lhs=a, rhs=b) | Logic(lhs=a, rhs=b):
             return (a, b)
@@ -469,6 +493,8 @@ def with_children(node: Expr, new: tuple[Expr, ...]) -> Expr:
             return Cast(node.type, new[0], node.span)
         case Reduce():
             return Reduce(node.op, new[0], node.span)
+        case Delayed():
+            return Delayed(new[0], node.span)  # type: ignore[arg-type]
         case Binary():
             return Binary(node.op, new[0], new[1], node.span)
         case Compare():

@@ -23,6 +23,7 @@ from nnc.ir.nodes import (
     Compare,
     ComputeGlobalOp,
     Const,
+    Delayed,
     Deriv,
     Dt,
     Expr,
@@ -33,6 +34,7 @@ from nnc.ir.nodes import (
     Logic,
     LogicOp,
     Ode,
+    PushDelayed,
     Random,
     Reduce,
     Select,
@@ -43,7 +45,7 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
 )
-from nnc.ir.types import DType, Scope
+from nnc.ir.types import DelayKind, DType, Scope
 
 # binding strength, higher binds tighter
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = range(
@@ -126,6 +128,8 @@ class _Printer:
                 return f"{d.value}({', '.join(self.expr(a) for a in args)})@{s}", _PREC_ATOM
             case Reduce(op=op, value=v):
                 return f"reduce_{op.value}({self.expr(v)})", _PREC_ATOM
+            case Delayed(var=v):
+                return f"delayed({self.expr(v)})", _PREC_ATOM
         raise TypeError(f"cannot print {type(e).__name__}")
 
     # ---------------------------------------------------------------- statements
@@ -156,6 +160,8 @@ class _Printer:
                 self.emit(indent, "clear " + ", ".join(f"sum({t})" for t in tgts))
             case ComputeGlobalOp(op=op, var=v):
                 self.emit(indent, f"compute {op.value}({v})")
+            case PushDelayed(vars=names):
+                self.emit(indent, "push delayed " + ", ".join(names))
             case ForEach(domain=d, body=body):
                 self.emit(indent, f"for {d.value}:")
                 for inner in body:
@@ -178,7 +184,8 @@ class _Printer:
     def population(self, p: PopulationDecl) -> None:
         geom = ", ".join(str(d) for d in p.geometry)
         tg = f" targets=({', '.join(p.targets)})" if p.targets else ""
-        self.emit(0, f"population #{p.id} {p.name} {p.kind.value} geometry=({geom}){tg}")
+        dl = f" delayed=({', '.join(p.delayed)})" if p.delayed else ""
+        self.emit(0, f"population #{p.id} {p.name} {p.kind.value} geometry=({geom}){tg}{dl}")
         for a in p.attributes:
             self.attribute(a, 1)
 
@@ -187,7 +194,7 @@ class _Printer:
         self.emit(
             0,
             f"projection #{p.id} {p.name} {pre} -> {post} targets=({', '.join(p.targets)}) "
-            f"op={p.operation.value}",
+            f"op={p.operation.value}" + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else ""),
         )
         if p.stats is not None:
             st = p.stats

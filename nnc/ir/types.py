@@ -99,3 +99,11 @@ class Format(Enum):
     DENSE = "dense"
     CSR = "csr"
     ELL = "ell"
+
+
+class DelayKind(Enum):
+    """How a projection delays what it reads from its pre-synaptic population (SEMANTICS.md §5)."""
+
+    NONE = "none"  # at most one step: read the live arrays
+    UNIFORM = "uniform"  # one delay (steps, a run-time value) for every synapse
+    NONUNIFORM = "nonuniform"  # one delay per synapse

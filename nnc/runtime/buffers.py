@@ -13,7 +13,10 @@ from nnc.backend.abi import (
     ConnField,
     ConnKey,
     Count,
+    VALUE_DEFAULTS,
     Layout,
+    PopField,
+    PopKey,
     RecordField,
     RuntimeField,
     RuntimeKey,
@@ -45,14 +48,28 @@ def _padded(n: int, dtype: np.dtype) -> np.ndarray:
 class Buffers:
     """Owns every array of a network and the ``ctx`` array that points at them."""
 
-    def __init__(self, module: Module, layout: Layout, shapes: dict[int, ProjectionShape]):
+    def __init__(
+        self,
+        module: Module,
+        layout: Layout,
+        shapes: dict[int, ProjectionShape],
+        queue_lengths: dict[int, int] | None = None,
+    ):
         self.module = module
         self.layout = layout
         self.shapes = dict(shapes)
+        self.queue_lengths = dict(queue_lengths or {})
         self.ctx = np.zeros(max(layout.size, 1), dtype=np.uint64)
         self.arrays: dict[SlotKey, np.ndarray] = {}
         self._records = np.zeros((0, RECORD_FIELDS), dtype=np.int64)
         self._record_refs: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
+        for key, kind in layout.kinds.items():
+            default = VALUE_DEFAULTS.get(getattr(key, "field", None))  # type: ignore[arg-type]
+            if kind is SlotKind.VALUE and default is not None:
+                self.set_value(key, default)
+        for pop, n in self.queue_lengths.items():
+            if self.has(PopKey(pop, PopField.QUEUE_LEN)):
+                self.set_value(PopKey(pop, PopField.QUEUE_LEN), n)
         for spec in layout.buffers:
             self._allocate(spec)
         for pid, shape in self.shapes.items():
@@ -72,6 +89,9 @@ class Buffers:
                 return self.shapes[spec.owner_id].n_dendrites + 1
             case Count.SYNAPSES:
                 return self.shapes[spec.owner_id].n_synapses
+            case Count.QUEUE:
+                pop = self.module.populations[spec.owner_id]
+                return self.queue_lengths.get(pop.id, 1) * pop.size
         raise ValueError(spec.count)
 
     def _allocate(self, spec: BufferSpec) -> None:
