@@ -155,7 +155,15 @@ class ProjectionDecl:
 
 @dataclass(frozen=True, slots=True)
 class Kernel:
-    """The work of one object in one phase of a step."""
+    """The work of one object in one phase of a step.
+
+    Gating, implemented by every engine from the run-time control slots (nnc/backend/abi.py):
+    * population kernels (CLEAR_INPUTS, NEURON, DELAY, GLOBAL_OPS) run iff the population is ENABLED;
+    * TRANSMIT kernels run iff the projection's TRANSMISSION flag is set and its post population is enabled;
+    * SYNAPSE kernels run iff TRANSMISSION and UPDATE are set, the post population is enabled and
+      ``(k - LEARN_OFFSET) mod LEARN_PERIOD == 0``; inside them ``Dt()`` means ``LEARN_PERIOD * dt`` and an
+      ``Assign``/``Clamp`` of ``w`` runs only if PLASTICITY is set (SEMANTICS.md §8).
+    """
 
     name: str
     phase: Phase
