@@ -18,8 +18,8 @@ class RandomDistribution:
     #: names of the constructor's distribution arguments, in order (used by keywords() and the DSL)
     _args: tuple[str, ...] = ()
 
-    def __init__(self, rng: np.random.Generator | None = None, min: float | None = None,  # noqa: A002
-                 max: float | None = None):  # noqa: A002
+    def __init__(self, rng: np.random.Generator | None = None, min: float | None = None,
+                 max: float | None = None):
         self.rng = rng
         self.min = min
         self.max = max
@@ -73,7 +73,7 @@ class Uniform(RandomDistribution):
 
     _args = ("min", "max")
 
-    def __init__(self, min: float, max: float, rng: np.random.Generator | None = None):  # noqa: A002
+    def __init__(self, min: float, max: float, rng: np.random.Generator | None = None):
         if min >= max:
             raise ModelError(f"Uniform: min ({min}) must be smaller than max ({max})")
         super().__init__(rng, min, max)
@@ -87,7 +87,7 @@ class DiscreteUniform(RandomDistribution):
 
     _args = ("min", "max")
 
-    def __init__(self, min: int, max: int, rng: np.random.Generator | None = None):  # noqa: A002
+    def __init__(self, min: int, max: int, rng: np.random.Generator | None = None):
         if min >= max:
             raise ModelError(f"DiscreteUniform: min ({min}) must be smaller than max ({max})")
         super().__init__(rng, min, max)
@@ -101,7 +101,7 @@ class Normal(RandomDistribution):
 
     _args = ("mu", "sigma")
 
-    def __init__(self, mu: float, sigma: float, min: float | None = None, max: float | None = None,  # noqa: A002
+    def __init__(self, mu: float, sigma: float, min: float | None = None, max: float | None = None,
                  rng: np.random.Generator | None = None):
         if sigma < 0:
             raise ModelError(f"Normal: sigma must be positive, got {sigma}")
@@ -117,7 +117,7 @@ class LogNormal(RandomDistribution):
 
     _args = ("mu", "sigma")
 
-    def __init__(self, mu: float, sigma: float, min: float | None = None, max: float | None = None,  # noqa: A002
+    def __init__(self, mu: float, sigma: float, min: float | None = None, max: float | None = None,
                  rng: np.random.Generator | None = None):
         if sigma < 0:
             raise ModelError(f"LogNormal: sigma must be positive, got {sigma}")
@@ -133,7 +133,7 @@ class Exponential(RandomDistribution):
 
     _args = ("Lambda",)
 
-    def __init__(self, Lambda: float, min: float | None = None, max: float | None = None,  # noqa: N803, A002
+    def __init__(self, Lambda: float, min: float | None = None, max: float | None = None,  # noqa: N803
                  rng: np.random.Generator | None = None):
         if Lambda < 0:
             raise ModelError(f"Exponential: Lambda must be positive, got {Lambda}")
@@ -149,8 +149,8 @@ class Gamma(RandomDistribution):
 
     _args = ("alpha", "beta")
 
-    def __init__(self, alpha: float, beta: float = 1.0, min: float | None = None,  # noqa: A002
-                 max: float | None = None, rng: np.random.Generator | None = None):  # noqa: A002
+    def __init__(self, alpha: float, beta: float = 1.0, min: float | None = None,
+                 max: float | None = None, rng: np.random.Generator | None = None):
         super().__init__(rng, min, max)
         self.alpha, self.beta = alpha, beta
 

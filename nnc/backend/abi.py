@@ -263,21 +263,13 @@ def _global_ops(module: Module) -> list[GlobalOpKey]:
     return found
 
 
-def layout_of(module: Module) -> Layout:
-    """Assign a slot to every buffer and value the module's kernels may touch."""
-    b = _Builder()
-    for f in RuntimeField:
-        if f is RuntimeField.RECORD_TABLE:
-            b.pointer(RuntimeKey(f), np.dtype(np.int64), Count.ONE)
-        else:
-            b.value(RuntimeKey(f))
-    for name in module.constants:
-        b.pointer(ConstantKey(name), real_dtype(module.precision), Count.ONE)
+def _lay_out_populations(b: _Builder, module: Module) -> None:
+    real = real_dtype(module.precision)
     for pop in module.populations:
         for f in PopField:
             b.value(PopKey(pop.id, f))
         for var in pop.delayed:
-            b.pointer(QueueKey(pop.id, var), real_dtype(module.precision), Count.QUEUE, pop.id)
+            b.pointer(QueueKey(pop.id, var), real, Count.QUEUE, pop.id)
         for a in pop.attributes:
             b.pointer(
                 StateKey(ObjKind.POPULATION, pop.id, a.name),
@@ -287,9 +279,10 @@ def layout_of(module: Module) -> Layout:
             )
         if pop.kind is NeuronKind.RATE:
             for t in pop.targets:
-                b.pointer(InputKey(pop.id, t), real_dtype(module.precision), Count.NEURONS, pop.id)
-    for key in _global_ops(module):
-        b.pointer(key, real_dtype(module.precision), Count.ONE, key.pop)
+                b.pointer(InputKey(pop.id, t), real, Count.NEURONS, pop.id)
+
+
+def _lay_out_projections(b: _Builder, module: Module) -> None:
     for proj in module.projections:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
@@ -305,6 +298,22 @@ def layout_of(module: Module) -> Layout:
                 _LOCALITY_COUNT_PROJ[a.locality],
                 proj.id,
             )
+
+
+def layout_of(module: Module) -> Layout:
+    """Assign a slot to every buffer and value the module's kernels may touch."""
+    b = _Builder()
+    for f in RuntimeField:
+        if f is RuntimeField.RECORD_TABLE:
+            b.pointer(RuntimeKey(f), np.dtype(np.int64), Count.ONE)
+        else:
+            b.value(RuntimeKey(f))
+    for name in module.constants:
+        b.pointer(ConstantKey(name), real_dtype(module.precision), Count.ONE)
+    _lay_out_populations(b, module)
+    for key in _global_ops(module):
+        b.pointer(key, real_dtype(module.precision), Count.ONE, key.pop)
+    _lay_out_projections(b, module)
     return Layout(dict(b.slots), dict(b.kinds), tuple(b.buffers))
 
 

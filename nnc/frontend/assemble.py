@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from nnc.diagnostics import ModelError
 from nnc.ir.model import (
     ConnectivityStats,
     Kernel,
@@ -25,12 +26,14 @@ from nnc.ir.nodes import (
     BinaryOp,
     ClearInputs,
     ComputeGlobalOp,
+    Delayed,
     Expr,
     ForEach,
     GlobalOpValue,
     Input,
     Let,
     Ode,
+    PushDelayed,
     Random,
     Reduce,
     Stmt,
@@ -42,7 +45,18 @@ from nnc.ir.nodes import (
     walk_stmts,
     with_children,
 )
-from nnc.ir.types import DType, Domain, Format, Locality, NeuronKind, ObjKind, Phase, Precision, Scope
+from nnc.ir.types import (
+    DelayKind,
+    Domain,
+    DType,
+    Format,
+    Locality,
+    NeuronKind,
+    ObjKind,
+    Phase,
+    Precision,
+    Scope,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +81,7 @@ class ProjectionSpec:
     model: SynapseModel
     stats: ConnectivityStats | None = None
     format_hint: Format | None = None
+    delay: DelayKind = DelayKind.NONE
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -74,7 +89,7 @@ def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
     return (((owner_id << 1) | (owner is ObjKind.PROJECTION)) << 8) | occurrence
 
 
-def _map_expr(e: Expr, fn) -> Expr:  # noqa: ANN001 - fn: Expr -> Expr | None
+def _map_expr(e: Expr, fn) -> Expr:
     new = fn(e)
     if new is not None:
         return new
@@ -84,19 +99,8 @@ def _map_expr(e: Expr, fn) -> Expr:  # noqa: ANN001 - fn: Expr -> Expr | None
     return with_children(e, tuple(_map_expr(c, fn) for c in kids))
 
 
-def _map_stmt(s: Stmt, fn) -> Stmt:  # noqa: ANN001
-    match s:
-        case Assign():
-            return replace(s, value=_map_expr(s.value, fn))
-        case Let():
-            return replace(s, value=_map_expr(s.value, fn))
-        case Ode():
-            return replace(s, lhs=_map_expr(s.lhs, fn), rhs=_map_expr(s.rhs, fn))
-        case AddInput():
-            return replace(s, value=_map_expr(s.value, fn))
-        case ForEach():
-            return replace(s, body=tuple(_map_stmt(b, fn) for b in s.body))
-    return s
+def _map_stmt(s: Stmt, fn) -> Stmt:  # fn: Expr -> Expr | None, applied node by node
+    return _map_stmt_exprs(s, lambda e: _map_expr(e, fn))
 
 
 def _renumber_streams(stmts: tuple[Stmt, ...], owner: ObjKind, owner_id: int) -> tuple[Stmt, ...]:
@@ -140,9 +144,41 @@ def _default_psp() -> Expr:
     )
 
 
+def _delay_pre_reads(e: Expr, spec: ProjectionSpec) -> Expr:
+    """Read local pre-synaptic attributes through the projection's delays (SEMANTICS.md §5)."""
+    if spec.delay is DelayKind.NONE:
+        return e
+
+    def fn(node: Expr) -> Expr | None:
+        if isinstance(node, Var) and node.scope is Scope.PRE:
+            if node.locality is Locality.LOCAL:
+                return Delayed(node, node.span)
+            if spec.delay is DelayKind.NONUNIFORM:
+                raise ModelError(
+                    f"projection {spec.name}: non-uniform delays cannot read the global pre-synaptic "
+                    f"attribute '{node.name}'"
+                )
+        return None
+
+    return _map_expr(e, fn)
+
+
+def _map_stmt_exprs(s: Stmt, fn) -> Stmt:
+    match s:
+        case Assign() | Let() | AddInput():
+            return replace(s, value=fn(s.value))
+        case Ode():
+            return replace(s, lhs=fn(s.lhs), rhs=fn(s.rhs))
+        case ForEach():
+            return replace(s, body=tuple(_map_stmt_exprs(b, fn) for b in s.body))
+    return s
+
+
 def _transmit(spec: ProjectionSpec) -> Kernel:
     psp = spec.model.psp if spec.model.psp is not None else _default_psp()
-    psp_stmt = _renumber_streams((Let("psp", Reduce(spec.model.operation, psp)),), ObjKind.PROJECTION, spec.id)
+    psp = _delay_pre_reads(psp, spec)
+    psp_let = Let("psp", Reduce(spec.model.operation, psp))
+    psp_stmt = _renumber_streams((psp_let,), ObjKind.PROJECTION, spec.id)
     adds = tuple(AddInput(t, Temp("psp")) for t in spec.targets)
     body = (ForEach(Domain.DENDRITE, psp_stmt + adds),)
     return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
@@ -153,7 +189,10 @@ def _synapse_update(spec: ProjectionSpec) -> Kernel | None:
     groups = _split(eqs)
     dendrite: list[Stmt] = list(groups[Locality.SEMIGLOBAL])
     if groups[Locality.LOCAL]:
-        dendrite.append(ForEach(Domain.SYNAPSE, groups[Locality.LOCAL]))
+        local = tuple(
+            _map_stmt_exprs(st, lambda e: _delay_pre_reads(e, spec)) for st in groups[Locality.LOCAL]
+        )
+        dendrite.append(ForEach(Domain.SYNAPSE, local))
     body: list[Stmt] = list(groups[Locality.GLOBAL])
     if dendrite:
         body.append(ForEach(Domain.DENDRITE, tuple(dendrite)))
@@ -182,6 +221,22 @@ def _global_ops_used(kernels: list[Kernel], projs: tuple[ProjectionSpec, ...]) -
     return used
 
 
+def _delayed_vars(kernels: list[Kernel], projs: tuple[ProjectionSpec, ...]) -> dict[int, list[str]]:
+    """Population id -> attributes read through delays by any projection kernel, first use first."""
+    found: dict[int, list[str]] = {}
+    for k in kernels:
+        if k.owner is not ObjKind.PROJECTION:
+            continue
+        for s in walk_stmts(k.body):
+            for e in stmt_exprs(s):
+                for node in walk(e):
+                    if isinstance(node, Delayed):
+                        names = found.setdefault(projs[k.owner_id].pre, [])
+                        if node.var.name not in names:
+                            names.append(node.var.name)
+    return found
+
+
 def _inputs_used(spec: PopulationSpec) -> tuple[str, ...]:
     found: list[str] = []
     for s in walk_stmts(spec.model.equations):
@@ -190,6 +245,22 @@ def _inputs_used(spec: PopulationSpec) -> tuple[str, ...]:
                 if isinstance(node, Input) and node.target not in found:
                     found.append(node.target)
     return tuple(found)
+
+
+def _connected_targets(populations, projections) -> dict[int, list[str]]:
+    connected: dict[int, list[str]] = {p.id: [] for p in populations}
+    for proj in projections:
+        for t in proj.targets:
+            if t not in connected[proj.post]:
+                connected[proj.post].append(t)
+    return connected
+
+
+def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
+    return ProjectionDecl(
+        proj.id, proj.name, proj.pre, proj.post, proj.targets, proj.model.attributes,
+        proj.model.operation, proj.stats, format_hint=proj.format_hint, delay=proj.delay,
+    )
 
 
 def assemble(
@@ -201,43 +272,27 @@ def assemble(
     constants: tuple[str, ...] = (),
 ) -> Module:
     """Build the module of a network from its analysed populations and projections."""
-    connected: dict[int, list[str]] = {p.id: [] for p in populations}
-    for proj in projections:
-        for t in proj.targets:
-            if t not in connected[proj.post]:
-                connected[proj.post].append(t)
-
+    connected = _connected_targets(populations, projections)
     kernels: list[Kernel] = []
     pop_decls = []
     for p in populations:
         targets = tuple(dict.fromkeys((*connected[p.id], *_inputs_used(p))))
         pop_decls.append(PopulationDecl(p.id, p.name, p.geometry, p.model.kind, p.model.attributes, targets))
         if p.model.kind is NeuronKind.RATE and connected[p.id]:
-            kernels.append(
-                Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id,
-                       (ClearInputs(tuple(connected[p.id])),))
-            )
-    proj_decls = []
-    for proj in projections:
-        proj_decls.append(
-            ProjectionDecl(
-                proj.id, proj.name, proj.pre, proj.post, proj.targets, proj.model.attributes,
-                proj.model.operation, proj.stats, format_hint=proj.format_hint,
-            )
-        )
-        kernels.append(_transmit(proj))
-    for p in populations:
-        k = _population_update(p)
-        if k is not None:
-            kernels.append(k)
-    for proj in projections:
-        k = _synapse_update(proj)
-        if k is not None:
-            kernels.append(k)
+            body = (ClearInputs(tuple(connected[p.id])),)
+            kernels.append(Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id, body))
+    kernels += [_transmit(proj) for proj in projections]
+    kernels += [k for k in map(_population_update, populations) if k is not None]
+    kernels += [k for k in map(_synapse_update, projections) if k is not None]
+    for pop_id, names in sorted(_delayed_vars(kernels, projections).items()):
+        pop_decls[pop_id] = replace(pop_decls[pop_id], delayed=tuple(names))
+        body = (PushDelayed(tuple(names)),)
+        name_ = f"{populations[pop_id].name}.delay"
+        kernels.append(Kernel(name_, Phase.DELAY, ObjKind.POPULATION, pop_id, body))
     for pop_id, ops in sorted(_global_ops_used(kernels, projections).items()):
         body = tuple(ComputeGlobalOp(op, var) for op, var in ops)
-        kernels.append(
-            Kernel(f"{populations[pop_id].name}.globalops", Phase.GLOBAL_OPS, ObjKind.POPULATION, pop_id, body)
-        )
+        name_ = f"{populations[pop_id].name}.globalops"
+        kernels.append(Kernel(name_, Phase.GLOBAL_OPS, ObjKind.POPULATION, pop_id, body))
     kernels.sort(key=lambda k: (k.phase.value, k.owner is ObjKind.PROJECTION))
-    return Module(name, precision, dt, tuple(pop_decls), tuple(proj_decls), tuple(kernels), constants)
+    projs = tuple(map(_projection_decl, projections))
+    return Module(name, precision, dt, tuple(pop_decls), projs, tuple(kernels), constants)

@@ -22,7 +22,7 @@ from enum import Enum
 
 from nnc.diagnostics import SourceSpan
 from nnc.ir.functions import FUNC_INFO, Func
-from nnc.ir.types import DType, Domain, Locality, Method, Scope
+from nnc.ir.types import Domain, DType, Locality, Method, Scope
 
 # --------------------------------------------------------------------------------------------------
 # operator kinds
@@ -511,7 +511,7 @@ def with_children(node: Expr, new: tuple[Expr, ...]) -> Expr:
             return node
 
 
-def walk(node: Expr):  # noqa: ANN201 - generator
+def walk(node: Expr):
     """Yield ``node`` and all its sub-expressions, pre-order."""
     yield node
     for child in children(node):
@@ -531,7 +531,7 @@ def stmt_exprs(stmt: Stmt) -> tuple[Expr, ...]:
             return ()
 
 
-def walk_stmts(body: tuple[Stmt, ...]):  # noqa: ANN201 - generator
+def walk_stmts(body: tuple[Stmt, ...]):
     """Yield every statement of ``body``, descending into loops, in program order."""
     for stmt in body:
         yield stmt

@@ -81,11 +81,11 @@ class _Printer:
     def temp(self, name: str) -> str:
         return self.temps.get(name, f"%{name}")
 
-    def expr(self, e: Expr, parent: int = 0) -> str:  # noqa: C901 - one case per node kind
+    def expr(self, e: Expr, parent: int = 0) -> str:
         text, prec = self._expr(e)
         return f"({text})" if prec < parent else text
 
-    def _expr(self, e: Expr) -> tuple[str, int]:  # noqa: C901, PLR0911 - one case per node kind
+    def _expr(self, e: Expr) -> tuple[str, int]:  # noqa: C901 - one case per node kind
         match e:
             case Const(value=v, type=t):
                 text = format_const(v, t)
@@ -182,7 +182,7 @@ class _Printer:
         self.emit(indent, text, a.span)
 
     def population(self, p: PopulationDecl) -> None:
-        geom = ", ".join(str(d) for d in p.geometry)
+        geom = ", ".join(str(d) for d in p.geometry) + ("," if len(p.geometry) == 1 else "")
         tg = f" targets=({', '.join(p.targets)})" if p.targets else ""
         dl = f" delayed=({', '.join(p.delayed)})" if p.delayed else ""
         self.emit(0, f"population #{p.id} {p.name} {p.kind.value} geometry=({geom}){tg}{dl}")

@@ -17,8 +17,8 @@ from nnc.ir.nodes import (
     Stmt,
     Temp,
     Var,
+    children,
     stmt_exprs,
-    walk,
 )
 from nnc.ir.types import Domain, Locality, ObjKind, Scope
 
@@ -101,28 +101,35 @@ class _Verifier:
             self.fail(k, f"'{t.name}' ({attr.locality.value}) assigned at the wrong loop level")
 
     def expr(self, k: Kernel, e: Expr, domain: Domain | None, temps: set[str]) -> None:
-        for node in walk(e):
-            match node:
-                case Var(name=n, scope=Scope.NETWORK):
-                    if n not in self.module.constants:
-                        self.fail(k, f"unknown constant '{n}'")
-                case Var(name=n, scope=scope, locality=loc):
-                    attr = self.attrs(k, scope).get(n)
-                    if attr is None:
-                        self.fail(k, f"unknown attribute {scope.value}.{n}")
-                    elif attr.locality is not loc or attr.dtype is not node.dtype:
-                        self.fail(k, f"reference to '{n}' disagrees with its declaration")
-                    elif scope is Scope.SELF and loc not in _VISIBLE[domain]:
-                        self.fail(k, f"'{n}' ({loc.value}) read at the wrong loop level")
-                case Temp(name=n):
-                    if n not in temps:
-                        self.fail(k, f"temporary %{n} used before its let")
-                case Deriv():
-                    if self.stage != "ir":
-                        self.fail(k, "derivative left after discretisation")
-                case Reduce():
-                    if domain is not Domain.DENDRITE:
-                        self.fail(k, "reduce outside a dendrite loop")
+        if isinstance(e, Reduce):
+            if domain is not Domain.DENDRITE:
+                self.fail(k, "reduce outside a dendrite loop")
+            self.expr(k, e.value, Domain.SYNAPSE, temps)  # evaluated per synapse of the dendrite
+            return
+        for child in children(e):
+            self.expr(k, child, domain, temps)
+        match e:
+            case Var():
+                self.var(k, e, domain)
+            case Temp(name=n):
+                if n not in temps:
+                    self.fail(k, f"temporary %{n} used before its let")
+            case Deriv():
+                if self.stage != "ir":
+                    self.fail(k, "derivative left after discretisation")
+
+    def var(self, k: Kernel, node: Var, domain: Domain | None) -> None:
+        if node.scope is Scope.NETWORK:
+            if node.name not in self.module.constants:
+                self.fail(k, f"unknown constant '{node.name}'")
+            return
+        attr = self.attrs(k, node.scope).get(node.name)
+        if attr is None:
+            self.fail(k, f"unknown attribute {node.scope.value}.{node.name}")
+        elif attr.locality is not node.locality or attr.dtype is not node.dtype:
+            self.fail(k, f"reference to '{node.name}' disagrees with its declaration")
+        elif node.scope is Scope.SELF and node.locality not in _VISIBLE[domain]:
+            self.fail(k, f"'{node.name}' ({node.locality.value}) read at the wrong loop level")
 
 
 def verify(module: Module, stage: str = "ir") -> None:

@@ -9,11 +9,11 @@ import numpy as np
 from nnc.backend.abi import (
     ELEM_CODE_OF,
     RECORD_FIELDS,
+    VALUE_DEFAULTS,
     BufferSpec,
     ConnField,
     ConnKey,
     Count,
-    VALUE_DEFAULTS,
     Layout,
     PopField,
     PopKey,
@@ -204,7 +204,8 @@ class Buffers:
 
     def _set_table(self, table: np.ndarray) -> None:
         self._records = np.ascontiguousarray(table, dtype=np.int64)
-        self.install(RuntimeKey(RuntimeField.RECORD_TABLE), self._records.reshape(-1) if self._records.size else _padded(0, np.dtype(np.int64)))
+        flat = self._records.reshape(-1) if self._records.size else _padded(0, np.dtype(np.int64))
+        self.install(RuntimeKey(RuntimeField.RECORD_TABLE), flat)
         self.set_value(RuntimeKey(RuntimeField.RECORD_COUNT), len(self._records))
 
 
