@@ -74,9 +74,33 @@ class NeuronModel:
         return next((a for a in self.attributes if a.name == name), None)
 
 
+#: Name of the placeholder ``Var(G_TARGET, REAL, LOCAL, Scope.POST)`` that ``pre_spike`` /
+#: ``pre_axon_spike`` statements assign and read: the post neuron's ``g_<t>`` for each target ``t`` of
+#: the projection (DSL.md §11.3). Network assembly substitutes the real names.
+G_TARGET = "g_target"
+
+
+@dataclass(frozen=True, slots=True)
+class StructuralRule:
+    """A ``Creating`` / ``Pruning`` rule (DSL.md §11.4): where ``condition`` holds, act with ``proba``.
+
+    ``w`` and ``d`` (weight and delay of a created synapse) are only meaningful for creating rules.
+    """
+
+    condition: Expr
+    proba: float = 1.0
+    w: InitValue = field(default=0.0, compare=False)
+    d: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class SynapseModel:
-    """A parsed synapse description (DSL.md §11)."""
+    """A parsed synapse description (DSL.md §11).
+
+    ``kind`` is the kind of the pre-synaptic population the synapse was analysed for. Event statements
+    (``pre_spike`` ...) are in execution order: statements on :data:`G_TARGET` first, followed by any
+    ``Clamp`` of their own bounds; ``: unless_post`` statements are already guarded in the IR.
+    """
 
     name: str
     attributes: tuple[Attribute, ...]
@@ -87,6 +111,9 @@ class SynapseModel:
     pre_spike: tuple[Stmt, ...] = ()
     post_spike: tuple[Stmt, ...] = ()
     pre_axon_spike: tuple[Stmt, ...] = ()
+    kind: NeuronKind = NeuronKind.RATE
+    creating: StructuralRule | None = None
+    pruning: StructuralRule | None = None
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

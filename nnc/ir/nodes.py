@@ -203,6 +203,22 @@ class Dt(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class SpikeTime(Expr):
+    """Time of the last spike, ``last_spike·dt`` in ms (``-10000·dt`` before any), of the neuron in ``scope``.
+
+    ``t_last`` in a spiking neuron (``SELF``), ``t_pre`` / ``t_post`` in a spiking synapse (``PRE`` /
+    ``POST``, DSL.md §5.2). ``dt`` here is always the network step, never a learning period.
+    """
+
+    scope: Scope = Scope.SELF
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
 class Deriv(Expr):
     """``d<name>/dt``; only inside an :class:`Ode` before the discretise pass."""
 

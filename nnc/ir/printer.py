@@ -38,6 +38,7 @@ from nnc.ir.nodes import (
     Random,
     Reduce,
     Select,
+    SpikeTime,
     Stmt,
     Temp,
     Time,
@@ -58,6 +59,7 @@ _BINARY_PREC = {
     BinaryOp.DIV: _PREC_MUL,
     BinaryOp.POW: _PREC_POW,
 }
+_SPIKE_TIME_NAME = {Scope.SELF: "t_last", Scope.PRE: "t_pre", Scope.POST: "t_post"}
 _SCOPE_PREFIX = {Scope.SELF: "", Scope.PRE: "pre.", Scope.POST: "post.", Scope.NETWORK: "const."}
 
 
@@ -100,6 +102,8 @@ class _Printer:
                 return "t", _PREC_ATOM
             case Dt():
                 return "dt", _PREC_ATOM
+            case SpikeTime(scope=s):
+                return _SPIKE_TIME_NAME[s], _PREC_ATOM
             case Deriv(name=n):
                 return f"d{n}/dt", _PREC_ATOM
             case Temp(name=n):
