@@ -1,0 +1,287 @@
+"""Connectivity of one projection as lists of lists, and its layout in the storage formats of the ABI.
+
+A :class:`Connectivity` is what a connector produces: dendrites in ascending post rank, each with its
+ascending pre ranks, initial weights and delays (in steps). It is stored flat (``row_ptr`` delimits the
+dendrites) but means a list of lists (API.md §7: "post_ranks ascending", "pre_ranks: list of lists").
+
+Storage formats (``nnc.ir.types.Format``) place the synapses of dendrite ``i`` in slots of every local
+synaptic array (``nnc.backend.abi.ConnField``):
+
+* ``CSR``: slots ``ROW_PTR[i] .. ROW_PTR[i+1]``, pre rank of a slot in ``PRE_RANK``;
+* ``ELL``: ``ROW_STRIDE`` = longest dendrite, slot ``i*ROW_STRIDE + j`` for ``j < ROW_LEN[i]``,
+  ``PRE_RANK`` padded with 0 beyond ``ROW_LEN[i]``;
+* ``DENSE``: every dendrite reads the same contiguous pre ranks ``[PRE_OFFSET, PRE_OFFSET + ROW_STRIDE)``,
+  slot ``i*ROW_STRIDE + (pre - PRE_OFFSET)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnc.backend.abi import ConnField, ConnKey
+from nnc.diagnostics import ModelError
+from nnc.ir.model import ConnectivityStats
+from nnc.ir.types import Format
+from nnc.runtime.buffers import Buffers, ProjectionShape
+
+
+def round_half_away(x: np.ndarray | float) -> np.ndarray:
+    """C's ``round()`` (half away from zero), exactly: the reference rounds per-synapse delays with it."""
+    a = np.asarray(x, dtype=np.float64)
+    m = np.abs(a)
+    f = np.floor(m)
+    return np.copysign(np.where(m - f >= 0.5, f + 1.0, f), a)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Connectivity:
+    """Synapses of a projection: dendrites by ascending post rank, synapses by ascending pre rank.
+
+    ``delays`` holds one delay (steps) per synapse for non-uniform projections and is None when every
+    synapse has ``uniform_delay`` steps. ``max_delay`` is the longest delay the projection may need.
+    """
+
+    n_pre: int
+    n_post: int
+    post_ranks: np.ndarray  # int32[n_dendrites], ascending, unique
+    row_ptr: np.ndarray  # int64[n_dendrites + 1]
+    pre_ranks: np.ndarray  # int32[n_synapses], ascending within each dendrite
+    weights: np.ndarray  # float64[n_synapses]
+    delays: np.ndarray | None = None  # int32[n_synapses] steps, or None (uniform)
+    uniform_delay: int = 0
+    max_delay: int = 0
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_rows(
+        cls,
+        sizes: tuple[int, int],
+        post_ranks: Sequence[int],
+        pre_rows: Sequence[Sequence[int]],
+        weight_rows: Sequence[Sequence[float]],
+        delays: Sequence[Sequence[int]] | int = 0,
+    ) -> Connectivity:
+        """Build from per-dendrite rows in any order; rows are sorted, empty rows dropped.
+
+        ``sizes`` is ``(n_pre, n_post)`` of the underlying populations. ``delays`` is either one
+        delay in steps for every synapse (uniform) or per-dendrite rows of steps.
+        Raises :class:`ModelError` for a duplicated synapse or out-of-range ranks.
+        """
+        lengths = np.array([len(r) for r in pre_rows], dtype=np.int64)
+        post = np.asarray(post_ranks, dtype=np.int64).reshape(-1)
+        if len(post) != len(lengths) or len(weight_rows) != len(lengths):
+            raise ModelError("connectivity rows: post ranks, pre ranks and weights differ in length")
+        pre = _concat(pre_rows, np.int64)
+        w = _concat(weight_rows, np.float64)
+        d = delays if isinstance(delays, (int, np.integer)) else _concat(delays, np.int64)
+        for name, arr in (("weights", w), ("delays", d)):
+            if isinstance(arr, np.ndarray) and len(arr) != len(pre):
+                raise ModelError(f"connectivity rows: {name} do not match the pre ranks")
+        return cls.from_synapses(sizes, np.repeat(post, lengths), pre, w, d)
+
+    @classmethod
+    def from_synapses(
+        cls,
+        sizes: tuple[int, int],
+        post: np.ndarray,
+        pre: np.ndarray,
+        weights: np.ndarray,
+        delays: np.ndarray | int = 0,
+    ) -> Connectivity:
+        """Build from one (post, pre, weight) entry per synapse, in any order.
+
+        ``delays``: one delay in steps for all synapses (uniform), or one per synapse (non-uniform).
+        """
+        n_pre, n_post = sizes
+        post = np.asarray(post, dtype=np.int64)
+        pre = np.asarray(pre, dtype=np.int64)
+        _check_ranks("post", post, n_post)
+        _check_ranks("pre", pre, n_pre)
+        order = np.lexsort((pre, post))
+        post, pre = post[order], pre[order]
+        if len(pre) > 1 and np.any((post[1:] == post[:-1]) & (pre[1:] == pre[:-1])):
+            raise ModelError("the same synapse has been declared multiple times")
+        rows, counts = np.unique(post, return_counts=True)
+        row_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=row_ptr[1:])
+        if isinstance(delays, (int, np.integer)):
+            d, uniform, max_delay = None, int(delays), int(delays)
+        else:
+            d = np.asarray(delays, dtype=np.int64)[order].astype(np.int32)
+            uniform, max_delay = -1, int(d.max(initial=0))
+        return cls(
+            n_pre, n_post, rows.astype(np.int32), row_ptr, pre.astype(np.int32),
+            np.asarray(weights, dtype=np.float64)[order], d, uniform, max_delay,
+        )
+
+    def with_max_delay(self, bound: int) -> Connectivity:
+        """The same synapses with ``max_delay`` raised to at least ``bound`` steps."""
+        return Connectivity(
+            self.n_pre, self.n_post, self.post_ranks, self.row_ptr, self.pre_ranks, self.weights,
+            self.delays, self.uniform_delay, max(self.max_delay, int(bound)),
+        )
+
+    # ------------------------------------------------------------------ list-of-lists views
+    @property
+    def n_dendrites(self) -> int:
+        """Number of post neurons with at least one synapse."""
+        return len(self.post_ranks)
+
+    @property
+    def n_synapses(self) -> int:
+        """Number of synapses."""
+        return len(self.pre_ranks)
+
+    @property
+    def row_lengths(self) -> np.ndarray:
+        """Synapses per dendrite."""
+        return np.diff(self.row_ptr)
+
+    @property
+    def uniform(self) -> bool:
+        """Whether every synapse has the same delay (``uniform_delay``)."""
+        return self.delays is None
+
+    def split(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per-dendrite pieces of an array with one value per synapse (in this object's order)."""
+        return np.split(np.asarray(flat), self.row_ptr[1:-1]) if self.n_dendrites else []
+
+    def row(self, i: int) -> slice:
+        """The synapses of dendrite index ``i`` (not post rank)."""
+        return slice(int(self.row_ptr[i]), int(self.row_ptr[i + 1]))
+
+    def index_of(self, post_rank: int) -> int | None:
+        """Dendrite index of ``post_rank``, or None if that neuron receives no synapse."""
+        i = int(np.searchsorted(self.post_ranks, post_rank))
+        if i < self.n_dendrites and self.post_ranks[i] == post_rank:
+            return i
+        return None
+
+    def stats(self) -> ConnectivityStats:
+        """Shape of the connectivity, the input of the select-format pass."""
+        lengths = self.row_lengths
+        return ConnectivityStats(
+            n_pre=self.n_pre,
+            n_post=self.n_post,
+            n_dendrites=self.n_dendrites,
+            n_synapses=self.n_synapses,
+            min_row=int(lengths.min()) if self.n_dendrites else 0,
+            max_row=int(lengths.max(initial=0)),
+            contiguous_rows=self._contiguous_rows(),
+        )
+
+    def _contiguous_rows(self) -> bool:
+        """Whether every dendrite holds the same contiguous range of pre ranks (DENSE representable)."""
+        if not self.n_synapses:
+            return False
+        lengths = self.row_lengths
+        width = int(lengths[0])
+        if np.any(lengths != width):
+            return False
+        first = int(self.pre_ranks[0])
+        expected = np.arange(first, first + width, dtype=np.int32)
+        return bool(np.all(self.pre_ranks.reshape(-1, width) == expected))
+
+    # ------------------------------------------------------------------ storage formats
+    def stride(self, fmt: Format) -> int:
+        """``ROW_STRIDE`` of the format (0 for CSR)."""
+        match fmt:
+            case Format.CSR:
+                return 0
+            case Format.ELL | Format.DENSE:
+                return int(self.row_lengths.max(initial=0))
+        raise ValueError(fmt)
+
+    def shape(self, fmt: Format) -> ProjectionShape:
+        """Sizes of the buffers in format ``fmt`` (``n_synapses`` counts slots, padding included)."""
+        self._check_format(fmt)
+        slots = self.n_synapses if fmt is Format.CSR else self.n_dendrites * self.stride(fmt)
+        return ProjectionShape(self.n_dendrites, slots)
+
+    def slot_index(self, fmt: Format) -> np.ndarray:
+        """Slot of every synapse (in this object's order) in format ``fmt``."""
+        self._check_format(fmt)
+        if fmt is Format.CSR:
+            return np.arange(self.n_synapses, dtype=np.int64)
+        lengths = self.row_lengths
+        row = np.repeat(np.arange(self.n_dendrites, dtype=np.int64), lengths)
+        column = np.arange(self.n_synapses, dtype=np.int64) - np.repeat(self.row_ptr[:-1], lengths)
+        return row * self.stride(fmt) + column
+
+    def scatter(self, fmt: Format, values: Sequence[Sequence[float]] | np.ndarray,
+                dtype: np.dtype | type = np.float64) -> np.ndarray:
+        """Slot array of a local synaptic attribute given per dendrite (or flat, one per synapse).
+
+        Padding slots of ELL hold 0.
+        """
+        flat = _concat(values, dtype) if _is_ragged(values) else np.asarray(values, dtype=dtype).reshape(-1)
+        if len(flat) != self.n_synapses:
+            raise ModelError(f"expected {self.n_synapses} synaptic values, got {len(flat)}")
+        out = np.zeros(self.shape(fmt).n_synapses, dtype=dtype)
+        out[self.slot_index(fmt)] = flat
+        return out
+
+    def gather(self, fmt: Format, slots: np.ndarray) -> list[np.ndarray]:
+        """Per-dendrite values of a local synaptic attribute stored in format ``fmt``."""
+        return self.split(self.gather_flat(fmt, slots))
+
+    def gather_flat(self, fmt: Format, slots: np.ndarray) -> np.ndarray:
+        """Values of a local synaptic attribute, one per synapse in this object's order."""
+        return np.asarray(slots)[self.slot_index(fmt)]
+
+    def fill(self, buffers: Buffers, proj_id: int, fmt: Format) -> None:
+        """Write the connectivity arrays, sizes and delays of projection ``proj_id`` in format ``fmt``.
+
+        Buffers of another shape are reallocated first. Delays below one step are stored as one step
+        (SEMANTICS.md §5: 0 and 1 behave identically).
+        """
+        shape = self.shape(fmt)
+        if buffers.shapes.get(proj_id) != shape:
+            buffers.resize_projection(proj_id, shape)
+        arrays = {ConnField.POST_RANK: self.post_ranks}
+        match fmt:
+            case Format.CSR:
+                arrays |= {ConnField.ROW_PTR: self.row_ptr, ConnField.PRE_RANK: self.pre_ranks}
+            case Format.ELL:
+                arrays |= {ConnField.ROW_LEN: self.row_lengths,
+                           ConnField.PRE_RANK: self.scatter(fmt, self.pre_ranks, np.int32)}
+        for f, values in arrays.items():
+            buffers.array(ConnKey(proj_id, f))[:] = values
+        values = {
+            ConnField.N_DENDRITES: shape.n_dendrites,
+            ConnField.N_SYNAPSES: shape.n_synapses,
+            ConnField.ROW_STRIDE: self.stride(fmt),
+            ConnField.PRE_OFFSET: int(self.pre_ranks[0]) if fmt is Format.DENSE else 0,
+            ConnField.UNIFORM_DELAY: max(1, self.uniform_delay),
+        }
+        for f, v in values.items():
+            if buffers.has(ConnKey(proj_id, f)):
+                buffers.set_value(ConnKey(proj_id, f), v)
+        delay_key = ConnKey(proj_id, ConnField.DELAY)
+        if buffers.has(delay_key):
+            steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
+            buffers.array(delay_key)[:] = self.scatter(fmt, np.maximum(steps, 1), np.int32)
+
+    def _check_format(self, fmt: Format) -> None:
+        if fmt is Format.DENSE and self.n_synapses and not self._contiguous_rows():
+            raise ModelError("dense storage needs every dendrite to hold the same contiguous pre ranks")
+
+
+def _is_ragged(values: object) -> bool:
+    if isinstance(values, np.ndarray):
+        return values.dtype == object
+    return isinstance(values, (list, tuple)) and any(isinstance(v, (list, tuple, np.ndarray)) for v in values)
+
+
+def _concat(rows: Sequence[Sequence[float]] | np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    parts = [np.asarray(r, dtype=dtype).reshape(-1) for r in rows]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _check_ranks(what: str, ranks: np.ndarray, size: int) -> None:
+    if len(ranks) and (ranks.min() < 0 or ranks.max() >= size):
+        bad = int(ranks.max() if ranks.max() >= size else ranks.min())
+        raise ModelError(f"{what}-synaptic rank {bad} is out of range (population size {size})")
