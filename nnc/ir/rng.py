@@ -75,6 +75,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnc.diagnostics import InternalError
 from nnc.ir.nodes import Dist
 
 #: Philox4x32 round multipliers and key bumps (Random123).
@@ -241,10 +242,11 @@ def power_by_squaring(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     """``base**exponent`` (int exponent < 2**31) by binary powering, in the order the definition gives."""
     y = np.ones_like(base)
     e = exponent.astype(np.int64)
-    for _ in range(31):
-        y = np.where(e & 1, y * base, y)
-        base = base * base
-        e = e >> 1
+    with np.errstate(over="ignore", under="ignore"):  # squares past the top bit are not used
+        for _ in range(31):
+            y = np.where(e & 1, y * base, y)
+            base = base * base
+            e = e >> 1
     return y
 
 
@@ -321,9 +323,9 @@ def draw(dist: Dist, args: tuple[np.ndarray | float, ...], seed: int, stream: in
     """
     f = np.dtype(real).type
     if f not in (np.float64, np.float32):
-        raise TypeError(f"random draws are float64 or float32, not {np.dtype(real)}")
+        raise InternalError("rng", f"random draws are float64 or float32, not {np.dtype(real)}")
     if len(args) != dist.arity:
-        raise TypeError(f"{dist.value} takes {dist.arity} arguments, got {len(args)}")
+        raise InternalError("rng", f"{dist.value} takes {dist.arity} arguments, got {len(args)}")
     arrays = np.broadcast_arrays(np.asarray(elem_a), np.asarray(elem_b), *(np.asarray(a) for a in args))
     shape = arrays[0].shape
     ea, eb = (_words32(x.ravel()) for x in arrays[:2])
