@@ -1,0 +1,458 @@
+"""Connector methods of ``Projection`` (API.md §7.2): validated when called, run at compile.
+
+A connector call records a :class:`Connector`; the network runs it at compile, in projection creation
+order, so that random connectors consume ``net.default_rng`` in the reference's order (SEMANTICS.md §11
+step 2). Calling a second connector warns and replaces the first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnc.api import patterns
+from nnc.api.lil import LILConnectivity
+from nnc.api.patterns import ConnectContext, Value, check_values
+from nnc.api.random import RandomDistribution
+from nnc.diagnostics import ModelError
+from nnc.ir.types import Format
+from nnc.runtime.connectivity import Connectivity, round_half_away
+
+#: ``storage_format`` names (API.md §3) and the format-selection hint each stands for (None: automatic).
+STORAGE_FORMATS: dict[str, Format | None] = {
+    "default": None,
+    "auto": None,
+    "dense": Format.DENSE,
+    "lil": Format.CSR,
+    "csr": Format.CSR,
+    "csr_vector": Format.CSR,
+    "csr_scalar": Format.CSR,
+    "coo": Format.CSR,
+    "bsr": Format.CSR,
+    "hyb": Format.CSR,
+    "ell": Format.ELL,
+    "ellr": Format.ELL,
+    "sell": Format.ELL,
+}
+STORAGE_ORDERS = ("post_to_pre", "pre_to_post", "auto")
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    """A recorded connector call: ``build(ctx)`` makes the connectivity at compile.
+
+    ``single_weight``: the weights argument was a number and ``force_multiple_weights`` was False
+    (one half of the single-weight rule of API.md §7.1).
+    """
+
+    name: str
+    build: Callable[[ConnectContext], Connectivity] = field(compare=False)
+    single_weight: bool = False
+    format_hint: Format | None = None
+    storage_order: str | None = None
+
+
+def storage_hint(storage_format: str | None, storage_order: str | None) -> Format | None:
+    """Validate the per-projection hints; return the format hint (None: the network's default)."""
+    if storage_format is not None and storage_format not in STORAGE_FORMATS:
+        raise ModelError(
+            f"unknown storage_format {storage_format!r}; expected one of {', '.join(STORAGE_FORMATS)}"
+        )
+    if storage_order is not None and storage_order not in STORAGE_ORDERS:
+        raise ModelError(
+            f"unknown storage_order {storage_order!r}; expected one of {', '.join(STORAGE_ORDERS)}"
+        )
+    return None if storage_format is None else STORAGE_FORMATS[storage_format]
+
+
+def _single(weights: object, force_multiple_weights: bool) -> bool:
+    return isinstance(weights, (int, float)) and not force_multiple_weights
+
+
+class ConnectorMethods:
+    """The connector methods; the user class provides ``_set_connector``, ``pre``, ``post``, ``_warn``."""
+
+    def _set_connector(self, connector: Connector) -> None:
+        raise NotImplementedError
+
+    def _record(
+        self,
+        name: str,
+        build: Callable[[ConnectContext], Connectivity],
+        single: bool,
+        hints: tuple[str | None, str | None],
+    ) -> ConnectorMethods:
+        self._set_connector(Connector(name, build, single, storage_hint(*hints), hints[1]))
+        return self
+
+    def all_to_all(
+        self,
+        weights: Value,
+        delays: Value = 0.0,
+        allow_self_connections: bool = False,
+        force_multiple_weights: bool = False,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """Every pre-synaptic neuron to every post-synaptic neuron."""
+        check_values(weights, delays)
+        build = functools.partial(
+            patterns.all_to_all, weights=weights, delays=delays, allow_self_connections=allow_self_connections
+        )
+        return self._record(
+            "all_to_all", build, _single(weights, force_multiple_weights), (storage_format, storage_order)
+        )
+
+    def one_to_one(
+        self,
+        weights: Value = 1.0,
+        delays: Value = 0.0,
+        force_multiple_weights: bool = False,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """Neuron i of pre to neuron i of post."""
+        check_values(weights, delays)
+        if storage_format == "dense":
+            raise ModelError("the 'dense' storage format is not allowed with the one_to_one pattern")
+        if self.pre.size != self.post.size:  # type: ignore[attr-defined]
+            self._warn(f"one_to_one(): {self.pre.name} and {self.post.name} have different sizes")  # type: ignore[attr-defined]
+        build = functools.partial(patterns.one_to_one, weights=weights, delays=delays)
+        return self._record(
+            "one_to_one", build, _single(weights, force_multiple_weights), (storage_format, storage_order)
+        )
+
+    def fixed_probability(
+        self,
+        probability: float,
+        weights: Value,
+        delays: Value = 0.0,
+        allow_self_connections: bool = False,
+        force_multiple_weights: bool = False,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """Each pair connected with ``probability`` (one uniform draw per pair, post neuron by post)."""
+        check_values(weights, delays)
+        build = functools.partial(
+            patterns.fixed_probability,
+            probability=float(probability),
+            weights=weights,
+            delays=delays,
+            allow_self_connections=allow_self_connections,
+        )
+        return self._record(
+            "fixed_probability",
+            build,
+            _single(weights, force_multiple_weights),
+            (storage_format, storage_order),
+        )
+
+    def fixed_number_pre(
+        self,
+        number: int,
+        weights: Value,
+        delays: Value = 0.0,
+        allow_self_connections: bool = False,
+        force_multiple_weights: bool = False,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """Each post-synaptic neuron receives ``number`` random pre-synaptic neurons."""
+        check_values(weights, delays)
+        if number > self.pre.size:  # type: ignore[attr-defined]
+            raise ModelError(
+                "fixed_number_pre: the number of pre-synaptic neurons exceeds the population size"
+            )
+        build = functools.partial(
+            patterns.fixed_number_pre,
+            number=int(number),
+            weights=weights,
+            delays=delays,
+            allow_self_connections=allow_self_connections,
+        )
+        return self._record(
+            "fixed_number_pre",
+            build,
+            _single(weights, force_multiple_weights),
+            (storage_format, storage_order),
+        )
+
+    def fixed_number_post(
+        self,
+        number: int,
+        weights: Value = 1.0,
+        delays: Value = 0.0,
+        allow_self_connections: bool = False,
+        force_multiple_weights: bool = False,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """Each pre-synaptic neuron sends ``number`` random connections."""
+        check_values(weights, delays)
+        if number > self.post.size:  # type: ignore[attr-defined]
+            raise ModelError(
+                "fixed_number_post: the number of post-synaptic neurons exceeds the population size"
+            )
+        build = functools.partial(
+            patterns.fixed_number_post,
+            number=int(number),
+            weights=weights,
+            delays=delays,
+            allow_self_connections=allow_self_connections,
+        )
+        return self._record(
+            "fixed_number_post",
+            build,
+            _single(weights, force_multiple_weights),
+            (storage_format, storage_order),
+        )
+
+    def gaussian(
+        self,
+        amp: float,
+        sigma: float,
+        delays: Value = 0.0,
+        limit: float = 0.01,
+        allow_self_connections: bool = False,
+        storage_format: str | None = None,
+    ) -> ConnectorMethods:
+        """Gaussian profile around the post neuron's normalised position (whole populations only)."""
+        check_values(0.0, delays)
+        _whole_populations(self, "gaussian")
+        build = functools.partial(
+            patterns.gaussian,
+            amp=amp,
+            sigma=sigma,
+            delays=delays,
+            limit=limit,
+            allow_self_connections=allow_self_connections,
+        )
+        return self._record("gaussian", build, False, (storage_format, None))
+
+    def dog(
+        self,
+        amp_pos: float,
+        sigma_pos: float,
+        amp_neg: float,
+        sigma_neg: float,
+        delays: Value = 0.0,
+        limit: float = 0.01,
+        allow_self_connections: bool = False,
+        storage_format: str | None = None,
+    ) -> ConnectorMethods:
+        """Difference-of-Gaussians profile (whole populations only)."""
+        check_values(0.0, delays)
+        _whole_populations(self, "dog")
+        build = functools.partial(
+            patterns.dog,
+            amps=(amp_pos, amp_neg),
+            sigmas=(sigma_pos, sigma_neg),
+            delays=delays,
+            limit=limit,
+            allow_self_connections=allow_self_connections,
+        )
+        return self._record("dog", build, False, (storage_format, None))
+
+    def from_matrix(
+        self,
+        weights: object,
+        delays: object = 0.0,
+        pre_post: bool = False,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """A dense (post, pre) matrix (``pre_post``: (pre, post)); None/NaN: no synapse, 0.0: a synapse."""
+        w, d = _matrix(weights, "weights"), None
+        if not isinstance(delays, (int, float)) or isinstance(delays, bool):
+            d = _matrix(delays, "delays")
+        if pre_post:
+            w, d = w.T, None if d is None else d.T
+        expected = (self.post.size, self.pre.size)  # type: ignore[attr-defined]
+        for what, m in (("weights", w), ("delays", d)):
+            if m is not None and m.shape != expected:
+                shape = m.shape[::-1] if pre_post else m.shape
+                want = expected[::-1] if pre_post else expected
+                raise ModelError(f"from_matrix(): the {what} matrix has shape {shape}, expected {want}")
+        build = functools.partial(_from_matrix, weights=w, delays=delays if d is None else d)
+        return self._record("from_matrix", build, False, (storage_format, storage_order))
+
+    def from_sparse(
+        self,
+        weights: object,
+        delays: float = 0.0,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """A scipy lil/csr/csc matrix of shape (pre, post); its stored entries become synapses."""
+        from scipy import sparse
+
+        if not isinstance(
+            weights,
+            (
+                sparse.lil_matrix,
+                sparse.csr_matrix,
+                sparse.csc_matrix,
+                sparse.lil_array,
+                sparse.csr_array,
+                sparse.csc_array,
+            ),
+        ):
+            raise ModelError("from_sparse(): only scipy lil, csr and csc matrices are allowed")
+        if not isinstance(delays, (int, float)) or isinstance(delays, bool):
+            raise ModelError("from_sparse(): only constant delays are allowed for sparse matrices")
+        expected = (self.pre.size, self.post.size)  # type: ignore[attr-defined]
+        if weights.shape != expected:
+            raise ModelError(
+                f"from_sparse(): the matrix has shape {weights.shape}, expected (pre, post) {expected}"
+            )
+        csc = sparse.csc_matrix(weights)
+        csc.sort_indices()
+        build = functools.partial(_from_sparse, matrix=csc, delays=float(delays))
+        return self._record("from_sparse", build, False, (storage_format, storage_order))
+
+    def from_function(
+        self,
+        method: Callable[..., LILConnectivity],
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+        **args: object,
+    ) -> ConnectorMethods:
+        """``method(pre, post, dt, **args)`` returns a :class:`LILConnectivity` (called at compile)."""
+        storage_hint(storage_format, storage_order)
+
+        def build(ctx: ConnectContext) -> Connectivity:
+            lil = method(ctx.pre, ctx.post, ctx.dt, **args)
+            if not isinstance(lil, LILConnectivity):
+                raise ModelError(
+                    f"from_function(): {getattr(method, '__name__', method)} must return a "
+                    f"LILConnectivity, got {type(lil).__name__}"
+                )
+            return lil.connectivity(*ctx.sizes)
+
+        return self._record("from_function", build, False, (storage_format, storage_order))
+
+    def from_file(
+        self,
+        filename: str,
+        pickle_encoding: str | None = None,
+        storage_format: str | None = None,
+        storage_order: str | None = None,
+    ) -> ConnectorMethods:
+        """Ranks, weights and delays saved by ``save_connectivity()``."""
+        from nnc.api.projection_data import load_connectivity_file
+
+        data = load_connectivity_file(filename, pickle_encoding)
+        single = np.ndim(data["w"]) == 0 or (
+            isinstance(data["w"], np.ndarray) and data["w"].size == 1 and data["w"].dtype != object
+        )
+        build = functools.partial(_from_saved, data=data)
+        return self._record("from_file", build, single, (storage_format, storage_order))
+
+    def from_matrix_market(
+        self, filename: str, storage_format: str | None = None, storage_order: str | None = None
+    ) -> ConnectorMethods:
+        """A Matrix Market ``.mtx`` weight matrix, rows = post-synaptic neurons."""
+        if not str(filename).endswith(".mtx"):
+            raise ModelError("from_matrix_market(): expected a .mtx file")
+        if not os.path.isfile(filename):
+            raise ModelError(f"from_matrix_market(): no file {filename!r}")
+        build = functools.partial(_from_matrix_market, filename=str(filename))
+        return self._record("from_matrix_market", build, False, (storage_format, storage_order))
+
+    connect_all_to_all = all_to_all
+    connect_one_to_one = one_to_one
+    connect_fixed_probability = fixed_probability
+    connect_fixed_number_pre = fixed_number_pre
+    connect_fixed_number_post = fixed_number_post
+    connect_gaussian = gaussian
+    connect_dog = dog
+    connect_with_func = from_function
+    connect_from_matrix = from_matrix
+    connect_from_sparse = from_sparse
+    connect_from_file = from_file
+    connect_from_matrix_market = from_matrix_market
+
+
+def _whole_populations(proj: object, name: str) -> None:
+    for obj in (proj.pre, proj.post):  # type: ignore[attr-defined]
+        if obj.population is not obj:
+            raise ModelError(
+                f"the {name} connector is only possible on whole populations, not PopulationViews"
+            )
+
+
+def _matrix(values: object, what: str) -> np.ndarray:
+    try:
+        m = np.array(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    except ValueError:
+        raise ModelError(f"from_matrix(): the {what} must be a dense 2-D matrix") from None
+    if m.ndim != 2:
+        raise ModelError(f"from_matrix(): the {what} must be a dense 2-D matrix")
+    return m
+
+
+def _present(m: np.ndarray) -> np.ndarray:
+    """Mask of the entries that are synapses: not None, not NaN."""
+    if m.dtype != object:
+        return ~np.isnan(m.astype(np.float64))
+    return np.vectorize(
+        lambda v: v is not None and not (isinstance(v, float) and np.isnan(v)), otypes=[bool]
+    )(m)
+
+
+def _from_matrix(ctx: ConnectContext, weights: np.ndarray, delays: object) -> Connectivity:
+    present = _present(weights)
+    post_idx, pre_idx = np.nonzero(present)
+    post = np.asarray(ctx.post.ranks, dtype=np.int64)[post_idx]  # type: ignore[attr-defined]
+    pre = np.asarray(ctx.pre.ranks, dtype=np.int64)[pre_idx]  # type: ignore[attr-defined]
+    w = weights[post_idx, pre_idx].astype(np.float64)
+    if isinstance(delays, np.ndarray):
+        steps = round_half_away(delays[post_idx, pre_idx].astype(np.float64) / ctx.dt).astype(np.int64)
+        return Connectivity.from_synapses(ctx.sizes, post, pre, w, steps)
+    return Connectivity.from_synapses(ctx.sizes, post, pre, w, round(float(delays) / ctx.dt))
+
+
+def _from_sparse(ctx: ConnectContext, matrix: object, delays: float) -> Connectivity:
+    coo = matrix.tocoo()  # type: ignore[attr-defined]
+    pre = np.asarray(ctx.pre.ranks, dtype=np.int64)[coo.row]  # type: ignore[attr-defined]
+    post = np.asarray(ctx.post.ranks, dtype=np.int64)[coo.col]  # type: ignore[attr-defined]
+    return Connectivity.from_synapses(
+        ctx.sizes, post, pre, coo.data.astype(np.float64), round(delays / ctx.dt)
+    )
+
+
+def _from_saved(ctx: ConnectContext, data: dict[str, object]) -> Connectivity:
+    post = [int(p) for p in np.asarray(data["post_ranks"]).reshape(-1)]
+    pre = [np.asarray(r, dtype=np.int64).reshape(-1) for r in data["pre_ranks"]]  # type: ignore[attr-defined]
+    w = data["w"]
+    if np.ndim(w) == 0 or (isinstance(w, np.ndarray) and w.dtype != object and w.size == 1):
+        weights = [np.full(len(r), float(np.asarray(w).reshape(-1)[0])) for r in pre]
+    else:
+        weights = [np.asarray(row, dtype=np.float64).reshape(-1) for row in w]  # type: ignore[attr-defined]
+    delay = data.get("delay")
+    uniform = int(np.asarray(data.get("uniform_delay", 0)).reshape(-1)[0])
+    if uniform != -1 or delay is None:
+        return Connectivity.from_rows(ctx.sizes, post, pre, weights, max(uniform, 0))
+    rows = [round_half_away(np.asarray(d, dtype=np.float64) / ctx.dt).astype(np.int64) for d in delay]  # type: ignore[attr-defined]
+    return Connectivity.from_rows(ctx.sizes, post, pre, weights, rows)
+
+
+def _from_matrix_market(ctx: ConnectContext, filename: str) -> Connectivity:
+    from scipy import sparse
+    from scipy.io import mmread
+
+    m = mmread(filename)
+    if sparse.issparse(m):
+        coo = sparse.coo_matrix(m)
+        return Connectivity.from_synapses(ctx.sizes, coo.row, coo.col, coo.data.astype(np.float64), 0)
+    dense = np.asarray(m, dtype=np.float64)
+    post, pre = np.indices(dense.shape)
+    return Connectivity.from_synapses(ctx.sizes, post.reshape(-1), pre.reshape(-1), dense.reshape(-1), 0)
+
+
+__all__ = ["STORAGE_FORMATS", "Connector", "ConnectorMethods", "RandomDistribution", "storage_hint"]
