@@ -1,0 +1,232 @@
+"""The LLVM IR random numbers against Random123's answers and the NumPy reference (nnc.ir.rng)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from llvmlite import ir
+from rng_harness import RngJit
+
+from nnc.backend.llvm.rng import emit_philox, emit_random
+from nnc.diagnostics import InternalError
+from nnc.ir.nodes import Dist
+from nnc.ir.rng import draw, philox4x32, philox_key
+
+M32 = 0xFFFFFFFF
+F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
+
+# Random123 kat_vectors, philox4x32 R=10: counter, key, expected output.
+KAT = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((M32,) * 4, (M32, M32), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+]
+
+
+@pytest.fixture(scope="module")
+def jit() -> RngJit:
+    return RngJit.build(opt=2)
+
+
+@pytest.mark.parametrize(("ctr", "key", "expected"), KAT)
+def test_philox_known_answers(jit, ctr, key, expected):
+    got = jit.philox(np.array(ctr, dtype=np.uint32).reshape(4, 1), key)
+    assert tuple(int(w) for w in got[:, 0]) == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, M32)] * 4), min_size=1, max_size=40),
+       st.tuples(st.integers(0, M32), st.integers(0, M32)))
+def test_philox_words_equal_the_reference(jit, counters, key):
+    ctr = np.array(counters, dtype=np.uint32).T
+    np.testing.assert_array_equal(jit.philox(ctr, key), philox4x32(ctr, key))
+
+
+# --------------------------------------------------------------------------------------------------
+# distributions: IR == reference, exactly where only arithmetic is involved
+
+
+def _ulps(real: np.dtype, k: float):
+    """|got - ref| <= k·eps·scale(ref, args): each C library and NumPy log/exp/cos/pow is within ~1-3 ulp
+    of the true value (NumPy has its own SIMD f32, and some f64, kernels), and the draw feeds those
+    results through correctly rounded arithmetic; ``scale`` is the size of the terms that were rounded."""
+    eps = float(np.finfo(real).eps)
+
+    def check(got: np.ndarray, ref: np.ndarray, scale: np.ndarray) -> None:
+        err = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+        assert (err <= k * eps * scale).all(), np.max(err / scale) / eps
+
+    return check
+
+
+def _normal_scale(ref: np.ndarray, args: tuple[np.ndarray, ...]) -> np.ndarray:
+    mu = args[0].astype(np.float64)
+    return np.abs(mu) + np.abs(ref.astype(np.float64) - mu) + 1e-300  # |mu| + |s·z|
+
+
+def _lognormal_scale(ref: np.ndarray, args: tuple[np.ndarray, ...]) -> np.ndarray:
+    r = ref.astype(np.float64)
+    return r * (1.0 + _normal_scale(np.log(r), args))  # exp turns the exponent's absolute error relative
+
+
+def _compare(dist: Dist, real: np.dtype, got: np.ndarray, ref: np.ndarray,
+             args: tuple[np.ndarray, ...]) -> None:
+    match dist:
+        case Dist.UNIFORM | Dist.DISCRETE_UNIFORM | Dist.BINOMIAL:
+            np.testing.assert_array_equal(got, ref)
+        case Dist.NORMAL:
+            _ulps(real, 8)(got, ref, _normal_scale(ref, args))
+        case Dist.LOGNORMAL:
+            _ulps(real, 8)(got, ref, _lognormal_scale(ref, args))
+        case Dist.EXPONENTIAL:
+            _ulps(real, 8)(got, ref, np.abs(ref.astype(np.float64)))
+        case Dist.GAMMA:
+            # v = t**3 with t = 1 + c·z amplifies z's error by 3·c|z|/t, and accepted draws have t above
+            # about 0.16·w**(1/3d): up to ~20x in practice, so allow a few hundred ulp, relative.
+            _ulps(real, 512)(got, ref, np.abs(ref.astype(np.float64)))
+
+
+def _args(dist: Dist) -> st.SearchStrategy:
+    pos = st.floats(0.01, 100.0)
+    match dist:
+        case Dist.UNIFORM | Dist.NORMAL:
+            return st.tuples(st.floats(-1e3, 1e3), st.floats(0.0, 1e3))
+        case Dist.LOGNORMAL:
+            return st.tuples(st.floats(-5.0, 5.0), st.floats(0.0, 2.0))
+        case Dist.DISCRETE_UNIFORM:
+            return st.tuples(st.floats(-1e6, 1e6), st.floats(0.0, 1e6)).map(lambda ab: (ab[0], ab[0] + ab[1]))
+        case Dist.EXPONENTIAL:
+            return st.tuples(pos)
+        case Dist.GAMMA:
+            return st.tuples(st.floats(0.001, 50.0), pos)
+        case Dist.BINOMIAL:
+            return st.tuples(st.floats(-1.0, 3000.0), st.floats(-0.1, 1.1))
+    raise AssertionError(dist)
+
+
+_ELEMS = st.lists(st.tuples(st.integers(0, M32), st.integers(0, M32)), min_size=1, max_size=16)
+
+
+@pytest.mark.parametrize("real", [F64, F32], ids=str)
+@pytest.mark.parametrize("dist", list(Dist), ids=lambda d: d.value)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), seed=st.integers(0, 2**64 - 1), stream=st.integers(0, M32),
+       elems=_ELEMS, step=st.integers(0, 2**40))
+def test_draws_equal_the_reference(jit, dist, real, data, seed, stream, elems, step):
+    args = tuple(np.asarray(a, dtype=real) for a in data.draw(_args(dist)))
+    ea = np.array([e[0] for e in elems], dtype=np.int64)
+    eb = np.array([e[1] for e in elems], dtype=np.int64)
+    ref = draw(dist, args, seed, stream, ea, eb, step, real)
+    got = jit.draw(dist, args, philox_key(seed, stream), (ea, eb), step, real)
+    assert got.dtype == ref.dtype
+    _compare(dist, real, got, ref, tuple(np.broadcast_to(a, ref.shape) for a in args))
+
+
+@pytest.mark.parametrize("real", [F64, F32], ids=str)
+def test_many_elements_and_varying_arguments(jit, real):
+    """10^4 elements per distribution with per-element arguments (covers rare rejection paths)."""
+    n = 10_000
+    gen = np.random.default_rng(3)
+    e = (np.arange(n), np.full(n, 5))
+    for dist in Dist:
+        args = _spread(dist, gen, n, real)
+        ref = draw(dist, args, 77, 8, *e, 1234, real)
+        got = jit.draw(dist, args, philox_key(77, 8), e, 1234, real)
+        _compare(dist, real, got, ref, args)
+
+
+def _spread(dist: Dist, gen: np.random.Generator, n: int, real: np.dtype) -> tuple[np.ndarray, ...]:
+    match dist:
+        case Dist.EXPONENTIAL:
+            raw = (np.exp(gen.uniform(-5, 5, n)),)
+        case Dist.GAMMA:
+            raw = (np.exp(gen.uniform(-6, 4, n)), gen.uniform(0.1, 10, n))
+        case Dist.BINOMIAL:
+            raw = (np.floor(gen.uniform(0, 1500, n)), gen.uniform(0, 1, n))
+        case Dist.DISCRETE_UNIFORM:
+            lo = np.floor(gen.uniform(-1e4, 1e4, n))
+            raw = (lo, lo + np.floor(gen.uniform(0, 1e4, n)))
+        case _:
+            raw = (gen.uniform(-3, 3, n), gen.uniform(0.01, 3, n))
+    return tuple(a.astype(real) for a in raw)
+
+
+def test_optimisation_does_not_change_any_value(jit):
+    plain = RngJit.build(opt=0)
+    gen = np.random.default_rng(4)
+    e = (np.arange(4000), np.zeros(4000))
+    for dist in Dist:
+        for real in (F64, F32):
+            args = _spread(dist, gen, 4000, real)
+            fast = jit.draw(dist, args, (9, 10), e, 11, real)
+            np.testing.assert_array_equal(fast, plain.draw(dist, args, (9, 10), e, 11, real))
+
+
+# --------------------------------------------------------------------------------------------------
+# the shape of the emitted IR
+
+
+def _module_with(draws: list[tuple[Dist, ir.Type]]) -> ir.Module:
+    module = ir.Module("shape")
+    i32 = ir.IntType(32)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [i32] * 6 + [ir.DoubleType()] * 2), "f")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    k0, k1, c0, c1, c2, c3, a, s = fn.args
+    for dist, real in draws:
+        args = [b.fptrunc(x, real) if isinstance(real, ir.FloatType) else x for x in (a, s)][: dist.arity]
+        emit_random(b, dist, args, (k0, k1), (c0, c1, c2, c3), real)
+    emit_philox(b, (k0, k1), (c0, c1, c2, c3))
+    b.ret_void()
+    return module
+
+
+def test_helpers_are_internal_and_created_once_per_module():
+    text = str(_module_with([(Dist.NORMAL, ir.DoubleType())] * 3 + [(Dist.NORMAL, ir.FloatType())]
+                            + [(Dist.GAMMA, ir.DoubleType())] * 2))
+    assert len(re.findall(r"define internal .*@\"nnc\.rng\.Normal\.f64\"", text)) == 1
+    assert len(re.findall(r"define internal .*@\"nnc\.rng\.Normal\.f32\"", text)) == 1
+    assert len(re.findall(r"define internal .*@\"nnc\.rng\.Gamma\.f64\"", text)) == 1
+    assert len(re.findall(r"define internal .*@\"nnc\.philox4x32_10\"", text)) == 1
+    assert len(re.findall(r"call .*@\"nnc\.rng\.Normal\.f64\"", text)) == 3
+    assert "declare double @\"llvm.log.f64\"" in text
+    assert "declare float @\"llvm.cos.f32\"" in text
+
+
+def _definition(text: str, name: str) -> str:
+    start = re.search(rf'define internal [^@]*@"{re.escape(name)}"\(.*', text)
+    assert start, name
+    return text[start.start(): text.index("\n}", start.start())]
+
+
+def test_philox_is_straight_line_with_twenty_multiplies():
+    body = _definition(str(_module_with([])), "nnc.philox4x32_10")
+    assert "alwaysinline" in body.splitlines()[0]
+    assert len(re.findall(r"= mul i64", body)) == 2 * 10
+    assert not re.search(r"\bbr\b|\bphi\b", body)
+
+
+def test_rejection_and_inversion_loops_are_basic_blocks():
+    text = str(_module_with([(Dist.GAMMA, ir.DoubleType()), (Dist.BINOMIAL, ir.FloatType())]))
+    assert re.search(r"phi\s+i32 .*%\"gamma\.reject\"", _definition(text, "nnc.rng.Gamma.f64"))
+    binomial = _definition(text, "nnc.rng.Binomial.f32")
+    assert re.search(r"phi\s+double .*%\"binv\.body\"", binomial)
+    assert "fpext float" in binomial  # computed in f64 for both real types
+
+
+def test_misuse_is_an_internal_error():
+    module = ir.Module("bad")
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [ir.IntType(32), ir.DoubleType()]), "f")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    i, x = fn.args
+    y = b.fptrunc(x, ir.FloatType())
+    with pytest.raises(InternalError, match="needs 2"):
+        emit_random(b, Dist.UNIFORM, [x], (i, i), (i, i, i, i), ir.DoubleType())
+    with pytest.raises(InternalError, match="needs 1"):
+        emit_random(b, Dist.EXPONENTIAL, [y], (i, i), (i, i, i, i), ir.DoubleType())
+    with pytest.raises(InternalError, match="double or float"):
+        emit_random(b, Dist.EXPONENTIAL, [b.fptosi(x, ir.IntType(32))], (i, i), (i, i, i, i), ir.IntType(32))
