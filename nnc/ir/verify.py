@@ -1,26 +1,37 @@
-"""Structural invariants of a module, checked after every pass."""
+"""Structural invariants of a module, checked after every pass.
+
+Checked: loop nesting per owner kind; attribute reads and writes exist, agree with their declaration
+and happen at a loop level that sees their locality; only variables are assigned; ``Let`` names are
+unique in their kernel and every ``Temp`` reads an earlier ``Let`` of the same type; call and
+random-draw arities; ``Reduce`` only in a dendrite loop (its value is checked per synapse); ``Deriv``
+only inside an ``Ode`` whose derivative it is, and neither survives discretisation.
+"""
 
 from __future__ import annotations
 
 from nnc.diagnostics import PassError
+from nnc.ir.functions import FUNC_INFO
 from nnc.ir.model import Attribute, Kernel, Module
 from nnc.ir.nodes import (
     AddInput,
     Assign,
+    Call,
     Clamp,
     Deriv,
     Expr,
     ForEach,
     Let,
     Ode,
+    Random,
     Reduce,
     Stmt,
     Temp,
     Var,
     children,
     stmt_exprs,
+    walk,
 )
-from nnc.ir.types import Domain, Locality, ObjKind, Scope
+from nnc.ir.types import AttrKind, Domain, Locality, ObjKind, Scope
 
 #: Loop nesting allowed, per owner kind: the domain a ForEach may open inside the current one.
 _NESTING = {
@@ -41,6 +52,8 @@ class _Verifier:
     def __init__(self, module: Module, stage: str):
         self.module = module
         self.stage = stage
+        self.lets: set[str] = set()
+        self.let_types: dict[str, object] = {}
 
     def fail(self, kernel: Kernel, message: str) -> None:
         raise PassError(f"IR does not verify after '{self.stage}': kernel {kernel.name}: {message}")
@@ -65,31 +78,43 @@ class _Verifier:
         owners = self.module.populations if k.owner is ObjKind.POPULATION else self.module.projections
         if not 0 <= k.owner_id < len(owners):
             self.fail(k, f"owner {k.owner.value} #{k.owner_id} does not exist")
+        self.lets = set()
+        self.let_types = {}
         self.block(k, k.body, None, set())
 
     def block(self, k: Kernel, body: tuple[Stmt, ...], domain: Domain | None, temps: set[str]) -> None:
         temps = set(temps)
         for s in body:
+            in_ode = isinstance(s, Ode)
             for e in stmt_exprs(s):
-                self.expr(k, e, domain, temps)
+                self.expr(k, e, domain, temps, in_ode)
             match s:
                 case ForEach(domain=inner, body=inner_body):
                     if inner not in _NESTING.get((k.owner, domain), set()):
                         self.fail(k, f"loop over {inner.value} not allowed here")
                     self.block(k, inner_body, inner, temps)
-                case Let(name=n):
-                    if n in temps:
+                case Let(name=n, value=v):
+                    if n in temps or n in self.lets:
                         self.fail(k, f"temporary %{n} bound twice")
                     temps.add(n)
+                    self.lets.add(n)
+                    self.let_types[n] = v.dtype
                 case Assign(target=t) | Clamp(target=t):
                     self.target(k, t, domain)
-                case Ode(target=t):
-                    if self.stage not in ("ir",):
-                        self.fail(k, f"ODE for '{t.name}' left after discretisation")
-                    self.target(k, t, domain)
+                case Ode():
+                    self.ode(k, s, domain)
                 case AddInput():
                     if domain is not Domain.DENDRITE:
                         self.fail(k, "AddInput outside a dendrite loop")
+
+    def ode(self, k: Kernel, s: Ode, domain: Domain | None) -> None:
+        t = s.target
+        if self.stage not in ("ir",):
+            self.fail(k, f"ODE for '{t.name}' left after discretisation")
+        derivs = {n.name for e in (s.lhs, s.rhs) for n in walk(e) if isinstance(n, Deriv)}
+        if derivs != {t.name}:
+            self.fail(k, f"ODE for '{t.name}' must contain exactly its own derivative")
+        self.target(k, t, domain)
 
     def target(self, k: Kernel, t: Var, domain: Domain | None) -> None:
         if t.scope is not Scope.SELF:
@@ -97,26 +122,40 @@ class _Verifier:
         attr = self.attrs(k, Scope.SELF).get(t.name)
         if attr is None:
             self.fail(k, f"assignment to undeclared '{t.name}'")
+        elif attr.kind is AttrKind.PARAMETER:
+            self.fail(k, f"assignment to parameter '{t.name}'")
         elif attr.locality not in _VISIBLE[domain]:
             self.fail(k, f"'{t.name}' ({attr.locality.value}) assigned at the wrong loop level")
 
-    def expr(self, k: Kernel, e: Expr, domain: Domain | None, temps: set[str]) -> None:
+    def expr(self, k: Kernel, e: Expr, domain: Domain | None, temps: set[str], in_ode: bool = False) -> None:
         if isinstance(e, Reduce):
             if domain is not Domain.DENDRITE:
                 self.fail(k, "reduce outside a dendrite loop")
             self.expr(k, e.value, Domain.SYNAPSE, temps)  # evaluated per synapse of the dendrite
             return
         for child in children(e):
-            self.expr(k, child, domain, temps)
+            self.expr(k, child, domain, temps, in_ode)
+        if isinstance(e, Var):
+            self.var(k, e, domain)
+        else:
+            self.node(k, e, temps, in_ode)
+
+    def node(self, k: Kernel, e: Expr, temps: set[str], in_ode: bool) -> None:
         match e:
-            case Var():
-                self.var(k, e, domain)
             case Temp(name=n):
                 if n not in temps:
                     self.fail(k, f"temporary %{n} used before its let")
+                elif self.let_types[n] is not e.type:
+                    self.fail(k, f"temporary %{n} read with another type than its let")
             case Deriv():
                 if self.stage != "ir":
                     self.fail(k, "derivative left after discretisation")
+                if not in_ode:
+                    self.fail(k, "derivative outside an ODE")
+            case Call(func=f, args=args) if len(args) != FUNC_INFO[f].arity:
+                self.fail(k, f"{f.value} takes {FUNC_INFO[f].arity} arguments, got {len(args)}")
+            case Random(dist=d, args=args) if len(args) != d.arity:
+                self.fail(k, f"{d.value} takes {d.arity} arguments, got {len(args)}")
 
     def var(self, k: Kernel, node: Var, domain: Domain | None) -> None:
         if node.scope is Scope.NETWORK:

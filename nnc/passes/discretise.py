@@ -1,0 +1,299 @@
+"""The discretise pass: every ``Ode`` becomes ``Let`` increments and ``Assign`` updates (DSL.md §4.3, §9).
+
+Block rule (DSL.md §4.3): in each statement list (a kernel body or a loop body), a maximal run of
+consecutive ``Ode`` statements is one ODE block. All its increments are computed first, from the values
+at block entry, as ``Let`` temporaries; then the updates are applied in declaration order (the bounds
+pass later puts each variable's clamp right after its update).
+
+Methods (DSL.md §9): explicit, midpoint and rk4 are explicit Runge-Kutta schemes described as data
+(:data:`TABLEAUX`); implicit is backward Euler on the linear standard form; exponential and
+semiimplicit use the standard form ``A·dx/dt + B·x = C`` (``τ = A/B``, ``S = C/B``). ``t`` is not
+advanced inside stages and a ``Random`` node is re-used as is, so every stage sees the same draw.
+
+Coupled systems (DSL.md §9.6): in a neuron, all implicit, midpoint and rk4 ODEs of one statement list
+(in a synapse: implicit and midpoint only) form one system when there are two or more; mixing methods
+is an error. The whole system is integrated **at the position of its first member**: it joins that
+member's ODE block (its stages use the values at that block's entry) and its updates are applied there,
+in declaration order; the later members are removed from their own blocks.
+
+When ``dt/τ`` of an exponential ODE inside a loop reads no per-element value, its factor
+``1 - exp(-dt/τ)`` is computed once per step, just before the outermost loop.
+
+Pre: the module verifies (ODEs allowed). Post: no ``Ode`` and no ``Deriv`` remain; every new ``Let``
+name is unique in its kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from nnc.diagnostics import DslError
+from nnc.ir.functions import Func
+from nnc.ir.model import Kernel, Module
+from nnc.ir.nodes import (
+    Assign,
+    Binary,
+    BinaryOp,
+    Call,
+    Const,
+    Dt,
+    Expr,
+    ForEach,
+    Input,
+    Let,
+    Ode,
+    Random,
+    Reduce,
+    Stmt,
+    Temp,
+    Unary,
+    UnaryOp,
+    Var,
+    children,
+    walk,
+    walk_stmts,
+    with_children,
+)
+from nnc.ir.types import Locality, Method, ObjKind
+from nnc.passes.discretise_linear import implicit_update, standard_form
+from nnc.passes.symbolic import ONE, add, div, mul, solve_derivative, sub
+
+
+@dataclass(frozen=True, slots=True)
+class Tableau:
+    """An explicit Runge-Kutta scheme of DSL.md §9.1-9.3.
+
+    Stage ``i`` evaluates ``f`` at ``x + stage[i]·dt·k[i-1]`` (``None``: at ``x``); the update is
+    ``x + dt/divisor · Σ weights[i]·k[i]``.
+    """
+
+    stages: tuple[float | None, ...]
+    weights: tuple[int, ...]
+    divisor: int = 1
+
+
+TABLEAUX: dict[Method, Tableau] = {
+    Method.EXPLICIT: Tableau((None,), (1,)),
+    Method.MIDPOINT: Tableau((None, 0.5), (0, 1)),
+    Method.RK4: Tableau((None, 0.5, 0.5, 1.0), (1, 2, 2, 1), 6),
+}
+
+#: methods that form coupled systems (DSL.md §9.6), per owner kind
+COUPLED: dict[ObjKind, frozenset[Method]] = {
+    ObjKind.POPULATION: frozenset({Method.IMPLICIT, Method.MIDPOINT, Method.RK4}),
+    ObjKind.PROJECTION: frozenset({Method.IMPLICIT, Method.MIDPOINT}),
+}
+
+
+@dataclass(slots=True)
+class Names:
+    """Fresh, readable ``Let`` names, unique within one kernel."""
+
+    used: set[str] = field(default_factory=set)
+
+    def fresh(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.used:
+            n += 1
+            name = f"{base}_{n}"
+        self.used.add(name)
+        return name
+
+
+@dataclass(slots=True)
+class Unit:
+    """The discretised form of one ODE or one coupled system: increments, updates, hoistable lets."""
+
+    lets: list[Stmt] = field(default_factory=list)
+    updates: list[Assign] = field(default_factory=list)
+    hoisted: list[Let] = field(default_factory=list)
+
+
+def substitute(e: Expr, mapping: dict[Expr, Expr]) -> Expr:
+    """``e`` with every occurrence of a key of ``mapping`` replaced by its value."""
+    if e in mapping:
+        return mapping[e]
+    kids = children(e)
+    if not kids:
+        return e
+    return with_children(e, tuple(substitute(c, mapping) for c in kids))
+
+
+def _derivative(ode: Ode) -> Expr:
+    f = solve_derivative(ode.target.name, ode.lhs, ode.rhs)
+    if f is None:
+        raise DslError(f"the ODE is not linear in d{ode.target.name}/dt", ode.span)
+    return f
+
+
+def _runge_kutta(tab: Tableau, odes: list[Ode], names: Names) -> Unit:
+    """Stages of an explicit scheme for one ODE or a coupled system (all k1 first, then all k2 ...)."""
+    unit = Unit()
+    fs = [_derivative(o) for o in odes]
+    ks: list[list[Temp]] = [[] for _ in odes]
+    for s, c in enumerate(tab.stages):
+        mapping: dict[Expr, Expr] = {}
+        if c is not None:
+            for o, k in zip(odes, ks, strict=True):
+                step = Binary(BinaryOp.MUL, mul(Const(c), Dt()), k[s - 1])
+                point = names.fresh(f"_{o.target.name}_x{s + 1}")
+                unit.lets.append(Let(point, Binary(BinaryOp.ADD, o.target, step), o.span))
+                mapping[o.target] = Temp(point)
+        for o, f, k in zip(odes, fs, ks, strict=True):
+            name = names.fresh(f"_{o.target.name}_k{s + 1}")
+            unit.lets.append(Let(name, substitute(f, mapping), o.span))
+            k.append(Temp(name))
+    scale: Expr = Dt() if tab.divisor == 1 else Binary(BinaryOp.DIV, Dt(), Const(float(tab.divisor)))
+    for o, k in zip(odes, ks, strict=True):
+        total: Expr | None = None
+        for w, ki in zip(tab.weights, k, strict=True):
+            if w:
+                total = add(total, mul(Const(float(w)), ki))
+        assert total is not None
+        value = Binary(BinaryOp.ADD, o.target, Binary(BinaryOp.MUL, scale, total))
+        unit.updates.append(Assign(o.target, value, o.span))
+    return unit
+
+
+def _invariant(e: Expr) -> bool:
+    """Whether ``e`` has the same value for every element of any loop (reads only global values)."""
+    for node in walk(e):
+        match node:
+            case Var(locality=loc) if loc is not Locality.GLOBAL:
+                return False
+            case Temp() | Random() | Input() | Reduce():
+                return False
+    return True
+
+
+def _relaxation(ode: Ode, names: Names, in_loop: bool) -> Unit:
+    """Exponential Euler or semi-implicit update ``x + factor·(S - x)`` (DSL.md §9.5)."""
+    form = standard_form(ode)
+    x = ode.target.name
+    unit = Unit()
+    steady: Expr = form.steady
+    if children(steady):
+        name = names.fresh(f"_{x}_S")
+        unit.lets.append(Let(name, steady, ode.span))
+        steady = Temp(name)
+    h = div(Dt(), form.tau)
+    if ode.method is Method.EXPONENTIAL:
+        minus_h = div(Unary(UnaryOp.NEG, Dt()), form.tau)
+        factor: Expr = Binary(BinaryOp.SUB, ONE, Call(Func.EXP, (minus_h,)))
+        fname = names.fresh(f"_{x}_f")
+        if in_loop and _invariant(factor):
+            unit.hoisted.append(Let(fname, factor, ode.span))
+        else:
+            unit.lets.append(Let(fname, factor, ode.span))
+    else:
+        hname = names.fresh(f"_{x}_h")
+        unit.lets.append(Let(hname, h, ode.span))
+        factor = Binary(BinaryOp.DIV, Temp(hname), Binary(BinaryOp.ADD, Temp(hname), ONE))
+        fname = names.fresh(f"_{x}_f")
+        unit.lets.append(Let(fname, factor, ode.span))
+    inc = names.fresh(f"_{x}_k1")
+    unit.lets.append(Let(inc, Binary(BinaryOp.MUL, Temp(fname), sub(steady, ode.target)), ode.span))
+    unit.updates.append(Assign(ode.target, Binary(BinaryOp.ADD, ode.target, Temp(inc)), ode.span))
+    return unit
+
+
+def _implicit(odes: list[Ode], names: Names) -> Unit:
+    lets, news = implicit_update(odes, names.fresh)
+    unit = Unit(lets=list(lets))
+    unit.updates = [Assign(o.target, Temp(n), o.span) for o, n in zip(odes, news, strict=True)]
+    return unit
+
+
+def _unit(odes: list[Ode], names: Names, in_loop: bool) -> Unit:
+    method = odes[0].method
+    match method:
+        case Method.EXPLICIT | Method.MIDPOINT | Method.RK4:
+            return _runge_kutta(TABLEAUX[method], odes, names)
+        case Method.IMPLICIT:
+            return _implicit(odes, names)
+        case Method.EXPONENTIAL | Method.SEMIIMPLICIT:
+            return _relaxation(odes[0], names, in_loop)
+    raise NotImplementedError(
+        f"event-driven ODE for '{odes[0].target.name}': event-driven variables (DSL.md §9.7) are updated "
+        "at spike events by the spiking transmission code, not by the discretise pass"
+    )
+
+
+def _coupled(stmts: tuple[Stmt, ...], owner: ObjKind) -> list[Ode]:
+    """The coupled system of a statement list (empty unless two or more ODEs qualify)."""
+    members = [s for s in stmts if isinstance(s, Ode) and s.method in COUPLED[owner]]
+    if len(members) < 2:
+        return []
+    for m in members[1:]:
+        if m.method is not members[0].method:
+            raise DslError(
+                "Cannot mix different numerical methods when solving a coupled system "
+                f"('{members[0].target.name}' uses {members[0].method.value}, "
+                f"'{m.target.name}' uses {m.method.value})",
+                m.span,
+            )
+    return members
+
+
+@dataclass(slots=True)
+class _Lowering:
+    """Discretises the statement lists of one kernel."""
+
+    owner: ObjKind
+    names: Names
+
+    def block(self, odes: list[Ode], system: list[Ode], in_loop: bool) -> tuple[list[Stmt], list[Let]]:
+        units = []
+        for o in odes:
+            first = bool(system) and o is system[0]
+            if any(o is m for m in system) and not first:
+                continue
+            units.append(_unit(system if first else [o], self.names, in_loop))
+        lets = [s for u in units for s in u.lets]
+        return lets + [s for u in units for s in u.updates], [h for u in units for h in u.hoisted]
+
+    def body(self, stmts: tuple[Stmt, ...], in_loop: bool) -> tuple[tuple[Stmt, ...], list[Let]]:
+        """Discretised ``stmts`` and the lets to hoist before the enclosing loop."""
+        system = _coupled(stmts, self.owner)
+        out: list[Stmt] = []
+        hoisted: list[Let] = []
+        run: list[Ode] = []
+        for s in (*stmts, None):
+            if isinstance(s, Ode):
+                run.append(s)
+                continue
+            if run:
+                new, up = self.block(run, system, in_loop)
+                out.extend(new)
+                hoisted.extend(up)
+                run = []
+            if isinstance(s, ForEach):
+                inner, up = self.body(s.body, True)
+                if in_loop:
+                    hoisted.extend(up)
+                else:
+                    out.extend(up)
+                out.append(replace(s, body=inner))
+            elif s is not None:
+                out.append(s)
+        return tuple(out), hoisted
+
+
+def _kernel(k: Kernel) -> Kernel:
+    if not any(isinstance(s, Ode) for s in walk_stmts(k.body)):
+        return k
+    names = Names({s.name for s in walk_stmts(k.body) if isinstance(s, Let)})
+    body, hoisted = _Lowering(k.owner, names).body(k.body, False)
+    assert not hoisted  # the top level is not inside a loop
+    return replace(k, body=body)
+
+
+@dataclass(frozen=True, slots=True)
+class Discretise:
+    """Replace every ``Ode`` by explicit update statements (see the module docstring)."""
+
+    name: ClassVar[str] = "discretise"
+
+    def __call__(self, module: Module) -> Module:
+        return replace(module, kernels=tuple(_kernel(k) for k in module.kernels))
