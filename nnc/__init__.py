@@ -1,3 +1,116 @@
-"""nnc: a compiler toolchain for neural-network simulation with the ANNarchy 5 API."""
+"""nnc: a compiler toolchain for neural-network simulation with the ANNarchy 5 API.
+
+``import nnc as ann`` gives the objects of API.md §1: networks, populations, monitors, models, random
+distributions, and the legacy functions acting on the default network.
+"""
+
+from nnc.api.callbacks import every
+from nnc.api.config import float32, float64, setup
+from nnc.api.constant import Constant, add_function, functions
+from nnc.api.io import load, load_parameters, save, save_parameters
+from nnc.api.legacy import (
+    callbacks_enabled,
+    clear,
+    clear_all_callbacks,
+    compile,
+    disable_callbacks,
+    disable_learning,
+    dt,
+    enable_callbacks,
+    enable_learning,
+    get_current_step,
+    get_population,
+    get_projection,
+    get_time,
+    magic_network,
+    monitors,
+    populations,
+    projections,
+    reset,
+    set_current_step,
+    set_seed,
+    set_time,
+    simulate,
+    simulate_until,
+    step,
+)
+from nnc.api.lil import LILConnectivity
+from nnc.api.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
+from nnc.api.monitor import Monitor, MonitorList
+from nnc.api.network import Network
+from nnc.api.population import Population
+from nnc.api.random import (
+    Binomial,
+    DiscreteUniform,
+    Exponential,
+    Gamma,
+    LogNormal,
+    Normal,
+    RandomDistribution,
+    Uniform,
+)
+from nnc.api.views import IndividualNeuron, PopulationView
+from nnc.diagnostics import ANNarchyException
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ANNarchyException",
+    "Binomial",
+    "Constant",
+    "Creating",
+    "DiscreteUniform",
+    "Exponential",
+    "Gamma",
+    "IndividualNeuron",
+    "LILConnectivity",
+    "LogNormal",
+    "Monitor",
+    "MonitorList",
+    "Network",
+    "Neuron",
+    "Normal",
+    "Parameter",
+    "Population",
+    "PopulationView",
+    "Pruning",
+    "RandomDistribution",
+    "Synapse",
+    "Uniform",
+    "Variable",
+    "__version__",
+    "add_function",
+    "callbacks_enabled",
+    "clear",
+    "clear_all_callbacks",
+    "compile",
+    "disable_callbacks",
+    "disable_learning",
+    "dt",
+    "enable_callbacks",
+    "enable_learning",
+    "every",
+    "float32",
+    "float64",
+    "functions",
+    "get_current_step",
+    "get_population",
+    "get_projection",
+    "get_time",
+    "load",
+    "load_parameters",
+    "magic_network",
+    "monitors",
+    "populations",
+    "projections",
+    "reset",
+    "save",
+    "save_parameters",
+    "set_current_step",
+    "set_seed",
+    "set_time",
+    "setup",
+    "simulate",
+    "simulate_until",
+    "step",
+]

@@ -1,0 +1,284 @@
+"""Compile flow of a network: analyse → connect → assemble → passes → engine → buffers and initial values.
+
+The steps follow SEMANTICS.md §11: populations are analysed, projections run their connectors in
+creation order (random connectors draw from ``net.default_rng``), the module is assembled and sent
+through the pass pipeline, an engine is built, then constants, populations, projections and monitors
+receive their initial state.
+
+``nnc dump-ir`` stops this flow at a named stage: :func:`dumping` installs a :class:`DumpRequest`,
+and the stage's text is raised in :class:`StageDumped` instead of finishing the compile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nnc.backend.abi import ConstantKey, RuntimeField, RuntimeKey, layout_of
+from nnc.diagnostics import ModelError, NncError
+from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
+from nnc.ir.model import Module, NeuronModel
+from nnc.ir.printer import print_module, print_stmts
+from nnc.options import CompileOptions
+from nnc.passes.pipeline import default_pipeline, run_pipeline
+from nnc.runtime.buffers import Buffers, ProjectionShape
+from nnc.runtime.scheduler import Recorder
+
+if TYPE_CHECKING:
+    from nnc.api.network import Network
+    from nnc.runtime.engine import Engine
+
+
+# --------------------------------------------------------------------------------------------------
+# stage dumps (nnc dump-ir)
+
+
+@dataclass(frozen=True, slots=True)
+class DumpRequest:
+    """Stop the compile of a network after ``stage`` and report its text.
+
+    ``network`` selects the network by id or class name (None: the first one compiled).
+    """
+
+    stage: str
+    network: str | None = None
+    debuginfo: bool = False
+
+
+class StageDumped(NncError):  # noqa: N818 - a control-flow signal, not a failure
+    """Raised by ``compile()`` under :func:`dumping` once the requested stage is reached."""
+
+    def __init__(self, stage: str, text: str):
+        self.stage = stage
+        self.text = text
+        super().__init__(f"stopped after stage '{stage}'")
+
+
+_REQUESTS: list[DumpRequest] = []
+
+
+@contextlib.contextmanager
+def dumping(request: DumpRequest) -> Iterator[None]:
+    """Within this block, compiling a matching network dumps ``request.stage`` and raises StageDumped."""
+    _REQUESTS.append(request)
+    try:
+        yield
+    finally:
+        _REQUESTS.remove(request)
+
+
+def _request_for(net: Network) -> DumpRequest | None:
+    for r in _REQUESTS:
+        if r.network is None or r.network in (str(net.id), type(net).__name__):
+            return r
+    return None
+
+
+def _attribute_line(a: object) -> str:
+    text = f"  {a.kind.value} {a.name}: {a.dtype.value} {a.locality.value}"  # type: ignore[attr-defined]
+    init = a.init  # type: ignore[attr-defined]
+    return text if init is None else f"{text} = {init!r}"
+
+
+def format_models(pops: list[PopulationSpec], projs: list[ProjectionSpec], debuginfo: bool) -> str:
+    """Text of the analysed models (the ``parse`` stage)."""
+    lines: list[str] = []
+    for p in pops:
+        lines.append(f"neuron {p.model.name or p.name} ({p.model.kind.value}) of population {p.name}:")
+        lines += [_attribute_line(a) for a in p.model.attributes]
+        lines += ["  " + s for s in print_stmts(p.model.equations, debuginfo=debuginfo).splitlines()]
+        lines.append("")
+    for q in projs:
+        lines.append(f"synapse {q.model.name} of projection {q.name}:")
+        lines += [_attribute_line(a) for a in q.model.attributes]
+        lines += ["  " + s for s in print_stmts(q.model.equations, debuginfo=debuginfo).splitlines()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# compile
+
+
+class Runtime:
+    """What a compiled network owns: its module, engine, buffers and recordings."""
+
+    def __init__(self, module: Module, engine: Engine, buffers: Buffers):
+        self.module = module
+        self.engine = engine
+        self.buffers = buffers
+        self.recorder = Recorder(buffers)
+
+    def close(self) -> None:
+        """Release the engine's native resources."""
+        self.engine.close()
+
+
+def _connected_targets(net: Network) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {p.id: [] for p in net.get_populations()}
+    for proj in net._projections:
+        post = proj.post.population  # type: ignore[attr-defined]
+        targets = [proj.target] if isinstance(proj.target, str) else list(proj.target)  # type: ignore[attr-defined]
+        for t in targets:
+            if t not in found[post.id]:
+                found[post.id].append(t)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _analyse(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
+    targets = _connected_targets(net)
+    pops = [
+        PopulationSpec(p.id, p.name, p.geometry, p._final_model(targets[p.id])) for p in net.get_populations()
+    ]
+    if not net._projections:
+        return pops, []
+    env, aux = net._environment(), net._aux_rng
+    projs = [
+        proj._prepare(rng=net.default_rng, aux_rng=aux, env=env)  # type: ignore[attr-defined]
+        for proj in net._projections
+    ]
+    return pops, projs
+
+
+def _options(net: Network) -> CompileOptions:
+    cfg = net._config
+    return CompileOptions(
+        precision=cfg.dtype,
+        dt=cfg.dt,
+        default_method=cfg.method,
+        num_threads=cfg.num_threads,
+        storage_format=cfg.format_hint,
+    )
+
+
+def _engine(net: Network, module: Module, directory: str | None, clean: bool) -> Engine:
+    cfg = net._config
+    if cfg.paradigm == "cuda":
+        raise NotImplementedError("paradigm='cuda': the PTX backend is not built yet")
+    if cfg.engine == "interp":
+        from nnc.ir.interp import InterpEngine
+
+        return InterpEngine(module)
+    from nnc.backend.llvm.engine import LlvmEngine
+
+    cache = None if clean or directory is None else Path(directory)
+    return LlvmEngine.compile(module, _options(net), cache)
+
+
+def _queue_lengths(net: Network, module: Module) -> dict[int, int]:
+    lengths: dict[int, int] = {}
+    for proj, decl in zip(net._projections, module.projections, strict=True):
+        if module.populations[decl.pre].delayed:
+            lengths[decl.pre] = max(lengths.get(decl.pre, 1), int(proj.max_delay))  # type: ignore[attr-defined]
+    return lengths
+
+
+def _initialise(net: Network, runtime: Runtime) -> None:
+    """Constants, seed, populations, projections, monitors, in SEMANTICS.md §11 order."""
+    buffers = runtime.buffers
+    for c in net.get_constants():
+        if buffers.has(ConstantKey(c.name)):
+            buffers.array(ConstantKey(c.name))[0] = c.value
+    buffers.set_value(RuntimeKey(RuntimeField.SEED), net.seed)
+    buffers.step = 0
+    for pop in net.get_populations():
+        pop._bind(buffers)
+    for proj, decl in zip(net._projections, runtime.module.projections, strict=True):
+        proj._bind(buffers, decl)  # type: ignore[attr-defined]
+    for m in net.get_monitors():
+        m._bind(runtime.recorder)
+
+
+def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime:
+    """Compile ``net`` and return its runtime (or raise :class:`StageDumped` under :func:`dumping`)."""
+    if not net.get_populations():
+        raise ModelError(f"compile: network {net.id} has no population")
+    request = _request_for(net)
+    pops, projs = _analyse(net)
+    if request is not None and request.stage == "parse":
+        raise StageDumped("parse", format_models(pops, projs, request.debuginfo))
+    module = assemble(
+        f"network{net.id}",
+        net._config.dtype,
+        net.dt,
+        tuple(pops),
+        tuple(projs),
+        tuple(c.name for c in net.get_constants()),
+    )
+    module = run_pipeline(module, default_pipeline(), _stage_callback(request))
+    engine = _engine(net, module, directory, clean)
+    if request is not None and request.stage == "llvm":
+        text = engine.llvm_ir  # type: ignore[attr-defined]
+        engine.close()
+        raise StageDumped("llvm", text)
+    shapes = {p.id: ProjectionShape(0, 0) for p in module.projections}
+    buffers = Buffers(module, layout_of(module), shapes, _queue_lengths(net, module))
+    runtime = Runtime(module, engine, buffers)
+    _initialise(net, runtime)
+    return runtime
+
+
+def _stage_callback(request: DumpRequest | None) -> Callable[[str, Module], None] | None:
+    if request is None:
+        return None
+
+    def on_stage(name: str, module: Module) -> None:
+        if name == request.stage:
+            raise StageDumped(name, print_module(module, debuginfo=request.debuginfo))
+
+    return on_stage
+
+
+# --------------------------------------------------------------------------------------------------
+# stop conditions (simulate_until)
+
+
+def _condition(pop: object) -> tuple[str, str] | None:
+    text = getattr(pop, "stop_condition", None)
+    if not text:
+        return None
+    expr, _, mode = str(text).rpartition(":")
+    if mode.strip() in ("any", "all") and expr.strip():
+        return expr.strip(), mode.strip()
+    return str(text).strip(), "any"
+
+
+def stop_condition_checker(net: Network, pops: list[object], operator: str) -> Callable[[], bool] | None:
+    """A predicate evaluated after each step of ``simulate_until`` (DSL.md §14, API.md §2).
+
+    Populations without a stop condition are ignored; None when no listed population has one.
+    """
+    from nnc.frontend.analyse import parse_functions
+    from nnc.ir.interp_eval import evaluate
+
+    checks: list[Callable[[], bool]] = []
+    for pop in pops:
+        cond = _condition(pop)
+        if cond is None:
+            continue
+        expr, mode = cond
+        model: NeuronModel = pop.neuron_model  # type: ignore[attr-defined]
+        names = [a.name for a in model.attributes]
+        types = ", ".join(["bool"] + ["float"] * len(names))
+        (fn,) = parse_functions(
+            f"_stop_condition({', '.join(names)}) = {expr} : {types}", f"stop condition of {pop.name}"
+        )  # type: ignore[attr-defined]
+        reduce = np.any if mode == "any" else np.all
+
+        def check(
+            pop: object = pop, fn: object = fn, names: list[str] = names, reduce: object = reduce
+        ) -> bool:
+            env = {n: np.asarray(pop.get(n), dtype=np.float64).reshape(-1) for n in names}  # type: ignore[attr-defined]
+            value = evaluate(fn.body, env, real=net._real_dtype, t=net.time, dt=net.dt)  # type: ignore[attr-defined]
+            return bool(reduce(np.asarray(value) != 0))  # type: ignore[operator]
+
+        checks.append(check)
+    if not checks:
+        return None
+    combine = all if operator == "and" else any
+    return lambda: combine(c() for c in checks)

@@ -1,0 +1,429 @@
+"""Monitors (API.md §9): native recording of population variables and inputs, data retrieval, spike helpers.
+
+A monitor records variable ``x`` at step ``k`` iff recording is on and ``(k - origin) mod P == O`` with
+``P = int(period/dt)``, ``O = int(period_offset/dt)`` and ``origin`` the step at which recording first
+started (0 for monitors started at compile). State variables are sampled after the step (phase 11),
+``sum(target)`` after transmission (phase 3) (SEMANTICS.md §13). The samples are written by generated code
+into buffers sized before each run (:mod:`nnc.runtime.scheduler`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nnc.api.attributes import convert
+from nnc.api.spikes import (
+    coefficient_of_variation,
+    histogram,
+    inter_spike_interval,
+    mean_fr,
+    population_rate,
+    raster_plot,
+    smoothed_rate,
+)
+from nnc.api.views import IndividualNeuron, PopulationView
+from nnc.backend.abi import InputKey, StateKey
+from nnc.diagnostics import ModelError, SimulationError
+from nnc.ir.types import AttrKind, DType, Locality, NeuronKind, ObjKind, Phase
+
+if TYPE_CHECKING:
+    from nnc.api.network import Network
+    from nnc.runtime.scheduler import Recorder
+
+__all__ = [
+    "Monitor",
+    "MonitorList",
+    "coefficient_of_variation",
+    "histogram",
+    "inter_spike_interval",
+    "mean_fr",
+    "population_rate",
+    "raster_plot",
+    "smoothed_rate",
+]
+
+
+@dataclass(slots=True)
+class _Channel:
+    """One recorded variable: where it comes from and its recording segments (in steps)."""
+
+    var: str
+    key: StateKey | InputKey
+    phase: Phase
+    dtype: DType
+    local: bool
+    row: int | None = None
+    starts: list[int] = field(default_factory=list)
+    stops: list[int] = field(default_factory=list)
+    last_times: dict[str, list[int]] = field(default_factory=lambda: {"start": [], "stop": []})
+
+
+def _network_of(obj: object) -> Network:
+    pop = getattr(obj, "population", None)
+    net = getattr(pop, "network", None) or getattr(obj, "network", None) or getattr(obj, "_network", None)
+    if net is None:
+        raise ModelError(
+            f"Monitor: cannot record {obj!r} (Population, PopulationView, Dendrite or Projection)"
+        )
+    return net
+
+
+def _is_synaptic(obj: object) -> bool:
+    return hasattr(obj, "post_ranks") or (hasattr(obj, "post_rank") and hasattr(obj, "pre_ranks"))
+
+
+class Monitor:
+    """Records variables of a population, a view or a single neuron (API.md §9)."""
+
+    def __init__(
+        self,
+        obj: object,
+        variables: str | list[str] | None = None,
+        period: float | None = None,
+        period_offset: float | None = None,
+        start: bool = True,
+        name: str | None = None,
+        net_id: int = 0,
+        *,
+        network: Network | None = None,
+    ):
+        if _is_synaptic(obj):
+            raise NotImplementedError(
+                "Monitor: recording synaptic variables (Dendrite, Projection) is not built yet"
+            )
+        if not isinstance(obj, PopulationView | IndividualNeuron) and not hasattr(obj, "neuron_model"):
+            raise ModelError(
+                f"Monitor: cannot record {obj!r} (Population, PopulationView, Dendrite or Projection)"
+            )
+        self.object = obj
+        self._network = network if network is not None else _network_of(obj)
+        self.name = name if name is not None else f"Monitor_{obj.name}"  # type: ignore[attr-defined]
+        dt = self._network.dt
+        self._period = max(1, int((period if period is not None else dt) / dt))
+        self._offset = int((period_offset or 0.0) / dt)
+        if self._offset >= self._period:
+            raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
+        self._channels: dict[str, _Channel] = {}
+        self._recording = False
+        self._origin: int | None = None
+        self._recorder: Recorder | None = None
+        for var in [variables] if isinstance(variables, str) else list(variables or []):
+            self._add(var)
+        self._network._add_monitor(self)
+        if start:
+            self.start()
+
+    # ------------------------------------------------------------------ sources
+    @property
+    def _population(self) -> object:
+        return getattr(self.object, "population", self.object)
+
+    @property
+    def _ranks(self) -> np.ndarray | None:
+        obj = self.object
+        return obj.ranks if isinstance(obj, PopulationView | IndividualNeuron) else None
+
+    def _channel_for(self, var: str) -> _Channel:
+        pop = self._population
+        model = pop.neuron_model  # type: ignore[attr-defined]
+        if var.startswith("sum(") and var.endswith(")"):
+            if model.kind is not NeuronKind.RATE:
+                raise ModelError(f"Monitor {self.name}: '{var}' exists only for rate-coded populations")
+            return _Channel(var, InputKey(pop.id, var[4:-1].strip()), Phase.RECORD_INPUTS, DType.REAL, True)
+        if var in ("spike", "axon_spike"):
+            if model.kind is not NeuronKind.SPIKE:
+                raise ModelError(f"Monitor {self.name}: '{var}' exists only for spiking populations")
+            raise NotImplementedError(f"Monitor: recording '{var}' needs the spiking runtime, not built yet")
+        attr = model.attribute(var)
+        if attr is None:
+            raise ModelError(f"Monitor {self.name}: {pop.name} has no variable '{var}'")  # type: ignore[attr-defined]
+        if attr.kind is AttrKind.PARAMETER:
+            raise ModelError(f"Monitor {self.name}: '{var}' is a parameter; parameters are not recordable")
+        phase = (
+            Phase.RECORD_INPUTS if var.startswith("g_") and model.kind is NeuronKind.SPIKE else Phase.RECORD
+        )
+        key = StateKey(ObjKind.POPULATION, pop.id, var)  # type: ignore[attr-defined]
+        return _Channel(var, key, phase, attr.dtype, attr.locality is not Locality.GLOBAL)
+
+    def _add(self, var: str) -> _Channel:
+        if var not in self._channels:
+            self._channels[var] = self._channel_for(var)
+            if self._recorder is not None:
+                self._bind_channel(self._channels[var])
+        return self._channels[var]
+
+    def _bind_channel(self, ch: _Channel) -> None:
+        assert self._recorder is not None
+        buffers = self._recorder.buffers
+        if not buffers.has(ch.key):
+            raise ModelError(
+                f"Monitor {self.name}: '{ch.var}' is not computed (no projection uses that target)"
+            )
+        src = buffers.array(ch.key)
+        index = self._ranks if ch.local else None
+        ch.row = self._recorder.add(ch.phase.value, src, index, self._period, self._origin or 0, self._offset)
+        self._recorder.activate(ch.row, self._recording)
+
+    def _bind(self, recorder: Recorder) -> None:
+        """Create the native recordings (at compile, or at creation on a compiled network)."""
+        self._recorder = recorder
+        for ch in self._channels.values():
+            self._bind_channel(ch)
+
+    # ------------------------------------------------------------------ control
+    @property
+    def variables(self) -> list[str]:
+        """The recorded variables (a copy)."""
+        return list(self._channels)
+
+    @property
+    def period(self) -> float:
+        """Recording period in ms."""
+        return self._period * self._network.dt
+
+    @period.setter
+    def period(self, value: float) -> None:
+        self._period = max(1, int(value / self._network.dt))
+        if self._offset >= self._period:
+            raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
+        self._origin = self._network.current_step
+        self._retime()
+
+    @property
+    def period_offset(self) -> float:
+        """Offset of the recording steps within the period, in ms."""
+        return self._offset * self._network.dt
+
+    @period_offset.setter
+    def period_offset(self, value: float) -> None:
+        offset = int(value / self._network.dt)
+        if offset >= self._period:
+            raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
+        self._offset = offset
+        self._retime()
+
+    def _retime(self) -> None:
+        if self._recorder is not None:
+            for ch in self._channels.values():
+                self._recorder.retime(ch.row, self._period, self._origin or 0, self._offset)  # type: ignore[arg-type]
+
+    def _activate(self, on: bool) -> None:
+        k = self._network.current_step
+        for ch in self._channels.values():
+            if on and not self._recording:
+                ch.starts.append(k)
+            elif not on and self._recording:
+                ch.stops.append(k)
+            if self._recorder is not None and ch.row is not None:
+                self._recorder.activate(ch.row, on)
+        self._recording = on
+
+    def start(self, variables: str | list[str] | None = None, period: float | None = None) -> None:
+        """Start recording (optionally more variables; a new ``period`` restarts the phase now)."""
+        for var in [variables] if isinstance(variables, str) else list(variables or []):
+            self._add(var)
+        k = self._network.current_step
+        if period is not None:
+            self._period, self._offset, self._origin = max(1, int(period / self._network.dt)), 0, k
+        if self._origin is None:
+            self._origin = k
+        self._retime()
+        self._activate(True)
+
+    def pause(self) -> None:
+        """Stop recording after the samples of the previous step."""
+        self._activate(False)
+
+    def resume(self) -> None:
+        """Record again from the current step on."""
+        if self._origin is None:
+            self.start()
+        else:
+            self._activate(True)
+
+    def stop(self) -> None:
+        """Delete the recordings and their data; the monitor records nothing afterwards."""
+        self._activate(False)
+        for ch in self._channels.values():
+            if self._recorder is not None and ch.row is not None:
+                self._recorder.discard(ch.row)
+        self._channels.clear()
+
+    def reset(self) -> None:
+        """Discard the data and restart the recording bookkeeping at the current step."""
+        k = self._network.current_step
+        for ch in self._channels.values():
+            if self._recorder is not None and ch.row is not None:
+                self._recorder.discard(ch.row)
+            ch.starts, ch.stops = ([k] if self._recording else []), []
+        if self._origin is not None:
+            self._origin = k
+            self._retime()
+
+    # ------------------------------------------------------------------ data
+    def _shaped(self, ch: _Channel, data: np.ndarray, reshape: bool) -> np.ndarray:
+        values = convert(data, ch.dtype)
+        if not ch.local:
+            return values.reshape(-1)
+        if reshape and self._ranks is None:
+            return values.reshape((values.shape[0], *self._population.geometry))  # type: ignore[attr-defined]
+        return values
+
+    def _take(self, ch: _Channel, keep: bool, reshape: bool) -> np.ndarray:
+        k = self._network.current_step
+        n = 1 if not ch.local else (len(self._ranks) if self._ranks is not None else self._population.size)  # type: ignore[attr-defined]
+        data = (
+            np.zeros((0, n)) if self._recorder is None or ch.row is None else self._recorder.samples(ch.row)
+        )
+        result = self._shaped(ch, np.array(data, copy=True), reshape)
+        ch.last_times = {"start": list(ch.starts), "stop": list(ch.stops) + ([k] if self._recording else [])}
+        if not keep:
+            if self._recorder is not None and ch.row is not None:
+                self._recorder.discard(ch.row)
+            ch.starts, ch.stops = ([k] if self._recording else []), []
+        return result
+
+    def get(
+        self,
+        variables: str | list[str] | None = None,
+        keep: bool = False,
+        reshape: bool = True,
+        force_dict: bool = False,
+    ) -> np.ndarray | dict[str, np.ndarray]:
+        """Recorded data: one name → its array, several → a dict; cleared unless ``keep``."""
+        names = (
+            self.variables
+            if variables is None
+            else ([variables] if isinstance(variables, str) else list(variables))
+        )
+        out: dict[str, np.ndarray] = {}
+        for var in names:
+            if var not in self._channels:
+                raise SimulationError(f"Monitor {self.name}: '{var}' is not recorded")
+            out[var] = self._take(self._channels[var], keep, reshape)
+        if isinstance(variables, str) and not force_dict:
+            return out[variables]
+        return out
+
+    def __getitem__(self, var: str) -> np.ndarray:
+        return self.get(var)  # type: ignore[return-value]
+
+    def times(self, variables: str | list[str] | None = None) -> dict[str, dict[str, list[int]]]:
+        """Start and stop steps of the recording segments returned by the last ``get()``."""
+        names = (
+            self.variables
+            if variables is None
+            else ([variables] if isinstance(variables, str) else list(variables))
+        )
+        return {v: {k: list(s) for k, s in self._channels[v].last_times.items()} for v in names}
+
+    def save(
+        self,
+        filename: str,
+        variables: str | list[str] | None = None,
+        keep: bool = False,
+        reshape: bool = False,
+        force_dict: bool = False,
+    ) -> None:
+        """Save to ``.npy`` (one variable) or ``.hdf5`` (one dataset per variable)."""
+        suffix = Path(filename).suffix
+        data = self.get(variables, keep=keep, reshape=reshape, force_dict=suffix != ".npy" or force_dict)
+        if suffix == ".npy":
+            if isinstance(data, dict):
+                raise SimulationError("Monitor.save: .npy files hold a single variable")
+            np.save(filename, data)
+        elif suffix in (".hdf5", ".h5"):
+            _save_hdf5(filename, {f"{self.name}/{k}": v for k, v in data.items()})  # type: ignore[union-attr]
+        else:
+            raise SimulationError(f"Monitor.save: unsupported file type '{suffix}' (.npy or .hdf5)")
+
+    # ------------------------------------------------------------------ spike analysis
+    def _spikes(self, spikes: dict[int, list[int]] | None) -> dict[int, list[int]]:
+        return self.get("spike") if spikes is None else spikes  # type: ignore[return-value]
+
+    def raster_plot(self, spikes: dict[int, list[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(times_ms, ranks)`` of every recorded spike."""
+        return raster_plot(self._spikes(spikes), self._network.dt)
+
+    def histogram(
+        self,
+        spikes: dict[int, list[int]] | None = None,
+        bins: float | None = None,
+        per_neuron: bool = False,
+        recording_window: tuple[int, int] | None = None,
+    ) -> object:
+        """Spike counts per bin (see :func:`nnc.api.spikes.histogram`)."""
+        return histogram(self._spikes(spikes), bins, per_neuron, recording_window, self._network.dt)
+
+    def inter_spike_interval(
+        self,
+        spikes: dict[int, list[int]] | None = None,
+        ranks: list[int] | None = None,
+        per_neuron: bool = False,
+    ) -> object:
+        """Inter-spike intervals in ms."""
+        return inter_spike_interval(self._spikes(spikes), ranks, per_neuron, self._network.dt)
+
+    def coefficient_of_variation(
+        self, spikes: dict[int, list[int]] | None = None, ranks: list[int] | None = None
+    ) -> list[float]:
+        """Coefficient of variation of the ISIs per neuron."""
+        return coefficient_of_variation(self._spikes(spikes), ranks, self._network.dt)
+
+    def _last_window(self) -> tuple[int, int] | None:
+        t = self._channels.get("spike")
+        if t is None or not t.last_times["start"]:
+            return None
+        return t.last_times["start"][-1], t.last_times["stop"][-1] if t.last_times["stop"] else t.last_times[
+            "start"
+        ][-1]
+
+    def mean_fr(self, spikes: dict[int, list[int]] | None = None) -> float:
+        """Mean firing rate (Hz) over the last recording segment."""
+        data = self._spikes(spikes)
+        window = self._last_window()
+        duration = None if window is None else (window[1] - window[0]) * self._network.dt
+        return mean_fr(data, duration, self._network.dt)
+
+    def smoothed_rate(self, spikes: dict[int, list[int]] | None = None, smooth: float = 0.0) -> np.ndarray:
+        """Instantaneous rate per neuron and step of the last segment."""
+        data = self._spikes(spikes)
+        return smoothed_rate(data, smooth, self._network.dt, self._last_window())
+
+    def population_rate(self, spikes: dict[int, list[int]] | None = None, smooth: float = 0.0) -> np.ndarray:
+        """Population rate per step of the last segment."""
+        data = self._spikes(spikes)
+        return population_rate(data, smooth, self._network.dt, self._last_window())
+
+    def __repr__(self) -> str:
+        return f"Monitor(name={self.name!r}, variables={self.variables})"
+
+
+def _save_hdf5(filename: str, datasets: dict[str, np.ndarray]) -> None:
+    try:
+        import h5py
+    except ImportError:
+        raise SimulationError("saving .hdf5 files needs the h5py package (pip install h5py)") from None
+    Path(filename).parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(filename, "w") as f:
+        for key, value in datasets.items():
+            f.create_dataset(key, data=value)
+
+
+class MonitorList(list):
+    """A list of monitors that can save all their data in one HDF5 file."""
+
+    def save_all(
+        self, filename: str, keep: bool = False, reshape: bool = False, flat_keys: bool = False
+    ) -> None:
+        """Save every variable of every monitor under ``/<object name>/<var>`` (``_`` with ``flat_keys``)."""
+        datasets: dict[str, np.ndarray] = {}
+        for m in self:
+            sep = "_" if flat_keys else "/"
+            for var, values in m.get(keep=keep, reshape=reshape, force_dict=True).items():
+                datasets[f"{m.object.name}{sep}{var}"] = np.asarray(values)
+        _save_hdf5(filename, datasets)

@@ -1,0 +1,618 @@
+"""The ``Network`` (API.md §2): owns populations, projections, monitors and constants, compiles and simulates.
+
+``Network`` may be subclassed without calling ``super().__init__()``: instance creation (the metaclass)
+pops ``dt`` and ``seed`` from the keyword arguments, runs the base initialisation, then calls the
+subclass ``__init__`` with the remaining arguments and remembers them for ``copy()``/``parallel_run()``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time as _time
+import weakref
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nnc.api.config import DEFAULTS, Config, Warnings, updated
+from nnc.api.constant import GLOBAL, Constant
+from nnc.api.monitor import Monitor
+from nnc.api.population import Population
+from nnc.api.views import IndividualNeuron, PopulationView
+from nnc.backend.abi import ConstantKey, real_dtype
+from nnc.diagnostics import ModelError, SimulationError
+from nnc.runtime.scheduler import (
+    CallbackTiming,
+    callback_firings,
+    run_recorded,
+    run_with_callbacks,
+    steps_for,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nnc.api.build import Runtime
+    from nnc.frontend.analyse import Environment
+
+_IDS = itertools.count(1)
+_NETWORKS: weakref.WeakValueDictionary[int, Network] = weakref.WeakValueDictionary()
+
+
+def network_by_id(net_id: int) -> Network:
+    """The live network with id ``net_id`` (0 is the default network)."""
+    if net_id == 0:
+        from nnc.api.legacy import magic_network
+
+        return magic_network()
+    try:
+        return _NETWORKS[net_id]
+    except KeyError:
+        raise SimulationError(f"there is no network with id {net_id}") from None
+
+
+class _NetworkType(type):
+    """Creates networks: base initialisation first, then the (subclass) ``__init__`` without dt/seed."""
+
+    def __call__(cls, *args: object, **kwargs: object) -> Network:
+        dt = kwargs.pop("dt", None)
+        seed = kwargs.pop("seed", None)
+        net = cls.__new__(cls)  # type: ignore[call-overload]
+        Network._initialise(net, dt, seed)  # type: ignore[arg-type]
+        net.__init__(*args, **kwargs)
+        net._ctor_args = (args, dict(kwargs))
+        return net
+
+
+class Network(metaclass=_NetworkType):
+    """A network of populations and projections with its own configuration, seed and compiled code."""
+
+    def __init__(self, dt: float | None = None, seed: int | None = None):
+        if dt is not None:
+            self.config(dt=dt)
+        if seed is not None:
+            self.config(seed=seed)
+
+    def _initialise(self, dt: float | None, seed: int | None, net_id: int | None = None) -> None:
+        self.id = next(_IDS) if net_id is None else net_id
+        self._config: Config = DEFAULTS.config
+        self._warnings = Warnings()
+        if dt is not None:
+            self._config = updated(self._config, {"dt": dt}, self._warnings)
+        self._populations: list[Population] = []
+        self._projections: list[object] = []
+        self._monitors: list[Monitor] = []
+        self._constants: list[Constant] = []
+        self._extensions: list[object] = []
+        self._callbacks: list[tuple[CallbackTiming, Callable[[int], object]]] = []
+        self._callbacks_enabled = True
+        self._runtime: Runtime | None = None
+        self.directory: str | None = None
+        self._ctor_args: tuple[tuple[object, ...], dict[str, object]] = ((), {})
+        self._seed(seed if seed is not None else self._config.seed)
+        for c in GLOBAL.constants:
+            self._import_constant(c)
+        if net_id is None:
+            _NETWORKS[self.id] = self
+
+    def _seed(self, seed: int | None) -> None:
+        self._seed_value = int(seed) if seed is not None else secrets.randbits(32)
+        self._default_rng = np.random.default_rng(self._seed_value)
+        self._rng_state = self._default_rng.bit_generator.state
+        self._assign_rng = np.random.default_rng([self._seed_value, 1])
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def seed(self) -> int:
+        """Seed of the in-equation random numbers and of ``default_rng`` (read-only)."""
+        return self._seed_value
+
+    @property
+    def default_rng(self) -> np.random.Generator:
+        """``np.random.default_rng(seed)``: what random connectors draw from."""
+        return self._default_rng
+
+    @property
+    def compiled(self) -> bool:
+        """Whether ``compile()`` has run."""
+        return self._runtime is not None
+
+    @property
+    def dt(self) -> float:
+        """Step size in ms."""
+        return self._config.dt
+
+    @dt.setter
+    def dt(self, value: float) -> None:
+        if self.compiled:
+            self._warn("dt cannot change after compile; ignored")
+            return
+        self.config(dt=value)
+
+    @property
+    def current_step(self) -> int:
+        """The step counter ``k`` (0 before compile)."""
+        return self._runtime.buffers.step if self._runtime is not None else 0
+
+    @current_step.setter
+    def current_step(self, k: int) -> None:
+        if self._runtime is None:
+            self._warn("the time can only be set after compile; ignored")
+            return
+        self._runtime.buffers.step = int(k)
+
+    @property
+    def time(self) -> float:
+        """``current_step · dt`` in ms."""
+        return self.current_step * self.dt
+
+    @time.setter
+    def time(self, t: float) -> None:
+        self.current_step = int(t / self.dt)
+
+    @property
+    def _real_dtype(self) -> np.dtype:
+        return real_dtype(self._config.dtype)
+
+    # ------------------------------------------------------------------ configuration, messages
+    def config(self, **kwargs: object) -> None:
+        """Network-level ``setup()`` (API.md §3); only before compile."""
+        if self.compiled:
+            self._warn("config() after compile has no effect")
+            return
+        self._config = updated(self._config, kwargs, self._warnings)
+        if kwargs.get("seed") is not None:
+            self._seed(self._config.seed)
+
+    def _warn(self, text: str) -> None:
+        self._warnings.warn(text, suppress=self._config.suppress_warnings)
+
+    def _init_rng(self, pid: int, attribute: str) -> np.random.Generator:
+        """Generator for a model's distribution ``init`` of an attribute (same draws at compile and reset)."""
+        return np.random.default_rng([self._seed_value, 2, pid, *attribute.encode()])
+
+    @property
+    def _aux_rng(self) -> np.random.Generator:
+        """Generator for weight/delay distributions of connectors that have no rng of their own."""
+        return np.random.default_rng([self._seed_value, 3])
+
+    # ------------------------------------------------------------------ building
+    def _check_open(self, what: str) -> None:
+        if self.compiled:
+            raise SimulationError(f"{what}: the network is already compiled")
+
+    def _add_population(self, pop: Population) -> None:
+        self._check_open("create")
+        pop.__dict__["_network"] = self
+        pop.__dict__["id"] = len(self._populations)
+        self._populations.append(pop)
+
+    def _remove_population(self, pop: Population) -> None:
+        self._check_open("create")
+        self._populations.remove(pop)
+        for i, p in enumerate(self._populations):
+            p.__dict__["id"] = i
+
+    def create(
+        self,
+        geometry: object = None,
+        neuron: object = None,
+        stop_condition: str | None = None,
+        name: str | None = None,
+        population: Population | None = None,
+    ) -> Population:
+        """A new population of ``geometry`` and ``neuron``, or an existing specific population added here."""
+        self._check_open("create")
+        if isinstance(geometry, Population):
+            if population is not None:
+                raise ModelError(
+                    "create: give the population either positionally or as population=, not both"
+                )
+            geometry, population = None, geometry
+        if population is not None:
+            if geometry is not None or neuron is not None or stop_condition is not None or name is not None:
+                raise ModelError("create: a population object takes no other arguments")
+            if population.network is not self:
+                population.network._remove_population(population)
+                self._add_population(population)
+            return population
+        if geometry is None:
+            raise ModelError("create: either geometry and neuron, or a population, is required")
+        return Population(geometry, neuron, name=name, stop_condition=stop_condition, network=self)
+
+    def _resolve(self, obj: object, what: str) -> object:
+        if isinstance(obj, str):
+            pop = self.get_population(obj)
+            if pop is None:
+                raise ModelError(f"connect: no population named '{obj}'")
+            return pop
+        if isinstance(obj, IndividualNeuron):
+            return obj.population
+        if isinstance(obj, Population | PopulationView):
+            return obj
+        raise ModelError(f"connect: {what} must be a population, a view or a population name, not {obj!r}")
+
+    def connect(
+        self,
+        pre: object = None,
+        post: object = None,
+        target: str | list[str] = "",
+        synapse: object = None,
+        name: str | None = None,
+        projection: object = None,
+    ) -> object:
+        """A new projection from ``pre`` to ``post`` on ``target``, or a specific projection added here."""
+        self._check_open("connect")
+        if projection is None and pre is not None and hasattr(pre, "_prepare"):
+            projection, pre = pre, None
+        if projection is not None:
+            if pre is not None or post is not None or target or synapse is not None or name is not None:
+                raise ModelError("connect: a projection object takes no other arguments")
+            if projection not in self._projections:
+                self._add_projection(projection)
+            return projection
+        if post is None:
+            raise ModelError("connect: the post-synaptic population is missing")
+        if not target:
+            raise ModelError("connect: the target must be a non-empty name (or list of names)")
+        from nnc.api.projection import Projection
+
+        proj = Projection(self, self._resolve(pre, "pre"), self._resolve(post, "post"), target, synapse, name)
+        if proj not in self._projections:
+            self._add_projection(proj)
+        return proj
+
+    def _add_projection(self, proj: object) -> None:
+        self._check_open("connect")
+        self._projections.append(proj)
+
+    def monitor(
+        self,
+        obj: object,
+        variables: str | list[str] | None = None,
+        period: float | None = None,
+        period_offset: float | None = None,
+        start: bool = True,
+        name: str | None = None,
+    ) -> Monitor:
+        """A monitor recording ``variables`` of ``obj`` (API.md §9)."""
+        return Monitor(obj, variables, period, period_offset, start, name, network=self)
+
+    def _add_monitor(self, m: Monitor) -> None:
+        self._monitors.append(m)
+        if self._runtime is not None:
+            m._bind(self._runtime.recorder)
+
+    def boldmonitor(self, *args: object, **kwargs: object) -> object:
+        """BOLD monitoring (API.md §12)."""
+        from nnc.extensions.bold import BoldMonitor  # type: ignore[attr-defined]
+
+        return BoldMonitor(*args, network=self, **kwargs)
+
+    # ------------------------------------------------------------------ constants
+    def constant(self, name: str, value: float) -> Constant:
+        """A constant local to this network."""
+        return Constant(name, value, network=self)
+
+    def _add_constant(self, c: Constant) -> None:
+        if self.compiled and all(k.name != c.name for k in self._constants):
+            raise SimulationError(f"constant '{c.name}': the network is already compiled")
+        self._constants = [k for k in self._constants if k.name != c.name] + [c]
+        self._write_constant(c.name, c.value)
+
+    def _import_constant(self, c: Constant) -> None:
+        c.copy_for(self)
+
+    def _write_constant(self, name: str, value: float) -> None:
+        if self._runtime is not None and self._runtime.buffers.has(ConstantKey(name)):
+            self._runtime.buffers.array(ConstantKey(name))[0] = value
+
+    def _constant_value(self, name: str) -> float:
+        c = self.get_constant(name, quiet=True)
+        if c is None:
+            raise SimulationError(f"'{name}' is neither an attribute nor a constant")
+        return c.value
+
+    def _environment(self, targets: tuple[str, ...] | None = None) -> Environment:
+        """What equations may refer to; ``targets``: the rate inputs connected (None: not known)."""
+        from nnc.frontend.analyse import Environment
+
+        return Environment(
+            constants=tuple(c.name for c in self._constants),
+            functions=tuple(GLOBAL.functions.values()),
+            default_method=self._config.method,
+            connected_targets=targets,
+        )
+
+    # ------------------------------------------------------------------ compile and run
+    def compile(
+        self,
+        directory: str = "annarchy",
+        clean: bool = False,
+        compiler: str = "default",
+        compiler_flags: str = "default",
+        add_sources: str = "",
+        extra_libs: str = "",
+        cuda_config: dict | None = None,
+        annarchy_json: str = "",
+        silent: bool = False,
+        debug_build: bool = False,
+        trace_calls: object = None,
+        profile_enabled: bool = False,
+    ) -> None:
+        """Analyse, optimise and JIT-compile the network, then transfer initial values (SEMANTICS.md §11).
+
+        ``directory`` holds nnc's compile cache; ``clean=True`` ignores the cache for this compile. The
+        C++ toolchain arguments of the reference are accepted and have no effect.
+        """
+        if self.compiled:
+            print(f"Network {self.id} is already compiled.")
+            return
+        from nnc.api.build import compile_network
+
+        t0 = _time.perf_counter()
+        self.directory = directory
+        self._runtime = compile_network(self, directory, clean)
+        if not silent and self._config.verbose:
+            print(f"Network {self.id} compiled in {_time.perf_counter() - t0:.3f} s")
+
+    def _require_compiled(self, what: str) -> Runtime:
+        if self._runtime is None:
+            raise SimulationError(f"{what}: the network is not compiled (call compile() first)")
+        return self._runtime
+
+    def _run(self, nsteps: int) -> int:
+        rt = self._require_compiled("simulate")
+        return run_recorded(rt.engine, rt.buffers, rt.recorder, nsteps)
+
+    def simulate(self, duration: float, measure_time: bool = False) -> None:
+        """Run ``ceil(duration/dt)`` steps (``int()`` when callbacks are active, API.md §15)."""
+        self._require_compiled("simulate")
+        t0 = _time.perf_counter()
+        active = self._callbacks_enabled and bool(self._callbacks)
+        nsteps = steps_for(duration, self.dt, active)
+        if active:
+            timings = [t for t, _ in self._callbacks]
+            firings = callback_firings(timings, self.current_step, nsteps, self.dt)
+            run_with_callbacks(
+                self._run, self.current_step, nsteps, firings, lambda i, n: self._callbacks[i][1](n)
+            )
+        else:
+            self._run(nsteps)
+        if measure_time:
+            print(
+                f"Simulating {duration / 1000.0} seconds of the network {self.id} took "
+                f"{_time.perf_counter() - t0} seconds."
+            )
+
+    def simulate_until(
+        self, max_duration: float, population: object, operator: str = "and", measure_time: bool = False
+    ) -> float:
+        """Run until the stop conditions of ``population`` (one or a list) hold; returns ``n_steps·dt``."""
+        from nnc.api.build import stop_condition_checker
+
+        self._require_compiled("simulate_until")
+        if operator not in ("and", "or"):
+            raise ModelError(f"simulate_until: operator must be 'and' or 'or', not {operator!r}")
+        pops = population if isinstance(population, list | tuple) else [population]
+        check = stop_condition_checker(self, pops, operator)
+        nmax = steps_for(max_duration, self.dt, False)
+        t0, done = _time.perf_counter(), 0
+        while done < nmax:
+            done += self._run(1)
+            if check is not None and check():
+                break
+        if measure_time:
+            print(f"Simulating the network {self.id} took {_time.perf_counter() - t0} seconds.")
+        return done * self.dt
+
+    def step(self) -> None:
+        """Run one step."""
+        self._run(1)
+
+    def reset(
+        self,
+        populations: bool = True,
+        projections: bool = False,
+        synapses: bool = False,
+        monitors: bool = True,
+        reseed_rng: bool = True,
+    ) -> None:
+        """Return to time 0 and restore initial values (SEMANTICS.md §12)."""
+        if self._runtime is not None:
+            self._runtime.buffers.step = 0
+        if populations:
+            for pop in self._populations:
+                pop.reset()
+        if synapses and not projections:
+            self._warn("reset(synapses=True) also resets the projections")
+            projections = True
+        if projections:
+            for proj in self._projections:
+                proj.reset(synapses=synapses)  # type: ignore[attr-defined]
+        if monitors:
+            for m in self._monitors:
+                m.reset()
+        if reseed_rng:
+            self._default_rng.bit_generator.state = self._rng_state
+
+    def enable_learning(
+        self,
+        projections: list[object] | None = None,
+        period: float | None = None,
+        offset: float | None = None,
+    ) -> None:
+        """``enable_learning`` on the given (default all) projections."""
+        for proj in self._projections if projections is None else projections:
+            proj.enable_learning(period=period, offset=offset)  # type: ignore[attr-defined]
+
+    def disable_learning(self, projections: list[object] | None = None) -> None:
+        """``disable_learning`` on the given (default all) projections."""
+        for proj in self._projections if projections is None else projections:
+            proj.disable_learning()  # type: ignore[attr-defined]
+
+    def clear(self) -> None:
+        """Free the compiled code and every object of this network."""
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+        self._populations.clear()
+        self._projections.clear()
+        self._monitors.clear()
+        self._extensions.clear()
+        self._callbacks.clear()
+
+    # ------------------------------------------------------------------ callbacks
+    def _add_callback(self, timing: CallbackTiming, fn: Callable[[int], object]) -> None:
+        self._callbacks.append((timing, fn))
+
+    def callbacks_enabled(self) -> bool:
+        """Whether ``@every`` callbacks run during ``simulate()``."""
+        return self._callbacks_enabled
+
+    def enable_callbacks(self) -> None:
+        """Run callbacks during ``simulate()``."""
+        self._callbacks_enabled = True
+
+    def disable_callbacks(self) -> None:
+        """Do not run callbacks."""
+        self._callbacks_enabled = False
+
+    def clear_all_callbacks(self) -> None:
+        """Forget every callback."""
+        self._callbacks.clear()
+
+    # ------------------------------------------------------------------ access
+    def _first(self, items: list, name: str, what: str, quiet: bool = False) -> object:
+        for item in items:
+            if item.name == name:
+                return item
+        if not quiet:
+            print(f"Network {self.id}: there is no {what} named '{name}'.")
+        return None
+
+    def get_population(self, name: str) -> Population | None:
+        """The population called ``name`` (None and a message otherwise)."""
+        return self._first(self._populations, name, "population")  # type: ignore[return-value]
+
+    def get_projection(self, name: str) -> object:
+        """The projection called ``name``."""
+        return self._first(self._projections, name, "projection")
+
+    def get_monitor(self, name: str) -> Monitor | None:
+        """The monitor called ``name``."""
+        return self._first(self._monitors, name, "monitor")  # type: ignore[return-value]
+
+    def get_extension(self, name: str) -> object:
+        """The extension (e.g. BOLD monitor) called ``name``."""
+        return self._first(self._extensions, name, "extension")
+
+    def get_constant(self, name: str, quiet: bool = False) -> Constant | None:
+        """The constant called ``name``."""
+        return self._first(self._constants, name, "constant", quiet)  # type: ignore[return-value]
+
+    def get_populations(self) -> list[Population]:
+        """Populations in creation order."""
+        return list(self._populations)
+
+    def get_monitors(self) -> list[Monitor]:
+        """Monitors in creation order."""
+        return list(self._monitors)
+
+    def get_extensions(self) -> list[object]:
+        """Extensions in creation order."""
+        return list(self._extensions)
+
+    def get_constants(self) -> list[Constant]:
+        """Constants in definition order."""
+        return list(self._constants)
+
+    def get_projections(
+        self, post: object = None, pre: object = None, target: str | None = None, suppress_error: bool = False
+    ) -> list[object]:
+        """Projections in creation order, filtered by post/pre (object or name) and target."""
+
+        def match(end: object, wanted: object) -> bool:
+            if wanted is None:
+                return True
+            pop = getattr(end, "population", end)
+            return pop is getattr(wanted, "population", wanted) or (
+                isinstance(wanted, str) and pop.name == wanted
+            )
+
+        found = [
+            p
+            for p in self._projections
+            if match(p.post, post)
+            and match(p.pre, pre)  # type: ignore[attr-defined]
+            and (target is None or target in ([p.target] if isinstance(p.target, str) else p.target))
+        ]  # type: ignore[attr-defined]
+        if not found and not suppress_error and (post, pre, target) != (None, None, None):
+            raise ModelError("get_projections: no projection matches the given pre, post and target")
+        return found
+
+    # ------------------------------------------------------------------ save / load / copies
+    def save(self, filename: str, populations: bool = True, projections: bool = True) -> None:
+        """Save the state of populations and projections (API.md §13)."""
+        from nnc.api.io import save_network
+
+        save_network(self, filename, populations, projections)
+
+    def load(
+        self,
+        filename: str,
+        populations: bool = True,
+        projections: bool = True,
+        pickle_encoding: str | None = None,
+    ) -> None:
+        """Restore a state saved by ``save()`` (the network must be compiled)."""
+        from nnc.api.io import load_network
+
+        load_network(self, filename, populations, projections, pickle_encoding)
+
+    def save_parameters(self, filename: str) -> None:
+        """Save global parameters and constants as JSON (API.md §13)."""
+        from nnc.api.io import save_network_parameters
+
+        save_network_parameters(filename, self)
+
+    def load_parameters(self, filename: str, global_only: bool = True, verbose: bool = False) -> dict:
+        """Load parameters saved by ``save_parameters``; returns the file's ``network`` dict."""
+        from nnc.api.io import load_network_parameters
+
+        return load_network_parameters(filename, global_only, verbose, self)
+
+    def copy(self, *args: object, **kwargs: object) -> Network:
+        """A new instance of this network's class from the same compiled code (must be compiled)."""
+        from nnc.api.parallel import copy_network
+
+        return copy_network(self, args, kwargs)
+
+    def parallel_run(
+        self,
+        method: Callable[..., object],
+        number: int,
+        max_processes: int = -1,
+        seeds: object = None,
+        measure_time: bool = False,
+        **kwargs: object,
+    ) -> list[object]:
+        """Run ``method`` on ``number`` copies of this network in parallel processes (API.md §14)."""
+        from nnc.api.parallel import parallel_run
+
+        return parallel_run(self, method, number, max_processes, seeds, measure_time, kwargs)
+
+    def memory_footprint(self, show_py_side: bool = True, show_cpp_side: bool = True) -> None:
+        """Print the size of the compiled network's buffers."""
+        if self._runtime is None:
+            print(f"Network {self.id} is not compiled.")
+            return
+        total = sum(a.nbytes for a in self._runtime.buffers.arrays.values())
+        print(f"Network {self.id}: {total / 1e6:.3f} MB of buffers")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(id={self.id}, dt={self.dt}, seed={self.seed}, "
+            f"populations={len(self._populations)}, projections={len(self._projections)})"
+        )

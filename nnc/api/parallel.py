@@ -1,0 +1,125 @@
+"""Copies of a compiled network and ``parallel_run`` (API.md §2 ``copy``, §14).
+
+A copy is a new instance of the network's class built with its constructor arguments; it is compiled
+into the same cache directory, so the engine loads the cached object code instead of optimising again.
+Worker processes are forked: the method and the network class need not be importable by name.
+"""
+
+from __future__ import annotations
+
+import inspect
+import multiprocessing
+import os
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from nnc.diagnostics import ModelError, SimulationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nnc.api.network import Network
+
+
+def _build(net: Network, args: tuple[object, ...], kwargs: dict[str, object], seed: int | None) -> Network:
+    """An instance of ``type(net)`` with ``net``'s configuration (but its own seed), compiled."""
+    dt = kwargs.pop("dt", net.dt)
+    copy = type(net)(*args, dt=dt, seed=seed, **kwargs)
+    copy._config = replace(net._config, dt=copy.dt, seed=copy._config.seed)
+    copy.compile(directory=net.directory or "annarchy", silent=True)
+    return copy
+
+
+def copy_network(net: Network, args: tuple[object, ...], kwargs: dict[str, object]) -> Network:
+    """``net.copy(*args, **kwargs)``."""
+    if not net.compiled:
+        raise SimulationError("copy: the network must be compiled first")
+    seed = kwargs.pop("seed", None)
+    return _build(net, args, dict(kwargs), seed)  # type: ignore[arg-type]
+
+
+def _ctor_parameters(cls: type) -> list[str]:
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _seeds(net: Network, seeds: object, number: int) -> list[int | None]:
+    match seeds:
+        case None:
+            return [None] * number
+        case "same":
+            return [net.seed] * number
+        case "sequential":
+            return [net.seed + i + 1 for i in range(number)]
+        case list() | tuple():
+            if len(seeds) != number:
+                raise ModelError(f"parallel_run: seeds must have {number} entries, got {len(seeds)}")
+            return [int(s) for s in seeds]
+    raise ModelError(f"parallel_run: invalid seeds {seeds!r} (None, 'same', 'sequential' or a list)")
+
+
+def _split(kwargs: dict[str, object], names: list[str], number: int) -> tuple[list[dict], list[dict]]:
+    """Per-copy constructor and method arguments; list values are distributed element-wise."""
+    ctor: list[dict] = [{} for _ in range(number)]
+    method: list[dict] = [{} for _ in range(number)]
+    for key, value in kwargs.items():
+        if isinstance(value, list) and len(value) != number:
+            raise ModelError(f"parallel_run: the list given for '{key}' must have {number} entries")
+        for i in range(number):
+            (ctor if key in names else method)[i][key] = value[i] if isinstance(value, list) else value
+    return ctor, method
+
+
+_JOB: dict[str, object] = {}
+
+
+def _work(i: int) -> object:
+    """Body of one copy (run in a forked worker, or in-process for a single worker)."""
+    net: Network = _JOB["net"]  # type: ignore[assignment]
+    args, ctor, method, seeds = _JOB["args"], _JOB["ctor"], _JOB["method"], _JOB["seeds"]
+    copy = _build(net, args, dict(ctor[i]), seeds[i])  # type: ignore[index, arg-type]
+    return _JOB["fn"](copy, **method[i])  # type: ignore[operator, index]
+
+
+def parallel_run(
+    net: Network,
+    method: Callable[..., object],
+    number: int,
+    max_processes: int,
+    seeds: object,
+    measure_time: bool,
+    kwargs: dict[str, object],
+) -> list[object]:
+    """Run ``method(copy_i, **args_i)`` on ``number`` copies of ``net`` and return the results in order."""
+    from nnc.api.network import Network
+
+    if type(net) is Network:
+        raise ModelError("parallel_run: the network must be an instance of a subclass of Network")
+    if not net.compiled:
+        raise SimulationError("parallel_run: the network must be compiled first")
+    t0 = time.perf_counter()
+    names = _ctor_parameters(type(net))
+    args, orig_kwargs = net._ctor_args
+    base = {k: v for k, v in orig_kwargs.items()}
+    ctor, method_args = _split(kwargs, names, number)
+    _JOB.update(
+        net=net,
+        fn=method,
+        args=args,
+        ctor=[base | c for c in ctor],
+        method=method_args,
+        seeds=_seeds(net, seeds, number),
+    )
+    workers = min(number, max_processes if max_processes > 0 else (os.cpu_count() or 1))
+    try:
+        if workers <= 1:
+            results = [_work(i) for i in range(number)]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_work, range(number))
+    finally:
+        _JOB.clear()
+    if measure_time:
+        print(f"Running {number} networks in parallel took {time.perf_counter() - t0} seconds.")
+    return results

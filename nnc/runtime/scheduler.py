@@ -1,0 +1,182 @@
+"""Host-side driver of a compiled network: runs the engine, sizes native recordings, splits runs at callbacks.
+
+Recording is native (the record table of :class:`~nnc.runtime.buffers.Buffers`, RecordField in
+nnc/backend/abi.py): before each ``engine.run(n)`` every active row gets a destination sized for exactly
+the samples it takes in steps ``[k, k + n)``; afterwards the filled part is kept as one chunk. Python does
+nothing per step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnc.backend.abi import RecordField
+from nnc.runtime.buffers import Buffers
+from nnc.runtime.engine import Engine
+
+
+def samples_in(k: int, n: int, origin: int, period: int, offset: int) -> int:
+    """Number of steps ``j`` in ``[k, k + n)`` with ``(j - origin) mod period == offset`` (SEMANTICS §13)."""
+    if n <= 0:
+        return 0
+    first = k + (origin + offset - k) % period
+    if first >= k + n:
+        return 0
+    return (k + n - 1 - first) // period + 1
+
+
+@dataclass(slots=True)
+class _Row:
+    """Bookkeeping of one record-table row: element count and the chunks recorded so far."""
+
+    n: int
+    dtype: np.dtype
+    chunks: list[np.ndarray] = field(default_factory=list)
+
+
+class Recorder:
+    """Owns the recordings of a network: rows of the record table and the samples they produced."""
+
+    def __init__(self, buffers: Buffers):
+        self.buffers = buffers
+        self._rows: dict[int, _Row] = {}
+
+    def add(
+        self, phase: int, src: np.ndarray, index: np.ndarray | None, period: int, origin: int, offset: int = 0
+    ) -> int:
+        """A new inactive recording of ``src`` (gathered at ``index``); returns its row."""
+        row = self.buffers.add_record(phase, src, index, period, offset, origin)
+        n = len(index) if index is not None else src.size
+        self._rows[row] = _Row(n, src.dtype)
+        self.buffers.set_record_destination(row, np.zeros(0, dtype=src.dtype))
+        return row
+
+    def _set(self, row: int, column: RecordField, value: int) -> None:
+        self.buffers.records[row, column.value] = value
+
+    def activate(self, row: int, active: bool) -> None:
+        """Start or stop sampling into ``row``."""
+        self._set(row, RecordField.ACTIVE, int(active))
+
+    def retime(self, row: int, period: int, origin: int, offset: int) -> None:
+        """Change the recording steps of ``row`` to ``(k - origin) mod period == offset``."""
+        self._set(row, RecordField.PERIOD, max(1, period))
+        self._set(row, RecordField.ORIGIN, origin)
+        self._set(row, RecordField.OFFSET, offset)
+
+    def prepare(self, k: int, nsteps: int) -> None:
+        """Give every row a destination for exactly its samples in steps ``[k, k + nsteps)``."""
+        table = self.buffers.records
+        for row, info in self._rows.items():
+            r = table[row]
+            count = 0
+            if r[RecordField.ACTIVE.value]:
+                count = samples_in(
+                    k,
+                    nsteps,
+                    int(r[RecordField.ORIGIN.value]),
+                    int(r[RecordField.PERIOD.value]),
+                    int(r[RecordField.OFFSET.value]),
+                )
+            self.buffers.set_record_destination(row, np.empty(count * info.n, dtype=info.dtype))
+
+    def collect(self) -> None:
+        """Keep what every row recorded in the last run."""
+        table = self.buffers.records
+        for row, info in self._rows.items():
+            count = int(table[row, RecordField.COUNT.value])
+            if count:
+                dst = self.buffers.record_destination(row)
+                info.chunks.append(dst[: count * info.n].reshape(count, info.n))
+                self._set(row, RecordField.COUNT, 0)
+
+    def samples(self, row: int) -> np.ndarray:
+        """Everything ``row`` recorded, shape ``(T, n)``."""
+        info = self._rows[row]
+        if not info.chunks:
+            return np.zeros((0, info.n), dtype=info.dtype)
+        if len(info.chunks) > 1:
+            info.chunks[:] = [np.concatenate(info.chunks)]
+        return info.chunks[0]
+
+    def discard(self, row: int) -> None:
+        """Forget the samples of ``row``."""
+        self._rows[row].chunks.clear()
+
+
+def run_recorded(engine: Engine, buffers: Buffers, recorder: Recorder, nsteps: int) -> int:
+    """Run ``nsteps`` steps with native recording; returns the steps done."""
+    if nsteps <= 0:
+        return 0
+    recorder.prepare(buffers.step, nsteps)
+    try:
+        return engine.run(buffers, nsteps)
+    finally:
+        recorder.collect()
+
+
+# --------------------------------------------------------------------------------------------------
+# callbacks (API.md §15)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackTiming:
+    """When a periodic callback fires, in ms as the user gave it."""
+
+    period: float = 1.0
+    offset: float = 0.0
+    wait: float = 0.0
+
+
+def steps_for(duration: float, dt: float, with_callbacks: bool) -> int:
+    """Steps of ``simulate(duration)``: ``ceil(duration/dt)`` in double, ``int()`` with callbacks (§1)."""
+    ratio = duration / dt
+    return int(ratio) if with_callbacks else math.ceil(ratio)
+
+
+def callback_firings(
+    timings: list[CallbackTiming], k0: int, length: int, dt: float
+) -> list[tuple[int, int, int]]:
+    """``(step, callback index, n)`` of every firing within ``[k0, k0 + length)``, in execution order.
+
+    API.md §15: ``P = int(max(period, dt)/dt)``, ``O = int(min(offset, period)/dt) mod P``,
+    ``W = int(max(wait, 0)/dt)``; callback fires before step ``k0 + W + O + m·P`` with ``n = m``.
+    Simultaneous firings keep declaration order.
+    """
+    events: list[tuple[int, int, int]] = []
+    for i, t in enumerate(timings):
+        period = max(t.period, dt)
+        p = max(1, int(period / dt))
+        o = int(min(t.offset, period) / dt) % p
+        w = int(max(t.wait, 0.0) / dt)
+        m = 0
+        while k0 + w + o + m * p < k0 + length:
+            events.append((k0 + w + o + m * p, i, m))
+            m += 1
+    events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def run_with_callbacks(
+    run: Callable[[int], int],
+    k0: int,
+    length: int,
+    firings: list[tuple[int, int, int]],
+    fire: Callable[[int, int], None],
+) -> int:
+    """Run ``length`` steps from ``k0``, calling ``fire(index, n)`` before each firing step; steps done."""
+    done = 0
+    for step, index, n in firings:
+        if step > k0 + done:
+            got = run(step - (k0 + done))
+            done += got
+            if k0 + done < step:
+                return done
+        fire(index, n)
+    if done < length:
+        done += run(length - done)
+    return done
