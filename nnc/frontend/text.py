@@ -326,8 +326,8 @@ def split_field(field_text: FieldText, rules: FieldRules) -> tuple[Statement, ..
     return tuple(statements)
 
 
-def statements(value: object, owner: str, name: str, rules: FieldRules, synapse: bool = False) -> tuple[
-    Statement, ...
-]:
+def statements(
+    value: object, owner: str, name: str, rules: FieldRules, synapse: bool = False
+) -> tuple[Statement, ...]:
     """Shortcut: join a field given as str / list / Variable and split it into statements."""
     return split_field(join_field(value, owner, name, synapse), rules)
