@@ -3,7 +3,7 @@
 Each kernel fills an array with one draw per element i at counter (i, 0, step, 0), as a neuron loop does,
 on one thread; ``philox_f64_uniforms`` uses both f64 uniforms of every block (the raw generator rate).
 NumPy's own Philox generator and nnc's NumPy reference are measured alongside for comparison.
-Usage: ``python benchmarks/rng_throughput.py [--n 1048576] [--repeats 15]``.
+Usage: ``python benchmarks/rng_throughput.py [--n 1048576] [--repeats 15] [--cpu znver3]``.
 """
 
 from __future__ import annotations
@@ -87,12 +87,13 @@ KERNELS = {  # name: (builder, numpy dtype, outputs per element)
 }
 
 
-def _compile() -> llvm.ExecutionEngine:
+def _compile(cpu: str | None) -> llvm.ExecutionEngine:
+    """Host CPU name and features, or the named CPU with LLVM's features for it (it must run here)."""
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    features = llvm.get_host_cpu_features().flatten()
+    features = "" if cpu else llvm.get_host_cpu_features().flatten()
     tm = llvm.Target.from_default_triple().create_target_machine(
-        cpu=llvm.get_host_cpu_name(), features=features, opt=3, jit=True)
+        cpu=cpu or llvm.get_host_cpu_name(), features=features, opt=3, jit=True)
     module = ir.Module("rng_bench")
     module.triple = tm.triple
     for build, _, _ in KERNELS.values():
@@ -124,10 +125,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1 << 20)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--cpu", default=None, help="compile for this LLVM CPU name (e.g. znver3)")
     opts = parser.parse_args()
-    engine = _compile()
+    engine = _compile(opts.cpu)
     proto = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
-    result: dict[str, object] = {"n": opts.n, "cpu": llvm.get_host_cpu_name(), "machine": platform.machine(),
+    result: dict[str, object] = {"n": opts.n, "cpu": opts.cpu or llvm.get_host_cpu_name(),
+                                 "host_cpu": llvm.get_host_cpu_name(), "machine": platform.machine(),
                                  "llvmlite": llvmlite.__version__, "numpy": np.__version__}
     for name, (_, dtype, per) in KERNELS.items():
         out = np.empty(opts.n * per, dtype=dtype)

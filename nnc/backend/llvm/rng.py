@@ -104,9 +104,9 @@ class _Body:
     counter: Words
     real: ir.Type
 
-    def const(self, x: float, ty: ir.Type | None = None) -> ir.Constant:
-        """A real constant, rounded to ``ty`` (default: the real type)."""
-        return ir.Constant(ty or self.real, x)
+    def const(self, x: float) -> ir.Constant:
+        """A constant of the real type (rounded to it)."""
+        return ir.Constant(self.real, x)
 
     def math(self, name: str, *xs: ir.Value) -> ir.Value:
         """A call of the ``llvm.<name>`` intrinsic on values of one float type."""
@@ -121,11 +121,11 @@ class _Body:
         return emit_philox(b, self.key, (c0, c1, c2, b.add(c3, offset)))
 
     def u53(self, xa: ir.Value, xb: ir.Value) -> ir.Value:
-        """``U(xa, xb)``: f64 uniform in [0, 1)."""
+        """``U(xa, xb)`` as ``(xa >> 5)·2**-27 + (xb >> 6)·2**-53``: the same exact value, from two i32
+        conversions (AVX2 has no i64 -> f64 vector conversion)."""
         b = self.b
-        hi = b.shl(b.zext(b.lshr(xa, ir.Constant(I32, 5)), I64), ir.Constant(I64, 26))
-        bits = b.or_(hi, b.zext(b.lshr(xb, ir.Constant(I32, 6)), I64))
-        return b.fmul(b.uitofp(bits, F64), ir.Constant(F64, 2.0**-53))
+        hi = b.fmul(b.sitofp(b.lshr(xa, ir.Constant(I32, 5)), F64), ir.Constant(F64, 2.0**-27))
+        return b.fadd(hi, b.fmul(b.sitofp(b.lshr(xb, ir.Constant(I32, 6)), F64), ir.Constant(F64, 2.0**-53)))
 
     def u24(self, x: ir.Value, plus_one: bool = False) -> ir.Value:
         """``V(x)`` (or ``(x >> 8) + 1`` scaled, in (0, 1]): f32 uniform."""
@@ -133,7 +133,7 @@ class _Body:
         k = b.lshr(x, ir.Constant(I32, 8))
         if plus_one:
             k = b.add(k, ir.Constant(I32, 1))
-        return b.fmul(b.uitofp(k, F32), ir.Constant(F32, 2.0**-24))
+        return b.fmul(b.sitofp(k, F32), ir.Constant(F32, 2.0**-24))
 
     def uniform(self, words: Words, second: bool, real: ir.Type) -> ir.Value:
         """The first or second uniform of a block, of type ``real``."""
