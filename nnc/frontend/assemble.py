@@ -258,16 +258,8 @@ def _connected_targets(populations, projections) -> dict[int, list[str]]:
 
 def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
     return ProjectionDecl(
-        proj.id,
-        proj.name,
-        proj.pre,
-        proj.post,
-        proj.targets,
-        proj.model.attributes,
-        proj.model.operation,
-        proj.stats,
-        format_hint=proj.format_hint,
-        delay=proj.delay,
+        proj.id, proj.name, proj.pre, proj.post, proj.targets, proj.model.attributes,
+        proj.model.operation, proj.stats, format_hint=proj.format_hint, delay=proj.delay,
     )
 
 
