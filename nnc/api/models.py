@@ -113,8 +113,7 @@ class Variable:
         _check_type("Variable", self.type)
         if self.method is not None and self.method not in METHODS:
             raise ModelError(
-                f"Variable: unknown numerical method {self.method!r}; "
-                f"use one of {', '.join(sorted(METHODS))}"
+                f"Variable: unknown numerical method {self.method!r}; use one of {', '.join(sorted(METHODS))}"
             )
 
 
