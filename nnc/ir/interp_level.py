@@ -1,0 +1,281 @@
+"""Loop levels of the reference interpreter: where each leaf value of an expression comes from.
+
+A :class:`Level` is one loop level of a running kernel (global statements, a neuron, dendrite or
+synapse loop); it loads attributes, inputs, queues and temporaries as arrays with one entry per element
+of that level, and knows the projection's flattened connectivity (:class:`Rows`). See
+:mod:`nnc.ir.interp` for the semantics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnc.backend.abi import (
+    ConnField,
+    ConnKey,
+    ConstantKey,
+    GlobalOpKey,
+    InputKey,
+    PopField,
+    PopKey,
+    QueueKey,
+    StateKey,
+    real_dtype,
+)
+from nnc.diagnostics import InternalError
+from nnc.ir.interp_eval import convert, eval_expr, to_real
+from nnc.ir.interp_reduce import reduce_rows
+from nnc.ir.model import Kernel, Module
+from nnc.ir.nodes import (
+    Delayed,
+    Dt,
+    Expr,
+    GlobalOpValue,
+    Input,
+    Random,
+    Reduce,
+    SpikeTime,
+    Temp,
+    Time,
+    Var,
+)
+from nnc.ir.types import DelayKind, Domain, Format, Locality, ObjKind, Scope
+from nnc.runtime.buffers import Buffers
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A projection's stored connectivity, flattened to its valid synapses in row order."""
+
+    post_rank: np.ndarray  # [n_dendrites]
+    lengths: np.ndarray  # [n_dendrites]
+    slots: np.ndarray  # [n_valid]: slot of each synapse in the local synaptic arrays
+    rows: np.ndarray  # [n_valid]: dendrite of each synapse
+    pre: np.ndarray  # [n_valid]: pre rank of each synapse
+    starts: np.ndarray  # [n_dendrites]: first synapse of each row in the flattened order
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(s, s + n, dtype=np.int64) for s, n in zip(starts, lengths, strict=True)])
+
+
+def rows_of(buffers: Buffers, pid: int, fmt: Format | None) -> Rows:
+    """Flatten the connectivity of projection ``pid`` stored in ``fmt`` (None: CSR)."""
+    nd = buffers.value(ConnKey(pid, ConnField.N_DENDRITES))
+    post = buffers.array(ConnKey(pid, ConnField.POST_RANK))[:nd].astype(np.int64)
+    match fmt or Format.CSR:
+        case Format.CSR:
+            ptr = buffers.array(ConnKey(pid, ConnField.ROW_PTR))[: nd + 1].astype(np.int64)
+            first, lengths = ptr[:-1], np.diff(ptr)
+        case Format.ELL:
+            stride = buffers.value(ConnKey(pid, ConnField.ROW_STRIDE))
+            lengths = buffers.array(ConnKey(pid, ConnField.ROW_LEN))[:nd].astype(np.int64)
+            first = np.arange(nd, dtype=np.int64) * stride
+        case Format.DENSE:
+            stride = buffers.value(ConnKey(pid, ConnField.ROW_STRIDE))
+            lengths = np.full(nd, stride, dtype=np.int64)
+            first = np.arange(nd, dtype=np.int64) * stride
+    slots = _ranges(first, lengths)
+    rows = np.repeat(np.arange(nd, dtype=np.int64), lengths)
+    if fmt is Format.DENSE:
+        offset = buffers.value(ConnKey(pid, ConnField.PRE_OFFSET))
+        pre = offset + (slots - first[rows]) if len(slots) else slots
+    else:
+        pre = buffers.array(ConnKey(pid, ConnField.PRE_RANK))[slots].astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if nd else lengths
+    return Rows(post, lengths, slots, rows, pre, starts)
+
+
+@dataclass(slots=True)
+class Step:
+    """What every level of one kernel execution shares."""
+
+    module: Module
+    buffers: Buffers
+    kernel: Kernel
+    step: int
+    seed: int
+    rows: dict[int, Rows]
+    dt: float = 1.0  # the step, times the learning period in synaptic kernels
+    plastic: bool = True  # whether ``w`` may be assigned
+    real: np.dtype = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.real = real_dtype(self.module.precision)
+
+
+@dataclass(slots=True)
+class Level:
+    """One loop level of a kernel (``domain`` None: the global statements)."""
+
+    ctx: Step
+    domain: Domain | None
+    temps: dict[str, np.ndarray]
+    n: int = 1
+
+    @property
+    def real(self) -> np.dtype:
+        return self.ctx.real
+
+    @property
+    def conn(self) -> Rows:
+        return self.ctx.rows[self.ctx.kernel.owner_id]
+
+    @property
+    def is_pop(self) -> bool:
+        return self.ctx.kernel.owner is ObjKind.POPULATION
+
+    # -------------------------------------------------------------- element indices
+    def _neurons(self, scope: Scope) -> tuple[int, np.ndarray | None]:
+        """Population seen through ``scope`` and the neuron of each element (None: all, in order)."""
+        k = self.ctx.kernel
+        if self.is_pop and scope is Scope.SELF and self.domain is Domain.NEURON:
+            return k.owner_id, None
+        if not self.is_pop:
+            proj = self.ctx.module.projections[k.owner_id]
+            if scope is Scope.POST and self.domain is Domain.DENDRITE:
+                return proj.post, self.conn.post_rank
+            if scope is Scope.POST and self.domain is Domain.SYNAPSE:
+                return proj.post, self.conn.post_rank[self.conn.rows]
+            if scope is Scope.PRE and self.domain is Domain.SYNAPSE:
+                return proj.pre, self.conn.pre
+        raise InternalError("interp", f"{scope.value} neuron values are not available at {self.domain}")
+
+    def self_index(self, locality: Locality) -> np.ndarray | slice:
+        """Index of this level's elements in the owner's arrays of ``locality``."""
+        match (self.domain, locality):
+            case (Domain.NEURON, Locality.LOCAL) | (Domain.DENDRITE, Locality.SEMIGLOBAL):
+                return slice(0, self.n)
+            case (Domain.SYNAPSE, Locality.SEMIGLOBAL):
+                return self.conn.rows
+            case (Domain.SYNAPSE, Locality.LOCAL):
+                return self.conn.slots
+        raise InternalError("interp", f"{locality.value} attribute read at {self.domain}")
+
+    def elems(self) -> tuple[np.ndarray, np.ndarray | int]:
+        """``(elem_a, elem_b)`` of the random generator for this level."""
+        match self.domain:
+            case None:
+                return np.zeros(1, dtype=np.int64), 0
+            case Domain.NEURON:
+                return np.arange(self.n, dtype=np.int64), 0
+            case Domain.DENDRITE:
+                return self.conn.post_rank, 0
+        return self.conn.post_rank[self.conn.rows], self.conn.pre
+
+    # -------------------------------------------------------------- leaves
+    def _var(self, node: Var) -> np.ndarray:
+        b, k = self.ctx.buffers, self.ctx.kernel
+        if node.scope is Scope.NETWORK:
+            return b.array(ConstantKey(node.name))[0:1].astype(self.real)
+        if node.scope is Scope.SELF:
+            arr = b.array(StateKey(k.owner, k.owner_id, node.name))
+            raw = arr[0:1] if node.locality is Locality.GLOBAL else arr[self.self_index(node.locality)]
+        else:
+            pop, idx = self._neurons(node.scope)
+            arr = b.array(StateKey(ObjKind.POPULATION, pop, node.name))
+            raw = arr[0:1] if node.locality is Locality.GLOBAL else arr[idx]
+        return convert(np.array(raw), node.type, self.real)
+
+    def _input(self, node: Input) -> np.ndarray:
+        pop, idx = self._neurons(node.scope)
+        key = InputKey(pop, node.target)
+        if not self.ctx.buffers.has(key):
+            return np.zeros(1, dtype=self.real)
+        arr = self.ctx.buffers.array(key)
+        return np.array(arr if idx is None else arr[idx])
+
+    def _global_op(self, node: GlobalOpValue) -> np.ndarray:
+        k = self.ctx.kernel
+        if self.is_pop:
+            pop = k.owner_id
+        else:
+            proj = self.ctx.module.projections[k.owner_id]
+            pop = proj.pre if node.scope is Scope.PRE else proj.post
+        key = GlobalOpKey(pop, node.op, node.var)
+        if not self.ctx.buffers.has(key):
+            return np.zeros(1, dtype=self.real)
+        return np.array(self.ctx.buffers.array(key)[0:1])
+
+    def _delayed(self, node: Delayed) -> np.ndarray:
+        if self.domain is not Domain.SYNAPSE or node.var.scope is not Scope.PRE:
+            raise InternalError("interp", "delayed reads are pre-synaptic and per synapse")
+        b, pid = self.ctx.buffers, self.ctx.kernel.owner_id
+        proj = self.ctx.module.projections[pid]
+        size = self.ctx.module.populations[proj.pre].size
+        if proj.delay is DelayKind.NONUNIFORM:
+            d = b.array(ConnKey(pid, ConnField.DELAY))[self.conn.slots].astype(np.int64)
+        else:
+            d = np.int64(b.value(ConnKey(pid, ConnField.UNIFORM_DELAY)))
+        length = b.value(PopKey(proj.pre, PopField.QUEUE_LEN))
+        head = b.value(PopKey(proj.pre, PopField.QUEUE_HEAD))
+        m = np.maximum(d, 1) - 1
+        queue = b.array(QueueKey(proj.pre, node.var.name))
+        return convert(queue[((head + m) % length) * size + self.conn.pre], node.var.type, self.real)
+
+    def _random(self, node: Random) -> np.ndarray:
+        try:
+            from nnc.ir import rng  # the NumPy reference of the counter-based generator
+        except ImportError as e:
+            raise NotImplementedError(
+                "random draws in equations need nnc.ir.rng (the reference generator), which is missing"
+            ) from e
+        args = tuple(to_real(eval_expr(a, self), self.real) for a in node.args)
+        a, b = self.elems()
+        return np.asarray(
+            rng.draw(node.dist, args, self.ctx.seed, node.stream, a, b, self.ctx.step, self.real)
+        )
+
+    def _reduce(self, node: Reduce) -> np.ndarray:
+        if self.domain is not Domain.DENDRITE:
+            raise InternalError("interp", "reduce outside a dendrite loop")
+        inner = self.child(Domain.SYNAPSE)
+        values = np.broadcast_to(to_real(eval_expr(node.value, inner), self.real), (inner.n,))
+        conn = self.conn
+        return reduce_rows(node.op, np.ascontiguousarray(values), conn.starts, conn.lengths)
+
+    def leaf(self, node: Expr) -> np.ndarray:
+        """Value of a leaf node at this level (the :class:`~nnc.ir.interp_eval.Leaves` protocol)."""
+        match node:
+            case Var():
+                return self._var(node)
+            case Temp(name=n):
+                return self.temps[n]
+            case Time():
+                return np.asarray(float(self.ctx.step) * self.ctx.module.dt).astype(self.real)
+            case Dt():
+                return np.asarray(self.ctx.dt).astype(self.real)
+            case Delayed():
+                return self._delayed(node)
+            case SpikeTime():
+                raise NotImplementedError("interp: spike times need the spiking state, not in the ABI yet")
+            case Input():
+                return self._input(node)
+            case GlobalOpValue():
+                return self._global_op(node)
+            case Random():
+                return self._random(node)
+            case Reduce():
+                return self._reduce(node)
+        raise InternalError("interp", f"cannot evaluate {type(node).__name__} (is the module discretised?)")
+
+    # -------------------------------------------------------------- nesting
+    def child(self, domain: Domain) -> Level:
+        """The level of a loop over ``domain`` nested in this one, seeing this level's temporaries."""
+        k, m = self.ctx.kernel, self.ctx.module
+        match domain:
+            case Domain.NEURON:
+                return Level(self.ctx, domain, dict(self.temps), m.populations[k.owner_id].size)
+            case Domain.DENDRITE:
+                return Level(self.ctx, domain, dict(self.temps), len(self.conn.post_rank))
+        rows = self.conn.rows
+        nd = len(self.conn.post_rank)
+        temps = {
+            name: v[rows] if np.ndim(v) == 1 and len(v) == nd and nd != 1 else v
+            for name, v in self.temps.items()
+        }
+        return Level(self.ctx, domain, temps, len(rows))
