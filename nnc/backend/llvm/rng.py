@@ -268,24 +268,34 @@ def _gamma(fb: _Body, args: list[ir.Value]) -> ir.Value:
 # Binomial: chunked sequential inversion, in f64 for both real types
 
 
-def _powi(fb: _Body, base: ir.Value, exponent: ir.Value) -> ir.Value:
-    """``base**exponent`` (i32 exponent >= 0) by binary powering, as the definition orders it."""
+def _while(fb: _Body, name: str, init: list[ir.Value], cond: Callable[..., ir.Value],
+           step: Callable[..., list[ir.Value]]) -> list[ir.Value]:
+    """``v = init; while cond(*v): v = step(*v)`` as blocks ``name.head/body/end``; returns the final v."""
     b = fb.b
-    entry = b.block
-    head, body, done = (fb.new_block(n) for n in ("powi.head", "powi.body", "powi.end"))
+    pre = b.block
+    head, body, done = (fb.new_block(f"{name}.{part}") for part in ("head", "body", "end"))
     b.branch(head)
     b.position_at_end(head)
-    y, sq, e = b.phi(F64, "y"), b.phi(F64, "b"), b.phi(I32, "e")
-    b.cbranch(b.icmp_unsigned("!=", e, ir.Constant(I32, 0)), body, done)
+    phis = [b.phi(v.type) for v in init]
+    b.cbranch(cond(*phis), body, done)
     b.position_at_end(body)
-    bit = b.trunc(e, I1)
-    for phi, start, step in ((y, ir.Constant(F64, 1.0), b.select(bit, b.fmul(y, sq), y)),
-                             (sq, base, b.fmul(sq, sq)),
-                             (e, exponent, b.lshr(e, ir.Constant(I32, 1)))):
-        phi.add_incoming(start, entry)
-        phi.add_incoming(step, body)
+    for phi, start, new in zip(phis, init, step(*phis), strict=True):
+        phi.add_incoming(start, pre)
+        phi.add_incoming(new, b.block)
     b.branch(head)
     b.position_at_end(done)
+    return phis
+
+
+def _powi(fb: _Body, base: ir.Value, exponent: ir.Value) -> ir.Value:
+    """``base**exponent`` (i32 exponent >= 0) by binary powering, as the definition orders it."""
+    b, zero, one = fb.b, ir.Constant(I32, 0), ir.Constant(I32, 1)
+
+    def step(y: ir.Value, sq: ir.Value, e: ir.Value) -> list[ir.Value]:
+        return [b.select(b.trunc(e, I1), b.fmul(y, sq), y), b.fmul(sq, sq), b.lshr(e, one)]
+
+    y, _, _ = _while(fb, "powi", [ir.Constant(F64, 1.0), base, exponent],
+                     lambda y, sq, e: b.icmp_unsigned("!=", e, zero), step)
     return y
 
 
@@ -296,21 +306,13 @@ def _binv(fb: _Body, u: ir.Value, m: ir.Value, pp: ir.Value) -> ir.Value:
     s = b.fdiv(pp, q)
     a = b.fmul(b.fadd(m, one), s)
     r0 = _powi(fb, q, b.fptosi(m, I32))
-    pre = b.block
-    head, body, done = (fb.new_block(n) for n in ("binv.head", "binv.body", "binv.end"))
-    b.branch(head)
-    b.position_at_end(head)
-    x, uu, r = b.phi(F64, "x"), b.phi(F64, "u"), b.phi(F64, "r")
-    more = b.and_(b.fcmp_ordered("<", x, m), b.fcmp_ordered(">=", uu, r))
-    b.cbranch(more, body, done)
-    b.position_at_end(body)
-    x1 = b.fadd(x, one)
-    for phi, start, step in ((x, ir.Constant(F64, 0.0), x1), (uu, u, b.fsub(uu, r)),
-                             (r, r0, b.fmul(r, b.fsub(b.fdiv(a, x1), s)))):
-        phi.add_incoming(start, pre)
-        phi.add_incoming(step, body)
-    b.branch(head)
-    b.position_at_end(done)
+
+    def step(x: ir.Value, uu: ir.Value, r: ir.Value) -> list[ir.Value]:
+        x1 = b.fadd(x, one)
+        return [x1, b.fsub(uu, r), b.fmul(r, b.fsub(b.fdiv(a, x1), s))]
+
+    x, _, _ = _while(fb, "binv", [ir.Constant(F64, 0.0), u, r0],
+                     lambda x, uu, r: b.and_(b.fcmp_ordered("<", x, m), b.fcmp_ordered(">=", uu, r)), step)
     return x
 
 
@@ -320,23 +322,16 @@ def _binomial_trials(fb: _Body, big_n: ir.Value, pp: ir.Value) -> ir.Value:
     q = b.fsub(ir.Constant(F64, 1.0), pp)
     limit = b.fdiv(b.fmul(ir.Constant(F64, BINOMIAL_CHUNK_LOG), q), pp)
     chunk = _select_min(b, big_n, fb.math("floor", limit))
-    pre = b.block
-    head, body, done = (fb.new_block(n) for n in ("binomial.head", "binomial.chunk", "binomial.end"))
-    b.branch(head)
-    b.position_at_end(head)
-    j, used, total = b.phi(I32, "j"), b.phi(F64, "done"), b.phi(F64, "total")
-    b.cbranch(b.fcmp_ordered("<", used, big_n), body, done)
-    b.position_at_end(body)
-    m = _select_min(b, chunk, b.fsub(big_n, used))
-    x0, x1, x2, x3 = fb.words(b.lshr(j, ir.Constant(I32, 1)))
-    u = b.select(b.trunc(j, I1), fb.u53(x2, x3), fb.u53(x0, x1))
-    x = _binv(fb, u, m, pp)
-    for phi, start, step in ((j, ir.Constant(I32, 0), b.add(j, ir.Constant(I32, 1))),
-                             (used, zero, b.fadd(used, m)), (total, zero, b.fadd(total, x))):
-        phi.add_incoming(start, pre)
-        phi.add_incoming(step, b.block)
-    b.branch(head)
-    b.position_at_end(done)
+
+    def step(j: ir.Value, used: ir.Value, total: ir.Value) -> list[ir.Value]:
+        m = _select_min(b, chunk, b.fsub(big_n, used))
+        x0, x1, x2, x3 = fb.words(b.lshr(j, ir.Constant(I32, 1)))
+        u = b.select(b.trunc(j, I1), fb.u53(x2, x3), fb.u53(x0, x1))
+        x = _binv(fb, u, m, pp)
+        return [b.add(j, ir.Constant(I32, 1)), b.fadd(used, m), b.fadd(total, x)]
+
+    _, _, total = _while(fb, "binomial", [ir.Constant(I32, 0), zero, zero],
+                         lambda j, used, total: b.fcmp_ordered("<", used, big_n), step)
     return total
 
 
