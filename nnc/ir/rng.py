@@ -32,7 +32,7 @@ All are exact in their type. Let u, u' be the first and second uniform of block 
 constants), IEEE-rounded after every operation, in exactly the order written (no FMA contraction, no
 reassociation); log, exp, sqrt, cos and pow are the C library's (sqrt is exact):
 
-* ``Uniform(a, b) = a + (b - a)·u`` (rounding can give b itself when |a| ≫ |b - a|·2**-53).
+* ``Uniform(a, b) = a + (b - a)·u`` (in [a, b), except that rounding can give b itself).
 * ``Normal(mu, s)``, Box-Muller: ``r = sqrt(-2·log(1 - u))``, ``z = r·cos(2π·u')``, result ``mu + s·z``
   (2π rounded to the real type).
 * ``LogNormal(mu, s) = exp(mu + s·z)`` with z as for Normal.
