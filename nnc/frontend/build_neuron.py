@@ -84,7 +84,7 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
         NeuronKind.SPIKE if spiking else NeuronKind.RATE,
         tuple(attrs),
         tuple(stmts),
-        tuple(state.targets),
+        _targets(decls, state, spiking),
         local_functions,
         spike,
         reset,
@@ -92,6 +92,16 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
         axon_reset,
         refractory,
     )
+
+
+def _targets(decls: dict[str, Decl], state: ModelState, spiking: bool) -> tuple[str, ...]:
+    """Targets of the neuron: ``g_<t>`` variables of a spiking neuron, then ``sum(<t>)`` / implicit ones."""
+    declared = [
+        d.name[2:]
+        for d in decls.values()
+        if spiking and d.kind is AttrKind.VARIABLE and d.name.startswith("g_") and len(d.name) > 2
+    ]
+    return tuple(dict.fromkeys([*declared, *state.targets]))
 
 
 def _rate_variable(decls: dict[str, Decl], spiking: bool, owner: str) -> None:
