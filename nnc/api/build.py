@@ -210,7 +210,7 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(projs),
         tuple(c.name for c in net.get_constants()),
     )
-    module = run_pipeline(module, default_pipeline(), _stage_callback(request))
+    module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
     engine = _engine(net, module, directory, clean)
     if request is not None and request.stage == "llvm":
         text = engine.llvm_ir  # type: ignore[attr-defined]
