@@ -84,9 +84,8 @@ def host_target_machine(opt: int = 2) -> llvm.TargetMachine:
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=features, opt=opt, jit=True)
 
 
-def jit(module: ir.Module, opt: int = 2) -> tuple[llvm.ExecutionEngine, llvm.ModuleRef]:
-    """Verify, optimise at ``opt`` with the new pass manager, and load ``module`` into MCJIT."""
-    tm = host_target_machine(opt)
+def optimise(module: ir.Module, tm: llvm.TargetMachine, opt: int) -> llvm.ModuleRef:
+    """Parse and verify ``module``, then run the new pass manager's level-``opt`` pipeline on it."""
     module.triple = tm.triple
     mod = llvm.parse_assembly(str(module))
     mod.verify()
@@ -95,6 +94,13 @@ def jit(module: ir.Module, opt: int = 2) -> tuple[llvm.ExecutionEngine, llvm.Mod
     pto.loop_vectorization = True
     pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(mod, pb)
+    return mod
+
+
+def jit(module: ir.Module, opt: int = 2) -> tuple[llvm.ExecutionEngine, llvm.ModuleRef]:
+    """Verify, optimise at ``opt`` with the new pass manager, and load ``module`` into MCJIT."""
+    tm = host_target_machine(opt)
+    mod = optimise(module, tm, opt)
     engine = llvm.create_mcjit_compiler(mod, tm)
     engine.finalize_object()
     return engine, mod

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
+import llvmlite.binding as llvm
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from llvmlite import ir
-from rng_harness import RngJit
+from rng_harness import RngJit, optimise
 
-from nnc.backend.llvm.rng import emit_philox, emit_random
+from nnc.backend.llvm.rng import LIBM_SYMBOLS, emit_philox, emit_random
 from nnc.diagnostics import InternalError
 from nnc.ir.nodes import Dist
 from nnc.ir.rng import draw, philox4x32, philox_key
@@ -172,14 +173,19 @@ def test_optimisation_does_not_change_any_value(jit):
 
 
 def _module_with(draws: list[tuple[Dist, ir.Type]]) -> ir.Module:
+    """``f(k0, k1, c0..c3, a, s, out*)`` storing each draw, as a double, to out[0], out[1], ..."""
     module = ir.Module("shape")
-    i32 = ir.IntType(32)
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [i32] * 6 + [ir.DoubleType()] * 2), "f")
+    i32, f64 = ir.IntType(32), ir.DoubleType()
+    fnty = ir.FunctionType(ir.VoidType(), [i32] * 6 + [f64] * 2 + [ir.PointerType(f64)])
+    fn = ir.Function(module, fnty, "f")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    k0, k1, c0, c1, c2, c3, a, s = fn.args
-    for dist, real in draws:
+    k0, k1, c0, c1, c2, c3, a, s, out = fn.args
+    for k, (dist, real) in enumerate(draws):
         args = [b.fptrunc(x, real) if isinstance(real, ir.FloatType) else x for x in (a, s)][: dist.arity]
-        emit_random(b, dist, args, (k0, k1), (c0, c1, c2, c3), real)
+        value = emit_random(b, dist, args, (k0, k1), (c0, c1, c2, c3), real)
+        if value.type != f64:
+            value = b.sitofp(value, f64) if value.type == i32 else b.fpext(value, f64)
+        b.store(value, b.gep(out, [ir.Constant(i32, k)]))
     emit_philox(b, (k0, k1), (c0, c1, c2, c3))
     b.ret_void()
     return module
@@ -230,3 +236,16 @@ def test_misuse_is_an_internal_error():
         emit_random(b, Dist.EXPONENTIAL, [y], (i, i), (i, i, i, i), ir.DoubleType())
     with pytest.raises(InternalError, match="double or float"):
         emit_random(b, Dist.EXPONENTIAL, [b.fptosi(x, ir.IntType(32))], (i, i), (i, i, i, i), ir.IntType(32))
+
+
+def test_every_external_call_is_a_listed_libm_symbol(jit):
+    """The symbols the JIT must find (DESIGN.md §3: MCJIT turns a missing one into a null call)."""
+    module = _module_with([(d, r) for d in Dist for r in (ir.DoubleType(), ir.FloatType())])
+    tm = llvm.Target.from_default_triple().create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=2, reloc="pic",
+        codemodel="small")
+    asm = tm.emit_assembly(optimise(module, tm, 2))
+    called = set(re.findall(r"^\s+(?:call|jmp)[a-z]*\s+([A-Za-z_][\w.]*)(?:@PLT)?\s*$", asm, re.M))
+    external = {name for name in called if not name.startswith(("nnc.", "llvm."))}
+    assert external <= LIBM_SYMBOLS
+    assert {"log", "cos", "exp", "pow", "logf", "cosf", "expf", "powf"} <= external

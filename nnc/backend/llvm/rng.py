@@ -36,6 +36,11 @@ F32, F64 = ir.FloatType(), ir.DoubleType()
 _WORDS = ir.LiteralStructType((I32, I32, I32, I32))
 _PHILOX = "nnc.philox4x32_10"
 
+#: C library functions the intrinsics emitted here may lower to (for the JIT's symbol check, DESIGN.md §3).
+LIBM_SYMBOLS = frozenset(
+    {"log", "exp", "cos", "pow", "sqrt", "floor", "trunc", "logf", "expf", "cosf", "powf", "sqrtf"}
+)
+
 Words = tuple[ir.Value, ir.Value, ir.Value, ir.Value]
 
 
@@ -76,8 +81,12 @@ def _philox_function(module: ir.Module) -> ir.Function:
         p0 = b.mul(c[0], ir.Constant(I64, PHILOX_M[0]))
         p1 = b.mul(c[2], ir.Constant(I64, PHILOX_M[1]))
         hi0, hi1 = (b.lshr(x, ir.Constant(I64, 32)) for x in (p0, p1))
-        c = (b.xor(b.xor(hi1, c[1]), b.zext(k0, I64)), b.and_(p1, mask),
-             b.xor(b.xor(hi0, c[3]), b.zext(k1, I64)), b.and_(p0, mask))
+        c = (
+            b.xor(b.xor(hi1, c[1]), b.zext(k0, I64)),
+            b.and_(p1, mask),
+            b.xor(b.xor(hi0, c[3]), b.zext(k1, I64)),
+            b.and_(p0, mask),
+        )
     out = ir.Constant(_WORDS, ir.Undefined)
     for i, word in enumerate(c):
         out = b.insert_value(out, b.trunc(word, I32), i)
@@ -203,8 +212,9 @@ def _discrete_uniform(fb: _Body, args: list[ir.Value]) -> ir.Value:
 # Gamma: Marsaglia-Tsang rejection, one block per iteration
 
 
-def _gamma_iteration(fb: _Body, block: ir.Value, d: ir.Value, c: ir.Value,
-                     targets: tuple[ir.Block, ir.Block]) -> ir.Value:
+def _gamma_iteration(
+    fb: _Body, block: ir.Value, d: ir.Value, c: ir.Value, targets: tuple[ir.Block, ir.Block]
+) -> ir.Value:
     """Emit one iteration from the current block; branches to ``accept`` or ``reject``; returns d·v."""
     b, one = fb.b, fb.const(1.0)
     accept, reject = targets
@@ -240,7 +250,8 @@ def _gamma(fb: _Body, args: list[ir.Value]) -> ir.Value:
     start = b.zext(boost, I32)
     entry = b.block
     loop, reject, accept, boosted, finish = (
-        fb.new_block(n) for n in ("gamma.loop", "gamma.reject", "gamma.accept", "gamma.boost", "gamma.end"))
+        fb.new_block(n) for n in ("gamma.loop", "gamma.reject", "gamma.accept", "gamma.boost", "gamma.end")
+    )
     b.cbranch(b.fcmp_ordered(">", alpha, fb.const(0.0)), loop, finish)
     b.position_at_end(loop)
     i = b.phi(I32, "i")
@@ -268,8 +279,13 @@ def _gamma(fb: _Body, args: list[ir.Value]) -> ir.Value:
 # Binomial: chunked sequential inversion, in f64 for both real types
 
 
-def _while(fb: _Body, name: str, init: list[ir.Value], cond: Callable[..., ir.Value],
-           step: Callable[..., list[ir.Value]]) -> list[ir.Value]:
+def _while(
+    fb: _Body,
+    name: str,
+    init: list[ir.Value],
+    cond: Callable[..., ir.Value],
+    step: Callable[..., list[ir.Value]],
+) -> list[ir.Value]:
     """``v = init; while cond(*v): v = step(*v)`` as blocks ``name.head/body/end``; returns the final v."""
     b = fb.b
     pre = b.block
@@ -294,8 +310,13 @@ def _powi(fb: _Body, base: ir.Value, exponent: ir.Value) -> ir.Value:
     def step(y: ir.Value, sq: ir.Value, e: ir.Value) -> list[ir.Value]:
         return [b.select(b.trunc(e, I1), b.fmul(y, sq), y), b.fmul(sq, sq), b.lshr(e, one)]
 
-    y, _, _ = _while(fb, "powi", [ir.Constant(F64, 1.0), base, exponent],
-                     lambda y, sq, e: b.icmp_unsigned("!=", e, zero), step)
+    y, _, _ = _while(
+        fb,
+        "powi",
+        [ir.Constant(F64, 1.0), base, exponent],
+        lambda y, sq, e: b.icmp_unsigned("!=", e, zero),
+        step,
+    )
     return y
 
 
@@ -311,8 +332,13 @@ def _binv(fb: _Body, u: ir.Value, m: ir.Value, pp: ir.Value) -> ir.Value:
         x1 = b.fadd(x, one)
         return [x1, b.fsub(uu, r), b.fmul(r, b.fsub(b.fdiv(a, x1), s))]
 
-    x, _, _ = _while(fb, "binv", [ir.Constant(F64, 0.0), u, r0],
-                     lambda x, uu, r: b.and_(b.fcmp_ordered("<", x, m), b.fcmp_ordered(">=", uu, r)), step)
+    x, _, _ = _while(
+        fb,
+        "binv",
+        [ir.Constant(F64, 0.0), u, r0],
+        lambda x, uu, r: b.and_(b.fcmp_ordered("<", x, m), b.fcmp_ordered(">=", uu, r)),
+        step,
+    )
     return x
 
 
@@ -330,8 +356,13 @@ def _binomial_trials(fb: _Body, big_n: ir.Value, pp: ir.Value) -> ir.Value:
         x = _binv(fb, u, m, pp)
         return [b.add(j, ir.Constant(I32, 1)), b.fadd(used, m), b.fadd(total, x)]
 
-    _, _, total = _while(fb, "binomial", [ir.Constant(I32, 0), zero, zero],
-                         lambda j, used, total: b.fcmp_ordered("<", used, big_n), step)
+    _, _, total = _while(
+        fb,
+        "binomial",
+        [ir.Constant(I32, 0), zero, zero],
+        lambda j, used, total: b.fcmp_ordered("<", used, big_n),
+        step,
+    )
     return total
 
 
@@ -394,8 +425,14 @@ def _dist_function(module: ir.Module, dist: Dist, real: ir.Type) -> ir.Function:
     return fn
 
 
-def emit_random(builder: ir.IRBuilder, dist: Dist, args: list[ir.Value], key: tuple[ir.Value, ir.Value],
-                counter: tuple[ir.Value, ir.Value, ir.Value, ir.Value], real: ir.Type) -> ir.Value:
+def emit_random(
+    builder: ir.IRBuilder,
+    dist: Dist,
+    args: list[ir.Value],
+    key: tuple[ir.Value, ir.Value],
+    counter: tuple[ir.Value, ir.Value, ir.Value, ir.Value],
+    real: ir.Type,
+) -> ir.Value:
     """One draw of ``dist(*args)`` for ``key``/``counter`` (i32 values; counter[3] is the first block).
 
     ``args`` are of type ``real`` (double or float). Returns a ``real`` value, or an i32 for
