@@ -1,0 +1,197 @@
+"""``LlvmEngine``: compiles a module to native code (or loads it from the object cache) and runs steps on
+worker threads.
+
+Threads (DESIGN.md §4): every worker thread, thread 0 included, runs ``nnc_run(ctx, tid, n, nsteps)``
+through one ctypes call, which releases the GIL. A ctypes call cannot be interrupted, so the main thread
+only waits on an ``Event`` with a timeout; on ``KeyboardInterrupt`` it sets the STOP slot, waits until
+every thread has returned (they all stop after the same step, so the network can continue), clears STOP
+and re-raises.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from pathlib import Path
+
+from nnc.backend.abi import ENTRY_POINT, Layout, RuntimeField, RuntimeKey, layout_of
+from nnc.backend.llvm.jit import (
+    HostTarget,
+    LoadedObject,
+    ObjectCache,
+    emit_object,
+    host_target,
+    optimise,
+    parse,
+    target_machine,
+)
+from nnc.backend.llvm.worker import build_module
+from nnc.diagnostics import SimulationError
+from nnc.ir.model import Module
+from nnc.ir.printer import print_module
+from nnc.options import CompileOptions
+from nnc.runtime.buffers import Buffers
+
+_ENTRY_TYPE = ctypes.CFUNCTYPE(
+    ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64
+)
+#: How often the main thread wakes up to notice Ctrl-C while workers run (seconds).
+_POLL_SECONDS = 0.05
+
+
+class LlvmEngine:
+    """A compiled network on the CPU (implements :class:`nnc.runtime.engine.Engine`)."""
+
+    name = "llvm"
+
+    def __init__(
+        self,
+        module: Module,
+        options: CompileOptions,
+        host: HostTarget,
+        loaded: LoadedObject,
+        *,
+        cache_hit: bool,
+        compile_seconds: dict[str, float],
+        llvm_ir: str | None,
+    ):
+        self.module = module
+        self.options = options
+        self.layout: Layout = layout_of(module)
+        self.host = host
+        self.cache_hit = cache_hit
+        self.compile_seconds = compile_seconds
+        self.num_threads = max(1, options.num_threads)
+        self._llvm_ir = llvm_ir
+        self._optimised: str | None = None
+        self._loaded: LoadedObject | None = loaded
+        self._entry = _ENTRY_TYPE(loaded.address(ENTRY_POINT))
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ compilation
+    @classmethod
+    def compile(cls, module: Module, options: CompileOptions, cache_dir: Path | None = None) -> LlvmEngine:
+        """Compile ``module`` (or load its object from ``cache_dir``) and return a ready engine."""
+        host = host_target()
+        seconds: dict[str, float] = {}
+        cache = ObjectCache(cache_dir) if cache_dir is not None else None
+        key = cache.key(print_module(module, comments=False), options.cache_token(), host) if cache else ""
+        t0 = time.perf_counter()
+        obj = cache.load(key) if cache else None
+        seconds["cache"] = time.perf_counter() - t0
+        text = None
+        if obj is None:
+            text, obj = _build_object(module, options, host, seconds)
+            if cache is not None:
+                cache.store(key, obj)
+        t0 = time.perf_counter()
+        loaded = LoadedObject(obj, host, options.opt_level)
+        seconds["load"] = time.perf_counter() - t0
+        return cls(
+            module, options, host, loaded, cache_hit=text is None, compile_seconds=seconds, llvm_ir=text
+        )
+
+    @property
+    def llvm_ir(self) -> str:
+        """LLVM IR of the network before optimisation (rebuilt on demand after a cache hit)."""
+        if self._llvm_ir is None:
+            self._llvm_ir = str(build_module(self.module, self.layout, self.host.arch))
+        return self._llvm_ir
+
+    def optimised_ir(self) -> str:
+        """LLVM IR after optimisation."""
+        if self._optimised is None:
+            self._optimised = str(self._optimised_module())
+        return self._optimised
+
+    def asm(self) -> str:
+        """Host assembly of the network."""
+        tm = target_machine(self.host, self.options.opt_level)
+        return tm.emit_assembly(self._optimised_module())
+
+    def _optimised_module(self):
+        tm = target_machine(self.host, self.options.opt_level)
+        mod = parse(self.llvm_ir, self.module.name)
+        optimise(mod, tm, self.options.opt_level)
+        return mod
+
+    # ------------------------------------------------------------------ running
+    def run(self, buffers: Buffers, nsteps: int) -> int:
+        """Advance the network by up to ``nsteps`` steps; return the number done (fewer only after STOP)."""
+        if self._loaded is None:
+            raise SimulationError("this engine was closed")
+        if buffers.layout.slots != self.layout.slots:
+            raise SimulationError("these buffers were laid out for a different module")
+        if nsteps <= 0:
+            return 0
+        if not self._lock.acquire(blocking=False):
+            raise SimulationError("this engine is already running")
+        try:
+            return self._run_threads(buffers, int(nsteps))
+        finally:
+            self._lock.release()
+
+    def _run_threads(self, buffers: Buffers, nsteps: int) -> int:
+        n = self.num_threads
+        ctx = buffers.ctx.ctypes.data
+        done = [0] * n
+        finished = threading.Event()
+
+        def work(tid: int) -> None:
+            try:
+                done[tid] = self._entry(ctx, tid, n, nsteps)
+            finally:
+                if tid == 0:
+                    finished.set()
+
+        threads = [
+            threading.Thread(target=work, args=(t,), name=f"nnc-worker-{t}", daemon=True) for t in range(n)
+        ]
+        for t in threads:
+            t.start()
+        try:
+            while not finished.wait(_POLL_SECONDS):
+                pass
+        except KeyboardInterrupt:
+            _stop_and_wait(buffers, threads)
+            raise
+        for t in threads:
+            t.join()
+        return done[0]
+
+    def close(self) -> None:
+        """Release the machine code."""
+        if self._loaded is not None:
+            self._loaded.close()
+            self._loaded = None
+
+
+def _stop_and_wait(buffers: Buffers, threads: list[threading.Thread]) -> None:
+    """Ask the workers to stop after the current step, wait for all of them, then clear the request."""
+    stop = RuntimeKey(RuntimeField.STOP)
+    buffers.set_value(stop, 1)
+    while any(t.is_alive() for t in threads):
+        try:
+            for t in threads:
+                t.join(_POLL_SECONDS)
+        except KeyboardInterrupt:
+            continue
+    buffers.set_value(stop, 0)
+
+
+def _build_object(
+    module: Module, options: CompileOptions, host: HostTarget, seconds: dict[str, float]
+) -> tuple[str, bytes]:
+    """Lower, optimise and compile ``module``; record the time of each step in ``seconds``."""
+    t0 = time.perf_counter()
+    text = str(build_module(module, layout_of(module), host.arch))
+    t1 = time.perf_counter()
+    tm = target_machine(host, options.opt_level)
+    mod = parse(text, module.name)
+    optimise(mod, tm, options.opt_level)
+    t2 = time.perf_counter()
+    obj = emit_object(mod, tm)
+    t3 = time.perf_counter()
+    seconds.update(lower=t1 - t0, optimise=t2 - t1, codegen=t3 - t2)
+    return text, obj

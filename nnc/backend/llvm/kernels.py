@@ -1,0 +1,170 @@
+"""Kernel lowering: each IR kernel becomes internal LLVM functions, one per stage, over ``noalias`` buffers.
+
+A kernel body is cut into *stages*: a run of top-level statements is a serial stage (run by thread 0:
+global equations, clearing inputs, global operations, delay pushes); a top-level ``ForEach`` is a
+parallel stage whose elements are statically partitioned between threads (:func:`loops.partition`).
+The worker calls the stages in order with a barrier between them. A temporary bound in a serial stage
+and read by a later one travels through a module global.
+
+A stage function is ``void(ptr ctx, i64 tid, i64 nthreads, i64 step, ptr noalias buf...)``: the worker
+loads every buffer address from ``ctx`` once per call and passes it as a ``noalias`` argument, so LLVM
+knows distinct attributes never overlap and vectorises element loops. Generated code never holds a
+run-time address (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llvmlite import ir
+
+from nnc.backend.abi import ConnField, ConnKey, Layout, SlotKey, SlotKind
+from nnc.backend.llvm.expr import I64, PTR, MathLib
+from nnc.backend.llvm.loops import for_range, partition
+from nnc.backend.llvm.places import Element, Places
+from nnc.backend.llvm.statements import StatementLowering
+from nnc.diagnostics import BackendError
+from nnc.ir.model import Kernel, Module
+from nnc.ir.nodes import ForEach, Let, Stmt, Temp, stmt_exprs, walk, walk_stmts
+from nnc.ir.types import Domain
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A serial run of top-level statements, or one parallel top-level loop."""
+
+    parallel: bool
+    body: tuple[Stmt, ...]
+
+
+def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
+    """Cut a kernel body into stages, in program order."""
+    stages: list[Stage] = []
+    serial: list[Stmt] = []
+    for s in kernel.body:
+        if isinstance(s, ForEach):
+            if serial:
+                stages.append(Stage(False, tuple(serial)))
+                serial = []
+            stages.append(Stage(True, (s,)))
+        else:
+            serial.append(s)
+    if serial:
+        stages.append(Stage(False, tuple(serial)))
+    return tuple(stages)
+
+
+@dataclass(frozen=True, slots=True)
+class StageFunction:
+    """A lowered stage: its function and the pointer slots it takes after ``(ctx, tid, nthreads, step)``."""
+
+    fn: ir.Function
+    parallel: bool
+    slots: tuple[SlotKey, ...]
+
+
+@dataclass(slots=True)
+class Target:
+    """What every kernel of one LLVM module shares."""
+
+    module: Module
+    layout: Layout
+    llmod: ir.Module
+    lib: MathLib
+
+    @property
+    def real(self) -> ir.Type:
+        """LLVM type of ``DType.REAL``."""
+        return self.lib.real
+
+
+def _temps_read(stages: tuple[Stage, ...]) -> set[str]:
+    names: set[str] = set()
+    for st in stages:
+        for s in walk_stmts(st.body):
+            for e in stmt_exprs(s):
+                names.update(n.name for n in walk(e) if isinstance(n, Temp))
+    return names
+
+
+@dataclass(slots=True)
+class _Shared:
+    """Temporaries that cross stages: name -> (module global, register type)."""
+
+    globals: dict[str, tuple[ir.GlobalVariable, ir.Type]] = field(default_factory=dict)
+
+
+def lower_kernel(target: Target, index: int, kernel: Kernel) -> tuple[StageFunction, ...]:
+    """Lower every stage of ``kernel`` (the ``index``-th kernel of the module) to a function."""
+    stages = stages_of(kernel)
+    shared = _Shared()
+    out = []
+    for n, stage in enumerate(stages):
+        later = _temps_read(stages[n + 1 :])
+        out.append(_lower_stage(target, f"k{index}.{kernel.name}.s{n}", kernel, stage, shared, later))
+    return tuple(out)
+
+
+def _lower_stage(
+    target: Target, name: str, kernel: Kernel, stage: Stage, shared: _Shared, later: set[str]
+) -> StageFunction:
+    places = Places(target.module, kernel)
+    used = [
+        k
+        for k in places.slots_of(stage.body)
+        if not (isinstance(k, ConnKey) and k not in target.layout.slots)
+    ]
+    for k in used:
+        if k not in target.layout.slots:
+            raise BackendError(f"kernel {kernel.name}: the layout has no slot for {k}")
+    slots = tuple(k for k in used if target.layout.kinds[k] is SlotKind.POINTER)
+    fnty = ir.FunctionType(ir.VoidType(), [PTR, I64, I64, I64] + [PTR] * len(slots))
+    fn = ir.Function(target.llmod, fnty, name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    for arg in fn.args[4:]:
+        arg.add_attribute("noalias")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    ctx, tid, nthreads, step = fn.args[:4]
+    lowering = StatementLowering(target, places, b, ctx, step, dict(zip(slots, fn.args[4:], strict=True)))
+    top = Element(None, {}, temps=_load_shared(b, shared))
+    if stage.parallel:
+        _parallel_loop(lowering, stage.body[0], tid, nthreads, top)
+    else:
+        for s in stage.body:
+            lowering.stmt(s, top)
+            if isinstance(s, Let) and s.name in later:
+                _share(b, target.llmod, f"{name}.%{s.name}", s.name, top.temps[s.name], shared)
+    b.ret_void()
+    return StageFunction(fn, stage.parallel, slots)
+
+
+def _load_shared(b: ir.IRBuilder, shared: _Shared) -> dict[str, ir.Value]:
+    return {n: b.load(gv, typ=ty) for n, (gv, ty) in shared.globals.items()}
+
+
+def _share(
+    b: ir.IRBuilder, llmod: ir.Module, gname: str, name: str, value: ir.Value, shared: _Shared
+) -> None:
+    gv = ir.GlobalVariable(llmod, value.type, gname)
+    gv.linkage = "internal"
+    gv.initializer = ir.Constant(value.type, None)
+    b.store(value, gv)
+    shared.globals[name] = (gv, value.type)
+
+
+def _parallel_loop(
+    lw: StatementLowering, loop: Stmt, tid: ir.Value, nthreads: ir.Value, top: Element
+) -> None:
+    assert isinstance(loop, ForEach)
+    b = lw.b
+    match loop.domain:
+        case Domain.NEURON:
+            n: ir.Value = I64(lw.places.population.size)
+        case Domain.DENDRITE:
+            n = lw.conn_value(ConnField.N_DENDRITES)
+        case _:
+            raise BackendError(f"a loop over {loop.domain.value}s cannot be a kernel's outer loop")
+    begin, end = partition(b, n, tid, nthreads)
+    with for_range(b, begin, end) as i:
+        lw.loop_body(loop, i, top)

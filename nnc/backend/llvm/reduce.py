@@ -1,0 +1,106 @@
+"""Fixed-order reductions in ``<8 x real>`` lanes: dendrite ``Reduce`` and population global operations.
+
+The order is fixed by construction, shared with the interpreter, so dense = CSR = ELL bit for bit and
+results never depend on the thread count: over positions ``p`` of ``[0, n)``, lane ``l = p mod 8``
+accumulates sequentially (starting from the identity); the lanes combine as
+``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``. ``mean`` divides by ``n``; ``max``/``min`` (and
+``mean``) of an empty range give 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from llvmlite import ir
+
+from nnc.backend.llvm.access import iota
+from nnc.backend.llvm.expr import I32, I64, MathLib, splat
+from nnc.backend.llvm.loops import alloca_once, for_range
+from nnc.ir.nodes import GlobalOp, ReduceOp
+
+LANES = 8
+
+#: Build the ``<8 x real>`` values of positions ``p0 .. p0 + 7`` (mask None: all lanes are in range).
+LaneValues = Callable[[ir.Value, ir.Value | None], ir.Value]
+Combine = Callable[[ir.IRBuilder, MathLib, ir.Value, ir.Value], ir.Value]
+
+
+def _add(b: ir.IRBuilder, lib: MathLib, x: ir.Value, y: ir.Value) -> ir.Value:
+    return b.fadd(x, y)
+
+
+def _max(b: ir.IRBuilder, lib: MathLib, x: ir.Value, y: ir.Value) -> ir.Value:
+    return lib.intrinsic(b, "llvm.maximum", [x, y])  # NaN-propagating, like numpy's max
+
+
+def _min(b: ir.IRBuilder, lib: MathLib, x: ir.Value, y: ir.Value) -> ir.Value:
+    return lib.intrinsic(b, "llvm.minimum", [x, y])
+
+
+@dataclass(frozen=True, slots=True)
+class Reduction:
+    """How lanes accumulate: the combining operation and its identity."""
+
+    combine: Combine
+    identity: float
+
+
+SUM = Reduction(_add, 0.0)
+MAX = Reduction(_max, float("-inf"))
+MIN = Reduction(_min, float("inf"))
+
+REDUCE_OPS = {ReduceOp.SUM: SUM, ReduceOp.MEAN: SUM, ReduceOp.MAX: MAX, ReduceOp.MIN: MIN}
+GLOBAL_OPS = {
+    GlobalOp.MEAN: SUM,
+    GlobalOp.NORM1: SUM,
+    GlobalOp.NORM2: SUM,
+    GlobalOp.MAX: MAX,
+    GlobalOp.MIN: MIN,
+}
+
+
+def lane_reduce(b: ir.IRBuilder, lib: MathLib, red: Reduction, n: ir.Value, values: LaneValues) -> ir.Value:
+    """Reduce the values of positions ``[0, n)`` (``n``: ``i64``) in the fixed lane order."""
+    real = lib.real
+    vty = ir.VectorType(real, LANES)
+    acc_slot = alloca_once(b, vty, name="lanes")
+    b.store(ir.Constant(vty, [red.identity] * LANES), acc_slot)
+    full = b.and_(n, I64(-LANES))
+    with for_range(b, I64(0), full, LANES) as p0:
+        acc = b.load(acc_slot, typ=vty)
+        b.store(red.combine(b, lib, acc, values(p0, None)), acc_slot)
+    with b.if_then(b.icmp_signed("<", full, n)):
+        mask = b.icmp_signed("<", b.add(splat(b, full, LANES), iota(LANES)), splat(b, n, LANES))
+        acc = b.load(acc_slot, typ=vty)
+        b.store(b.select(mask, red.combine(b, lib, acc, values(full, mask)), acc), acc_slot)
+    return combine_lanes(b, lib, red, b.load(acc_slot, typ=vty))
+
+
+def _half(b: ir.IRBuilder, v: ir.Value, start: int, count: int) -> ir.Value:
+    undef = ir.Constant(v.type, ir.Undefined)
+    if count == 1:
+        return b.extract_element(v, I32(start))
+    return b.shuffle_vector(
+        v, undef, ir.Constant(ir.VectorType(I32, count), list(range(start, start + count)))
+    )
+
+
+def combine_lanes(b: ir.IRBuilder, lib: MathLib, red: Reduction, acc: ir.Value) -> ir.Value:
+    """``((l0 . l4) . (l2 . l6)) . ((l1 . l5) . (l3 . l7))`` for the combining operation ``.``."""
+    width = LANES
+    while width > 1:
+        width //= 2
+        acc = red.combine(b, lib, _half(b, acc, 0, width), _half(b, acc, width, width))
+    return acc
+
+
+def finish_mean(b: ir.IRBuilder, real: ir.Type, total: ir.Value, n: ir.Value) -> ir.Value:
+    """``total / n``, or 0 for an empty range."""
+    mean = b.fdiv(total, b.sitofp(n, real))
+    return b.select(b.icmp_signed(">", n, I64(0)), mean, ir.Constant(real, 0.0))
+
+
+def zero_if_empty(b: ir.IRBuilder, real: ir.Type, value: ir.Value, n: ir.Value) -> ir.Value:
+    """``value``, or 0 for an empty range (max / min of nothing)."""
+    return b.select(b.icmp_signed(">", n, I64(0)), value, ir.Constant(real, 0.0))

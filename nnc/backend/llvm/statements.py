@@ -1,0 +1,289 @@
+"""Statement lowering inside one stage function: assignments, bounds, inputs, loops and whole-population work.
+
+Reads and writes follow :mod:`nnc.backend.llvm.places`; the values of context expressions (attributes,
+inputs, time, random draws, dendrite reductions, delayed reads) come from :mod:`nnc.backend.llvm.values`.
+Gating inside SYNAPSE kernels (:class:`nnc.ir.model.Kernel`): an ``Assign``/``Clamp`` of ``w`` runs only
+if the projection's PLASTICITY flag is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llvmlite import ir
+
+from nnc.backend.abi import (
+    ConnField,
+    ConnKey,
+    GlobalOpKey,
+    InputKey,
+    PopField,
+    PopKey,
+    QueueKey,
+    SlotKey,
+    StateKey,
+)
+from nnc.backend.llvm.access import ORIGIN, At, AtKind, load, store
+from nnc.backend.llvm.expr import I32, I64, PTR, Lowering, Typing, element, storage_type
+from nnc.backend.llvm.formats import ConnArrays, FormatDescriptor, descriptor
+from nnc.backend.llvm.loops import for_range
+from nnc.backend.llvm.places import Element, Places, Role
+from nnc.backend.llvm.reduce import GLOBAL_OPS, LANES, finish_mean, lane_reduce, zero_if_empty
+from nnc.backend.llvm.values import ValueEnv
+from nnc.diagnostics import BackendError
+from nnc.ir.nodes import (
+    AddInput,
+    Assign,
+    Clamp,
+    ClearInputs,
+    ComputeGlobalOp,
+    ForEach,
+    GlobalOp,
+    Let,
+    PushDelayed,
+    Stmt,
+    Var,
+)
+from nnc.ir.types import Domain, DType, ObjKind, Phase
+
+_CONN_VALUES = (ConnField.N_DENDRITES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
+
+
+class StatementLowering:
+    """Lowers the statements of one stage function."""
+
+    def __init__(
+        self,
+        target,
+        places: Places,
+        b: ir.IRBuilder,
+        ctx: ir.Value,
+        step: ir.Value,
+        ptrs: dict[SlotKey, ir.Value],
+    ):
+        self.target = target
+        self.places = places
+        self.b = b
+        self.ctx = ctx
+        self.step = step
+        self.ptrs = ptrs
+        self.real: ir.Type = target.real
+        self._ctx_cache: dict[SlotKey, ir.Value] = {}
+        self.conn: ConnArrays | None = None
+        self.desc: FormatDescriptor | None = None
+        if places.projection is not None:
+            pid = places.projection.id
+            pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey)}
+            values = {f: self.ctx_value(ConnKey(pid, f)) for f in _CONN_VALUES}
+            self.conn = ConnArrays(b, pointers, values)
+            self.desc = descriptor(places.projection.format)
+
+    # ------------------------------------------------------------------ context values
+    def ctx_value(self, key: SlotKey) -> ir.Value:
+        """An ``i64`` value slot, loaded once in the entry block."""
+        if key not in self._ctx_cache:
+            slot = self.target.layout.slot(key)
+            with self.b.goto_entry_block():
+                self._ctx_cache[key] = self.b.load(element(self.b, self.ctx, I64(slot), I64), typ=I64)
+        return self._ctx_cache[key]
+
+    def connectivity(self) -> tuple[ConnArrays, FormatDescriptor]:
+        """Connectivity arrays and format of the kernel's projection."""
+        if self.conn is None or self.desc is None:
+            raise BackendError(f"kernel {self.places.kernel.name}: dendrites and synapses need a projection")
+        return self.conn, self.desc
+
+    def conn_value(self, f: ConnField) -> ir.Value:
+        """A value slot of the kernel's projection."""
+        return self.ctx_value(ConnKey(self.places.proj.id, f))
+
+    def store_ctx(self, key: SlotKey, value: ir.Value) -> None:
+        """Write a value slot."""
+        self.b.store(value, element(self.b, self.ctx, I64(self.target.layout.slot(key)), I64))
+
+    def lowering(self, el: Element) -> Lowering:
+        """An expression lowering for element ``el``."""
+        return Lowering(self.b, Typing(self.real, el.width), self.target.lib, ValueEnv(self, el))
+
+    # ------------------------------------------------------------------ memory
+    def read(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
+        """Element(s) of buffer ``key`` in register type (bools become ``i1``)."""
+        raw = load(self.b, self.ptrs[key], storage_type(dtype, self.real), at or ORIGIN, el.width, el.mask)
+        if dtype is DType.BOOL:
+            return self.b.icmp_unsigned("!=", raw, ir.Constant(raw.type, None))
+        return raw
+
+    def write(self, key: SlotKey, dtype: DType, at: At | None, value: ir.Value) -> None:
+        """Store a scalar register value into buffer ``key``."""
+        st = storage_type(dtype, self.real)
+        if dtype is DType.BOOL:
+            value = self.b.zext(value, st)
+        store(self.b, self.ptrs[key], st, at or ORIGIN, value)
+
+    # ------------------------------------------------------------------ statements
+    def stmt(self, s: Stmt, el: Element) -> None:
+        """Lower one statement at element ``el``."""
+        handler = _STATEMENTS.get(type(s))
+        if handler is None:
+            raise BackendError(f"kernel {self.places.kernel.name}: no lowering for {type(s).__name__}")
+        handler(self, s, el)
+
+    def _target(self, t: Var, el: Element) -> tuple[SlotKey, At | None]:
+        key, role = self.places.state(t)
+        if (role is None and el.domain is not None) or (
+            role is Role.DENDRITE and el.domain is Domain.SYNAPSE
+        ):
+            raise BackendError(
+                f"kernel {self.places.kernel.name}: '{t.name}' ({t.locality.value}) assigned inside a "
+                f"{el.domain.value if el.domain else ''} loop"
+            )
+        return key, el.position(role, f"'{t.name}'")
+
+    def _gated(self, t: Var, emit: Callable[[], None]) -> None:
+        k = self.places.kernel
+        if k.phase is Phase.SYNAPSE and k.owner is ObjKind.PROJECTION and t.name == "w":
+            with self.b.if_then(self.b.icmp_signed("!=", self.conn_value(ConnField.PLASTICITY), I64(0))):
+                emit()
+        else:
+            emit()
+
+    def assign(self, s: Assign, el: Element) -> None:
+        key, at = self._target(s.target, el)
+        value = self.lowering(el).as_type(s.value, s.target.dtype)
+        self._gated(s.target, lambda: self.write(key, s.target.dtype, at, value))
+
+    def let(self, s: Let, el: Element) -> None:
+        el.temps[s.name] = self.lowering(el).expr(s.value)
+
+    def clamp(self, s: Clamp, el: Element) -> None:
+        key, at = self._target(s.target, el)
+        dtype = s.target.dtype
+        lo = self.lowering(el)
+        x = self.read(key, dtype, at, el)
+        for bound, op in ((s.lo, "<"), (s.hi, ">")):
+            if bound is None:
+                continue
+            limit = lo.real(bound)
+            outside = self.b.fcmp_ordered(op, lo.convert(x, dtype, DType.REAL), limit)
+            x = self.b.select(outside, lo.convert(limit, DType.REAL, dtype), x)
+        self._gated(s.target, lambda: self.write(key, dtype, at, x))
+
+    def add_input(self, s: AddInput, el: Element) -> None:
+        key = InputKey(self.places.proj.post, s.target)
+        at = el.position(Role.POST, f"post.sum({s.target})")
+        value = self.lowering(el).real(s.value)
+        self.write(key, DType.REAL, at, self.b.fadd(self.read(key, DType.REAL, at, el), value))
+
+    def clear_inputs(self, s: ClearInputs, el: Element) -> None:
+        pop = self.places.population
+        for t in s.targets:
+            with for_range(self.b, I64(0), I64(pop.size)) as i:
+                self.write(InputKey(pop.id, t), DType.REAL, At(i), ir.Constant(self.real, 0.0))
+
+    def compute_global_op(self, s: ComputeGlobalOp, el: Element) -> None:
+        pop = self.places.population
+        attr = pop.attribute(s.var)
+        if attr is None:
+            raise BackendError(f"kernel {self.places.kernel.name}: no attribute '{s.var}' for {s.op.value}()")
+        key = StateKey(ObjKind.POPULATION, pop.id, s.var)
+        lanes = Element(Domain.NEURON, {}, width=LANES)
+
+        def values(p0: ir.Value, mask: ir.Value | None) -> ir.Value:
+            lanes.mask = mask
+            x = self.lowering(lanes).convert(
+                self.read(key, attr.dtype, At(p0, AtKind.CONTIGUOUS), lanes), attr.dtype, DType.REAL
+            )
+            return _GLOBAL_VALUE[s.op](self, x)
+
+        n = I64(pop.size)
+        total = lane_reduce(self.b, self.target.lib, GLOBAL_OPS[s.op], n, values)
+        result = _GLOBAL_FINISH[s.op](self, total, n)
+        self.write(GlobalOpKey(pop.id, s.op, s.var), DType.REAL, None, result)
+
+    def push_delayed(self, s: PushDelayed, el: Element) -> None:
+        b, pop = self.b, self.places.population
+        length = self.ctx_value(PopKey(pop.id, PopField.QUEUE_LEN))
+        head_key = PopKey(pop.id, PopField.QUEUE_HEAD)
+        head = b.urem(b.add(self.ctx_value(head_key), b.sub(length, I64(1))), length)
+        base = b.mul(head, I64(pop.size))
+        for name in s.vars:
+            attr = pop.attribute(name)
+            if attr is None:
+                raise BackendError(f"kernel {self.places.kernel.name}: no attribute '{name}' to delay")
+            lo = self.lowering(el)
+            with for_range(b, I64(0), I64(pop.size)) as i:
+                x = self.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, At(i), el)
+                self.write(
+                    QueueKey(pop.id, name),
+                    DType.REAL,
+                    At(b.add(base, i)),
+                    lo.convert(x, attr.dtype, DType.REAL),
+                )
+        self.store_ctx(head_key, head)
+
+    def foreach(self, s: ForEach, el: Element) -> None:
+        if s.domain is not Domain.SYNAPSE or el.domain is not Domain.DENDRITE or el.row is None:
+            raise BackendError(
+                f"kernel {self.places.kernel.name}: loop over {s.domain.value}s not allowed here"
+            )
+        row = el.row
+        with for_range(self.b, row.begin, row.end) as slot:
+            self.loop_body(s, slot, el)
+
+    # ------------------------------------------------------------------ loop bodies
+    def loop_body(self, loop: ForEach, index: ir.Value, outer: Element) -> None:
+        """Lower the body of ``loop`` for element ``index`` (neuron, dendrite or synapse slot)."""
+        b = self.b
+        match loop.domain:
+            case Domain.NEURON:
+                el = outer.inner(Domain.NEURON, {Role.SELF: At(index)}, (b.trunc(index, I32), I32(0)))
+            case Domain.DENDRITE:
+                conn, desc = self.connectivity()
+                post = conn.load(ConnField.POST_RANK, index, I32)
+                row = desc.row(conn, index)
+                at = {Role.DENDRITE: At(index), Role.POST: At(post)}
+                el = outer.inner(Domain.DENDRITE, at, (b.trunc(post, I32), I32(0)), row=row)
+            case Domain.SYNAPSE:
+                conn, desc = self.connectivity()
+                begin = outer.row.begin if outer.row is not None else index
+                pre = desc.pre_rank(conn, index, b.sub(index, begin))
+                el = outer.inner(
+                    Domain.SYNAPSE,
+                    {Role.SELF: At(index), Role.PRE: At(pre)},
+                    (outer.counter[0], b.trunc(pre, I32)),
+                )
+        for s in loop.body:
+            self.stmt(s, el)
+
+
+def _norm1(lw: StatementLowering, x: ir.Value) -> ir.Value:
+    return lw.target.lib.intrinsic(lw.b, "llvm.fabs", [x])
+
+
+_GLOBAL_VALUE: dict[GlobalOp, Callable[[StatementLowering, ir.Value], ir.Value]] = {
+    GlobalOp.MEAN: lambda lw, x: x,
+    GlobalOp.MAX: lambda lw, x: x,
+    GlobalOp.MIN: lambda lw, x: x,
+    GlobalOp.NORM1: _norm1,
+    GlobalOp.NORM2: lambda lw, x: lw.b.fmul(x, x),
+}
+_GLOBAL_FINISH: dict[GlobalOp, Callable[[StatementLowering, ir.Value, ir.Value], ir.Value]] = {
+    GlobalOp.MEAN: lambda lw, t, n: finish_mean(lw.b, lw.real, t, n),
+    GlobalOp.MAX: lambda lw, t, n: zero_if_empty(lw.b, lw.real, t, n),
+    GlobalOp.MIN: lambda lw, t, n: zero_if_empty(lw.b, lw.real, t, n),
+    GlobalOp.NORM1: lambda lw, t, n: t,
+    GlobalOp.NORM2: lambda lw, t, n: lw.target.lib.intrinsic(lw.b, "llvm.sqrt", [t]),
+}
+
+_STATEMENTS: dict[type, Callable[[StatementLowering, Stmt, Element], None]] = {
+    Assign: StatementLowering.assign,
+    Let: StatementLowering.let,
+    Clamp: StatementLowering.clamp,
+    AddInput: StatementLowering.add_input,
+    ClearInputs: StatementLowering.clear_inputs,
+    ComputeGlobalOp: StatementLowering.compute_global_op,
+    PushDelayed: StatementLowering.push_delayed,
+    ForEach: StatementLowering.foreach,
+}
+
+__all__ = ["PTR", "StatementLowering"]

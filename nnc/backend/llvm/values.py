@@ -1,0 +1,209 @@
+"""Values of context expressions at one element: attributes, inputs, temporaries, time, random draws,
+dendrite reductions and delayed pre-synaptic reads (the :class:`~nnc.backend.llvm.expr.Env` of a kernel).
+
+* ``t`` is ``real(k) * dt`` in the model float type (SEMANTICS.md §14); inside SYNAPSE kernels ``dt``
+  means ``LEARN_PERIOD * dt`` (:class:`nnc.ir.model.Kernel`).
+* ``Random``: ``emit_random`` of :mod:`nnc.backend.llvm.rng` with key ``(seed_lo32, stream ^ seed_hi32)``
+  and counter ``(elem_a, elem_b, step_lo32, 0)``: ``elem_a`` is the neuron or post rank, ``elem_b`` the
+  pre rank for synapses (0 otherwise); both are 0 outside loops.
+* ``Reduce``: per dendrite, the synapses' values in ``<8 x real>`` lanes (:mod:`nnc.backend.llvm.reduce`).
+* ``Delayed``: slot ``d - 1`` of the pre population's queue, i.e. element
+  ``((head + d - 1) mod len) * size + pre`` (SEMANTICS.md §5; ``d`` is at least 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from nnc.backend.abi import ConnField, ConnKey, PopField, PopKey, QueueKey, RuntimeField, RuntimeKey
+from nnc.backend.llvm.access import At, AtKind, lane_indices, load, offset
+from nnc.backend.llvm.expr import I32, I64, Lowering, splat
+from nnc.backend.llvm.places import Element, Role
+from nnc.backend.llvm.reduce import LANES, REDUCE_OPS, finish_mean, lane_reduce, zero_if_empty
+from nnc.diagnostics import BackendError
+from nnc.ir.nodes import (
+    Delayed,
+    Deriv,
+    Dt,
+    Expr,
+    GlobalOpValue,
+    Input,
+    Random,
+    Reduce,
+    ReduceOp,
+    Temp,
+    Time,
+    Var,
+)
+from nnc.ir.types import DelayKind, Domain, DType, Locality, ObjKind, Phase, Scope
+
+if TYPE_CHECKING:
+    from nnc.backend.llvm.statements import StatementLowering
+
+
+class ValueEnv:
+    """The :class:`~nnc.backend.llvm.expr.Env` of element ``el`` of a stage."""
+
+    def __init__(self, lw: StatementLowering, el: Element):
+        self.lw = lw
+        self.el = el
+
+    def leaf(self, node: Expr, lo: Lowering) -> ir.Value:
+        """Value of a context node."""
+        handler = _LEAVES.get(type(node))
+        if handler is None:
+            raise BackendError(f"kernel {self.lw.places.kernel.name}: no lowering for {type(node).__name__}")
+        return handler(self, node, lo)
+
+    @property
+    def b(self) -> ir.IRBuilder:
+        """The stage's builder."""
+        return self.lw.b
+
+    def var(self, node: Var, lo: Lowering) -> ir.Value:
+        key, role = self.lw.places.state(node)
+        return self.lw.read(key, node.dtype, self.el.position(role, f"'{node.name}'"), self.el)
+
+    def input(self, node: Input, lo: Lowering) -> ir.Value:
+        key, role = self.lw.places.input(node)
+        return self.lw.read(key, DType.REAL, self.el.position(role, f"sum({node.target})"), self.el)
+
+    def global_op(self, node: GlobalOpValue, lo: Lowering) -> ir.Value:
+        return self.lw.read(self.lw.places.global_op(node), DType.REAL, None, self.el)
+
+    def temp(self, node: Temp, lo: Lowering) -> ir.Value:
+        value = self.el.temps.get(node.name)
+        if value is None:
+            raise BackendError(
+                f"kernel {self.lw.places.kernel.name}: temporary %{node.name} used before its let"
+            )
+        return value
+
+    def time(self, node: Time, lo: Lowering) -> ir.Value:
+        real = self.lw.real
+        return self.b.fmul(self.b.sitofp(self.lw.step, real), ir.Constant(real, self.lw.target.module.dt))
+
+    def dt(self, node: Dt, lo: Lowering) -> ir.Value:
+        real, kernel = self.lw.real, self.lw.places.kernel
+        dt = ir.Constant(real, self.lw.target.module.dt)
+        if kernel.phase is Phase.SYNAPSE and kernel.owner is ObjKind.PROJECTION:
+            return self.b.fmul(self.b.sitofp(self.lw.conn_value(ConnField.LEARN_PERIOD), real), dt)
+        return dt
+
+    def deriv(self, node: Deriv, lo: Lowering) -> ir.Value:
+        raise BackendError(
+            f"d{node.name}/dt left in kernel {self.lw.places.kernel.name}: run the discretise pass"
+        )
+
+    def random(self, node: Random, lo: Lowering) -> ir.Value:
+        try:
+            from nnc.backend.llvm import rng
+        except ImportError as e:
+            raise NotImplementedError(
+                "random distributions inside equations need nnc.backend.llvm.rng (emit_random)"
+            ) from e
+        b = self.b
+        seed = self.lw.ctx_value(RuntimeKey(RuntimeField.SEED))
+        key = (b.trunc(seed, I32), b.xor(I32(node.stream & 0xFFFFFFFF), b.trunc(b.lshr(seed, I64(32)), I32)))
+        step = b.trunc(self.lw.step, I32)
+        args = [lo.real(a) for a in node.args]
+        counter = [lo.ty.splat(b, c) for c in self.el.counter]
+
+        def draw(xs: list[ir.Value]) -> ir.Value:
+            *values, elem_a, elem_b = xs
+            return rng.emit_random(b, node.dist, values, key, (elem_a, elem_b, step, I32(0)), self.lw.real)
+
+        return lo.per_lane(draw, [*args, *counter])
+
+    def reduce(self, node: Reduce, lo: Lowering) -> ir.Value:
+        el, lw, b = self.el, self.lw, self.b
+        if el.domain is not Domain.DENDRITE or el.width != 1 or el.row is None:
+            raise BackendError(f"kernel {lw.places.kernel.name}: reduce outside a dendrite loop")
+        row = el.row
+        n = b.sub(row.end, row.begin)
+
+        def values(p0: ir.Value, mask: ir.Value | None) -> ir.Value:
+            return lw.lowering(self._lanes(row.begin, p0, mask)).real(node.value)
+
+        total = lane_reduce(b, lw.target.lib, REDUCE_OPS[node.op], n, values)
+        match node.op:
+            case ReduceOp.MEAN:
+                return finish_mean(b, lw.real, total, n)
+            case ReduceOp.MAX | ReduceOp.MIN:
+                return zero_if_empty(b, lw.real, total, n)
+        return total
+
+    def _lanes(self, begin: ir.Value, p0: ir.Value, mask: ir.Value | None) -> Element:
+        """The synapses at positions ``p0 .. p0 + 7`` of the current row, as one lane element."""
+        lw, b = self.lw, self.b
+        conn, desc = lw.connectivity()
+        slot = b.add(begin, p0)
+        if desc.contiguous_pre:
+            pre = At(desc.pre_base(conn, p0), AtKind.CONTIGUOUS)
+        else:
+            ptr = conn.pointers[ConnField.PRE_RANK]
+            ranks = load(b, ptr, I32, At(slot, AtKind.CONTIGUOUS), LANES, mask)
+            pre = At(b.sext(ranks, ir.VectorType(I64, LANES)), AtKind.GATHER)
+        pre_lanes = b.trunc(lane_indices(b, pre, LANES), ir.VectorType(I32, LANES))
+        at = {Role.SELF: At(slot, AtKind.CONTIGUOUS), Role.PRE: pre}
+        return self.el.inner(Domain.SYNAPSE, at, (self.el.counter[0], pre_lanes), width=LANES, mask=mask)
+
+    def delayed(self, node: Delayed, lo: Lowering) -> ir.Value:
+        lw, b, v, width = self.lw, self.b, node.var, self.el.width
+        proj = lw.places.proj
+        if proj.delay is DelayKind.NONE:
+            return self.var(v, lo)
+        if v.scope is not Scope.PRE or v.locality is Locality.GLOBAL:
+            raise BackendError(f"projection {proj.name}: only local pre-synaptic attributes can be delayed")
+        pre = lw.target.module.populations[proj.pre]
+        back = self._steps_back(proj.delay)
+        fit: Callable[[ir.Value], ir.Value] = (
+            (lambda x: splat(b, x, width)) if isinstance(back.type, ir.VectorType) else (lambda x: x)
+        )
+        length = fit(lw.ctx_value(PopKey(pre.id, PopField.QUEUE_LEN)))
+        head = fit(lw.ctx_value(PopKey(pre.id, PopField.QUEUE_HEAD)))
+        base = b.mul(b.urem(b.add(head, back), length), fit(I64(pre.size)))
+        at = self.el.position(Role.PRE, f"pre.{v.name}")
+        assert at is not None
+        raw = load(
+            b, lw.ptrs[QueueKey(pre.id, v.name)], lw.real, offset(b, at, base, width), width, self.el.mask
+        )
+        return lo.convert(raw, DType.REAL, v.dtype)
+
+    def _steps_back(self, kind: DelayKind) -> ir.Value:
+        """``max(d, 1) - 1`` (``i64``; one per lane for per-synapse delays read in lanes)."""
+        lw, b = self.lw, self.b
+        if kind is DelayKind.UNIFORM:
+            d = lw.conn_value(ConnField.UNIFORM_DELAY)
+        else:
+            at = self.el.position(Role.SELF, "a per-synapse delay")
+            assert at is not None
+            raw = load(
+                b, lw.ptrs[ConnKey(lw.places.proj.id, ConnField.DELAY)], I32, at, self.el.width, self.el.mask
+            )
+            d = b.sext(
+                raw, I64 if not isinstance(raw.type, ir.VectorType) else ir.VectorType(I64, raw.type.count)
+            )
+        one = (
+            ir.Constant(d.type, 1)
+            if d.type is I64 or not isinstance(d.type, ir.VectorType)
+            else (ir.Constant(d.type, [1] * d.type.count))
+        )
+        return b.sub(b.select(b.icmp_signed("<", d, one), one, d), one)
+
+
+_LEAVES: dict[type, Callable[[ValueEnv, Expr, Lowering], ir.Value]] = {
+    Var: ValueEnv.var,
+    Input: ValueEnv.input,
+    GlobalOpValue: ValueEnv.global_op,
+    Temp: ValueEnv.temp,
+    Time: ValueEnv.time,
+    Dt: ValueEnv.dt,
+    Deriv: ValueEnv.deriv,
+    Random: ValueEnv.random,
+    Reduce: ValueEnv.reduce,
+    Delayed: ValueEnv.delayed,
+}
