@@ -56,7 +56,7 @@ def standard_form(ode: Ode) -> StandardForm:
     a, b = render(c.coef[d]), render(c.coef[x])
     assert a is not None
     assert b is not None
-    steady = render(_negated(c.rest + c.nonpoly))
+    steady = render(_negated(c.rest))
     return StandardForm(div(a, b), div(steady or ZERO, b))
 
 

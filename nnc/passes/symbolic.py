@@ -23,6 +23,7 @@ from nnc.ir.types import DType, Scope
 
 ONE = Const(1.0)
 ZERO = Const(0.0)
+MINUS_ONE = Unary(UnaryOp.NEG, ONE)
 
 #: products with more terms than this keep their factors as opaque atoms
 MAX_TERMS = 256
@@ -60,11 +61,13 @@ def sub(a: Expr | None, b: Expr | None) -> Expr | None:
 
 
 def mul(a: Expr, b: Expr) -> Expr:
-    """``a * b``, dropping a factor that is exactly the literal 1."""
+    """``a * b``, dropping a factor that is exactly the literal 1 (or turning -1 into a negation)."""
     if a == ONE:
         return b
     if b == ONE:
         return a
+    if a == MINUS_ONE or b == MINUS_ONE:
+        return neg(b if a == MINUS_ONE else a) or ZERO
     return Binary(BinaryOp.MUL, a, b)
 
 
@@ -127,10 +130,10 @@ def solve_derivative(name: str, lhs: Expr, rhs: Expr) -> Expr | None:
     """``f`` with ``d<name>/dt = f`` for the equation ``lhs = rhs``; None if it is not linear in it."""
     d = Deriv(name)
     left, right = _affine(lhs, d), _affine(rhs, d)
-    if left is not None and right is not None and (left[0] is None or right[0] is None):
-        coef = sub(left[0], right[0])
-        if coef is not None:
-            return div(sub(right[1], left[1]) or ZERO, coef)
+    if left is not None and right is not None and (left[0] is None) != (right[0] is None):
+        if right[0] is None:  # a·d + r_l = r_r  →  d = (r_r - r_l) / a
+            return div(sub(right[1], left[1]) or ZERO, left[0])  # type: ignore[arg-type]
+        return div(sub(left[1], right[1]) or ZERO, right[0])  # type: ignore[arg-type]
     from nnc.passes.symbolic_sympy import solve_linear  # lazy: sympy is slow to import
 
     return solve_linear(d, lhs, rhs)
@@ -220,7 +223,10 @@ def render(terms: list[Term]) -> Expr | None:
 
 @dataclass(frozen=True, slots=True)
 class Collected:
-    """A sum split by unknown: ``Σ_u coef[u]·u + rest``, plus terms that are not linear in them."""
+    """A sum split by unknown: ``Σ_u coef[u]·u + rest``, plus terms that are not linear in them.
+
+    ``rest`` keeps the original order and includes the ``nonpoly`` terms.
+    """
 
     coef: dict[Expr, list[Term]]
     rest: list[Term]
@@ -231,9 +237,9 @@ class Collected:
 def collect(terms: list[Term], unknowns: tuple[Expr, ...]) -> Collected:
     """Split ``terms`` by the unknown each is linear in.
 
-    A term goes to ``nonlinear`` if it multiplies two unknowns (or one twice), to ``nonpoly`` if an
-    unknown occurs inside one of its atoms or in its denominator (``exp(x)``, ``1/x``), else to the
-    coefficient list of its unknown (with that factor removed) or to ``rest``.
+    A term goes to ``nonlinear`` if it multiplies two unknowns (or one twice), to ``nonpoly`` (and
+    ``rest``) if an unknown occurs inside one of its atoms or in its denominator (``exp(x)``,
+    ``1/x``), else to the coefficient list of its unknown (with that factor removed) or to ``rest``.
     """
     coef: dict[Expr, list[Term]] = {u: [] for u in unknowns}
     rest: list[Term] = []
@@ -248,6 +254,7 @@ def collect(terms: list[Term], unknowns: tuple[Expr, ...]) -> Collected:
             nonlinear.append(t)
         elif hidden:
             nonpoly.append(t)
+            rest.append(t)
         elif bare:
             i = bare[0]
             coef[t.num[i]].append(Term(t.coef, t.num[:i] + t.num[i + 1 :], t.den))

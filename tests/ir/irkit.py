@@ -25,12 +25,16 @@ from nnc.ir.nodes import (
     Compare,
     Const,
     Deriv,
+    Dist,
     Dt,
     Expr,
+    GlobalOp,
+    GlobalOpValue,
     Input,
     Logic,
     LogicOp,
     Ode,
+    Random,
     Select,
     Stmt,
     Time,
@@ -38,7 +42,7 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
 )
-from nnc.ir.types import AttrKind, DType, Locality, Method, NeuronKind, ObjKind, Precision, Scope
+from nnc.ir.types import AttrKind, DelayKind, DType, Locality, Method, NeuronKind, ObjKind, Precision, Scope
 from nnc.runtime.buffers import Buffers, ProjectionShape
 
 _LOC = {"g": Locality.GLOBAL, "s": Locality.SEMIGLOBAL, "l": Locality.LOCAL}
@@ -47,6 +51,8 @@ _BIN = {ast.Add: BinaryOp.ADD, ast.Sub: BinaryOp.SUB, ast.Mult: BinaryOp.MUL, as
         ast.Pow: BinaryOp.POW}
 _CMP = {ast.Lt: CmpOp.LT, ast.LtE: CmpOp.LE, ast.Gt: CmpOp.GT, ast.GtE: CmpOp.GE, ast.Eq: CmpOp.EQ,
         ast.NotEq: CmpOp.NE}
+_GLOBAL_OPS = {op.value for op in GlobalOp}
+_DISTS = {d.value for d in Dist}
 _DERIV = re.compile(r"\bd([A-Za-z_]\w*)\s*/\s*dt\b")
 
 
@@ -78,6 +84,7 @@ class Kit:
         self.scopes = {Scope.SELF: {a.name: a for a in own}, Scope.PRE: {a.name: a for a in pre},
                        Scope.POST: {a.name: a for a in post}}
         self.constants = constants
+        self.streams = 0
 
     def var(self, name: str, scope: Scope = Scope.SELF) -> Var:
         if scope is Scope.SELF and name in self.constants:
@@ -88,7 +95,7 @@ class Kit:
     def expr(self, text: str) -> Expr:
         return self._node(ast.parse(_DERIV.sub(r"__d_\1", text.strip()), mode="eval").body)
 
-    def _node(self, n: ast.AST) -> Expr:  # noqa: C901, PLR0911 - one case per syntax node
+    def _node(self, n: ast.AST) -> Expr:  # noqa: C901 - one case per syntax node
         match n:
             case ast.Constant(value=bool() as b):
                 return Const(b, DType.BOOL)
@@ -119,6 +126,11 @@ class Kit:
                 return Input(target)
             case ast.Call(func=ast.Name(id="ite"), args=[c, a, b]):
                 return Select(self._node(c), self._node(a), self._node(b))
+            case ast.Call(func=ast.Name(id=op), args=[ast.Name(id=var)]) if op in _GLOBAL_OPS:
+                return GlobalOpValue(GlobalOp(op), var)
+            case ast.Call(func=ast.Name(id=dist), args=args) if dist in _DISTS:
+                self.streams += 1
+                return Random(Dist(dist), tuple(self._node(a) for a in args), self.streams - 1)
             case ast.Call(func=ast.Name(id=f), args=args):
                 return Call(FUNC_BY_NAME[f], tuple(self._node(a) for a in args))
         raise ValueError(f"irkit cannot read {ast.dump(n)}")
@@ -130,7 +142,7 @@ class Kit:
             text, flag = text.rsplit(":", 1)
             method = Method(flag.strip())
         lhs, rhs = (s.strip() for s in text.split("=", 1))
-        deriv = _DERIV.search(lhs)
+        deriv = _DERIV.search(lhs) or _DERIV.search(rhs)
         if deriv:
             return Ode(self.var(deriv.group(1)), self.expr(lhs), self.expr(rhs), method)
         if lhs[-1] in "+-*/":
@@ -156,24 +168,27 @@ def synapse(name: str, attributes: tuple[Attribute, ...], equations: list[str], 
 
 
 def module(pops: list[tuple[NeuronModel, int]], projs: list[tuple[int, int, str, SynapseModel]] = (),
-           precision: Precision = Precision.F64, dt: float = 1.0, constants: tuple[str, ...] = ()) -> Module:
+           precision: Precision = Precision.F64, dt: float = 1.0, constants: tuple[str, ...] = (),
+           delay: DelayKind = DelayKind.NONE) -> Module:
     """Assemble populations ``(model, size)`` and projections ``(pre, post, target, synapse)``."""
     pspecs = tuple(PopulationSpec(i, f"pop{i}", (n,), m) for i, (m, n) in enumerate(pops))
-    prspecs = tuple(ProjectionSpec(i, f"proj{i}", a, b, (t,), s) for i, (a, b, t, s) in enumerate(projs))
+    prspecs = tuple(ProjectionSpec(i, f"proj{i}", a, b, (t,), s, delay=delay)
+                    for i, (a, b, t, s) in enumerate(projs))
     return assemble("net", precision, dt, pspecs, prspecs, constants)
 
 
-def buffers(m: Module, rows: dict[int, list[list[int]]] | None = None) -> Buffers:
+def buffers(m: Module, rows: dict[int, list[list[int]]] | None = None,
+            queues: dict[int, int] | None = None) -> Buffers:
     """Buffers of ``m``; ``rows[proj] = [pre ranks of post neuron 0, of post 1, ...]`` stored as CSR.
 
-    Post neurons with an empty list get no dendrite.
+    Post neurons with an empty list get no dendrite. ``queues`` gives delay-queue lengths.
     """
     rows = rows or {}
     shapes = {}
     for pid, lists in rows.items():
         nz = [r for r in lists if r]
         shapes[pid] = ProjectionShape(len(nz), sum(len(r) for r in nz))
-    b = Buffers(m, layout_of(m), shapes)
+    b = Buffers(m, layout_of(m), shapes, queues)
     for pid, lists in rows.items():
         post = [i for i, r in enumerate(lists) if r]
         b.array(ConnKey(pid, ConnField.POST_RANK))[:] = post
