@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnc.api import patterns
+from nnc.api import loaders, patterns
 from nnc.api.lil import LILConnectivity
 from nnc.api.patterns import ConnectContext, Value, check_values
 from nnc.api.random import RandomDistribution
 from nnc.diagnostics import ModelError
 from nnc.ir.types import Format
-from nnc.runtime.connectivity import Connectivity, round_half_away
+from nnc.runtime.connectivity import Connectivity
 
 #: ``storage_format`` names (API.md §3) and the format-selection hint each stands for (None: automatic).
 STORAGE_FORMATS: dict[str, Format | None] = {
@@ -278,7 +278,7 @@ class ConnectorMethods:
                 shape = m.shape[::-1] if pre_post else m.shape
                 want = expected[::-1] if pre_post else expected
                 raise ModelError(f"from_matrix(): the {what} matrix has shape {shape}, expected {want}")
-        build = functools.partial(_from_matrix, weights=w, delays=delays if d is None else d)
+        build = functools.partial(loaders.from_matrix, weights=w, delays=delays if d is None else d)
         return self._record("from_matrix", build, False, (storage_format, storage_order))
 
     def from_sparse(
@@ -312,7 +312,7 @@ class ConnectorMethods:
             )
         csc = sparse.csc_matrix(weights)
         csc.sort_indices()
-        build = functools.partial(_from_sparse, matrix=csc, delays=float(delays))
+        build = functools.partial(loaders.from_sparse, matrix=csc, delays=float(delays))
         return self._record("from_sparse", build, False, (storage_format, storage_order))
 
     def from_function(
@@ -350,7 +350,7 @@ class ConnectorMethods:
         single = np.ndim(data["w"]) == 0 or (
             isinstance(data["w"], np.ndarray) and data["w"].size == 1 and data["w"].dtype != object
         )
-        build = functools.partial(_from_saved, data=data)
+        build = functools.partial(loaders.from_saved, data=data)
         return self._record("from_file", build, single, (storage_format, storage_order))
 
     def from_matrix_market(
@@ -361,7 +361,7 @@ class ConnectorMethods:
             raise ModelError("from_matrix_market(): expected a .mtx file")
         if not os.path.isfile(filename):
             raise ModelError(f"from_matrix_market(): no file {filename!r}")
-        build = functools.partial(_from_matrix_market, filename=str(filename))
+        build = functools.partial(loaders.from_matrix_market, filename=str(filename))
         return self._record("from_matrix_market", build, False, (storage_format, storage_order))
 
     connect_all_to_all = all_to_all
@@ -394,65 +394,6 @@ def _matrix(values: object, what: str) -> np.ndarray:
     if m.ndim != 2:
         raise ModelError(f"from_matrix(): the {what} must be a dense 2-D matrix")
     return m
-
-
-def _present(m: np.ndarray) -> np.ndarray:
-    """Mask of the entries that are synapses: not None, not NaN."""
-    if m.dtype != object:
-        return ~np.isnan(m.astype(np.float64))
-    return np.vectorize(
-        lambda v: v is not None and not (isinstance(v, float) and np.isnan(v)), otypes=[bool]
-    )(m)
-
-
-def _from_matrix(ctx: ConnectContext, weights: np.ndarray, delays: object) -> Connectivity:
-    present = _present(weights)
-    post_idx, pre_idx = np.nonzero(present)
-    post = np.asarray(ctx.post.ranks, dtype=np.int64)[post_idx]  # type: ignore[attr-defined]
-    pre = np.asarray(ctx.pre.ranks, dtype=np.int64)[pre_idx]  # type: ignore[attr-defined]
-    w = weights[post_idx, pre_idx].astype(np.float64)
-    if isinstance(delays, np.ndarray):
-        steps = round_half_away(delays[post_idx, pre_idx].astype(np.float64) / ctx.dt).astype(np.int64)
-        return Connectivity.from_synapses(ctx.sizes, post, pre, w, steps)
-    return Connectivity.from_synapses(ctx.sizes, post, pre, w, round(float(delays) / ctx.dt))
-
-
-def _from_sparse(ctx: ConnectContext, matrix: object, delays: float) -> Connectivity:
-    coo = matrix.tocoo()  # type: ignore[attr-defined]
-    pre = np.asarray(ctx.pre.ranks, dtype=np.int64)[coo.row]  # type: ignore[attr-defined]
-    post = np.asarray(ctx.post.ranks, dtype=np.int64)[coo.col]  # type: ignore[attr-defined]
-    return Connectivity.from_synapses(
-        ctx.sizes, post, pre, coo.data.astype(np.float64), round(delays / ctx.dt)
-    )
-
-
-def _from_saved(ctx: ConnectContext, data: dict[str, object]) -> Connectivity:
-    post = [int(p) for p in np.asarray(data["post_ranks"]).reshape(-1)]
-    pre = [np.asarray(r, dtype=np.int64).reshape(-1) for r in data["pre_ranks"]]  # type: ignore[attr-defined]
-    w = data["w"]
-    if np.ndim(w) == 0 or (isinstance(w, np.ndarray) and w.dtype != object and w.size == 1):
-        weights = [np.full(len(r), float(np.asarray(w).reshape(-1)[0])) for r in pre]
-    else:
-        weights = [np.asarray(row, dtype=np.float64).reshape(-1) for row in w]  # type: ignore[attr-defined]
-    delay = data.get("delay")
-    uniform = int(np.asarray(data.get("uniform_delay", 0)).reshape(-1)[0])
-    if uniform != -1 or delay is None:
-        return Connectivity.from_rows(ctx.sizes, post, pre, weights, max(uniform, 0))
-    rows = [round_half_away(np.asarray(d, dtype=np.float64) / ctx.dt).astype(np.int64) for d in delay]  # type: ignore[attr-defined]
-    return Connectivity.from_rows(ctx.sizes, post, pre, weights, rows)
-
-
-def _from_matrix_market(ctx: ConnectContext, filename: str) -> Connectivity:
-    from scipy import sparse
-    from scipy.io import mmread
-
-    m = mmread(filename)
-    if sparse.issparse(m):
-        coo = sparse.coo_matrix(m)
-        return Connectivity.from_synapses(ctx.sizes, coo.row, coo.col, coo.data.astype(np.float64), 0)
-    dense = np.asarray(m, dtype=np.float64)
-    post, pre = np.indices(dense.shape)
-    return Connectivity.from_synapses(ctx.sizes, post.reshape(-1), pre.reshape(-1), dense.reshape(-1), 0)
 
 
 __all__ = ["STORAGE_FORMATS", "Connector", "ConnectorMethods", "RandomDistribution", "storage_hint"]
