@@ -1,4 +1,4 @@
-"""Connectors from user data: matrices, scipy sparse matrices, functions, files; LILConnectivity; save/load."""
+"""Connectors from user data: matrices, sparse matrices, functions, files; LILConnectivity; save/load."""
 
 from __future__ import annotations
 
