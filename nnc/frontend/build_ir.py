@@ -213,7 +213,7 @@ def build_condition(frag: Fragment, names: Names, state: ModelState, field: str)
     return ExprBuilder(names, state, frag, Where(field=field)).build(tree)
 
 
-def single_statement(stmts: tuple[Statement, ...], field: str) -> Statement | None:
+def single_statement(stmts: tuple[Statement, ...], field: str, flags: bool = False) -> Statement | None:
     """The only statement of a condition field; "must be a single expression" otherwise."""
     if len(stmts) > 1:
         raise DslSyntaxError(
@@ -221,6 +221,6 @@ def single_statement(stmts: tuple[Statement, ...], field: str) -> Statement | No
             stmts[1].span,
             "combine conditions with 'and' / 'or' on one line",
         )
-    if stmts and stmts[0].flags:
+    if stmts and stmts[0].flags and not flags:
         raise DslSyntaxError(f"the {field} condition takes no flags", stmts[0].flags[0].span)
     return stmts[0] if stmts else None

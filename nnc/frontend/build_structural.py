@@ -30,7 +30,7 @@ def structural_rule(
             text = value
         case _:
             raise DslTypeError(f"{owner}: {field} must be a {field.capitalize()} object or a string", None)
-    stmt = single_statement(_statements(text, owner, field), field)
+    stmt = single_statement(_statements(text, owner, field), field, flags=True)
     if stmt is None:
         return None
     for flag in stmt.flags:
