@@ -54,6 +54,7 @@ class Connector:
     single_weight: bool = False
     format_hint: Format | None = None
     storage_order: str | None = None
+    storage_format: str | None = None
 
 
 def storage_hint(storage_format: str | None, storage_order: str | None) -> Format | None:
@@ -86,7 +87,7 @@ class ConnectorMethods:
         single: bool,
         hints: tuple[str | None, str | None],
     ) -> ConnectorMethods:
-        self._set_connector(Connector(name, build, single, storage_hint(*hints), hints[1]))
+        self._set_connector(Connector(name, build, single, storage_hint(*hints), hints[1], hints[0]))
         return self
 
     def all_to_all(

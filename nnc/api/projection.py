@@ -128,9 +128,9 @@ class Projection(ConnectorMethods, ProjectionControl):
         from nnc.frontend.analyse import analyse_synapse
 
         pre, post = self.pre.population, self.post.population
-        return analyse_synapse(
-            self.synapse_type, env, name=self.name, pre=pre.neuron_model, post=post.neuron_model
-        )
+        post_targets = tuple(dict.fromkeys((*post.targets, *self._targets)))
+        return analyse_synapse(self.synapse_type, env, pre.neuron_model, post.neuron_model,
+                               tuple(pre.targets), post_targets)
 
     def _model(self) -> SynapseModel:
         if self._analysed is None:
@@ -216,15 +216,22 @@ class Projection(ConnectorMethods, ProjectionControl):
             return DelayKind.NONUNIFORM
         return DelayKind.UNIFORM if conn.uniform_delay > 1 else DelayKind.NONE
 
-    def _single_weight(self, fmt: Format) -> bool:
-        """API.md §7.1: a number for weights, no plasticity, CPU, not dense."""
+    def _single_weight(self) -> bool:
+        """API.md §7.1: a number for weights, no plasticity, CPU, and not the dense format.
+
+        "Dense" is the format the reference would use: the user's ``storage_format`` (else the
+        network's ``sparse_matrix_format``), where ``'auto'`` means dense for ``all_to_all``. nnc's own
+        format choice does not change what Python sees.
+        """
         cfg = self.network._config
+        requested = self._connector.storage_format or cfg.sparse_matrix_format
+        dense = requested == "dense" or (requested == "auto" and self._connector.name == "all_to_all")
         return (
             self._connector.single_weight
             and not writes_w(self._model())
             and not cfg.structural_plasticity
             and cfg.paradigm == "openmp"
-            and fmt is not Format.DENSE
+            and not dense
         )
 
     def _bind(self, buffers: Buffers, decl: ProjectionDecl) -> None:
@@ -234,7 +241,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         d["_buffers"], d["_decl"] = buffers, decl
         self._conn.fill(buffers, self.id, fmt)
         values = self._values
-        values.single_weight = self._single_weight(fmt)
+        values.single_weight = self._single_weight()
         values.bind(buffers, self._conn, fmt)
         for flag, field in FLAGS.items():
             if field is not None and buffers.has(ConnKey(self.id, field)):

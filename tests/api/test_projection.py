@@ -161,12 +161,16 @@ def test_single_weight_reads_back_as_a_scalar():
         p.w = [[1, 2, 3, 4]] * 3
 
 
-def test_dense_format_keeps_one_weight_per_synapse():
+def test_dense_request_keeps_one_weight_per_synapse():
     net, a, b = _net()
     p = net.connect(a, b, "exc", synapse=STATIC).all_to_all(0.5, storage_format="dense")
+    q = net.connect(a, b, "inh", synapse=STATIC).all_to_all(0.5)
     buffers = bind(net)
     assert buffers.module.projections[0].format is Format.DENSE
     assert p.w == [[0.5] * 4] * 3
+    # nnc chose dense by itself for q: Python still sees the reference's single weight
+    assert buffers.module.projections[1].format is Format.DENSE
+    assert q.w == 0.5
 
 
 def test_other_attributes_initial_values_and_reset():
