@@ -156,11 +156,12 @@ def _options(net: Network) -> CompileOptions:
     )
 
 
-def _engine(net: Network, module: Module, directory: str | None, clean: bool) -> Engine:
+def _engine(net: Network, module: Module, directory: str | None, clean: bool, llvm: bool = False) -> Engine:
+    """The engine selected by the configuration (``llvm`` forces the LLVM JIT, for its IR dump)."""
     cfg = net._config
     if cfg.paradigm == "cuda":
         raise NotImplementedError("paradigm='cuda': the PTX backend is not built yet")
-    if cfg.engine == "interp":
+    if cfg.engine == "interp" and not llvm:
         from nnc.ir.interp import InterpEngine
 
         return InterpEngine(module)
@@ -211,8 +212,9 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(c.name for c in net.get_constants()),
     )
     module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
-    engine = _engine(net, module, directory, clean)
-    if request is not None and request.stage == "llvm":
+    dump_llvm = request is not None and request.stage == "llvm"
+    engine = _engine(net, module, directory, clean, llvm=dump_llvm)
+    if dump_llvm:
         text = engine.llvm_ir  # type: ignore[attr-defined]
         engine.close()
         raise StageDumped("llvm", text)
