@@ -53,7 +53,7 @@ from nnc.ir.nodes import (
     with_children,
 )
 from nnc.ir.types import DType
-from nnc.passes.simplify_cse import cse_body
+from nnc.passes.simplify_cse import canon, cse_body
 
 #: functions folded at compile time (exact in IEEE arithmetic, or defined by exact operations)
 FOLDABLE = frozenset(
@@ -124,7 +124,7 @@ def _identity(e: Expr) -> Expr:  # noqa: C901 - one case per identity
             return x
         case Select(cond=Const(value=c), if_true=a, if_false=b):
             return _as(a if c else b, e.dtype)
-        case Select(if_true=a, if_false=b) if a == b:
+        case Select(if_true=a, if_false=b) if canon(a) == canon(b):
             return _as(a, e.dtype)
         case Logic(op=op, lhs=Const(value=c), rhs=x) | Logic(op=op, lhs=x, rhs=Const(value=c)):
             absorbing = op is LogicOp.OR
@@ -141,7 +141,7 @@ def simplify_expr(e: Expr, real: np.dtype) -> Expr:
             e = with_children(e, new)
     while True:
         nxt = _identity(_fold(e, real))
-        if nxt == e:
+        if canon(nxt) == canon(e):
             return e
         e = simplify_expr(nxt, real) if children(nxt) != children(e) else nxt
 

@@ -19,6 +19,7 @@ from nnc.ir.nodes import (
     Clamp,
     ClearInputs,
     ComputeGlobalOp,
+    Const,
     Expr,
     ForEach,
     GlobalOpValue,
@@ -33,9 +34,17 @@ from nnc.ir.nodes import (
     walk,
     with_children,
 )
-from nnc.ir.types import Scope
+from nnc.ir.types import DType, Scope
 
 ALL = "*"
+
+
+def canon(e: Expr) -> Expr:
+    """A key of ``e`` whose equality tells signed zeros apart (``Const(-0.0) == Const(0.0)`` in Python)."""
+    if isinstance(e, Const):
+        return Const(repr(float(e.value)), e.type) if e.type is DType.REAL else e  # type: ignore[arg-type]
+    kids = children(e)
+    return with_children(e, tuple(canon(k) for k in kids)) if kids else e
 
 
 def _nodes(e: Expr) -> Iterator[Expr]:
@@ -78,7 +87,8 @@ def _size(e: Expr) -> int:
 
 
 def _substitute(e: Expr, old: Expr, new: Expr) -> Expr:
-    if e == old:
+    """``e`` with every occurrence of ``old`` (compared by :func:`canon`) replaced by ``new``."""
+    if canon(e) == old:
         return new
     if isinstance(e, Reduce):
         return e
@@ -89,6 +99,7 @@ def _substitute(e: Expr, old: Expr, new: Expr) -> Expr:
 
 
 def _rewrite(s: Stmt, old: Expr, new: Expr) -> Stmt:
+    old = canon(old)
     match s:
         case Assign() | Let() | AddInput():
             return replace(s, value=_substitute(s.value, old, new))
@@ -97,30 +108,30 @@ def _rewrite(s: Stmt, old: Expr, new: Expr) -> Stmt:
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    expr: Expr
+    expr: Expr  # as written (the canonical key only decides equality)
     stmts: tuple[int, ...]
     count: int
 
 
 def _groups(body: list[Stmt]) -> list[_Group]:
     """Occurrences of each candidate, split into ranges in which its value cannot change."""
-    open_: dict[Expr, tuple[list[int], int]] = {}
+    open_: dict[Expr, tuple[Expr, list[int], int]] = {}
     done: list[_Group] = []
     for i, s in enumerate(body):
         if isinstance(s, Assign | Let | AddInput):
-            for e in (s.value,):
-                for n in _nodes(e):
-                    if children(n) or isinstance(n, Reduce):
-                        idx, count = open_.get(n, ([], 0))
-                        if not idx or idx[-1] != i:
-                            idx.append(i)
-                        open_[n] = (idx, count + 1)
+            for n in _nodes(s.value):
+                if children(n) or isinstance(n, Reduce):
+                    key = canon(n)
+                    first, idx, count = open_.get(key, (n, [], 0))
+                    if not idx or idx[-1] != i:
+                        idx.append(i)
+                    open_[key] = (first, idx, count + 1)
         written = _writes(s)
         if written:
-            for e in [e for e in open_ if ALL in written or _reads(e) & written]:
-                idx, count = open_.pop(e)
+            for key in [k for k, (e, _, _) in open_.items() if ALL in written or _reads(e) & written]:
+                e, idx, count = open_.pop(key)
                 done.append(_Group(e, tuple(idx), count))
-    done.extend(_Group(e, tuple(idx), count) for e, (idx, count) in open_.items())
+    done.extend(_Group(e, tuple(idx), count) for e, idx, count in open_.values())
     return done
 
 
