@@ -7,6 +7,7 @@ distributions, and the legacy functions acting on the default network.
 from nnc.api.callbacks import every
 from nnc.api.config import float32, float64, setup
 from nnc.api.constant import Constant, add_function, functions
+from nnc.api.dendrite import Dendrite, IndividualSynapse
 from nnc.api.io import load, load_parameters, save, save_parameters
 from nnc.api.legacy import (
     callbacks_enabled,
@@ -39,6 +40,7 @@ from nnc.api.models import Creating, Neuron, Parameter, Pruning, Synapse, Variab
 from nnc.api.monitor import Monitor, MonitorList
 from nnc.api.network import Network
 from nnc.api.population import Population
+from nnc.api.projection import Projection
 from nnc.api.random import (
     Binomial,
     DiscreteUniform,
@@ -51,11 +53,48 @@ from nnc.api.random import (
 )
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.diagnostics import ANNarchyException
+from nnc.models import (
+    IBCM,
+    STDP,
+    STP,
+    EIF_cond_alpha_isfa_ista,
+    EIF_cond_exp_isfa_ista,
+    GIF_curr,
+    GIF_curr_exp,
+    Hebb,
+    HH_cond_exp,
+    IF_cond_alpha,
+    IF_cond_exp,
+    IF_curr_alpha,
+    IF_curr_exp,
+    Izhikevich,
+    LeakyIntegrator,
+    Oja,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "IBCM",
+    "STDP",
+    "STP",
     "ANNarchyException",
+    "Dendrite",
+    "EIF_cond_alpha_isfa_ista",
+    "EIF_cond_exp_isfa_ista",
+    "GIF_curr",
+    "GIF_curr_exp",
+    "HH_cond_exp",
+    "Hebb",
+    "IF_cond_alpha",
+    "IF_cond_exp",
+    "IF_curr_alpha",
+    "IF_curr_exp",
+    "IndividualSynapse",
+    "Izhikevich",
+    "LeakyIntegrator",
+    "Oja",
+    "Projection",
     "Binomial",
     "Constant",
     "Creating",
