@@ -15,29 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnc.api import loaders, patterns
+from nnc.api.config import FORMAT_HINTS
 from nnc.api.lil import LILConnectivity
 from nnc.api.patterns import ConnectContext, Value, check_values
-from nnc.api.random import RandomDistribution
 from nnc.diagnostics import ModelError
 from nnc.ir.types import Format
 from nnc.runtime.connectivity import Connectivity
 
-#: ``storage_format`` names (API.md §3) and the format-selection hint each stands for (None: automatic).
-STORAGE_FORMATS: dict[str, Format | None] = {
-    "default": None,
-    "auto": None,
-    "dense": Format.DENSE,
-    "lil": Format.CSR,
-    "csr": Format.CSR,
-    "csr_vector": Format.CSR,
-    "csr_scalar": Format.CSR,
-    "coo": Format.CSR,
-    "bsr": Format.CSR,
-    "hyb": Format.CSR,
-    "ell": Format.ELL,
-    "ellr": Format.ELL,
-    "sell": Format.ELL,
-}
+#: ``storage_format`` names (API.md §3) → format-selection hint (None: automatic): the network-wide table.
+STORAGE_FORMATS = FORMAT_HINTS
 STORAGE_ORDERS = ("post_to_pre", "pre_to_post", "auto")
 
 
@@ -397,4 +383,4 @@ def _matrix(values: object, what: str) -> np.ndarray:
     return m
 
 
-__all__ = ["STORAGE_FORMATS", "Connector", "ConnectorMethods", "RandomDistribution", "storage_hint"]
+__all__ = ["STORAGE_FORMATS", "Connector", "ConnectorMethods", "storage_hint"]

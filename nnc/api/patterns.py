@@ -10,7 +10,7 @@ dendrite's connectivity (the reference's order); a distribution without its own 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,12 +147,32 @@ def fixed_probability(
     allow = allow_self_connections or ctx.pre is not ctx.post
     pre = _ranks(ctx.pre)
     rows = Rows(ctx, weights, delays)
-    for r_post in _ranks(ctx.post).tolist():
-        kept = pre[ctx.rng.random(len(pre)) < probability]
-        if not allow:
-            kept = kept[kept != r_post]
-        rows.add(r_post, np.sort(kept))
+    posts = _ranks(ctx.post).tolist()
+    for start, block in _uniform_blocks(ctx, rows, len(posts), len(pre)):
+        row, col = np.nonzero(block < probability)
+        bounds = np.searchsorted(row, np.arange(len(block) + 1))
+        for i in range(len(block)):
+            r_post = posts[start + i]
+            kept = pre[col[bounds[i] : bounds[i + 1]]]
+            if not allow:
+                kept = kept[kept != r_post]
+            rows.add(r_post, np.sort(kept))
     return rows.build()
+
+
+def _uniform_blocks(
+    ctx: ConnectContext, rows: Rows, n_rows: int, width: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``rng.random(width)`` for each of ``n_rows`` rows, drawn a block of rows at a time.
+
+    Consecutive ``random`` calls of a NumPy Generator read one stream, so a ``(k, width)`` block holds
+    the same numbers as ``k`` row-by-row calls. When weights or delays draw from the same generator
+    (``rng=net.default_rng``), their draws interleave with the rows and the block is one row.
+    """
+    shared = any(isinstance(v, RandomDistribution) and v.rng is ctx.rng for v in (rows.weights, rows.delays))
+    step = 1 if shared else max(1, (1 << 22) // max(width, 1))
+    for start in range(0, n_rows, step):
+        yield start, ctx.rng.random((min(step, n_rows - start), width))
 
 
 def fixed_number_pre(

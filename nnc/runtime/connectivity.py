@@ -100,10 +100,14 @@ class Connectivity:
         pre = np.asarray(pre, dtype=np.int64)
         _check_ranks("post", post, n_post)
         _check_ranks("pre", pre, n_pre)
-        order = np.lexsort((pre, post))
-        post, pre = post[order], pre[order]
-        if len(pre) > 1 and np.any((post[1:] == post[:-1]) & (pre[1:] == pre[:-1])):
-            raise ModelError("the same synapse has been declared multiple times")
+        key = post * max(n_pre, 1) + pre
+        if np.all(key[1:] > key[:-1]):  # already in list order (most connectors): no sort needed
+            order = slice(None)
+        else:
+            order = np.argsort(key, kind="stable")
+            post, pre, key = post[order], pre[order], key[order]
+            if np.any(key[1:] == key[:-1]):
+                raise ModelError("the same synapse has been declared multiple times")
         rows, counts = np.unique(post, return_counts=True)
         row_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(counts, out=row_ptr[1:])

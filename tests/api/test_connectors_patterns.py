@@ -77,26 +77,34 @@ def test_one_to_one_stops_at_the_shorter_population():
     assert _rows(conn) == {0: [5], 1: [4], 2: [0]}
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 15), st.floats(0.0, 1.0), st.booleans())
-def test_fixed_probability_draw_order(seed, n, p, same):
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 15), st.floats(0.0, 1.0), st.booleans(), st.booleans())
+def test_fixed_probability_draw_order(seed, n, p, same, shared):
     pre = FakePopulation(n)
     post = pre if same else FakePopulation(n + 2)
-    # the weights share the connector's stream, as with rng=net.default_rng
-    w = Uniform(0.0, 1.0, rng=np.random.default_rng(seed))
-    ctx = ConnectContext(pre, post, 1.0, w.rng)
-    conn = patterns.fixed_probability(ctx, p, w, 0.0, False)
-    # the reference, written out: one uniform per pre neuron, then this dendrite's weights
     rng = np.random.default_rng(seed)
+    # shared: the weights draw from the connector's stream, as with rng=net.default_rng
+    w = Uniform(0.0, 1.0, rng=rng) if shared else 0.25
+    conn = patterns.fixed_probability(ConnectContext(pre, post, 1.0, rng), p, w, 0.0, False)
+    # the reference, written out: one uniform per pre neuron, then this dendrite's weights
+    ref = np.random.default_rng(seed)
     expected, weights = {}, []
     for r_post in range(post.size):
-        u = rng.random(n)
+        u = ref.random(n)
         kept = [q for q in range(n) if u[q] < p and not (same and q == r_post)]
         if kept:
             expected[r_post] = kept
-            weights.extend(rng.uniform(0.0, 1.0, len(kept)).tolist())
+            weights.extend(ref.uniform(0.0, 1.0, len(kept)).tolist() if shared else [0.25] * len(kept))
     assert _rows(conn) == expected
     assert conn.weights.tolist() == weights
+
+
+def test_fixed_probability_in_blocks_matches_row_by_row():
+    pre, post = FakePopulation(3000), FakePopulation(3000)
+    conn = patterns.fixed_probability(_ctx(pre, post, seed=4), 0.01, 1.0, 0.0, False)  # > one block
+    ref = np.random.default_rng(4)
+    expected = {p: np.flatnonzero(ref.random(3000) < 0.01).tolist() for p in range(3000)}
+    assert _rows(conn) == {p: v for p, v in expected.items() if v}
 
 
 @settings(max_examples=30, deadline=None)
