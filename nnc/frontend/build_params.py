@@ -8,10 +8,17 @@ from numbers import Real
 from nnc.api.models import LOCALITY_ALIASES, TYPE_ALIASES, Parameter
 from nnc.api.random import RandomDistribution
 from nnc.diagnostics import DslNameError, DslSyntaxError, DslTypeError, SourceSpan, SourceText
-from nnc.frontend.flags import DEFAULT_INIT, fold_number, read_flags, reject_flags, typed_value
+from nnc.frontend.flags import (
+    DEFAULT_INIT,
+    fold_number,
+    literal_number,
+    read_flags,
+    reject_flags,
+    typed_value,
+)
 from nnc.frontend.names import Decl, check_declarable
 from nnc.frontend.parser import parse
-from nnc.frontend.text import PARAMETERS, Statement, assignment_ops, statements
+from nnc.frontend.text import PARAMETERS, Fragment, Statement, assignment_ops, statements
 from nnc.ir.model import InitValue
 from nnc.ir.types import AttrKind, DType, Locality
 
@@ -61,7 +68,7 @@ def _string_form(value: object, ctx: ParamContext) -> list[ParamDecl]:
     out: list[ParamDecl] = []
     seen: dict[str, Decl] = {}
     for stmt in statements(value, ctx.owner, "parameters", PARAMETERS, ctx.synapse):
-        param = _string_param(stmt, ctx, {p.decl.name for p in out})
+        param = _string_param(stmt, ctx)
         check_declarable(param.decl.name, param.decl.span, ctx.spiking_neuron)
         if param.decl.name in seen:
             raise DslNameError(
@@ -74,7 +81,7 @@ def _string_form(value: object, ctx: ParamContext) -> list[ParamDecl]:
     return out
 
 
-def _string_param(stmt: Statement, ctx: ParamContext, earlier: set[str]) -> ParamDecl:
+def _string_param(stmt: Statement, ctx: ParamContext) -> ParamDecl:
     flags = read_flags(stmt, ctx.synapse)
     reject_flags(flags, {"locality", "type"}, "a parameter declaration", stmt.span)
     body = stmt.body
@@ -98,21 +105,21 @@ def _string_param(stmt: Statement, ctx: ParamContext, earlier: set[str]) -> Para
             raise DslSyntaxError(
                 f"The parameter {name_frag.text} has no value", value_frag.span(), "write name = 1.0"
             )
-        init, dtype = _string_value(value_frag, dtype, ctx, earlier)
+        init, dtype = _string_value(value_frag, dtype, ctx)
     decl = Decl(
         name_frag.text, dtype or DType.REAL, flags.locality or Locality.LOCAL, AttrKind.PARAMETER, span
     )
     return ParamDecl(decl, init)
 
 
-def _string_value(
-    frag, dtype: DType | None, ctx: ParamContext, earlier: set[str]
-) -> tuple[InitValue, DType | None]:
-    lowered = frag.text.strip()
-    if lowered in ("true", "false"):  # accepted in parameter values (DSL.md §2 "Booleans")
-        return lowered == "true" if dtype in (None, DType.BOOL) else float(
-            lowered == "true"
-        ), dtype or DType.BOOL
+def _string_value(frag: Fragment, dtype: DType | None, ctx: ParamContext) -> tuple[InitValue, DType | None]:
+    text = frag.text
+    number: float | bool | None = literal_number(text)
+    if number is not None:
+        return typed_value(number, dtype or DType.REAL, frag.span()), dtype
+    if text in ("true", "false"):  # accepted in parameter values (DSL.md §2 "Booleans")
+        text = text.capitalize()
+        frag = Fragment(text, frag.pos, frag.source, frag.end)
     tree = parse(frag, "expression").children[0]
     number = fold_number(tree)
     if isinstance(number, bool) and dtype is None:

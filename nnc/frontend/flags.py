@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -117,6 +118,14 @@ def reject_flags(flags: VarFlags, allowed: set[str], what: str, span: SourceSpan
 # literal values
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def literal_number(text: str) -> float | None:
+    """The value of a plain numeric literal (``-65.0``, ``1e-3``) without parsing, else None."""
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
 def fold_number(tree: Tree) -> float | bool | None:
     """Value of an expression made only of literals (``1/1.54``, ``-65.0``, ``True``), else None."""
     match str(tree.data):
@@ -195,6 +204,9 @@ def init_value(flag: Flag, dtype: DType, known: set[str]) -> object:
         return flag.given[0]
     assert flag.value is not None
     frag = flag.value
+    plain = literal_number(frag.text)
+    if plain is not None:
+        return typed_value(plain, dtype, frag.span())
     tree = parse(frag, "expression").children[0]
     number = fold_number(tree)
     if number is not None:

@@ -7,6 +7,7 @@ known mistakes (Lark's ``match_examples``) where one applies.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = ["START_RULES", "Token", "Tree", "parse"]
 START_RULES = ("equation", "expression", "function_def")
 
 _GRAMMAR = Path(__file__).with_name("equations.lark")
+_IF = re.compile(r"\bif\b")
 
 #: Known mistakes, by start rule: hint -> statements that fail the same way (DSL.md §7, §15).
 _EXAMPLES: dict[str, dict[str, list[str]]] = {
@@ -115,12 +117,22 @@ def _unbalanced(text: str) -> int | None:
     return opened[0] if opened else None
 
 
+def _misplaced_if(text: str, offset: int) -> int | None:
+    """Offset of an ``if`` before ``offset`` that does not start a right-hand side (DSL.md §7), or None."""
+    for match in _IF.finditer(text, 0, offset + 1):
+        before = text[: match.start()].rstrip()
+        if before and not before.endswith(("=", ":")):
+            return match.start()
+    return None
+
+
 def _example_hint(start: str, e: UnexpectedInput) -> str | None:
     examples = _EXAMPLES.get(start)
     if not examples:
         return None
     try:
-        return e.match_examples(lambda s: _parser().parse(s, start=start), examples, use_accepts=True)
+        # use_accepts=True trips over a logging bug of Lark 1.3 (a ParserState formatted with %d)
+        return e.match_examples(lambda s: _parser().parse(s, start=start), examples, use_accepts=False)
     except UnexpectedInput:  # pragma: no cover - an example that fails differently
         return None
 
@@ -148,6 +160,14 @@ def _syntax_error(frag: Fragment, start: str, e: UnexpectedInput) -> DslSyntaxEr
             "this parenthesis has no partner",
         )
     offset = _error_offset(frag, e)
+    misplaced = _misplaced_if(frag.text, offset)
+    if misplaced is not None:
+        return DslSyntaxError(
+            f"Parser: cannot analyse '{frag.text}'",
+            frag.span(misplaced, misplaced + 2),
+            "The right term must directly start with a if statement: a block conditional is the whole "
+            "right-hand side (use ite(cond, a, b) inside expressions)",
+        )
     if isinstance(e, UnexpectedCharacters):
         hint = f"the character {frag.text[offset]!r} is not part of the equation language"
     else:
