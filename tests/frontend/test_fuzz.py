@@ -16,6 +16,7 @@ NAMES = ["a", "b", "n", "v", "r", "t", "dt", "pi", "c0", "unknown", "g_exc"]
 FUNCS = ["exp", "pos", "fmax", "clip", "ite", "sum", "mean", "Normal", "Uniform", "f", "nope", "max"]
 ENV = Environment(constants=("c0",), connected_targets=("exc",))
 PRE = analyse_neuron(Neuron(equations="r = 1"), Environment(), "pre")
+SPIKING = analyse_neuron(Neuron(equations="dv/dt = 1", spike="v > 1"), Environment(), "spiking")
 
 atoms = st.one_of(
     st.sampled_from(NAMES),
@@ -95,7 +96,8 @@ def test_mutated_statements_analyse_or_raise_located_errors(text: str):
 def test_mutated_synapse_fields_raise_only_located_errors(text: str, field: str):
     kwargs = {field: text if field != "equations" else f"w = {text}"}
     try:
-        analyse_synapse(Synapse(**kwargs), ENV, PRE, PRE, ("exc",), ("exc",))  # type: ignore[arg-type]
+        pre = SPIKING if field == "pre_spike" else PRE
+        analyse_synapse(Synapse(**kwargs), ENV, pre, pre, ("exc",), ("exc",))  # type: ignore[arg-type]
     except DslError as e:  # any other exception fails the test
         _check_span(e)
 
