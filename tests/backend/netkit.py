@@ -11,7 +11,7 @@ from nnc.backend.llvm.engine import LlvmEngine
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
 from nnc.ir.model import Attribute, Kernel, Module, NeuronModel, SynapseModel
 from nnc.ir.nodes import Stmt, Var
-from nnc.ir.types import AttrKind, DType, Format, Locality, NeuronKind, ObjKind, Precision, Scope
+from nnc.ir.types import AttrKind, DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision, Scope
 from nnc.options import CompileOptions
 from nnc.runtime.buffers import Buffers, ProjectionShape
 
@@ -54,10 +54,11 @@ def projection_module(
     fmt: Format,
     precision: Precision = Precision.F64,
     dt: float = 1.0,
+    delay: DelayKind = DelayKind.NONE,
 ) -> Module:
     """Two populations and one projection (target ``exc``) stored in format ``fmt``."""
     pops = (PopulationSpec(0, "pre", (sizes[0],), pre), PopulationSpec(1, "post", (sizes[1],), post))
-    projs = (ProjectionSpec(0, "proj", 0, 1, ("exc",), synapse),)
+    projs = (ProjectionSpec(0, "proj", 0, 1, ("exc",), synapse, delay=delay),)
     m = assemble("net", precision, dt, pops, projs)
     return replace(m, projections=(replace(m.projections[0], format=fmt),))
 

@@ -3,8 +3,9 @@
 The order is fixed by construction, shared with the interpreter, so dense = CSR = ELL bit for bit and
 results never depend on the thread count: over positions ``p`` of ``[0, n)``, lane ``l = p mod 8``
 accumulates sequentially (starting from the identity); the lanes combine as
-``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``. ``mean`` divides by ``n``; ``max``/``min`` (and
-``mean``) of an empty range give 0.
+``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``; max folds as ``acc = v if v > acc else acc`` (min
+alike), so NaN values are skipped. ``mean`` divides by ``n``; ``max``/``min`` (and ``mean``) of an empty
+range give 0 (:mod:`nnc.ir.interp_reduce` states the same order for the interpreter).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ def _add(b: ir.IRBuilder, lib: MathLib, x: ir.Value, y: ir.Value) -> ir.Value:
 
 
 def _max(b: ir.IRBuilder, lib: MathLib, x: ir.Value, y: ir.Value) -> ir.Value:
-    return lib.intrinsic(b, "llvm.maximum", [x, y])  # NaN-propagating, like numpy's max
+    return b.select(b.fcmp_ordered(">", y, x), y, x)  # y if y > x else x: a NaN value is skipped
 
 
 def _min(b: ir.IRBuilder, lib: MathLib, x: ir.Value, y: ir.Value) -> ir.Value:
-    return lib.intrinsic(b, "llvm.minimum", [x, y])
+    return b.select(b.fcmp_ordered("<", y, x), y, x)
 
 
 @dataclass(frozen=True, slots=True)

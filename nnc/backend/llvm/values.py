@@ -1,8 +1,8 @@
 """Values of context expressions at one element: attributes, inputs, temporaries, time, random draws,
 dendrite reductions and delayed pre-synaptic reads (the :class:`~nnc.backend.llvm.expr.Env` of a kernel).
 
-* ``t`` is ``real(k) * dt`` in the model float type (SEMANTICS.md §14); inside SYNAPSE kernels ``dt``
-  means ``LEARN_PERIOD * dt`` (:class:`nnc.ir.model.Kernel`).
+* ``t`` is ``double(k) * dt`` rounded to the model float type (SEMANTICS.md §14); inside SYNAPSE
+  kernels ``dt`` means ``double(LEARN_PERIOD) * dt``, rounded likewise (:class:`nnc.ir.model.Kernel`).
 * ``Random``: ``emit_random`` of :mod:`nnc.backend.llvm.rng` with key ``(seed_lo32, stream ^ seed_hi32)``
   and counter ``(elem_a, elem_b, step_lo32, 0)``: ``elem_a`` is the neuron or post rank, ``elem_b`` the
   pre rank for synapses (0 otherwise); both are 0 outside loops.
@@ -34,6 +34,7 @@ from nnc.ir.nodes import (
     Random,
     Reduce,
     ReduceOp,
+    SpikeTime,
     Temp,
     Time,
     Var,
@@ -82,16 +83,25 @@ class ValueEnv:
             )
         return value
 
+    def _times_dt(self, count: ir.Value) -> ir.Value:
+        """``double(count) * dt`` rounded to the model float type."""
+        f64 = ir.DoubleType()
+        value = self.b.fmul(self.b.sitofp(count, f64), ir.Constant(f64, self.lw.target.module.dt))
+        return value if isinstance(self.lw.real, ir.DoubleType) else self.b.fptrunc(value, self.lw.real)
+
     def time(self, node: Time, lo: Lowering) -> ir.Value:
-        real = self.lw.real
-        return self.b.fmul(self.b.sitofp(self.lw.step, real), ir.Constant(real, self.lw.target.module.dt))
+        return self._times_dt(self.lw.step)
 
     def dt(self, node: Dt, lo: Lowering) -> ir.Value:
-        real, kernel = self.lw.real, self.lw.places.kernel
-        dt = ir.Constant(real, self.lw.target.module.dt)
+        kernel = self.lw.places.kernel
         if kernel.phase is Phase.SYNAPSE and kernel.owner is ObjKind.PROJECTION:
-            return self.b.fmul(self.b.sitofp(self.lw.conn_value(ConnField.LEARN_PERIOD), real), dt)
-        return dt
+            return self._times_dt(self.lw.conn_value(ConnField.LEARN_PERIOD))
+        return ir.Constant(self.lw.real, self.lw.target.module.dt)
+
+    def spike_time(self, node: SpikeTime, lo: Lowering) -> ir.Value:
+        raise NotImplementedError(
+            "spike times (t_last, t_pre, t_post) need the spiking state, not in the ABI yet"
+        )
 
     def deriv(self, node: Deriv, lo: Lowering) -> ir.Value:
         raise BackendError(
@@ -202,6 +212,7 @@ _LEAVES: dict[type, Callable[[ValueEnv, Expr, Lowering], ir.Value]] = {
     Temp: ValueEnv.temp,
     Time: ValueEnv.time,
     Dt: ValueEnv.dt,
+    SpikeTime: ValueEnv.spike_time,
     Deriv: ValueEnv.deriv,
     Random: ValueEnv.random,
     Reduce: ValueEnv.reduce,
