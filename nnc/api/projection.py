@@ -343,10 +343,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         if not name.startswith("_") and self._model().attribute(name) is not None:
             self._values.set(name, value, self._assign_rng())
             return
-        if name in type(self).__dict__ or hasattr(type(self), name):
-            object.__setattr__(self, name, value)
-            return
-        raise AttributeError(f"projection {self.name} has no attribute '{name}'")
+        object.__setattr__(self, name, value)  # properties (flags, delay) and the user's own fields
 
     def get(self, name: str) -> object:
         """Value of an attribute (API.md §7.1 shapes)."""
