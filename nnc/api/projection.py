@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from nnc.runtime.buffers import Buffers
     from nnc.runtime.connectivity import Connectivity
 
-_STRUCTURAL = "structural plasticity (creating/pruning) is not implemented in nnc yet"
 
 
 def _legacy_network() -> Network:
@@ -398,28 +397,6 @@ class Projection(ConnectorMethods, ProjectionControl):
     def load(self, filename: str, pickle_encoding: str | None = None) -> None:
         """Load what :meth:`save` stored."""
         projection_data.load_projection(self, filename, pickle_encoding)
-
-    # ------------------------------------------------------------------ not built
-    def start_pruning(self, period: float | None = None) -> None:
-        """Structural plasticity: start pruning."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def stop_pruning(self) -> None:
-        """Structural plasticity: stop pruning."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def start_creating(self, period: float | None = None) -> None:
-        """Structural plasticity: start creating synapses."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def stop_creating(self) -> None:
-        """Structural plasticity: stop creating synapses."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def update_launch_config(self, nb_blocks: int = -1, threads_per_block: int = 32) -> None:
-        """CUDA launch configuration (a warning on the CPU)."""
-        if self.network._config.paradigm != "cuda":
-            self._warn("Projection.update_launch_config() is intended for CUDA devices")
 
     def __repr__(self) -> str:
         ends = f"pre={self.pre.name!r}, post={self.post.name!r}, target={self.target!r}"
