@@ -356,3 +356,41 @@ def test_structural_plasticity_is_not_built():
         p.start_creating()
     with pytest.raises(NotImplementedError, match="structural plasticity"):
         p.dendrite(0).create_synapse(1)
+
+
+def test_legacy_connector_aliases_are_the_same_methods():
+    net, a, b = _net()
+    p = net.connect(a, b, "exc", synapse=STATIC)
+    for alias, name in [("connect_all_to_all", "all_to_all"), ("connect_one_to_one", "one_to_one"),
+                        ("connect_fixed_probability", "fixed_probability"),
+                        ("connect_fixed_number_pre", "fixed_number_pre"),
+                        ("connect_fixed_number_post", "fixed_number_post"), ("connect_gaussian", "gaussian"),
+                        ("connect_dog", "dog"), ("connect_with_func", "from_function"),
+                        ("connect_from_matrix", "from_matrix"), ("connect_from_sparse", "from_sparse"),
+                        ("connect_from_file", "from_file"), ("connect_from_matrix_market", "from_matrix_market")]:
+        assert getattr(type(p), alias) is getattr(type(p), name)
+
+
+def test_individual_synapse_reads_shared_values():
+    net, a, b = _net()
+    p = net.connect(a, b, "exc", synapse=RICH).all_to_all(1.0)
+    bind(net)
+    s = p.synapse(2, 1)
+    assert (s.rank, s.tau, s.theta, s.count) == (2, 10.0, 0.5, 2)
+    s.theta = 4.0  # semiglobal: the dendrite's value
+    assert p.theta == [0.5, 4.0, 0.5]
+    s.count = 7
+    assert p.dendrite(1).count == [2, 2, 7, 2]
+
+
+def test_matrix_market_file(tmp_path):
+    from scipy import io, sparse
+
+    path = tmp_path / "w.mtx"
+    io.mmwrite(str(path), sparse.coo_matrix(np.array([[0.0, 1.5, 0.0, 0.0], [2.0, 0.0, 0.0, 3.0], [0] * 4])))
+    net, a, b = _net()
+    p = net.connect(a, b, "exc", synapse=STATIC).from_matrix_market(str(path))
+    bind(net)
+    assert p.post_ranks == [0, 1]
+    assert p.pre_ranks == [[1], [0, 3]]
+    assert p.w == [[1.5], [2.0, 3.0]]
