@@ -367,7 +367,8 @@ def test_legacy_connector_aliases_are_the_same_methods():
                         ("connect_fixed_number_post", "fixed_number_post"), ("connect_gaussian", "gaussian"),
                         ("connect_dog", "dog"), ("connect_with_func", "from_function"),
                         ("connect_from_matrix", "from_matrix"), ("connect_from_sparse", "from_sparse"),
-                        ("connect_from_file", "from_file"), ("connect_from_matrix_market", "from_matrix_market")]:
+                        ("connect_from_file", "from_file"),
+                        ("connect_from_matrix_market", "from_matrix_market")]:
         assert getattr(type(p), alias) is getattr(type(p), name)
 
 
