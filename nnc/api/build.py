@@ -204,7 +204,7 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
     if request is not None and request.stage == "parse":
         raise StageDumped("parse", format_models(pops, projs, request.debuginfo))
     module = assemble(
-        f"network{net.id}",
+        "network",  # not the id: the printed module is the compile-cache key
         net._config.dtype,
         net.dt,
         tuple(pops),
