@@ -78,6 +78,8 @@ def is_given(field_value: object) -> bool:
             return field_value.strip() != ""
         case list() | tuple():
             return any(is_given(item) for item in field_value)
+        case dict():
+            return bool(field_value)
     return True
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from numbers import Real
 
+import numpy as np
+
 from nnc.api.models import LOCALITY_ALIASES, TYPE_ALIASES, Parameter
 from nnc.api.random import RandomDistribution
 from nnc.diagnostics import DslNameError, DslSyntaxError, DslTypeError, SourceSpan, SourceText
@@ -176,8 +178,8 @@ def _dict_value(
     match value:
         case bool() | Real() if isinstance(value, float) and isinstance(constant_name, str):
             return constant_name if constant_name in ctx.constants else float(value)
-        case bool():
-            return typed_value(value, dtype, span)
+        case bool() | np.bool_():
+            return typed_value(bool(value), dtype, span)
         case Real():
             return typed_value(float(value), dtype, span)  # type: ignore[arg-type]
         case RandomDistribution():

@@ -34,7 +34,7 @@ DEFAULT_INIT: dict[DType, float | int | bool] = {DType.REAL: 0.0, DType.INT: 0, 
 def method_of(word: str) -> Method:
     """The method named by a flag or ``Variable(method=...)`` (``exact`` warns, DSL.md §2)."""
     if word == "exact":
-        warnings.warn("the 'exact' flag is deprecated, use 'event-driven'", DeprecationWarning, stacklevel=3)
+        warnings.warn("the 'exact' flag is deprecated, use 'event-driven'", FutureWarning, stacklevel=3)
     return _METHODS[word]
 
 

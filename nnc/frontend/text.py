@@ -7,6 +7,9 @@ later (by the parser or by name resolution) point into the user's text, even acr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
 
 from nnc.api.models import LOCALITY_ALIASES, TYPE_ALIASES, Variable
 from nnc.diagnostics import DslSyntaxError, SourceSpan, SourceText
@@ -128,9 +131,18 @@ class FieldText:
 
 def _render_value(value: object) -> str:
     name = getattr(value, "name", None)
-    if isinstance(value, float) and isinstance(name, str):  # a Constant
-        return name
-    return repr(value) if not isinstance(value, str) else value
+    match value:
+        case float() if isinstance(name, str):  # a Constant
+            return name
+        case str():
+            return value
+        case bool() | np.bool_():
+            return str(bool(value))
+        case Integral():
+            return str(int(value))
+        case Real():
+            return repr(float(value))
+    return repr(value)
 
 
 def render_variable(var: Variable, synapse: bool) -> tuple[str, dict[str, object]]:
@@ -142,7 +154,7 @@ def render_variable(var: Variable, synapse: bool) -> tuple[str, dict[str, object
         if value is None:
             continue
         flags.append(f"{key}={_render_value(value)}")
-        if key == "init" and not isinstance(value, str | int | float):
+        if key == "init" and not isinstance(value, str | Real | np.bool_):
             objects[key] = value
     if var.method:
         flags.append(var.method)
