@@ -11,7 +11,7 @@ are per synapse and are left alone; neither are the bounds of a ``Clamp``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from nnc.ir.nodes import (
     AddInput,
@@ -31,7 +31,6 @@ from nnc.ir.nodes import (
     Temp,
     Var,
     children,
-    walk,
     with_children,
 )
 from nnc.ir.types import DType, Scope
@@ -47,6 +46,53 @@ def canon(e: Expr) -> Expr:
     return with_children(e, tuple(canon(k) for k in kids)) if kids else e
 
 
+class Interner:
+    """Numbers structurally equal expressions alike (hash-consing); signed zeros are told apart.
+
+    Keys are memoised per node object (the node is kept alive, so its ``id`` cannot be reused).
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[tuple[object, ...], int] = {}
+        self.memo: dict[int, tuple[Expr, int, frozenset[str]]] = {}
+
+    def _visit(self, e: Expr) -> tuple[int, frozenset[str]]:
+        hit = self.memo.get(id(e))
+        if hit is not None:
+            return hit[1], hit[2]
+        parts = [self._visit(k) for k in children(e)]
+        sig = (type(e), _attributes(e), tuple(p[0] for p in parts))
+        key = self.table.setdefault(sig, len(self.table))
+        reads = frozenset().union(_leaf_reads(e), *(p[1] for p in parts))
+        self.memo[id(e)] = (e, key, reads)
+        return key, reads
+
+    def key(self, e: Expr) -> int:
+        """The number of ``e``'s structure."""
+        return self._visit(e)[0]
+
+    def reads(self, e: Expr) -> frozenset[str]:
+        """What ``e`` reads (reductions included) that a statement may write."""
+        return self._visit(e)[1]
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _attributes(e: Expr) -> tuple[object, ...]:
+    """The non-expression fields of ``e`` (spans excluded)."""
+    if isinstance(e, Const):
+        return (repr(float(e.value)) if e.type is DType.REAL else e.value, e.type)
+    names = _CHILD_FIELDS.get(type(e))
+    if names is None:
+        names = tuple(
+            f.name for f in fields(e)
+            if f.name != "span" and not isinstance(getattr(e, f.name), Expr | tuple)
+        )
+        _CHILD_FIELDS[type(e)] = names
+    return tuple(getattr(e, n) for n in names)
+
+
 def _nodes(e: Expr) -> Iterator[Expr]:
     """Pre-order nodes of ``e``, not descending into ``Reduce`` values."""
     yield e
@@ -55,18 +101,15 @@ def _nodes(e: Expr) -> Iterator[Expr]:
             yield from _nodes(c)
 
 
-def _reads(e: Expr) -> set[str]:
-    """What ``e`` reads (reductions included) that a statement may write."""
-    keys: set[str] = set()
-    for n in walk(e):
-        match n:
-            case Var(name=name, scope=Scope.SELF):
-                keys.add(f"var:{name}")
-            case Input():
-                keys.add("input")
-            case GlobalOpValue():
-                keys.add("globalop")
-    return keys
+def _leaf_reads(n: Expr) -> frozenset[str]:
+    match n:
+        case Var(name=name, scope=Scope.SELF):
+            return frozenset({f"var:{name}"})
+        case Input():
+            return frozenset({"input"})
+        case GlobalOpValue():
+            return frozenset({"globalop"})
+    return frozenset()
 
 
 def _writes(s: Stmt) -> set[str]:
@@ -86,64 +129,92 @@ def _size(e: Expr) -> int:
     return sum(1 for _ in _nodes(e))
 
 
-def _substitute(e: Expr, old: Expr, new: Expr) -> Expr:
-    """``e`` with every occurrence of ``old`` (compared by :func:`canon`) replaced by ``new``."""
-    if canon(e) == old:
+def _substitute(e: Expr, old: int, new: Expr, names: Interner) -> Expr:
+    """``e`` with every occurrence of the structure numbered ``old`` replaced by ``new``."""
+    if names.key(e) == old:
         return new
     if isinstance(e, Reduce):
         return e
     kids = children(e)
     if not kids:
         return e
-    return with_children(e, tuple(_substitute(c, old, new) for c in kids))
+    return with_children(e, tuple(_substitute(c, old, new, names) for c in kids))
 
 
-def _rewrite(s: Stmt, old: Expr, new: Expr) -> Stmt:
-    old = canon(old)
-    match s:
-        case Assign() | Let() | AddInput():
-            return replace(s, value=_substitute(s.value, old, new))
+def _rewrite(s: Stmt, old: int, new: Expr, names: Interner) -> Stmt:
+    if isinstance(s, Assign | Let | AddInput):
+        return replace(s, value=_substitute(s.value, old, new, names))
     return s
 
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    expr: Expr  # as written (the canonical key only decides equality)
+    expr: Expr  # the first occurrence as written
     stmts: tuple[int, ...]
     count: int
 
 
-def _groups(body: list[Stmt]) -> list[_Group]:
+class _Open:
+    """Candidates whose value has not been invalidated yet, indexed by what they read."""
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[Expr, list[int], int]] = {}  # insertion-ordered
+        self.by_read: dict[str, set[int]] = {}
+
+    def add(self, i: int, node: Expr, key: int, reads: frozenset[str]) -> None:
+        first, idx, count = self.entries.get(key, (node, [], 0))
+        if not idx or idx[-1] != i:
+            idx.append(i)
+        self.entries[key] = (first, idx, count + 1)
+        for r in reads:
+            self.by_read.setdefault(r, set()).add(key)
+
+    def close(self, written: set[str]) -> list[_Group]:
+        if ALL in written:
+            keys = list(self.entries)
+        else:
+            hit = set().union(*(self.by_read.get(w, ()) for w in written))
+            keys = [k for k in self.entries if k in hit]  # deterministic: first appearance first
+        done = []
+        for key in keys:
+            e, idx, count = self.entries.pop(key)
+            done.append(_Group(e, tuple(idx), count))
+        return done
+
+
+def _candidates(e: Expr) -> Iterator[Expr]:
+    """Non-leaf nodes of ``e`` (a ``Reduce`` itself, but nothing inside its per-synapse value)."""
+    for n in _nodes(e):
+        if children(n):
+            yield n
+
+
+def _groups(body: list[Stmt], names: Interner) -> list[_Group]:
     """Occurrences of each candidate, split into ranges in which its value cannot change."""
-    open_: dict[Expr, tuple[Expr, list[int], int]] = {}
+    live = _Open()
     done: list[_Group] = []
     for i, s in enumerate(body):
         if isinstance(s, Assign | Let | AddInput):
-            for n in _nodes(s.value):
-                if children(n) or isinstance(n, Reduce):
-                    key = canon(n)
-                    first, idx, count = open_.get(key, (n, [], 0))
-                    if not idx or idx[-1] != i:
-                        idx.append(i)
-                    open_[key] = (first, idx, count + 1)
+            for node in _candidates(s.value):
+                live.add(i, node, names.key(node), names.reads(node))
         written = _writes(s)
         if written:
-            for key in [k for k, (e, _, _) in open_.items() if ALL in written or _reads(e) & written]:
-                e, idx, count = open_.pop(key)
-                done.append(_Group(e, tuple(idx), count))
-    done.extend(_Group(e, tuple(idx), count) for e, idx, count in open_.values())
+            done.extend(live.close(written))
+    done.extend(live.close({ALL}))
     return done
 
 
 def _cse_list(body: list[Stmt], fresh: Callable[[], str]) -> list[Stmt]:
+    names = Interner()
     while True:
-        groups = [g for g in _groups(body) if g.count >= 2]
+        groups = [g for g in _groups(body, names) if g.count >= 2]
         if not groups:
             return body
         best = max(groups, key=lambda g: (_size(g.expr), -g.stmts[0]))
         temp = Temp(fresh(), best.expr.dtype)
+        old = names.key(best.expr)
         for i in best.stmts:
-            body[i] = _rewrite(body[i], best.expr, temp)
+            body[i] = _rewrite(body[i], old, temp, names)
         body.insert(best.stmts[0], Let(temp.name, best.expr))
 
 
