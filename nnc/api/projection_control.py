@@ -154,6 +154,8 @@ class ProjectionControl:
         steps = int(period / dt) if period is not None else 1
         phase = 0
         if offset is not None:
+            # API.md §7.4: int(((time % period) + offset) % period / dt). The reference also truncates
+            # the phase to whole ms before dividing by dt, which only differs for dt < 1 ms.
             phase = int((((self.network.time % period) + offset) % period) / dt)  # type: ignore[operator]
         self._buffers.set_value(ConnKey(self.id, ConnField.LEARN_PERIOD), max(1, steps))
         self._buffers.set_value(ConnKey(self.id, ConnField.LEARN_OFFSET), phase)
