@@ -216,7 +216,8 @@ def _unit(odes: list[Ode], names: Names, in_loop: bool) -> Unit:
             return _relaxation(odes[0], names, in_loop)
     raise NotImplementedError(
         f"event-driven ODE for '{odes[0].target.name}': event-driven variables (DSL.md §9.7) are updated "
-        "at spike events by the spiking transmission code, not by the discretise pass"
+        "at spike events (discretise_linear.event_driven_update), and network assembly does not build "
+        "those event kernels yet"
     )
 
 

@@ -10,6 +10,9 @@ system's variables and in its own derivative: ``A_i·dx_i/dt + Σ_j B_ij·x_j + 
 ``dx_i/dt → (x_i,new - x_i)/dt`` and ``x_j → x_j,new`` gives, multiplied by ``dt``,
 ``Σ_j (A_i·δ_ij + dt·B_ij)·x_j,new = A_i·x_i - dt·R_i``, solved by Gaussian elimination over the
 structurally non-zero entries (one ODE: ``x_new = (A·x - dt·R)/(A + dt·B)``).
+
+Event-driven variables (DSL.md §9.7) use the same standard form: :func:`event_driven_update` builds
+their exact decay over the steps since the last event, for the kernels that process spike events.
 """
 
 from __future__ import annotations
@@ -19,7 +22,25 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from nnc.diagnostics import DslError
-from nnc.ir.nodes import Binary, BinaryOp, Deriv, Dt, Expr, Let, Ode, Stmt, Temp
+from nnc.ir.functions import Func
+from nnc.ir.nodes import (
+    Assign,
+    Binary,
+    BinaryOp,
+    Call,
+    Deriv,
+    Dt,
+    Expr,
+    Let,
+    Ode,
+    Stmt,
+    Temp,
+    Unary,
+    UnaryOp,
+    Var,
+    children,
+    walk,
+)
 from nnc.passes.symbolic import ZERO, Term, add, collect, contains, div, expand, mul, render, sub
 
 NOT_LINEAR_IMPLICIT = "the ODE is not linear, can not use the implicit method"
@@ -123,3 +144,36 @@ def implicit_update(odes: list[Ode], fresh: Callable[[str], str]) -> tuple[list[
         news[i] = fresh(f"_{odes[i].target.name}_new")
         lets.append(Let(news[i], div(num, m[i][i]), odes[i].span))  # type: ignore[arg-type]
     return lets, [news[i] for i in range(n)]  # type: ignore[misc]
+
+
+def event_driven_update(
+    ode: Ode, elapsed: Expr, is_variable: Callable[[Var], bool], fresh: Callable[[str], str]
+) -> list[Stmt]:
+    """The update of an event-driven variable at an event (DSL.md §9.7), for the event kernels.
+
+    ``elapsed`` is the number of steps to integrate over (``(k - 1) - last_event`` at a pre-synaptic
+    event, ``k - last_event`` at a post-synaptic one); the result is
+    ``x ← S + (x - S)·exp(-elapsed·dt/τ)`` (``x ← x·exp(...)`` when ``S = 0``). ``τ`` and ``S`` may read
+    parameters and constants only: ``is_variable`` tells which attribute reads are variables.
+    """
+    form = standard_form(ode)
+    reads = [n for e in (form.tau, form.steady) for n in walk(e) if isinstance(n, Var)]
+    deps = sorted({n.name for n in reads if is_variable(n)})
+    if deps:
+        raise DslError(
+            f"The equation can not depend on other variables ({', '.join(deps)}) to be evaluated exactly",
+            ode.span,
+        )
+    x = ode.target
+    decay = Call(Func.EXP, (Binary(BinaryOp.DIV, Unary(UnaryOp.NEG, Binary(BinaryOp.MUL, elapsed, Dt())),
+                                   form.tau),))
+    if form.steady == ZERO:
+        return [Assign(x, Binary(BinaryOp.MUL, x, decay), ode.span)]
+    lets: list[Stmt] = []
+    steady = form.steady
+    if children(steady):
+        name = fresh(f"_{x.name}_S")
+        lets.append(Let(name, steady, ode.span))
+        steady = Temp(name)
+    value = Binary(BinaryOp.ADD, steady, Binary(BinaryOp.MUL, Binary(BinaryOp.SUB, x, steady), decay))
+    return [*lets, Assign(x, value, ode.span)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from ir.irkit import attrs, module, neuron, synapse
+from ir.irkit import Kit, attrs, module, neuron, synapse
 
 from nnc.diagnostics import DslError
+from nnc.ir.nodes import Const
 from nnc.ir.printer import print_stmts
 from nnc.ir.types import ObjKind
 from nnc.ir.verify import verify
@@ -230,3 +232,29 @@ def test_synapse_rk4_odes_are_not_coupled_but_midpoint_ones_are():
 def test_discretise_is_identity_without_odes():
     m = module([(neuron("n", attrs(NEURON_ATTRS), ["r = v + 1.0"]), 3)])
     assert Discretise()(m) == m
+
+
+def test_event_driven_update_decays_exactly():
+    from nnc.ir.interp_eval import evaluate
+    from nnc.ir.nodes import Const, Let, Ode
+    from nnc.passes.discretise_linear import event_driven_update
+
+    kit = Kit(attrs("p tau g, p S0 g, v x l"))
+    ode = kit.stmt("tau*dx/dt + x = S0")
+    assert isinstance(ode, Ode)
+    stmts = event_driven_update(ode, Const(4.0), lambda v: v.name == "x", lambda base: base)
+    assert print_stmts(tuple(stmts)) == "x = S0 + (x - S0) * exp(-(4.0 * dt) / tau)"
+    env = {"x": np.array([1.0, -2.0]), "S0": np.array(0.5), "tau": np.array(20.0)}
+    got = evaluate(stmts[-1].value, env, dt=0.25)
+    np.testing.assert_allclose(got, 0.5 + (env["x"] - 0.5) * np.exp(-1.0 / 20.0), rtol=1e-15)
+    decay = event_driven_update(kit.stmt("tau*dx/dt = -x"), Const(2.0), lambda v: False, lambda b: b)
+    assert print_stmts(tuple(decay)) == "x = x * exp(-(2.0 * dt) / tau)"
+    assert not any(isinstance(s, Let) for s in decay)
+
+
+def test_event_driven_steady_state_may_not_read_variables():
+    from nnc.passes.discretise_linear import event_driven_update
+
+    kit = Kit(attrs("p tau g, v y l, v x l"))
+    with pytest.raises(DslError, match=r"can not depend on other variables \(y\)"):
+        event_driven_update(kit.stmt("tau*dx/dt + x = y"), Const(1.0), lambda v: v.name in "xy", str)
