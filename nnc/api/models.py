@@ -188,6 +188,20 @@ class Neuron(_Model):
         self.type = "spike" if is_given(spike) else "rate"
 
 
+def _check_synapse(operation: str, pre_spike: object, post_spike: object, pre_axon_spike: object) -> None:
+    """The errors a ``Synapse`` raises at construction (API.md §4)."""
+    if operation not in OPERATIONS:
+        raise ModelError(f"Synapse: the only operations permitted are sum, min, max, mean, not {operation!r}")
+    if is_given(pre_spike) and operation != "sum":
+        raise ModelError(
+            f"Spiking synapses can only perform a sum of presynaptic potentials, not {operation!r}"
+        )
+    if is_given(pre_axon_spike) and is_given(post_spike):
+        raise ModelError(
+            "Synapse: pre_axon_spike is not allowed for plastic connections (together with post_spike)"
+        )
+
+
 class Synapse(_Model):
     """A synapse model (API.md §4); its final kind is the kind of the pre-synaptic population."""
 
@@ -207,18 +221,7 @@ class Synapse(_Model):
         description: str | None = None,
         extra_values: dict[str, object] | None = None,
     ):
-        if operation not in OPERATIONS:
-            raise ModelError(
-                f"Synapse: the only operations permitted are sum, min, max, mean, not {operation!r}"
-            )
-        if is_given(pre_spike) and operation != "sum":
-            raise ModelError(
-                f"Spiking synapses can only perform a sum of presynaptic potentials, not {operation!r}"
-            )
-        if is_given(pre_axon_spike) and is_given(post_spike):
-            raise ModelError(
-                "Synapse: pre_axon_spike is not allowed for plastic connections (together with post_spike)"
-            )
+        _check_synapse(operation, pre_spike, post_spike, pre_axon_spike)
         self.parameters = parameters
         self.equations = equations
         self.psp = psp

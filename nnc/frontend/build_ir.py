@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from nnc.diagnostics import DslSyntaxError, DslTypeError, SourceSpan
 from nnc.frontend.build_expr import ExprBuilder, Where, deriv_name
+from nnc.frontend.build_params import ParamContext, ParamDecl, read_parameters
 from nnc.frontend.checks import check_locality, check_stmt_locality
-from nnc.frontend.flags import DEFAULT_INIT, VarFlags, init_value, read_flags
+from nnc.frontend.flags import DEFAULT_INIT, VarFlags, init_value, read_flags, reject_flags
 from nnc.frontend.names import Decl, ModelState, Names, check_declarable, declare
 from nnc.frontend.parser import Token, Tree, parse
-from nnc.frontend.text import Fragment, Statement, assignment_ops
+from nnc.frontend.text import EQUATIONS, Fragment, Statement, assignment_ops, statements
 from nnc.ir.model import Attribute, InitValue
 from nnc.ir.nodes import Assign, Binary, BinaryOp, Clamp, Expr, Ode, Stmt, Var
 from nnc.ir.types import AttrKind, DType, Locality, Method, Scope
@@ -122,6 +123,39 @@ def declare_variables(
         declare(
             decls, Decl(eq.target, eq.flags.dtype or DType.REAL, locality, AttrKind.VARIABLE, eq.target_span)
         )
+
+
+def read_model(
+    ctx: ParamContext, equations: object, allowed: set[str]
+) -> tuple[list[ParamDecl], dict[str, Decl], list[Equation]]:
+    """Parameters (declared) and equations (read, targets not yet declared) of a neuron or synapse."""
+    params = read_parameters(ctx.parameters, ctx)
+    decls: dict[str, Decl] = {}
+    for p in params:
+        declare(decls, p.decl)
+    field = statements(equations, ctx.owner, "equations", EQUATIONS, ctx.synapse)
+    eqs = [read_equation(s, ctx.synapse) for s in field]
+    for eq in eqs:
+        reject_flags(eq.flags, allowed, f"{'synapse' if ctx.synapse else 'neuron'} equations", eq.span)
+    return params, decls, eqs
+
+
+def model_attributes(
+    params: list[ParamDecl],
+    decls: dict[str, Decl],
+    flags: dict[str, VarFlags],
+    names: Names,
+    state: ModelState,
+) -> list[Attribute]:
+    """Attributes in declaration order: the parameters as given, then the other declarations."""
+    attrs = [
+        Attribute(p.decl.name, p.decl.dtype, p.decl.locality, AttrKind.PARAMETER, p.init, span=p.decl.span)
+        for p in params
+    ]
+    given = {p.decl.name for p in params}
+    return attrs + [
+        attribute(d, flags.get(d.name), names, state) for d in decls.values() if d.name not in given
+    ]
 
 
 def bound(flag, names: Names, state: ModelState, what: str) -> Expr | None:

@@ -16,14 +16,16 @@ from nnc.frontend.build_ir import (
     build_equation,
     build_event,
     declare_variables,
+    model_attributes,
     read_equation,
+    read_model,
     single_statement,
 )
-from nnc.frontend.build_params import ParamContext, read_parameters
+from nnc.frontend.build_params import ParamContext
 from nnc.frontend.flags import reject_flags
-from nnc.frontend.names import Decl, ModelState, Names, declare
+from nnc.frontend.names import Decl, ModelState, Names
 from nnc.frontend.text import CONDITION, EQUATIONS, statements
-from nnc.ir.model import Attribute, FunctionDef, NeuronModel
+from nnc.ir.model import FunctionDef, NeuronModel
 from nnc.ir.nodes import Assign, Const, Expr, Ode, Stmt, Var
 from nnc.ir.types import AttrKind, DType, Locality, Method, NeuronKind, Scope
 
@@ -48,14 +50,8 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
     model_name = neuron.name or name or "neuron"
     owner = f"Neuron '{model_name}'"
     spiking = is_given(neuron.spike)
-    ctx = ParamContext(owner, False, spiking, frozenset(env.constants))
-    params = read_parameters(neuron.parameters, ctx)
-    decls: dict[str, Decl] = {}
-    for p in params:
-        declare(decls, p.decl)
-    equations = [read_equation(s, False) for s in statements(neuron.equations, owner, "equations", EQUATIONS)]
-    for eq in equations:
-        reject_flags(eq.flags, _EQUATION_FLAGS, "neuron equations", eq.span)
+    ctx = ParamContext(owner, False, spiking, frozenset(env.constants), neuron.parameters)
+    params, decls, equations = read_model(ctx, neuron.equations, _EQUATION_FLAGS)
     declare_variables(equations, decls, spiking)
     _rate_variable(decls, spiking, owner)
     local_functions = parse_functions(neuron.functions, owner, env.functions, env.constants)
@@ -70,14 +66,7 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
         for g in state.implicit
         if g not in {s.target.name for s in stmts if isinstance(s, Assign | Ode)}
     ]
-    flags = {eq.target: eq.flags for eq in equations}
-    attrs: list[Attribute] = [
-        Attribute(p.decl.name, p.decl.dtype, p.decl.locality, AttrKind.PARAMETER, p.init, span=p.decl.span)
-        for p in params
-    ]
-    attrs += [
-        attribute(d, flags.get(d.name), names, state) for d in decls.values() if d.kind is AttrKind.VARIABLE
-    ]
+    attrs = model_attributes(params, decls, {eq.target: eq.flags for eq in equations}, names, state)
     attrs += [attribute(d, None, names, state) for d in state.implicit.values()]
     return NeuronModel(
         model_name,

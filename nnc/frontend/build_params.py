@@ -44,6 +44,7 @@ class ParamContext:
     synapse: bool
     spiking_neuron: bool
     constants: frozenset[str]
+    parameters: object = None
 
 
 def read_parameters(value: object, ctx: ParamContext) -> list[ParamDecl]:

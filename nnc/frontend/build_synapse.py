@@ -10,21 +10,22 @@ from nnc.frontend.build_expr import ExprBuilder, Where
 from nnc.frontend.build_function import parse_functions
 from nnc.frontend.build_ir import (
     Equation,
-    attribute,
     build_equation,
     build_event,
     declare_variables,
+    model_attributes,
     read_equation,
+    read_model,
     single_statement,
 )
-from nnc.frontend.build_params import ParamContext, read_parameters
+from nnc.frontend.build_params import ParamContext
 from nnc.frontend.build_structural import structural_rule
 from nnc.frontend.checks import check_event_driven
 from nnc.frontend.flags import VarFlags, reject_flags
-from nnc.frontend.names import Decl, ModelState, Names, check_declarable, declare
+from nnc.frontend.names import Decl, ModelState, Names, check_declarable
 from nnc.frontend.parser import parse
 from nnc.frontend.text import CONDITION, EQUATIONS, statements
-from nnc.ir.model import G_TARGET, Attribute, FunctionDef, NeuronModel, SynapseModel
+from nnc.ir.model import G_TARGET, FunctionDef, NeuronModel, SynapseModel
 from nnc.ir.nodes import (
     Assign,
     Binary,
@@ -76,15 +77,8 @@ def build_synapse(
     synapse = synapse if synapse is not None else default_synapse(spiking)
     owner = f"Synapse '{synapse.name or type(synapse).__name__}'"
     _check_kind(synapse, owner, pre, post)
-    params = read_parameters(synapse.parameters, ParamContext(owner, True, False, frozenset(env.constants)))
-    decls: dict[str, Decl] = {}
-    for p in params:
-        declare(decls, p.decl)
-    equations = [
-        read_equation(s, True) for s in statements(synapse.equations, owner, "equations", EQUATIONS, True)
-    ]
-    for eq in equations:
-        reject_flags(eq.flags, _EQUATION_FLAGS, "synapse equations", eq.span)
+    ctx = ParamContext(owner, True, False, frozenset(env.constants), synapse.parameters)
+    params, decls, equations = read_model(ctx, synapse.equations, _EQUATION_FLAGS)
     if "w" not in decls and "w" not in {eq.target for eq in equations}:
         decls["w"] = Decl("w", DType.REAL, Locality.LOCAL, AttrKind.PARAMETER)
     declare_variables(equations, decls)
@@ -100,18 +94,11 @@ def build_synapse(
     check_event_driven(stmts, psp)
     if psp is None and not spiking:
         psp = Binary(BinaryOp.MUL, _var(decls["w"]), _pre_r(pre))
-    pre_spike = _pre_spike(events["pre_spike"], names, state, psp is not None or not spiking, decls)
-    post_spike = _event_stmts(events["post_spike"], names, state, "post_spike")
-    pre_axon = _event_stmts(events["pre_axon_spike"], names, state, "pre_axon_spike")
+    pre_spike, post_spike, pre_axon = _event_fields(events, names, state, psp is not None or not spiking)
     creating = structural_rule(synapse.creating, owner, "creating", names, state)
     pruning = structural_rule(synapse.pruning, owner, "pruning", names, state)
     flags = {eq.target: eq.flags for eq in equations} | event_flags
-    attrs: list[Attribute] = [
-        Attribute(p.decl.name, p.decl.dtype, p.decl.locality, AttrKind.PARAMETER, p.init, span=p.decl.span)
-        for p in params
-    ]
-    attrs += [attribute(d, flags.get(d.name), names, state) for d in decls.values() if d.name not in
-              {p.decl.name for p in params}]  # fmt: skip
+    attrs = model_attributes(params, decls, flags, names, state)
     return SynapseModel(
         synapse.name or type(synapse).__name__,
         tuple(attrs),
@@ -237,15 +224,22 @@ def _event_stmts(eqs: list[Equation], names: Names, state: ModelState, field: st
     return tuple(out)
 
 
-def _pre_spike(
-    eqs: list[Equation], names: Names, state: ModelState, continuous: bool, decls: dict[str, Decl]
-) -> tuple[Stmt, ...]:
+def _event_fields(
+    events: dict[str, list[Equation]], names: Names, state: ModelState, continuous: bool
+) -> tuple[tuple[Stmt, ...], tuple[Stmt, ...], tuple[Stmt, ...]]:
+    """pre_spike, post_spike and pre_axon_spike statements, in that order of analysis."""
+    pre_spike = _pre_spike(events["pre_spike"], names, state, continuous)
+    post_spike = _event_stmts(events["post_spike"], names, state, "post_spike")
+    return pre_spike, post_spike, _event_stmts(events["pre_axon_spike"], names, state, "pre_axon_spike")
+
+
+def _pre_spike(eqs: list[Equation], names: Names, state: ModelState, continuous: bool) -> tuple[Stmt, ...]:
     """``g_target`` statements first, then the others in order; default ``g_target += w`` (DSL.md §11.3)."""
     on_target = _event_stmts([eq for eq in eqs if eq.target == G_TARGET], names, state, "pre_spike")
     others = _event_stmts([eq for eq in eqs if eq.target != G_TARGET], names, state, "pre_spike")
     if not on_target and not continuous:
         g = Var(G_TARGET, DType.REAL, Locality.LOCAL, Scope.POST)
-        on_target = (Assign(g, Binary(BinaryOp.ADD, g, _var(decls["w"]))),)
+        on_target = (Assign(g, Binary(BinaryOp.ADD, g, _var(names.attrs["w"]))),)
     return on_target + others
 
 
