@@ -58,9 +58,10 @@ class Rows:
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    if not len(starts):
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate([np.arange(s, s + n, dtype=np.int64) for s, n in zip(starts, lengths, strict=True)])
+    """Concatenation of ``arange(s, s + n)`` for every row."""
+    total = int(lengths.sum()) if len(lengths) else 0
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return (offsets + np.arange(total)).astype(np.int64)
 
 
 def rows_of(buffers: Buffers, pid: int, fmt: Format | None) -> Rows:
