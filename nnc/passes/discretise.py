@@ -37,6 +37,7 @@ from nnc.ir.nodes import (
     BinaryOp,
     Call,
     Const,
+    Delayed,
     Dt,
     Expr,
     ForEach,
@@ -45,6 +46,7 @@ from nnc.ir.nodes import (
     Ode,
     Random,
     Reduce,
+    SpikeTime,
     Stmt,
     Temp,
     Unary,
@@ -162,7 +164,7 @@ def _invariant(e: Expr) -> bool:
         match node:
             case Var(locality=loc) if loc is not Locality.GLOBAL:
                 return False
-            case Temp() | Random() | Input() | Reduce():
+            case Temp() | Random() | Input() | Reduce() | Delayed() | SpikeTime():
                 return False
     return True
 
@@ -177,7 +179,6 @@ def _relaxation(ode: Ode, names: Names, in_loop: bool) -> Unit:
         name = names.fresh(f"_{x}_S")
         unit.lets.append(Let(name, steady, ode.span))
         steady = Temp(name)
-    h = div(Dt(), form.tau)
     if ode.method is Method.EXPONENTIAL:
         minus_h = div(Unary(UnaryOp.NEG, Dt()), form.tau)
         factor: Expr = Binary(BinaryOp.SUB, ONE, Call(Func.EXP, (minus_h,)))
@@ -188,7 +189,7 @@ def _relaxation(ode: Ode, names: Names, in_loop: bool) -> Unit:
             unit.lets.append(Let(fname, factor, ode.span))
     else:
         hname = names.fresh(f"_{x}_h")
-        unit.lets.append(Let(hname, h, ode.span))
+        unit.lets.append(Let(hname, div(Dt(), form.tau), ode.span))
         factor = Binary(BinaryOp.DIV, Temp(hname), Binary(BinaryOp.ADD, Temp(hname), ONE))
         fname = names.fresh(f"_{x}_f")
         unit.lets.append(Let(fname, factor, ode.span))
