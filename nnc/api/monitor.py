@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnc.api.attributes import convert
+from nnc.api.monitor_sources import Source, is_synaptic, source_for
 from nnc.api.spikes import (
     coefficient_of_variation,
     histogram,
@@ -26,9 +26,7 @@ from nnc.api.spikes import (
     smoothed_rate,
 )
 from nnc.api.views import IndividualNeuron, PopulationView
-from nnc.backend.abi import InputKey, StateKey
 from nnc.diagnostics import ModelError, SimulationError
-from nnc.ir.types import AttrKind, DType, Locality, NeuronKind, ObjKind, Phase
 
 if TYPE_CHECKING:
     from nnc.api.network import Network
@@ -49,13 +47,9 @@ __all__ = [
 
 @dataclass(slots=True)
 class _Channel:
-    """One recorded variable: where it comes from and its recording segments (in steps)."""
+    """One recorded variable: its source, its record-table row and its recording segments (steps)."""
 
-    var: str
-    key: StateKey | InputKey
-    phase: Phase
-    dtype: DType
-    local: bool
+    source: Source
     row: int | None = None
     starts: list[int] = field(default_factory=list)
     stops: list[int] = field(default_factory=list)
@@ -63,8 +57,8 @@ class _Channel:
 
 
 def _network_of(obj: object) -> Network:
-    pop = getattr(obj, "population", None)
-    net = getattr(pop, "network", None) or getattr(obj, "network", None) or getattr(obj, "_network", None)
+    owner = getattr(obj, "population", None) or getattr(obj, "proj", None) or obj
+    net = getattr(owner, "network", None)
     if net is None:
         raise ModelError(
             f"Monitor: cannot record {obj!r} (Population, PopulationView, Dendrite or Projection)"
@@ -72,8 +66,10 @@ def _network_of(obj: object) -> Network:
     return net
 
 
-def _is_synaptic(obj: object) -> bool:
-    return hasattr(obj, "post_ranks") or (hasattr(obj, "post_rank") and hasattr(obj, "pre_ranks"))
+def _object_name(obj: object) -> str:
+    if hasattr(obj, "proj") and hasattr(obj, "post_rank"):
+        return f"{obj.proj.name}_dendrite{obj.post_rank}"  # type: ignore[attr-defined]
+    return str(obj.name)  # type: ignore[attr-defined]
 
 
 class Monitor:
@@ -91,22 +87,23 @@ class Monitor:
         *,
         network: Network | None = None,
     ):
-        if _is_synaptic(obj):
-            raise NotImplementedError(
-                "Monitor: recording synaptic variables (Dendrite, Projection) is not built yet"
-            )
-        if not isinstance(obj, PopulationView | IndividualNeuron) and not hasattr(obj, "neuron_model"):
+        recordable = is_synaptic(obj) or isinstance(obj, PopulationView | IndividualNeuron)
+        if not recordable and not hasattr(obj, "neuron_model"):
             raise ModelError(
                 f"Monitor: cannot record {obj!r} (Population, PopulationView, Dendrite or Projection)"
             )
         self.object = obj
         self._network = network if network is not None else _network_of(obj)
-        self.name = name if name is not None else f"Monitor_{obj.name}"  # type: ignore[attr-defined]
+        self.name = name if name is not None else f"Monitor_{_object_name(obj)}"
         dt = self._network.dt
         self._period = max(1, int((period if period is not None else dt) / dt))
         self._offset = int((period_offset or 0.0) / dt)
         if self._offset >= self._period:
             raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
+        if is_synaptic(obj) and not hasattr(obj, "proj") and self._period == 1:
+            self._network._warn(
+                f"Monitor {self.name}: recording a projection at every step is slow and large"
+            )
         self._channels: dict[str, _Channel] = {}
         self._recording = False
         self._origin: int | None = None
@@ -118,54 +115,25 @@ class Monitor:
             self.start()
 
     # ------------------------------------------------------------------ sources
-    @property
-    def _population(self) -> object:
-        return getattr(self.object, "population", self.object)
-
-    @property
-    def _ranks(self) -> np.ndarray | None:
-        obj = self.object
-        return obj.ranks if isinstance(obj, PopulationView | IndividualNeuron) else None
-
-    def _channel_for(self, var: str) -> _Channel:
-        pop = self._population
-        model = pop.neuron_model  # type: ignore[attr-defined]
-        if var.startswith("sum(") and var.endswith(")"):
-            if model.kind is not NeuronKind.RATE:
-                raise ModelError(f"Monitor {self.name}: '{var}' exists only for rate-coded populations")
-            return _Channel(var, InputKey(pop.id, var[4:-1].strip()), Phase.RECORD_INPUTS, DType.REAL, True)
-        if var in ("spike", "axon_spike"):
-            if model.kind is not NeuronKind.SPIKE:
-                raise ModelError(f"Monitor {self.name}: '{var}' exists only for spiking populations")
-            raise NotImplementedError(f"Monitor: recording '{var}' needs the spiking runtime, not built yet")
-        attr = model.attribute(var)
-        if attr is None:
-            raise ModelError(f"Monitor {self.name}: {pop.name} has no variable '{var}'")  # type: ignore[attr-defined]
-        if attr.kind is AttrKind.PARAMETER:
-            raise ModelError(f"Monitor {self.name}: '{var}' is a parameter; parameters are not recordable")
-        phase = (
-            Phase.RECORD_INPUTS if var.startswith("g_") and model.kind is NeuronKind.SPIKE else Phase.RECORD
-        )
-        key = StateKey(ObjKind.POPULATION, pop.id, var)  # type: ignore[attr-defined]
-        return _Channel(var, key, phase, attr.dtype, attr.locality is not Locality.GLOBAL)
-
     def _add(self, var: str) -> _Channel:
         if var not in self._channels:
-            self._channels[var] = self._channel_for(var)
+            self._channels[var] = _Channel(source_for(self.object, var))
             if self._recorder is not None:
                 self._bind_channel(self._channels[var])
         return self._channels[var]
 
     def _bind_channel(self, ch: _Channel) -> None:
         assert self._recorder is not None
+        src = ch.source
         buffers = self._recorder.buffers
-        if not buffers.has(ch.key):
-            raise ModelError(
-                f"Monitor {self.name}: '{ch.var}' is not computed (no projection uses that target)"
-            )
-        src = buffers.array(ch.key)
-        index = self._ranks if ch.local else None
-        ch.row = self._recorder.add(ch.phase.value, src, index, self._period, self._origin or 0, self._offset)
+        if not buffers.has(src.key):
+            raise ModelError(f"Monitor {self.name}: '{src.var}' is not computed (nothing uses that target)")
+        index = src.index()
+        array = buffers.array(src.key)
+        ch.row = self._recorder.add(
+            src.phase.value, array, index, self._period, self._origin or 0, self._offset
+        )
+        self._recorder.follow(ch.row, src.key)
         self._recorder.activate(ch.row, self._recording)
 
     def _bind(self, recorder: Recorder) -> None:
@@ -265,21 +233,13 @@ class Monitor:
             self._retime()
 
     # ------------------------------------------------------------------ data
-    def _shaped(self, ch: _Channel, data: np.ndarray, reshape: bool) -> np.ndarray:
-        values = convert(data, ch.dtype)
-        if not ch.local:
-            return values.reshape(-1)
-        if reshape and self._ranks is None:
-            return values.reshape((values.shape[0], *self._population.geometry))  # type: ignore[attr-defined]
-        return values
-
-    def _take(self, ch: _Channel, keep: bool, reshape: bool) -> np.ndarray:
+    def _take(self, ch: _Channel, keep: bool, reshape: bool) -> object:
         k = self._network.current_step
-        n = 1 if not ch.local else (len(self._ranks) if self._ranks is not None else self._population.size)  # type: ignore[attr-defined]
-        data = (
-            np.zeros((0, n)) if self._recorder is None or ch.row is None else self._recorder.samples(ch.row)
-        )
-        result = self._shaped(ch, np.array(data, copy=True), reshape)
+        if self._recorder is None or ch.row is None:
+            data = np.zeros((0, ch.source.width() if not is_synaptic(self.object) else 0))
+        else:
+            data = self._recorder.samples(ch.row)
+        result = ch.source.shape(np.array(data, copy=True), reshape)
         ch.last_times = {"start": list(ch.starts), "stop": list(ch.stops) + ([k] if self._recording else [])}
         if not keep:
             if self._recorder is not None and ch.row is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnc.backend.abi import RecordField
+from nnc.backend.abi import RecordField, SlotKey
 from nnc.runtime.buffers import Buffers
 from nnc.runtime.engine import Engine
 
@@ -36,6 +36,7 @@ class _Row:
     n: int
     dtype: np.dtype
     chunks: list[np.ndarray] = field(default_factory=list)
+    key: SlotKey | None = None
 
 
 class Recorder:
@@ -55,6 +56,17 @@ class Recorder:
         self.buffers.set_record_destination(row, np.zeros(0, dtype=src.dtype))
         return row
 
+    def follow(self, row: int, key: SlotKey) -> None:
+        """Re-point ``row`` at the buffer of ``key`` before each run if that buffer was reallocated."""
+        self._rows[row].key = key
+
+    def _refresh_sources(self) -> None:
+        for row, info in self._rows.items():
+            if info.key is not None:
+                current = self.buffers.array(info.key)
+                if current is not self.buffers.record_source(row)[0]:
+                    self.buffers.set_record_source(row, current)
+
     def _set(self, row: int, column: RecordField, value: int) -> None:
         self.buffers.records[row, column.value] = value
 
@@ -70,6 +82,7 @@ class Recorder:
 
     def prepare(self, k: int, nsteps: int) -> None:
         """Give every row a destination for exactly its samples in steps ``[k, k + nsteps)``."""
+        self._refresh_sources()
         table = self.buffers.records
         for row, info in self._rows.items():
             r = table[row]
