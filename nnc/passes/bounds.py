@@ -6,7 +6,9 @@ blocks alike (after discretisation both are ``Assign`` s, and an ODE block appli
 one, so each clamp lands right after its own variable's update). The bounds are evaluated every time.
 
 Pre: the module verifies and is discretised. Post: every ``Assign`` to an attribute with ``lo``/``hi``
-is immediately followed by ``Clamp(target, lo, hi)``; running the pass again changes nothing.
+is immediately followed by ``Clamp(target, lo, hi)`` (statements that already are, such as event
+statements the frontend bounded itself, are left alone); running the pass again changes nothing.
+Assignments to another object's attribute (``post.g_exc`` in an event) are not the owner's bounds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import ClassVar
 
 from nnc.ir.model import Attribute, Kernel, Module
 from nnc.ir.nodes import Assign, Clamp, ForEach, Stmt
+from nnc.ir.types import Scope
 
 
 def _clamp_after(body: tuple[Stmt, ...], attrs: dict[str, Attribute]) -> tuple[Stmt, ...]:
@@ -25,7 +28,7 @@ def _clamp_after(body: tuple[Stmt, ...], attrs: dict[str, Attribute]) -> tuple[S
             out.append(replace(s, body=_clamp_after(s.body, attrs)))
             continue
         out.append(s)
-        if not isinstance(s, Assign):
+        if not isinstance(s, Assign) or s.target.scope is not Scope.SELF:
             continue
         a = attrs.get(s.target.name)
         if a is None or (a.lo is None and a.hi is None):
