@@ -45,7 +45,10 @@ def _args(node: Tree) -> list[Tree]:
 
 def _arity_error(b: ExprBuilder, node: Tree, name: str, expected: int, given: int) -> DslTypeError:
     s = "" if expected == 1 else "s"
-    return b.error_here(f"{name}() takes {expected} argument{s}, {given} given", node)
+    args = ", ".join("xyzabc"[i] for i in range(expected))
+    return b.error_here(
+        f"{name}() takes {expected} argument{s}, {given} given", node, f"call it as {name}({args})"
+    )
 
 
 def call(b: ExprBuilder, node: Tree) -> Expr:
@@ -214,6 +217,18 @@ def _random_arg_error(b: ExprBuilder, e: Expr, dist: Dist) -> DslTypeError | Non
     )
 
 
+#: How each distribution is called (DSL.md §12), for hints.
+_SIGNATURES = {
+    Dist.UNIFORM: "Uniform(min, max)",
+    Dist.DISCRETE_UNIFORM: "DiscreteUniform(min, max)",
+    Dist.NORMAL: "Normal(mu, sigma)",
+    Dist.LOGNORMAL: "LogNormal(mu, sigma)",
+    Dist.EXPONENTIAL: "Exponential(lambda)",
+    Dist.GAMMA: "Gamma(alpha, beta)",
+    Dist.BINOMIAL: "Binomial(n, p)",
+}
+
+
 def _random(b: ExprBuilder, node: Tree, name: str, args: list[Tree]) -> Expr:
     dist = DISTRIBUTIONS[name]
     if not b.where.random or b.names.params is not None:
@@ -225,10 +240,14 @@ def _random(b: ExprBuilder, node: Tree, name: str, args: list[Tree]) -> Expr:
         )
     if len(args) < dist.arity:
         s = "" if dist.arity == 1 else "s"
-        raise b.error_here(f"{name}() requires {dist.arity} parameter{s}, {len(args)} given", node)
+        raise b.error_here(
+            f"{name}() requires {dist.arity} parameter{s}, {len(args)} given", node, _SIGNATURES[dist]
+        )
     if len(args) > dist.arity:
         raise b.error_here(
-            f"Too many parameters for {name}(): {dist.arity} expected, {len(args)} given", node
+            f"Too many parameters for {name}(): {dist.arity} expected, {len(args)} given",
+            node,
+            _SIGNATURES[dist],
         )
     built = tuple(b.build(a) for a in args)
     for arg in built:

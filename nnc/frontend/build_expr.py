@@ -199,7 +199,11 @@ class ExprBuilder:
             )
         model = names.pre if prefix == "pre" else names.post
         if not names.synapse or model is None:
-            raise DslNameError(f"{prefix}.<name> can only be used in synapses", span)
+            raise DslNameError(
+                f"{prefix}.<name> can only be used in synapses",
+                span,
+                "a neuron reads its own attributes by name",
+            )
         return (Scope.PRE if prefix == "pre" else Scope.POST), model
 
     def deriv(self, node: Tree) -> Expr:

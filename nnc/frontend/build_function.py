@@ -54,7 +54,9 @@ def _function(stmt: Statement, known: dict[str, FunctionDef], constants: frozens
     params = tuple(str(p) for p in param_toks)
     for i, p in enumerate(params):
         if p in params[:i]:
-            raise DslNameError(f"the argument {p} of {name} is given twice", _span(stmt, param_toks[i]))
+            raise DslNameError(
+                f"the argument {p} of {name} is given twice", _span(stmt, param_toks[i]), "rename one of them"
+            )
     result, arg_types = _types(stmt, name, len(params))
     _check_recursion(stmt, body, name)
     names = Names({}, constants, dict(known), params=dict(zip(params, arg_types, strict=True)))

@@ -256,5 +256,7 @@ def single_statement(stmts: tuple[Statement, ...], field: str, flags: bool = Fal
             "combine conditions with 'and' / 'or' on one line",
         )
     if stmts and stmts[0].flags and not flags:
-        raise DslSyntaxError(f"the {field} condition takes no flags", stmts[0].flags[0].span)
+        raise DslSyntaxError(
+            f"the {field} condition takes no flags", stmts[0].flags[0].span, "remove the text after ':'"
+        )
     return stmts[0] if stmts else None

@@ -157,7 +157,11 @@ def _refractory(value: object, owner: str, decls: dict[str, Decl], spiking: bool
     text = str(value)
     span = SourceSpan(SourceText(owner, "refractory", text), 1, 1, len(text) + 1)
     if not spiking:
-        raise DslTypeError(f"{owner}: refractory is only meaningful for spiking neurons", span)
+        raise DslTypeError(
+            f"{owner}: refractory is only meaningful for spiking neurons",
+            span,
+            "add a spike condition or remove it",
+        )
     if isinstance(value, Real) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
@@ -172,4 +176,8 @@ def _refractory(value: object, owner: str, decls: dict[str, Decl], spiking: bool
                 span,
                 "refractory takes a duration in ms or the name of a parameter or variable",
             ) from None
-    raise DslTypeError(f"refractory must be a number of ms or a name, not {type(value).__name__}", span)
+    raise DslTypeError(
+        f"refractory must be a number of ms or a name, not {type(value).__name__}",
+        span,
+        "set per-neuron values with pop.refractory after creating the population",
+    )

@@ -150,7 +150,7 @@ def _dict_form(params: dict, ctx: ParamContext) -> list[ParamDecl]:
     for lineno, (name, value) in enumerate(params.items(), start=1):
         span = SourceSpan(source, lineno, 1, len(str(name)) + 1)
         if not isinstance(name, str):
-            raise DslNameError(f"parameter names must be strings, not {name!r}", span)
+            raise DslNameError(f"parameter names must be strings, not {name!r}", span, "write dict(tau=10.0)")
         check_declarable(name, span, ctx.spiking_neuron)
         out.append(_dict_param(name, value, span, ctx, {p.decl.name for p in out}))
     return out
@@ -197,4 +197,5 @@ def _dict_value(
         f"the value of the parameter {name} must be a number, a bool, a RandomDistribution, a Constant "
         f"or a name, not {type(value).__name__}",
         span,
+        "arrays are set on the population after it is created: pop.x = array",
     )

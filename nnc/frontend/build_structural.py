@@ -29,7 +29,11 @@ def structural_rule(
         case str():
             text = value
         case _:
-            raise DslTypeError(f"{owner}: {field} must be a {field.capitalize()} object or a string", None)
+            raise DslTypeError(
+                f"{owner}: {field} must be a {field.capitalize()} object or a string",
+                None,
+                f"write {field}={field.capitalize()}('condition', proba=...)",
+            )
     stmt = single_statement(_statements(text, owner, field), field, flags=True)
     if stmt is None:
         return None
@@ -52,7 +56,7 @@ def _flag_number(flag: Flag, field: str) -> float:
     assert flag.value is not None
     number = fold_number(parse(flag.value, "expression").children[0])
     if number is None or isinstance(number, bool):
-        raise DslTypeError(f"{flag.key}= must be a number", flag.value.span())
+        raise DslTypeError(f"{flag.key}= must be a number", flag.value.span(), f"write {flag.key}=0.5")
     return float(number)
 
 
@@ -85,11 +89,17 @@ def _numeric(e: Expr) -> bool:
 def _check_random(condition: Expr, field: str) -> None:
     draws = [n for n in walk(condition) if isinstance(n, Random)]
     if len({d.stream for d in draws}) > 1:
-        raise DslTypeError(f"a {field} condition may use at most one random distribution", _span(draws[1]))
+        raise DslTypeError(
+            f"a {field} condition may use at most one random distribution",
+            _span(draws[1]),
+            "compare one draw with a combined threshold, e.g. Uniform(0, 1) < p",
+        )
     for draw in draws:
         if not all(_numeric(a) for a in draw.args):
             raise DslTypeError(
-                f"the arguments of {draw.dist.value}() in a {field} condition must be numbers", _span(draw)
+                f"the arguments of {draw.dist.value}() in a {field} condition must be numbers",
+                _span(draw),
+                "write the values as numbers, e.g. Uniform(0.0, 1.0)",
             )
 
 

@@ -188,11 +188,15 @@ def _distribution(frag: Fragment, tree: Tree) -> object:
     args = [fold_number(a) for a in (args_tree.children if args_tree is not None else [])]
     span = frag.span()
     if any(a is None or isinstance(a, bool) for a in args):
-        raise DslTypeError(f"the arguments of {name}() in init must be numbers", span)
+        raise DslTypeError(
+            f"the arguments of {name}() in init must be numbers", span, f"e.g. init={name}(0, 1)"
+        )
     try:
         return cls(*args)
     except (TypeError, ModelError) as e:
-        raise DslTypeError(f"invalid distribution {frag.text}: {e}", span) from e
+        raise DslTypeError(
+            f"invalid distribution {frag.text}: {e}", span, "check the number and order of the arguments"
+        ) from e
 
 
 def init_value(flag: Flag, dtype: DType, known: set[str]) -> object:

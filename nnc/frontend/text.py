@@ -192,7 +192,9 @@ def join_field(value: object, owner: str, name: str, synapse: bool = False) -> F
             case _:
                 raise DslSyntaxError(
                     f"{owner}: the field '{name}' must be a string, a list of strings or Variable objects, "
-                    f"not {type(item).__name__}"
+                    f"not {type(item).__name__}",
+                    None,
+                    "write the equations as text, one statement per line",
                 )
     return FieldText(SourceText(owner, name, "\n".join(lines)), given)
 

@@ -40,7 +40,8 @@ def check(
     e = info.value
     assert (e.line, e.col) == where, e
     assert message in e.message, e
-    assert hint in (e.hint or ""), e
+    assert e.hint, f"no hint: {e}"
+    assert hint in e.hint, e
 
 
 def test_rate_neuron_without_r():
