@@ -33,7 +33,7 @@ def test_mat_files_are_save_only(tmp_path: Path) -> None:
     path = tmp_path / "state.mat"
     save_object(str(path), {"pop0": {"name": "pop0", "v": np.ones(3), "extra": None}})
     assert path.stat().st_size > 0
-    with pytest.raises(SimulationError, match=".mat"):
+    with pytest.raises(SimulationError, match=r"\.mat"):
         load_object(str(path))
 
 
