@@ -161,6 +161,8 @@ class ExprBuilder:
         hint = did_you_mean(name, names.candidates())
         if name in FUNC_BY_NAME or name in names.functions:
             hint = f"'{name}' is a function: call it with arguments, e.g. {name}(x)"
+        elif name == "spike":
+            hint = "spike is not an equation symbol: record spikes with monitor(pop, 'spike')"
         elif name == "e":
             hint = "e is not predefined: use exp(1)"
         elif name in ("true", "false"):
