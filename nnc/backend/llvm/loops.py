@@ -145,20 +145,32 @@ def _changed(b: ir.IRBuilder, gen_ptr: ir.Value, gen: ir.Value) -> ir.Value:
     return b.icmp_unsigned("!=", b.load_atomic(gen_ptr, "acquire", 4), gen)
 
 
+def _publish_stop(b: ir.IRBuilder, stop: ir.Value) -> None:
+    """Copy ``*stop != 0`` (the host's STOP slot) into ``@nnc.sync``'s stop word."""
+    flag = b.icmp_signed("!=", b.load_atomic(stop, "monotonic", 8, typ=I64), I64(0))
+    b.store_atomic(b.zext(flag, I32), sync_word(b, SYNC_STOP), "monotonic", 4)
+
+
 def build_barrier(module: ir.Module, arch: str) -> ir.Function:
-    """Define ``void @nnc.barrier(i64 nthreads)``: a reusable central barrier for all worker threads."""
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64]), "nnc.barrier")
+    """Define ``void @nnc.barrier(i64 nthreads, ptr stop)``: a reusable central barrier.
+
+    The last thread to arrive copies the host's STOP flag (``*stop``) into the shared stop word before
+    releasing the others, so every thread reads the same decision after the barrier.
+    """
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, PTR]), "nnc.barrier")
     fn.linkage = "internal"
     fn.attributes.add("noinline")
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    (nthreads,) = fn.args
+    nthreads, stop = fn.args
     with b.if_then(b.icmp_signed("<=", nthreads, I64(1))):
+        _publish_stop(b, stop)
         b.ret_void()
     arrived, gen_ptr, sleepers = (sync_word(b, w) for w in (SYNC_ARRIVED, SYNC_GENERATION, SYNC_SLEEPERS))
     gen = b.load_atomic(gen_ptr, "acquire", 4)
     count = b.add(b.atomic_rmw("add", arrived, I32(1), "acq_rel"), I32(1))
     with b.if_then(b.icmp_signed("==", b.sext(count, I64), nthreads)):
+        _publish_stop(b, stop)
         b.store_atomic(I32(0), arrived, "monotonic", 4)
         b.atomic_rmw("add", gen_ptr, I32(1), "seq_cst")
         if arch in _SYS_FUTEX:

@@ -3,9 +3,10 @@
 Per step k (SEMANTICS.md §2): every kernel in module order, each gated by the run-time control slots
 (:class:`nnc.ir.model.Kernel`), its stages separated by barriers; the record-table rows of phase 3 after
 the TRANSMIT kernels and of phase 11 after all kernels; then ``STEP += 1``. Thread 0 alone runs serial
-stages, copies records and advances the step counter, each time followed by a barrier. The host's STOP
-slot is read by thread 0 before the first step and after each step and published to every thread
-through ``@nnc.sync``, so all threads stop after the same step.
+stages and copies records, each time followed by a barrier; it also writes the step counter (the other
+threads count steps locally). Every barrier publishes the host's STOP slot to all threads (the last
+thread to arrive copies it into ``@nnc.sync``), each step passes at least one barrier, and the flag is
+tested at the start of each step, so all threads stop after the same step.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class _Worker:
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.ctx, self.tid, self.nthreads, self.nsteps = self.fn.args
         self.step: ir.Value = I64(0)
+        self.synced = alloca_once(self.b, I8, "synced")
+        self.stop_ptr = self.slot_ptr(RuntimeKey(RuntimeField.STOP))
 
     def slot_ptr(self, key: SlotKey) -> ir.Value:
         return element(self.b, self.ctx, I64(self.target.layout.slot(key)), I64)
@@ -53,26 +56,20 @@ class _Worker:
         return self.b.load(self.slot_ptr(key), typ=I64)
 
     def barrier(self) -> None:
-        self.b.call(self.barrier_fn, [self.nthreads])
+        """Wait for every thread; the barrier also publishes the host's STOP flag to all of them."""
+        self.b.call(self.barrier_fn, [self.nthreads, self.stop_ptr])
+        self.b.store(I8(1), self.synced)
 
     def thread0(self) -> ir.Value:
         return self.b.icmp_signed("==", self.tid, I64(0))
 
-    def publish_stop(self) -> None:
-        """Thread 0: copy ``STOP != 0`` into the shared stop word (read by all after the next barrier)."""
-        b = self.b
-        with b.if_then(self.thread0()):
-            addr = self.slot_ptr(RuntimeKey(RuntimeField.STOP))
-            addr.type = ir.PointerType(I64)  # typed, for llvmlite's atomic builders
-            stop = b.load_atomic(addr, "monotonic", 8)
-            b.store_atomic(
-                b.zext(b.icmp_signed("!=", stop, I64(0)), I32), sync_word(b, SYNC_STOP), "monotonic", 4
-            )
-
     def records(self, phase: Phase) -> None:
-        with self.b.if_then(self.thread0()):
-            self.b.call(self.record_fn, [self.ctx, self.step, I64(phase.value)])
-        self.barrier()
+        """Thread 0 copies the due rows of ``phase``, then a barrier (only if the table has rows)."""
+        b = self.b
+        with b.if_then(b.icmp_signed(">", self.value(RuntimeKey(RuntimeField.RECORD_COUNT)), I64(0))):
+            with b.if_then(self.thread0()):
+                b.call(self.record_fn, [self.ctx, self.step, I64(phase.value)])
+            self.barrier()
 
     def kernel(self, kernel: Kernel, stages: tuple[StageFunction, ...]) -> None:
         b = self.b
@@ -113,7 +110,7 @@ def build_worker(
     """Define ``nnc_run`` over the lowered kernels (in module order)."""
     w = _Worker(target, arch)
     b = w.b
-    w.publish_stop()
+    first = w.value(RuntimeKey(RuntimeField.STEP))  # read by every thread before the first barrier
     w.barrier()
     done_slot = alloca_once(b, I64, "done")
     b.store(I64(0), done_slot)
@@ -126,7 +123,19 @@ def build_worker(
     stopped = b.icmp_unsigned("!=", b.load_atomic(sync_word(b, SYNC_STOP), "monotonic", 4), I32(0))
     b.cbranch(b.or_(stopped, b.icmp_signed(">=", done, w.nsteps)), exit_, body)
     b.position_at_end(body)
-    w.step = w.value(RuntimeKey(RuntimeField.STEP))
+    w.step = b.add(first, done)
+    b.store(I8(0), w.synced)
+    _step(w, lowered)
+    b.store(b.add(done, I64(1)), done_slot)
+    b.branch(head)
+    b.position_at_end(exit_)
+    b.ret(b.load(done_slot, typ=I64))
+    return w.fn
+
+
+def _step(w: _Worker, lowered: list[tuple[Kernel, tuple[StageFunction, ...]]]) -> None:
+    """One step: kernels, records, and the step counter (at least one barrier, which publishes STOP)."""
+    b = w.b
     inputs_recorded = False
     for kernel, stages in lowered:
         if not inputs_recorded and kernel.phase.value > Phase.TRANSMIT.value:
@@ -135,16 +144,11 @@ def build_worker(
         w.kernel(kernel, stages)
     if not inputs_recorded:
         w.records(Phase.RECORD_INPUTS)
+    w.records(Phase.RECORD)
+    with b.if_then(b.icmp_unsigned("==", b.load(w.synced, typ=I8), I8(0))):
+        w.barrier()
     with b.if_then(w.thread0()):
-        b.call(w.record_fn, [w.ctx, w.step, I64(Phase.RECORD.value)])
         b.store(b.add(w.step, I64(1)), w.slot_ptr(RuntimeKey(RuntimeField.STEP)))
-    w.publish_stop()
-    w.barrier()
-    b.store(b.add(b.load(done_slot, typ=I64), I64(1)), done_slot)
-    b.branch(head)
-    b.position_at_end(exit_)
-    b.ret(b.load(done_slot, typ=I64))
-    return w.fn
 
 
 # --------------------------------------------------------------------------------------------------
