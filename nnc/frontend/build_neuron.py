@@ -22,6 +22,7 @@ from nnc.frontend.build_ir import (
     single_statement,
 )
 from nnc.frontend.build_params import ParamContext
+from nnc.frontend.checks import check_coupled_methods
 from nnc.frontend.flags import reject_flags
 from nnc.frontend.names import Decl, ModelState, Names
 from nnc.frontend.text import CONDITION, EQUATIONS, statements
@@ -59,6 +60,7 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
     names = Names(decls, frozenset(env.constants), functions, spiking, connected=env.connected_targets)
     state = ModelState()
     stmts = [_equation(eq, names, state, env.default_method) for eq in equations]
+    check_coupled_methods(tuple(stmts), synapse=False)
     spike, reset, axon_spike, axon_reset = _spiking_fields(neuron, owner, names, state, spiking)
     refractory = _refractory(neuron.refractory, owner, decls, spiking)
     stmts += [

@@ -20,7 +20,7 @@ from nnc.frontend.build_ir import (
 )
 from nnc.frontend.build_params import ParamContext
 from nnc.frontend.build_structural import structural_rule
-from nnc.frontend.checks import check_event_driven
+from nnc.frontend.checks import check_coupled_methods, check_event_driven
 from nnc.frontend.flags import VarFlags, reject_flags
 from nnc.frontend.names import Decl, ModelState, Names, check_declarable
 from nnc.frontend.parser import parse
@@ -92,6 +92,7 @@ def build_synapse(
     stmts = tuple(_equation(eq, names, state, env.default_method, spiking) for eq in equations)
     psp = _psp(synapse.psp, owner, names, state)
     check_event_driven(stmts, psp)
+    check_coupled_methods(stmts, synapse=True)
     if psp is None and not spiking:
         psp = Binary(BinaryOp.MUL, _var(decls["w"]), _pre_r(pre))
     pre_spike, post_spike, pre_axon = _event_fields(events, names, state, psp is not None or not spiking)

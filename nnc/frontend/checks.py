@@ -66,6 +66,30 @@ def check_stmt_locality(stmt: Stmt, target: Locality, name: str) -> None:
         check_locality(e, target, f"the variable {name}")
 
 
+#: Methods whose ODEs are solved as one coupled system (DSL.md §9.6): neurons / synapses.
+_COUPLED = {
+    False: frozenset({Method.IMPLICIT, Method.MIDPOINT, Method.RK4}),
+    True: frozenset({Method.IMPLICIT, Method.MIDPOINT}),
+}
+
+
+def check_coupled_methods(equations: tuple[Stmt, ...], synapse: bool) -> None:
+    """ "Cannot mix different numerical methods when solving a coupled system" (DSL.md §9.6)."""
+    first: Ode | None = None
+    for stmt in equations:
+        if not isinstance(stmt, Ode) or stmt.method not in _COUPLED[synapse]:
+            continue
+        if first is None:
+            first = stmt
+        elif stmt.method is not first.method:
+            raise DslTypeError(
+                "Cannot mix different numerical methods when solving a coupled system: "
+                f"{first.target.name} uses {first.method.value}, {stmt.target.name} uses {stmt.method.value}",
+                stmt.span,
+                "ODEs with implicit, midpoint or rk4 are solved together: give them the same method",
+            )
+
+
 def check_event_driven(equations: tuple[Stmt, ...], psp: Expr | None) -> None:
     """Event-driven variables may not be read by continuous updates nor coexist with psp (DSL.md §9.7)."""
     driven = {s.target.name: s for s in equations if isinstance(s, Ode) and s.method is Method.EVENT_DRIVEN}

@@ -319,6 +319,27 @@ def test_event_driven_restrictions():
     )
 
 
+def test_mixed_methods_in_a_coupled_system():
+    check(
+        lambda: neuron(equations="dr/dt = -r : rk4\ndv/dt = r : midpoint"),
+        DslTypeError,
+        (2, 1),
+        "Cannot mix different numerical methods",
+        "same method",
+    )
+    neuron(
+        equations="dr/dt = -r : rk4\ndv/dt = r : exponential\ndu/dt = v : rk4"
+    )  # explicit/exponential are not coupled
+    check(
+        lambda: synapse(equations="dw/dt = -w : implicit\ndx/dt = w : midpoint"),
+        DslTypeError,
+        (2, 1),
+        "Cannot mix",
+        "same method",
+    )
+    synapse(equations="dw/dt = -w : implicit\ndx/dt = w : rk4")  # synapses integrate rk4 ODEs one by one
+
+
 def test_flags_outside_their_place():
     check(lambda: neuron(equations="r = 0 : unless_post"), DslTypeError, (1, 1), "unless_post cannot be used")
     check(lambda: neuron(parameters="a = 1 : init = 2"), DslTypeError, (1, 1), "init cannot be used")
