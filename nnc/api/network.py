@@ -285,10 +285,17 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             m._bind(self._runtime.recorder)
 
     def boldmonitor(self, *args: object, **kwargs: object) -> object:
-        """BOLD monitoring (API.md §12)."""
-        from nnc.extensions.bold import BoldMonitor  # type: ignore[attr-defined]
+        """BOLD monitoring (API.md §12), provided by ``nnc.extensions.bold``."""
+        import importlib.util
 
-        return BoldMonitor(*args, network=self, **kwargs)
+        if importlib.util.find_spec("nnc.extensions.bold") is None:
+            raise NotImplementedError("boldmonitor: the extension nnc.extensions.bold is not built yet")
+        from nnc.extensions.bold import BoldMonitor  # type: ignore[import-not-found]
+
+        monitor = BoldMonitor(*args, network=self, **kwargs)
+        if monitor not in self._extensions:
+            self._extensions.append(monitor)
+        return monitor
 
     # ------------------------------------------------------------------ compile and run
     def compile(

@@ -205,3 +205,41 @@ def test_copy(engine: str) -> None:
     assert (twin.n, twin.dt, twin.compiled) == (4, 0.5, True)
     twin.simulate(1.0)
     np.testing.assert_array_equal(twin.pop.r, [1.0] * 4)
+
+
+def test_get_projections_filters(make_net) -> None:
+    net = make_net()
+    a, b = net.create(2, COUNTER, name="a"), net.create(2, COUNTER, name="b")
+    ab = net.connect(a, b, "exc")
+    ba = net.connect(b[0:1], a, ["inh", "mod"])
+    aa = net.connect("a", a.neuron(0), "exc")
+    assert net.get_projections() == [ab, ba, aa]
+    assert net.get_projections(post=a) == [ba, aa]
+    assert net.get_projections(pre="b") == [ba]
+    assert net.get_projections(target="exc") == [ab, aa]
+    assert net.get_projections(post="a", target="mod") == [ba]
+    assert net.get_projections(post=b, pre=b, suppress_error=True) == []
+    with pytest.raises(ModelError):
+        net.get_projections(post=b, pre=b)
+    assert a.targets == ["inh", "mod", "exc"]
+    assert net.get_projection(ab.name) is ab
+
+
+def test_connect_errors() -> None:
+    net = ann.Network(seed=1)
+    a = net.create(2, COUNTER)
+    with pytest.raises(ModelError, match="post"):
+        net.connect(a, None, "exc")
+    with pytest.raises(ModelError, match="target"):
+        net.connect(a, a, "")
+    with pytest.raises(ModelError, match="no population"):
+        net.connect("nothing", a, "exc")
+
+
+def test_boldmonitor_needs_the_extension() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("nnc.extensions.bold") is not None:
+        pytest.skip("the BOLD extension exists")
+    with pytest.raises(NotImplementedError, match="bold"):
+        ann.Network(seed=1).boldmonitor()
