@@ -1,11 +1,9 @@
 """``LlvmEngine``: compiles a module to native code (or loads it from the object cache) and runs steps on
 worker threads.
 
-Threads (DESIGN.md §4): every worker thread, thread 0 included, runs ``nnc_run(ctx, tid, n, nsteps)``
-through one ctypes call, which releases the GIL. A ctypes call cannot be interrupted, so the main thread
-only waits on an ``Event`` with a timeout; on ``KeyboardInterrupt`` it sets the STOP slot, waits until
-every thread has returned (they all stop after the same step, so the network can continue), clears STOP
-and re-raises.
+Threads (DESIGN.md §4) are managed by :class:`~nnc.backend.llvm.workers.WorkerPool`: each runs
+``nnc_run(ctx, tid, n, nsteps)`` through one ctypes call, the main thread waits interruptibly, and Ctrl-C
+stops every thread after the same step and re-raises.
 """
 
 from __future__ import annotations
@@ -27,12 +25,14 @@ from nnc.backend.llvm.jit import (
     target_machine,
 )
 from nnc.backend.llvm.worker import build_module
+from nnc.backend.llvm.workers import WorkerPool
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import Module
 from nnc.ir.printer import print_module
 from nnc.options import CompileOptions
 from nnc.runtime.buffers import Buffers
 
+_STOP = RuntimeKey(RuntimeField.STOP)
 _ENTRY_TYPE = ctypes.CFUNCTYPE(
     ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64
 )
@@ -67,6 +67,8 @@ class LlvmEngine:
         self._optimised: str | None = None
         self._loaded: LoadedObject | None = loaded
         self._entry = _ENTRY_TYPE(loaded.address(ENTRY_POINT))
+        self._pool = WorkerPool(self._entry)
+        self._step_slot = self.layout.slot(RuntimeKey(RuntimeField.STEP))
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ compilation
@@ -121,7 +123,7 @@ class LlvmEngine:
         """Advance the network by up to ``nsteps`` steps; return the number done (fewer only after STOP)."""
         if self._loaded is None:
             raise SimulationError("this engine was closed")
-        if buffers.layout.slots != self.layout.slots:
+        if buffers.layout is not self.layout and buffers.layout.slots != self.layout.slots:
             raise SimulationError("these buffers were laid out for a different module")
         if nsteps <= 0:
             return 0
@@ -133,51 +135,24 @@ class LlvmEngine:
             self._lock.release()
 
     def _run_threads(self, buffers: Buffers, nsteps: int) -> int:
-        n = self.num_threads
-        ctx = buffers.ctx.ctypes.data
-        done = [0] * n
-        finished = threading.Event()
-
-        def work(tid: int) -> None:
-            try:
-                done[tid] = self._entry(ctx, tid, n, nsteps)
-            finally:
-                if tid == 0:
-                    finished.set()
-
-        threads = [
-            threading.Thread(target=work, args=(t,), name=f"nnc-worker-{t}", daemon=True) for t in range(n)
-        ]
-        for t in threads:
-            t.start()
-        try:
-            while not finished.wait(_POLL_SECONDS):
-                pass
-        except KeyboardInterrupt:
-            _stop_and_wait(buffers, threads)
-            raise
-        for t in threads:
-            t.join()
-        return done[0]
+        ctx = buffers.ctx
+        before = int(ctx[self._step_slot])
+        seconds = self._pool.run(
+            ctx.__array_interface__["data"][0],
+            self.num_threads,
+            nsteps,
+            lambda on: buffers.set_value(_STOP, on),
+        )
+        steps = int(ctx[self._step_slot]) - before
+        self._pool.observe(seconds, steps)
+        return steps
 
     def close(self) -> None:
-        """Release the machine code."""
+        """Release the machine code and the worker threads."""
+        self._pool.close()
         if self._loaded is not None:
             self._loaded.close()
             self._loaded = None
-
-
-def _stop_and_wait(buffers: Buffers, threads: list[threading.Thread]) -> None:
-    """Ask the workers to stop after the current step, wait for all of them, then clear the request."""
-    stop = RuntimeKey(RuntimeField.STOP)
-    buffers.set_value(stop, 1)
-    while any(t.is_alive() for t in threads):
-        try:
-            for t in threads:
-                t.join(_POLL_SECONDS)
-        except KeyboardInterrupt:
-            continue
-    buffers.set_value(stop, 0)
 
 
 def _build_object(

@@ -163,6 +163,8 @@ def _build_records(target: Target) -> ir.Function:
     """``void @nnc.record(ctx, step, phase)``: copy every due row of ``phase`` (RecordField semantics)."""
     fn = ir.Function(target.llmod, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]), "nnc.record")
     fn.linkage = "internal"
+    for a in ("noinline", "minsize", "optsize"):  # small copies: not worth vectorised, unrolled code
+        fn.attributes.add(a)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx, step, phase = fn.args
     layout = target.layout
