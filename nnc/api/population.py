@@ -230,8 +230,6 @@ class Population:
                 store.set_initial(name, value, rng)
             else:
                 store.set_initial_at(name, ranks, value, rng)
-            if name in store.attrs:
-                self._fill_queues()
         else:
             store.set_live(name, value, rng, ranks)
 
