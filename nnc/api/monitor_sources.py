@@ -126,12 +126,13 @@ def _squeezed(dtype: DType) -> Shaper:
     return shape
 
 
-def synaptic_source(obj: object, var: str) -> Source:
-    """A synaptic variable of a whole projection or of one dendrite (CPU only, API.md §17)."""
-    proj = getattr(obj, "proj", obj)
-    attr = _recordable(proj.name, proj.synapse_model.attribute(var), var)  # type: ignore[attr-defined]
-    dtype = attr.dtype
-    key = StateKey(ObjKind.PROJECTION, proj.id, var)  # type: ignore[attr-defined]
+def _plain(dtype: DType) -> Shaper:
+    return lambda data, reshape: convert(data, dtype)
+
+
+def _synaptic_layout(proj: object, obj: object, locality: Locality, dtype: DType) -> tuple:
+    """``(index, width, shape)`` of a synaptic variable recorded for ``obj`` (projection or dendrite)."""
+    dendrite = obj is not proj
 
     def conn() -> object:
         return proj._conn  # type: ignore[attr-defined]
@@ -139,45 +140,25 @@ def synaptic_source(obj: object, var: str) -> Source:
     def row() -> slice:
         return conn().row(obj.idx)  # type: ignore[attr-defined]
 
-    def one() -> int:
-        return 1
+    match locality, dendrite:
+        case Locality.GLOBAL, _:
+            return (lambda: None), (lambda: 1), _flat(dtype)
+        case Locality.SEMIGLOBAL, True:
+            return (lambda: np.array([obj.idx])), (lambda: 1), _flat(dtype)  # type: ignore[attr-defined]
+        case Locality.SEMIGLOBAL, False:
+            return (lambda: None), (lambda: conn().n_dendrites), _plain(dtype)  # type: ignore[attr-defined]
+        case Locality.LOCAL, True:
+            return (lambda: _slots(proj)[row()]), (lambda: row().stop - row().start), _squeezed(dtype)
+    return (lambda: _slots(proj)), (lambda: conn().n_synapses), _split_rows(proj, dtype)  # type: ignore[attr-defined]
 
-    def whole() -> None:
-        return None
 
-    if attr.locality is Locality.GLOBAL:
-        return Source(var, key, Phase.RECORD, dtype, whole, one, _flat(dtype))
-    if obj is not proj:  # a dendrite
-        if attr.locality is Locality.SEMIGLOBAL:
-            return Source(var, key, Phase.RECORD, dtype, lambda: np.array([obj.idx]), one, _flat(dtype))  # type: ignore[attr-defined]
-        return Source(
-            var,
-            key,
-            Phase.RECORD,
-            dtype,
-            lambda: _slots(proj)[row()],
-            lambda: row().stop - row().start,
-            _squeezed(dtype),
-        )
-    if attr.locality is Locality.SEMIGLOBAL:
-        return Source(
-            var,
-            key,
-            Phase.RECORD,
-            dtype,
-            whole,
-            lambda: conn().n_dendrites,  # type: ignore[attr-defined]
-            lambda data, reshape: convert(data, dtype),
-        )
-    return Source(
-        var,
-        key,
-        Phase.RECORD,
-        dtype,
-        lambda: _slots(proj),
-        lambda: conn().n_synapses,
-        _split_rows(proj, dtype),
-    )  # type: ignore[attr-defined]
+def synaptic_source(obj: object, var: str) -> Source:
+    """A synaptic variable of a whole projection or of one dendrite (CPU only, API.md §17)."""
+    proj = getattr(obj, "proj", obj)
+    attr = _recordable(proj.name, proj.synapse_model.attribute(var), var)  # type: ignore[attr-defined]
+    index, width, shape = _synaptic_layout(proj, obj, attr.locality, attr.dtype)
+    key = StateKey(ObjKind.PROJECTION, proj.id, var)  # type: ignore[attr-defined]
+    return Source(var, key, Phase.RECORD, attr.dtype, index, width, shape)
 
 
 def source_for(obj: object, var: str) -> Source:

@@ -82,6 +82,26 @@ def _work(i: int) -> object:
     return _JOB["fn"](copy, **method[i])  # type: ignore[operator, index]
 
 
+def _ctor_arguments(net: Network) -> tuple[tuple[object, ...], dict[str, object]]:
+    """The constructor arguments of ``net`` by name where possible (so kwargs can override them)."""
+    args, kwargs = net._ctor_args
+    signature = inspect.signature(type(net).__init__)
+    if any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values()):
+        return args, dict(kwargs)
+    bound = signature.bind_partial(net, *args, **kwargs).arguments
+    return (), {k: v for k, v in list(bound.items())[1:]}
+
+
+def _execute(number: int, workers: int) -> list[object]:
+    try:
+        if workers <= 1:
+            return [_work(i) for i in range(number)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_work, range(number))
+    finally:
+        _JOB.clear()
+
+
 def parallel_run(
     net: Network,
     method: Callable[..., object],
@@ -99,27 +119,13 @@ def parallel_run(
     if not net.compiled:
         raise SimulationError("parallel_run: the network must be compiled first")
     t0 = time.perf_counter()
-    names = _ctor_parameters(type(net))
-    args, orig_kwargs = net._ctor_args
-    base = {k: v for k, v in orig_kwargs.items()}
-    ctor, method_args = _split(kwargs, names, number)
+    args, base = _ctor_arguments(net)
+    ctor, method_args = _split(kwargs, _ctor_parameters(type(net)), number)
+    seeds_list = _seeds(net, seeds, number)
     _JOB.update(
-        net=net,
-        fn=method,
-        args=args,
-        ctor=[base | c for c in ctor],
-        method=method_args,
-        seeds=_seeds(net, seeds, number),
+        net=net, fn=method, args=args, ctor=[base | c for c in ctor], method=method_args, seeds=seeds_list
     )
-    workers = min(number, max_processes if max_processes > 0 else (os.cpu_count() or 1))
-    try:
-        if workers <= 1:
-            results = [_work(i) for i in range(number)]
-        else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_work, range(number))
-    finally:
-        _JOB.clear()
+    results = _execute(number, min(number, max_processes if max_processes > 0 else (os.cpu_count() or 1)))
     if measure_time:
         print(f"Running {number} networks in parallel took {time.perf_counter() - t0} seconds.")
     return results

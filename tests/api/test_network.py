@@ -190,8 +190,9 @@ def test_parallel_run_in_worker_processes(engine: str) -> None:
     net = Sized(2, seed=5)
     net.config(engine=engine)
     net.compile()
-    results = net.parallel_run(_run_copy, number=3, max_processes=2, seeds=[1, 2, 3], steps=2)
-    assert results == [(2, 1.0, 1), (2, 1.0, 2), (2, 1.0, 3)]
+    results = net.parallel_run(_run_copy, number=3, max_processes=2, seeds=[1, 2, 3], steps=2, n=[1, 2, 3])
+    # n was given positionally to the original: the per-copy value replaces it
+    assert results == [(1, 1.0, 1), (2, 1.0, 2), (3, 1.0, 3)]
 
 
 def test_copy(engine: str) -> None:
