@@ -96,8 +96,8 @@ class Monitor:
         self._network = network if network is not None else _network_of(obj)
         self.name = name if name is not None else f"Monitor_{_object_name(obj)}"
         dt = self._network.dt
-        self._period = max(1, int((period if period is not None else dt) / dt))
-        self._offset = int((period_offset or 0.0) / dt)
+        self._period_ms = period if period is not None else dt
+        self._offset_ms = period_offset or 0.0
         if self._offset >= self._period:
             raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
         if is_synaptic(obj) and not hasattr(obj, "proj") and self._period == 1:
@@ -149,15 +149,25 @@ class Monitor:
         return list(self._channels)
 
     @property
+    def _period(self) -> int:
+        """Recording period in steps, ``int(period/dt)`` with the network's dt (fixed at compile)."""
+        return max(1, int(self._period_ms / self._network.dt))
+
+    @property
+    def _offset(self) -> int:
+        """Offset in steps, ``int(period_offset/dt)``."""
+        return int(self._offset_ms / self._network.dt)
+
+    @property
     def period(self) -> float:
         """Recording period in ms."""
         return self._period * self._network.dt
 
     @period.setter
     def period(self, value: float) -> None:
-        self._period = max(1, int(value / self._network.dt))
-        if self._offset >= self._period:
+        if int(self._offset_ms / self._network.dt) >= max(1, int(value / self._network.dt)):
             raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
+        self._period_ms = value
         self._origin = self._network.current_step
         self._retime()
 
@@ -168,10 +178,9 @@ class Monitor:
 
     @period_offset.setter
     def period_offset(self, value: float) -> None:
-        offset = int(value / self._network.dt)
-        if offset >= self._period:
+        if int(value / self._network.dt) >= self._period:
             raise ModelError(f"Monitor {self.name}: period_offset must be smaller than period")
-        self._offset = offset
+        self._offset_ms = value
         self._retime()
 
     def _retime(self) -> None:
@@ -196,7 +205,7 @@ class Monitor:
             self._add(var)
         k = self._network.current_step
         if period is not None:
-            self._period, self._offset, self._origin = max(1, int(period / self._network.dt)), 0, k
+            self._period_ms, self._offset_ms, self._origin = period, 0.0, k
         if self._origin is None:
             self._origin = k
         self._retime()

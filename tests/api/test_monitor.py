@@ -174,3 +174,13 @@ def test_before_compile_get_is_empty() -> None:
     net = ann.Network(seed=1)
     m = net.monitor(net.create(3, TIME), "r")
     assert m.get("r").shape == (0, 3)
+
+
+def test_period_uses_the_dt_of_the_compiled_network(make_net) -> None:
+    net, pop = _net(make_net)
+    m = net.monitor(pop, "r", period=1.0)
+    net.config(dt=0.25)  # after the monitor: the period is still 1 ms = 4 steps
+    net.compile()
+    net.simulate(3.0)
+    np.testing.assert_array_equal(m.get("r")[:, 0], [0.0, 1.0, 2.0])
+    assert m.period == 1.0
