@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from nnc.backend.abi import ENTRY_POINT, Layout, RuntimeField, RuntimeKey, layout_of
@@ -68,6 +69,7 @@ class LlvmEngine:
         self._loaded: LoadedObject | None = loaded
         self._entry = _ENTRY_TYPE(loaded.address(ENTRY_POINT))
         self._pool = WorkerPool(self._entry)
+        weakref.finalize(self, self._pool.close)  # parked threads exit with an engine nobody closed
         self._step_slot = self.layout.slot(RuntimeKey(RuntimeField.STEP))
         self._lock = threading.Lock()
 
