@@ -29,6 +29,19 @@ def samples_in(k: int, n: int, origin: int, period: int, offset: int) -> int:
     return (k + n - 1 - first) // period + 1
 
 
+_ACTIVE, _ORIGIN, _PERIOD, _OFFSET, _COUNT, _CAPACITY = (
+    f.value
+    for f in (
+        RecordField.ACTIVE,
+        RecordField.ORIGIN,
+        RecordField.PERIOD,
+        RecordField.OFFSET,
+        RecordField.COUNT,
+        RecordField.CAPACITY,
+    )
+)
+
+
 @dataclass(slots=True)
 class _Row:
     """Bookkeeping of one record-table row: element count and the chunks recorded so far."""
@@ -86,26 +99,21 @@ class Recorder:
         table = self.buffers.records
         for row, info in self._rows.items():
             r = table[row]
-            count = 0
-            if r[RecordField.ACTIVE.value]:
-                count = samples_in(
-                    k,
-                    nsteps,
-                    int(r[RecordField.ORIGIN.value]),
-                    int(r[RecordField.PERIOD.value]),
-                    int(r[RecordField.OFFSET.value]),
-                )
-            self.buffers.set_record_destination(row, np.empty(count * info.n, dtype=info.dtype))
+            count = (
+                samples_in(k, nsteps, int(r[_ORIGIN]), int(r[_PERIOD]), int(r[_OFFSET])) if r[_ACTIVE] else 0
+            )
+            if count or r[_CAPACITY]:
+                self.buffers.set_record_destination(row, np.empty(count * info.n, dtype=info.dtype))
 
     def collect(self) -> None:
         """Keep what every row recorded in the last run."""
         table = self.buffers.records
         for row, info in self._rows.items():
-            count = int(table[row, RecordField.COUNT.value])
+            count = int(table[row, _COUNT])
             if count:
                 dst = self.buffers.record_destination(row)
                 info.chunks.append(dst[: count * info.n].reshape(count, info.n))
-                self._set(row, RecordField.COUNT, 0)
+                table[row, _COUNT] = 0
 
     def samples(self, row: int) -> np.ndarray:
         """Everything ``row`` recorded, shape ``(T, n)``."""
