@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -371,8 +372,8 @@ class Population:
         """Every neuron in rank order."""
         return [IndividualNeuron(self, r) for r in range(self.size)]
 
-    def __iter__(self):
-        return iter(self.neurons)
+    def __iter__(self) -> Iterator[IndividualNeuron]:
+        return (IndividualNeuron(self, r) for r in range(self.size))
 
     def __getitem__(self, index: object) -> PopulationView | IndividualNeuron:
         return index_population(self, index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -140,8 +141,8 @@ class PopulationView(_Subset):
     def __len__(self) -> int:
         return self.size
 
-    def __iter__(self):
-        return iter([IndividualNeuron(self.population, int(r)) for r in self.ranks])
+    def __iter__(self) -> Iterator[IndividualNeuron]:
+        return (IndividualNeuron(self.population, int(r)) for r in self.ranks)
 
     def __repr__(self) -> str:
         return f"PopulationView(population={self.population.name!r}, ranks={self.ranks.tolist()})"
