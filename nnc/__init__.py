@@ -51,6 +51,7 @@ from nnc.api.random import (
     RandomDistribution,
     Uniform,
 )
+from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.diagnostics import ANNarchyException
 from nnc.models import (
@@ -151,5 +152,7 @@ __all__ = [
     "setup",
     "simulate",
     "simulate_until",
+    "sparse_delays_from_weights",
+    "sparse_random_matrix",
     "step",
 ]
