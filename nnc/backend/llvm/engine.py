@@ -12,6 +12,7 @@ import ctypes
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 from nnc.backend.abi import ENTRY_POINT, Layout, RuntimeField, RuntimeKey, layout_of
@@ -37,8 +38,16 @@ _STOP = RuntimeKey(RuntimeField.STOP)
 _ENTRY_TYPE = ctypes.CFUNCTYPE(
     ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64
 )
-#: How often the main thread wakes up to notice Ctrl-C while workers run (seconds).
-_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """Machine code of a module and how it was obtained."""
+
+    loaded: LoadedObject
+    cache_hit: bool
+    compile_seconds: dict[str, float]
+    llvm_ir: str | None  # None after a cache hit (rebuilt on demand)
 
 
 class LlvmEngine:
@@ -46,28 +55,18 @@ class LlvmEngine:
 
     name = "llvm"
 
-    def __init__(
-        self,
-        module: Module,
-        options: CompileOptions,
-        host: HostTarget,
-        loaded: LoadedObject,
-        *,
-        cache_hit: bool,
-        compile_seconds: dict[str, float],
-        llvm_ir: str | None,
-    ):
+    def __init__(self, module: Module, options: CompileOptions, host: HostTarget, compiled: Compiled):
         self.module = module
         self.options = options
         self.layout: Layout = layout_of(module)
         self.host = host
-        self.cache_hit = cache_hit
-        self.compile_seconds = compile_seconds
+        self.cache_hit = compiled.cache_hit
+        self.compile_seconds = compiled.compile_seconds
         self.num_threads = max(1, options.num_threads)
-        self._llvm_ir = llvm_ir
+        self._llvm_ir = compiled.llvm_ir
         self._optimised: str | None = None
-        self._loaded: LoadedObject | None = loaded
-        self._entry = _ENTRY_TYPE(loaded.address(ENTRY_POINT))
+        self._loaded: LoadedObject | None = compiled.loaded
+        self._entry = _ENTRY_TYPE(compiled.loaded.address(ENTRY_POINT))
         self._pool = WorkerPool(self._entry)
         weakref.finalize(self, self._pool.close)  # parked threads exit with an engine nobody closed
         self._step_slot = self.layout.slot(RuntimeKey(RuntimeField.STEP))
@@ -92,9 +91,7 @@ class LlvmEngine:
         t0 = time.perf_counter()
         loaded = LoadedObject(obj, host, options.opt_level)
         seconds["load"] = time.perf_counter() - t0
-        return cls(
-            module, options, host, loaded, cache_hit=text is None, compile_seconds=seconds, llvm_ir=text
-        )
+        return cls(module, options, host, Compiled(loaded, text is None, seconds, text))
 
     @property
     def llvm_ir(self) -> str:

@@ -22,7 +22,7 @@ from nnc.backend.abi import ConnField, ConnKey, Layout, SlotKey, SlotKind
 from nnc.backend.llvm.expr import I64, PTR, MathLib
 from nnc.backend.llvm.loops import for_range, partition
 from nnc.backend.llvm.places import Element, Places
-from nnc.backend.llvm.statements import StatementLowering
+from nnc.backend.llvm.statements import StageArgs, StatementLowering
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import ForEach, Let, Stmt, Temp, stmt_exprs, walk, walk_stmts
@@ -126,7 +126,8 @@ def _lower_stage(
         arg.add_attribute("noalias")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx, tid, nthreads, step = fn.args[:4]
-    lowering = StatementLowering(target, places, b, ctx, step, dict(zip(slots, fn.args[4:], strict=True)))
+    ptrs = dict(zip(slots, fn.args[4:], strict=True))
+    lowering = StatementLowering(target, places, b, StageArgs(ctx, step, ptrs))
     top = Element(None, {}, temps=_load_shared(b, shared))
     if stage.parallel:
         _parallel_loop(lowering, stage.body[0], tid, nthreads, top)

@@ -9,6 +9,8 @@ if the projection's PLASTICITY flag is set.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
@@ -24,7 +26,7 @@ from nnc.backend.abi import (
     StateKey,
 )
 from nnc.backend.llvm.access import ORIGIN, At, AtKind, load, store
-from nnc.backend.llvm.expr import I32, I64, PTR, Lowering, Typing, element, storage_type
+from nnc.backend.llvm.expr import I32, I64, Lowering, Typing, element, storage_type
 from nnc.backend.llvm.formats import ConnArrays, FormatDescriptor, descriptor
 from nnc.backend.llvm.loops import for_range
 from nnc.backend.llvm.places import Element, Places, Role
@@ -46,27 +48,31 @@ from nnc.ir.nodes import (
 )
 from nnc.ir.types import Domain, DType, ObjKind, Phase
 
+if TYPE_CHECKING:
+    from nnc.backend.llvm.kernels import Target
+
 _CONN_VALUES = (ConnField.N_DENDRITES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
+
+
+@dataclass(frozen=True, slots=True)
+class StageArgs:
+    """Arguments of a stage function: ``ctx``, the step ``k`` and the buffer pointers by slot."""
+
+    ctx: ir.Value
+    step: ir.Value
+    ptrs: dict[SlotKey, ir.Value]
 
 
 class StatementLowering:
     """Lowers the statements of one stage function."""
 
-    def __init__(
-        self,
-        target,
-        places: Places,
-        b: ir.IRBuilder,
-        ctx: ir.Value,
-        step: ir.Value,
-        ptrs: dict[SlotKey, ir.Value],
-    ):
+    def __init__(self, target: Target, places: Places, b: ir.IRBuilder, args: StageArgs):
         self.target = target
         self.places = places
         self.b = b
-        self.ctx = ctx
-        self.step = step
-        self.ptrs = ptrs
+        self.ctx = args.ctx
+        self.step = args.step
+        self.ptrs = ptrs = args.ptrs
         self.real: ir.Type = target.real
         self._ctx_cache: dict[SlotKey, ir.Value] = {}
         self.conn: ConnArrays | None = None
@@ -285,5 +291,3 @@ _STATEMENTS: dict[type, Callable[[StatementLowering, Stmt, Element], None]] = {
     PushDelayed: StatementLowering.push_delayed,
     ForEach: StatementLowering.foreach,
 }
-
-__all__ = ["PTR", "StatementLowering"]
