@@ -8,6 +8,7 @@ from nnc.api.callbacks import every
 from nnc.api.config import float32, float64, setup
 from nnc.api.constant import Constant, add_function, functions
 from nnc.api.dendrite import Dendrite, IndividualSynapse
+from nnc.api.inputs import InputArray
 from nnc.api.io import load, load_parameters, save, save_parameters
 from nnc.api.legacy import (
     callbacks_enabled,
@@ -92,6 +93,7 @@ __all__ = [
     "IF_curr_alpha",
     "IF_curr_exp",
     "IndividualSynapse",
+    "InputArray",
     "Izhikevich",
     "LeakyIntegrator",
     "Oja",
