@@ -12,7 +12,7 @@ reductions) are delegated to an :class:`Env` provided by the kernel builder.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from llvmlite import ir
@@ -117,11 +117,10 @@ def element(b: ir.IRBuilder, ptr: ir.Value, index: ir.Value, elem: ir.Type) -> i
 
 @dataclass(slots=True)
 class MathLib:
-    """Declares intrinsics and libm functions in one module and remembers the libm symbols it used."""
+    """Declares intrinsics and libm functions in one module (the JIT checks the symbols they need)."""
 
     module: ir.Module
     real: ir.Type
-    symbols: set[str] = field(default_factory=set)
 
     def function(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
         """The declaration ``name`` of the module, created on first use."""
@@ -142,7 +141,6 @@ class MathLib:
     def libm(self, b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
         """Call C's ``name`` (``namef`` in single precision) on scalar reals."""
         symbol = name if isinstance(self.real, ir.DoubleType) else name + "f"
-        self.symbols.add(symbol)
         return b.call(self.function(symbol, self.real, [self.real] * len(args)), args)
 
 

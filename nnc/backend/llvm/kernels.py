@@ -1,7 +1,7 @@
 """Kernel lowering: each IR kernel becomes internal LLVM functions, one per stage, over ``noalias`` buffers.
 
 A kernel body is cut into *stages*: a run of top-level statements is a serial stage (run by thread 0:
-global equations, clearing inputs, global operations, delay pushes); a top-level ``ForEach`` is a
+global equations, global operations, delay pushes); a top-level ``ForEach`` (or ``ClearInputs``) is a
 parallel stage whose elements are statically partitioned between threads (:func:`loops.partition`).
 The worker calls the stages in order with a barrier between them. A temporary bound in a serial stage
 and read by a later one travels through a module global.
@@ -25,7 +25,7 @@ from nnc.backend.llvm.places import Element, Places
 from nnc.backend.llvm.statements import StageArgs, StatementLowering
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
-from nnc.ir.nodes import ForEach, Let, Stmt, Temp, stmt_exprs, walk, walk_stmts
+from nnc.ir.nodes import ClearInputs, ForEach, Let, Stmt, Temp, stmt_exprs, walk, walk_stmts
 from nnc.ir.types import Domain
 
 
@@ -42,7 +42,7 @@ def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
     stages: list[Stage] = []
     serial: list[Stmt] = []
     for s in kernel.body:
-        if isinstance(s, ForEach):
+        if isinstance(s, ForEach | ClearInputs):
             if serial:
                 stages.append(Stage(False, tuple(serial)))
                 serial = []
@@ -157,15 +157,18 @@ def _share(
 def _parallel_loop(
     lw: StatementLowering, loop: Stmt, tid: ir.Value, nthreads: ir.Value, top: Element
 ) -> None:
-    assert isinstance(loop, ForEach)
     b = lw.b
-    match loop.domain:
-        case Domain.NEURON:
+    match loop:
+        case ClearInputs():
+            begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
+            lw.clear_range(loop, begin, end)
+            return
+        case ForEach(domain=Domain.NEURON):
             n: ir.Value = I64(lw.places.population.size)
-        case Domain.DENDRITE:
+        case ForEach(domain=Domain.DENDRITE):
             n = lw.conn_value(ConnField.N_DENDRITES)
         case _:
-            raise BackendError(f"a loop over {loop.domain.value}s cannot be a kernel's outer loop")
+            raise BackendError(f"kernel {lw.places.kernel.name}: {loop} cannot be a kernel's outer loop")
     begin, end = partition(b, n, tid, nthreads)
     with for_range(b, begin, end) as i:
         lw.loop_body(loop, i, top)

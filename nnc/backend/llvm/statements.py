@@ -181,9 +181,13 @@ class StatementLowering:
         self.write(key, DType.REAL, at, self.b.fadd(self.read(key, DType.REAL, at, el), value))
 
     def clear_inputs(self, s: ClearInputs, el: Element) -> None:
+        self.clear_range(s, I64(0), I64(self.places.population.size))
+
+    def clear_range(self, s: ClearInputs, begin: ir.Value, end: ir.Value) -> None:
+        """Zero ``sum(t)`` of neurons ``[begin, end)`` for every target of ``s``."""
         pop = self.places.population
         for t in s.targets:
-            with for_range(self.b, I64(0), I64(pop.size)) as i:
+            with for_range(self.b, begin, end) as i:
                 self.write(InputKey(pop.id, t), DType.REAL, At(i), ir.Constant(self.real, 0.0))
 
     def compute_global_op(self, s: ComputeGlobalOp, el: Element) -> None:
