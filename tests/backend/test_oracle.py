@@ -246,3 +246,19 @@ def test_dense_connectivity_values_match(tmp_path) -> None:
     m = _rate_network(Format.DENSE, ReduceOp.SUM, Precision.F64, False)
     a, _ = twin_run(m, _rate_buffers(Format.DENSE, 9), 4)
     assert a.value(ConnKey(0, ConnField.ROW_STRIDE)) == 24
+
+
+def test_engines_continue_each_others_runs() -> None:
+    """Engines keep no simulation state: LLVM, interpreter, LLVM again equals the interpreter alone."""
+    m = _rate_network(Format.ELL, ReduceOp.SUM, Precision.F64, False)
+    make = _rate_buffers(Format.ELL, 4)
+    llvm_engine, interp = compile_module(m), InterpEngine(m)
+    mixed, alone = make(llvm_engine), make(llvm_engine)
+    for engine, steps in ((llvm_engine, 3), (interp, 2), (llvm_engine, 4)):
+        assert engine.run(mixed, steps) == steps
+    interp.run(alone, 9)
+    for key, want in alone.arrays.items():
+        if key != RuntimeKey(RuntimeField.RECORD_TABLE):
+            np.testing.assert_array_equal(mixed.arrays[key], want, err_msg=str(key))
+    np.testing.assert_array_equal(mixed.record_destination(0), alone.record_destination(0))
+    llvm_engine.close()
