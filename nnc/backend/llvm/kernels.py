@@ -21,7 +21,7 @@ from llvmlite import ir
 from nnc.backend.abi import ConnField, ConnKey, Layout, SlotKey, SlotKind
 from nnc.backend.llvm.expr import I64, PTR, MathLib
 from nnc.backend.llvm.loops import for_range, partition
-from nnc.backend.llvm.places import Element, Places
+from nnc.backend.llvm.places import Element, Places, slot_name
 from nnc.backend.llvm.statements import StageArgs, StatementLowering
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
@@ -122,7 +122,10 @@ def _lower_stage(
     fn = ir.Function(target.llmod, fnty, name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
-    for arg in fn.args[4:]:
+    for arg, name in zip(fn.args, ("ctx", "tid", "nthreads", "step"), strict=False):
+        arg.name = name
+    for arg, key in zip(fn.args[4:], slots, strict=True):
+        arg.name = slot_name(key)
         arg.add_attribute("noalias")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx, tid, nthreads, step = fn.args[:4]

@@ -205,3 +205,21 @@ class Places:
             case Delayed(var=v) if self.proj.delay is not DelayKind.NONE:
                 return [QueueKey(self.pop_id(v.scope), v.name)]
         return []
+
+
+def slot_name(key: SlotKey) -> str:
+    """A readable name for the LLVM argument holding the buffer of ``key`` (``P0.v``, ``sum.P1.exc`` ...)."""
+    match key:
+        case StateKey(owner=owner, owner_id=i, name=n):
+            return f"{'P' if owner is ObjKind.POPULATION else 'J'}{i}.{n}"
+        case InputKey(pop=i, target=t):
+            return f"sum.P{i}.{t}"
+        case GlobalOpKey(pop=i, op=op, var=v):
+            return f"{op.value}.P{i}.{v}"
+        case ConstantKey(name=n):
+            return f"const.{n}"
+        case ConnKey(proj=i, field=f):
+            return f"J{i}.{f.value}"
+        case QueueKey(pop=i, var=v):
+            return f"queue.P{i}.{v}"
+    return "slot"

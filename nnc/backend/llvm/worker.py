@@ -45,6 +45,8 @@ class _Worker:
         self.record_fn = _build_records(target)
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.ctx, self.tid, self.nthreads, self.nsteps = self.fn.args
+        for arg, name in zip(self.fn.args, ("ctx", "tid", "nthreads", "nsteps"), strict=True):
+            arg.name = name
         self.step: ir.Value = I64(0)
         self.synced = alloca_once(self.b, I8, "synced")
         self.stop_ptr = self.slot_ptr(RuntimeKey(RuntimeField.STOP))
