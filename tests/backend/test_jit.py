@@ -164,3 +164,16 @@ def test_buffers_of_another_module_are_refused() -> None:
     a, b = compile_module(_leaky(size=10)), compile_module(_dense_transmit(Format.CSR))
     with pytest.raises(SimulationError):
         a.run(Buffers(b.module, b.layout, {0: ProjectionShape(8, 0)}), 1)
+
+
+def test_a_lowering_crash_names_the_kernel_and_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnc.backend.llvm import statements
+    from nnc.diagnostics import InternalError
+
+    def broken(self, s, el) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(statements._STATEMENTS, Assign, broken)
+    expected = r"llvm-lower.*kernel P\.update, 'v = v \+ \(i - v\) / 10\.0'.*boom"
+    with pytest.raises(InternalError, match=expected):
+        compile_module(_leaky())

@@ -32,7 +32,7 @@ from nnc.backend.llvm.loops import for_range
 from nnc.backend.llvm.places import Element, Places, Role
 from nnc.backend.llvm.reduce import GLOBAL_OPS, LANES, finish_mean, lane_reduce, zero_if_empty
 from nnc.backend.llvm.values import ValueEnv
-from nnc.diagnostics import BackendError
+from nnc.diagnostics import BackendError, InternalError
 from nnc.ir.nodes import (
     AddInput,
     Assign,
@@ -46,6 +46,7 @@ from nnc.ir.nodes import (
     Stmt,
     Var,
 )
+from nnc.ir.printer import print_stmts
 from nnc.ir.types import Domain, DType, ObjKind, Phase
 
 if TYPE_CHECKING:
@@ -128,11 +129,19 @@ class StatementLowering:
 
     # ------------------------------------------------------------------ statements
     def stmt(self, s: Stmt, el: Element) -> None:
-        """Lower one statement at element ``el``."""
+        """Lower one statement at element ``el``; a crash is reported with the statement and its location."""
         handler = _STATEMENTS.get(type(s))
         if handler is None:
             raise BackendError(f"kernel {self.places.kernel.name}: no lowering for {type(s).__name__}")
-        handler(self, s, el)
+        try:
+            handler(self, s, el)
+        except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as e:
+            span = getattr(s, "span", None)
+            where = f" at {span}" if span is not None else ""
+            text = print_stmts((s,)).splitlines()[0]
+            raise InternalError(
+                "llvm-lower", f"kernel {self.places.kernel.name}, '{text}'{where}: {type(e).__name__}: {e}"
+            ) from e
 
     def _target(self, t: Var, el: Element) -> tuple[SlotKey, At | None]:
         key, role = self.places.state(t)
