@@ -189,3 +189,27 @@ def test_fewer_steps_when_stopped_from_another_thread() -> None:
     timer.join()
     assert 0 < done == buf.step < 10**12
     assert np.all(buf.array(StateKey(POP, 0, "v")) == done)
+
+
+def test_temporaries_of_the_same_name_in_two_kernels() -> None:
+    g, x = var("g", loc=G), var("x")
+
+    def kernel(name: str, phase: Phase, step: float) -> Kernel:
+        body = (
+            Let("before", g),
+            Assign(g, _add(g, Const(step))),
+            ForEach(Domain.NEURON, (Assign(x, _add(x, Temp("before"))),)),
+        )
+        return Kernel(name, phase, POP, 0, body)
+
+    m = population_module((attr("g", loc=G), attr("x")), (), 17)
+    m = replace(m, kernels=(kernel("P.a", Phase.NEURON, 1.0), kernel("P.b", Phase.GLOBAL_OPS, 10.0)))
+    engine = compile_module(m)
+    want = Buffers(m, engine.layout, {})
+    InterpEngine(m).run(want, 3)
+    for n in (1, 2):
+        engine.num_threads = n
+        buf = Buffers(m, engine.layout, {})
+        engine.run(buf, 3)
+        np.testing.assert_array_equal(buf.array(StateKey(POP, 0, "x")), want.array(StateKey(POP, 0, "x")))
+        assert buf.array(StateKey(POP, 0, "g"))[0] == 33.0

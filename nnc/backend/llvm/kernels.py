@@ -89,9 +89,11 @@ def _temps_read(stages: tuple[Stage, ...]) -> set[str]:
 
 @dataclass(slots=True)
 class _Shared:
-    """Temporaries that cross stages: name -> (module global, register type)."""
+    """Temporaries that cross stages: name -> (module global, register type); ``later``: names read by
+    the stages after the one being lowered."""
 
     globals: dict[str, tuple[ir.GlobalVariable, ir.Type]] = field(default_factory=dict)
+    later: set[str] = field(default_factory=set)
 
 
 def lower_kernel(target: Target, index: int, kernel: Kernel) -> tuple[StageFunction, ...]:
@@ -100,15 +102,13 @@ def lower_kernel(target: Target, index: int, kernel: Kernel) -> tuple[StageFunct
     shared = _Shared()
     out = []
     for n, stage in enumerate(stages):
-        later = _temps_read(stages[n + 1 :])
-        out.append(_lower_stage(target, f"k{index}.{kernel.name}.s{n}", kernel, stage, shared, later))
+        shared.later = _temps_read(stages[n + 1 :])
+        out.append(_lower_stage(target, f"k{index}.{kernel.name}.s{n}", kernel, stage, shared))
     return tuple(out)
 
 
-def _lower_stage(
-    target: Target, name: str, kernel: Kernel, stage: Stage, shared: _Shared, later: set[str]
-) -> StageFunction:
-    places = Places(target.module, kernel)
+def _slots(target: Target, places: Places, stage: Stage) -> tuple[SlotKey, ...]:
+    """Pointer slots a stage reads or writes (connectivity arrays its format does not have left out)."""
     used = [
         k
         for k in places.slots_of(stage.body)
@@ -116,17 +116,27 @@ def _lower_stage(
     ]
     for k in used:
         if k not in target.layout.slots:
-            raise BackendError(f"kernel {kernel.name}: the layout has no slot for {k}")
-    slots = tuple(k for k in used if target.layout.kinds[k] is SlotKind.POINTER)
+            raise BackendError(f"kernel {places.kernel.name}: the layout has no slot for {k}")
+    return tuple(k for k in used if target.layout.kinds[k] is SlotKind.POINTER)
+
+
+def _stage_function(target: Target, name: str, slots: tuple[SlotKey, ...]) -> ir.Function:
     fnty = ir.FunctionType(ir.VoidType(), [PTR, I64, I64, I64] + [PTR] * len(slots))
     fn = ir.Function(target.llmod, fnty, name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
-    for arg, name in zip(fn.args, ("ctx", "tid", "nthreads", "step"), strict=False):
-        arg.name = name
+    for arg, arg_name in zip(fn.args, ("ctx", "tid", "nthreads", "step"), strict=False):
+        arg.name = arg_name
     for arg, key in zip(fn.args[4:], slots, strict=True):
         arg.name = slot_name(key)
         arg.add_attribute("noalias")
+    return fn
+
+
+def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared: _Shared) -> StageFunction:
+    places = Places(target.module, kernel)
+    slots = _slots(target, places, stage)
+    fn = _stage_function(target, name, slots)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx, tid, nthreads, step = fn.args[:4]
     ptrs = dict(zip(slots, fn.args[4:], strict=True))
@@ -137,8 +147,8 @@ def _lower_stage(
     else:
         for s in stage.body:
             lowering.stmt(s, top)
-            if isinstance(s, Let) and s.name in later:
-                _share(b, target.llmod, f"{name}.%{s.name}", s.name, top.temps[s.name], shared)
+            if isinstance(s, Let) and s.name in shared.later:
+                _share(b, f"{name}.%{s.name}", s.name, top.temps[s.name], shared)
     b.ret_void()
     return StageFunction(fn, stage.parallel, slots)
 
@@ -147,10 +157,8 @@ def _load_shared(b: ir.IRBuilder, shared: _Shared) -> dict[str, ir.Value]:
     return {n: b.load(gv, typ=ty) for n, (gv, ty) in shared.globals.items()}
 
 
-def _share(
-    b: ir.IRBuilder, llmod: ir.Module, gname: str, name: str, value: ir.Value, shared: _Shared
-) -> None:
-    gv = ir.GlobalVariable(llmod, value.type, gname)
+def _share(b: ir.IRBuilder, gname: str, name: str, value: ir.Value, shared: _Shared) -> None:
+    gv = ir.GlobalVariable(b.module, value.type, gname)
     gv.linkage = "internal"
     gv.initializer = ir.Constant(value.type, None)
     b.store(value, gv)
