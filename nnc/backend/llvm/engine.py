@@ -51,7 +51,11 @@ class Compiled:
 
 
 class LlvmEngine:
-    """A compiled network on the CPU (implements :class:`nnc.runtime.engine.Engine`)."""
+    """A compiled network on the CPU (implements :class:`nnc.runtime.engine.Engine`).
+
+    ``num_threads`` starts at ``options.num_threads`` and may change between runs: the generated code
+    is the same for every thread count, and so are the results (fixed partition-independent orders).
+    """
 
     name = "llvm"
 
