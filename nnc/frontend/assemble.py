@@ -26,6 +26,7 @@ from nnc.ir.nodes import (
     BinaryOp,
     ClearInputs,
     ComputeGlobalOp,
+    Const,
     Delayed,
     Expr,
     ForEach,
@@ -125,9 +126,20 @@ def _split(stmts: tuple[Stmt, ...]) -> dict[Locality, tuple[Stmt, ...]]:
     return {loc: tuple(s for s in stmts if _target_locality(s) is loc) for loc in Locality}
 
 
-def _population_update(spec: PopulationSpec) -> Kernel | None:
+def _fold_unconnected(stmts: tuple[Stmt, ...], connected: list[str]) -> tuple[Stmt, ...]:
+    """``sum(t)`` of a target no projection feeds is 0 (DSL.md §5.2): read a literal, not a zero buffer."""
+
+    def fn(e: Expr) -> Expr | None:
+        if isinstance(e, Input) and e.scope is Scope.SELF and e.target not in connected:
+            return Const(0.0, DType.REAL, e.span)
+        return None
+
+    return tuple(_map_stmt(s, fn) for s in stmts)
+
+
+def _population_update(spec: PopulationSpec, connected: list[str]) -> Kernel | None:
     eqs = _renumber_streams(spec.model.equations, ObjKind.POPULATION, spec.id)
-    groups = _split(eqs)
+    groups = _split(_fold_unconnected(eqs, connected))
     body: list[Stmt] = list(groups[Locality.GLOBAL])
     if groups[Locality.LOCAL]:
         body.append(ForEach(Domain.NEURON, groups[Locality.LOCAL]))
@@ -282,7 +294,8 @@ def assemble(
             body = (ClearInputs(tuple(connected[p.id])),)
             kernels.append(Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id, body))
     kernels += [_transmit(proj) for proj in projections]
-    kernels += [k for k in map(_population_update, populations) if k is not None]
+    updates = (_population_update(p, connected[p.id]) for p in populations)
+    kernels += [k for k in updates if k is not None]
     kernels += [k for k in map(_synapse_update, projections) if k is not None]
     for pop_id, names in sorted(_delayed_vars(kernels, projections).items()):
         pop_decls[pop_id] = replace(pop_decls[pop_id], delayed=tuple(names))
