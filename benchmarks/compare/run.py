@@ -1,0 +1,212 @@
+"""Run every comparison script under nnc and under the reference simulator and report their differences.
+
+Each ``case_*.py`` beside this file builds networks with the ANNarchy 5 API only and prints one JSON line
+(see ``common.py``). This harness runs it with ``SIM=nnc`` (this interpreter) and ``SIM=ANNarchy`` (the
+reference's own virtual environment, default ``/work/annvenv``; skipped with a message when absent), then
+prints one JSON report: per script and per quantity the max absolute difference and the max difference
+relative to the largest reference magnitude, and for ``exact`` quantities (connectivity, recorded steps)
+whether they are identical. A script passes when every relative difference is within its ``rtol`` and
+every exact quantity is identical. Reference outputs are cached per script content (``--fresh`` reruns).
+
+    python benchmarks/compare/run.py [--only methods learning] [--no-reference] [--jobs 2] [--table]
+
+Where nnc deliberately differs from the reference (documented **(?)** quirks of spec/SEMANTICS.md, DSL.md,
+API.md), the scripts avoid or isolate the construct; the list:
+
+* ``sum()`` without a target (SEMANTICS §3): the reference's CPU generator reads 0; nnc sums every
+  connected target. The scripts use named targets only.
+* ``simulate_until`` returns ``n_steps*dt`` in nnc, ``n_steps/dt`` in the reference (API §2): not used.
+* ``Exponential`` inside equations is parameterised by its rate, on the Python side by its scale (DSL §12):
+  not used; random numbers drawn inside equations are not bit-identical by design (SEMANTICS §0): not used.
+* ``RandomDistribution`` without ``rng=``: unseeded in the reference, following the network seed in nnc
+  (anchors.md); every script passes ``rng=net.default_rng`` or a seeded generator.
+* ``exponential``/``semiimplicit`` on an ODE that cannot be standardised: the reference silently falls back
+  to explicit Euler, nnc raises (DSL §15); the non-linear scripts use standardisable forms.
+* ``neg(x)`` keeps the sign of the negative part in both (DSL §6); ``norm1``/``norm2`` follow the code,
+  not the docs (DSL §8).
+* Global operation results and ``_sum_T`` are not reset by ``reset()`` in either (SEMANTICS §7, §12).
+* ``float32``: ANNarchy and nnc both evaluate in single precision but may order operations differently, so
+  the float32 script is compared with ``rtol = 1e-4`` rather than bit for bit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_REFERENCE = Path(os.environ.get("NNC_REFERENCE_VENV", "/work/annvenv"))
+CACHE = Path(os.environ.get("NNC_COMPARE_BUILD") or Path(tempfile.gettempdir()) / "nnc-compare")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The parsed JSON line of one script run, or why there is none."""
+
+    data: dict | None
+    error: str | None = None
+
+
+def scripts(only: list[str] | None) -> list[Path]:
+    """The comparison scripts, optionally restricted to names (``methods`` or ``case_methods``)."""
+    found = sorted(HERE.glob("case_*.py"))
+    if not only:
+        return found
+    wanted = {n.removeprefix("case_").removesuffix(".py") for n in only}
+    return [p for p in found if p.stem.removeprefix("case_") in wanted]
+
+
+def _environment(sim: str, reference: Path | None) -> dict[str, str]:
+    env = {**os.environ, "SIM": sim, "PYTHONUNBUFFERED": "1"}
+    if reference is not None:  # the reference's build calls ``python3 -m nanobind``
+        env["PATH"] = f"{reference / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def execute(script: Path, sim: str, python: str, reference: Path | None) -> Outcome:
+    """Run ``script`` under ``sim`` and parse its last JSON line."""
+    proc = subprocess.run(
+        [python, str(script)], capture_output=True, text=True, env=_environment(sim, reference), check=False
+    )
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            return Outcome(json.loads(line))
+    return Outcome(None, (proc.stderr or proc.stdout)[-2000:] or f"exit code {proc.returncode}")
+
+
+def _digest(script: Path) -> str:
+    h = hashlib.sha1()
+    for p in (script, HERE / "common.py"):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def reference_outcome(script: Path, reference: Path, fresh: bool) -> Outcome:
+    """The reference's output for ``script``, from the cache when the script is unchanged."""
+    cached = CACHE / "reference" / f"{script.stem}-{_digest(script)}.json"
+    if cached.exists() and not fresh:
+        return Outcome(json.loads(cached.read_text()))
+    outcome = execute(script, "ANNarchy", str(reference / "bin" / "python"), reference)
+    if outcome.data is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(outcome.data))
+    return outcome
+
+
+def _flatten(x: object, shape: list[object]) -> list[float]:
+    """Numbers of a nested list in order; ``shape`` receives the nesting structure (lengths)."""
+    if isinstance(x, list):
+        shape.append(len(x))
+        return [v for item in x for v in _flatten(item, shape)]
+    return [float("nan") if x is None else float(x)]
+
+
+def difference(got: object, want: object) -> dict[str, object]:
+    """Max absolute and (normwise) relative difference of two nested lists of numbers."""
+    shape_got: list[object] = []
+    shape_want: list[object] = []
+    a = np.array(_flatten(got, shape_got))
+    b = np.array(_flatten(want, shape_want))
+    if shape_got != shape_want or a.size != b.size:
+        return {"shape_mismatch": True, "nnc_size": int(a.size), "reference_size": int(b.size)}
+    if a.size == 0:
+        return {"max_abs": 0.0, "max_rel": 0.0}
+    diff = np.abs(a - b)
+    nan_mismatch = bool(np.any(np.isnan(a) != np.isnan(b)))
+    diff = np.where(np.isnan(a) & np.isnan(b), 0.0, diff)
+    scale = float(np.nanmax(np.abs(b))) or 1.0
+    worst = int(np.nanargmax(diff))
+    return {
+        "max_abs": float(np.nanmax(diff)),
+        "max_rel": float(np.nanmax(diff)) / scale,
+        "at": worst,
+        "nnc": float(a[worst]),
+        "reference": float(b[worst]),
+        **({"nan_mismatch": True} if nan_mismatch else {}),
+    }
+
+
+def compare(nnc: dict, ref: dict) -> dict[str, object]:
+    """Per-quantity differences of two script outputs and whether the script passes."""
+    rtol = float(nnc.get("rtol", 1e-9))
+    values: dict[str, object] = {}
+    ok = True
+    for name in sorted(set(nnc["values"]) | set(ref["values"])):
+        if name not in nnc["values"] or name not in ref["values"]:
+            values[name] = {"missing_in": "nnc" if name not in nnc["values"] else "reference"}
+            ok = False
+            continue
+        d = difference(nnc["values"][name], ref["values"][name])
+        d["ok"] = "max_rel" in d and d["max_rel"] <= rtol and "nan_mismatch" not in d
+        ok &= bool(d["ok"])
+        values[name] = d
+    exact = {}
+    for name in sorted(set(nnc["exact"]) | set(ref["exact"])):
+        exact[name] = nnc["exact"].get(name) == ref["exact"].get(name) and name in nnc["exact"]
+        ok &= exact[name]
+    return {"status": "ok" if ok else "mismatch", "rtol": rtol, "values": values, "exact": exact}
+
+
+def run_one(script: Path, reference: Path | None, fresh: bool) -> tuple[str, dict[str, object]]:
+    """Report entry of one script."""
+    mine = execute(script, "nnc", sys.executable, None)
+    name = script.stem.removeprefix("case_")
+    if mine.data is None:
+        return name, {"status": "error", "nnc_error": mine.error}
+    if reference is None:
+        return name, {"status": "nnc-only", "quantities": len(mine.data["values"]) + len(mine.data["exact"])}
+    ref = reference_outcome(script, reference, fresh)
+    if ref.data is None:
+        return name, {"status": "reference-error", "reference_error": ref.error}
+    return name, {**compare(mine.data, ref.data), "nnc_wall_s": mine.data.get("wall_s")}
+
+
+def table(report: dict[str, dict]) -> str:
+    """Markdown table: script, quantity group, max relative difference, exact checks."""
+    lines = ["| script | quantity | max abs | max rel | ok |", "|---|---|---|---|---|"]
+    for script, entry in report.items():
+        for name, d in entry.get("values", {}).items():
+            if "max_rel" in d:
+                lines.append(f"| {script} | {name} | {d['max_abs']:.3g} | {d['max_rel']:.3g} | {d['ok']} |")
+            else:
+                lines.append(f"| {script} | {name} | - | - | {d} |")
+        for name, same in entry.get("exact", {}).items():
+            lines.append(f"| {script} | {name} (exact) | - | - | {same} |")
+        if "values" not in entry:
+            lines.append(f"| {script} | - | - | - | {entry['status']} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="script names to run (default: all)")
+    parser.add_argument("--no-reference", action="store_true", help="run nnc only")
+    parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="reference venv")
+    parser.add_argument("--fresh", action="store_true", help="ignore cached reference outputs")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--table", action="store_true", help="also print a markdown table on stderr")
+    args = parser.parse_args()
+    reference: Path | None = None if args.no_reference else args.reference
+    if reference is not None and not (reference / "bin" / "python").exists():
+        print(f"reference venv {reference} not found: comparing nothing, running nnc only", file=sys.stderr)
+        reference = None
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        entries = dict(pool.map(lambda s: run_one(s, reference, args.fresh), scripts(args.only)))
+    print(json.dumps({"reference": str(reference) if reference else None, "scripts": entries}, indent=1))
+    if args.table:
+        print(table(entries), file=sys.stderr)
+    return 0 if all(e["status"] in ("ok", "nnc-only") for e in entries.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
