@@ -20,8 +20,9 @@ FUNCTIONS = {
     "floor": 1, "ceil": 1, "round": 1, "atan": 1, "clip": 3, "ite": 3, "fmax": 2, "fmin": 2,
     "modulo": 2, "power": 2, "pow": 2, "atan2": 2, "hypot": 2,
 }  # fmt: skip
-ATOMS = ["a", "b", "x", "y", "t", "dt", "pi", "0.5", "2", "3.0", "1e-3", "True"]
-OPS = ["+", "-", "*", "/", "^", "<", ">", "<=", ">=", "==", "!=", "and", "or"]
+ATOMS = ["a", "b", "x", "y", "t", "dt", "pi", "0.5", "2", "3.0", "1e-3", ".5", "True", "False",
+         "Uniform(0.0, 1.0)", "Normal(a, 2.0)", "DiscreteUniform(-2, 3)"]  # fmt: skip
+OPS = ["+", "-", "*", "/", "^", "**", "<", ">", "<=", ">=", "==", "!=", "and", "or", "is", "is not"]
 
 
 def _compose(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
