@@ -204,7 +204,7 @@ class Projection(ConnectorMethods, ProjectionControl):
             self.post.population.id,
             self._targets,
             model,
-            self._conn.stats(),
+            self._conn.stats(same_population=self.pre.population is self.post.population),
             hint,
             self._delay_kind(),
         )
@@ -238,7 +238,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         fmt = decl.format or Format.CSR
         d = self.__dict__
         d["_buffers"], d["_decl"] = buffers, decl
-        self._conn.fill(buffers, self.id, fmt)
+        self._conn.fill(buffers, self.id, fmt, decl.holes)
         values = self._values
         values.single_weight = self._single_weight()
         values.bind(buffers, self._conn, fmt)
@@ -364,7 +364,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         names = self.attributes if attributes == -1 else list(attributes)  # type: ignore[arg-type]
         if synapses:
             self.__dict__["_conn"] = self._connect()
-            self._conn.fill(self._buffers, self.id, self._values.fmt)
+            self._conn.fill(self._buffers, self.id, self._values.fmt, self._decl.holes)
             self._values.bind(self._buffers, self._conn, self._values.fmt)
         for name in names:
             if name not in self.attributes:

@@ -208,5 +208,5 @@ def _rebuild(proj: Projection, post: list[int], pre: list[list[int]], w: object,
         )
     proj.__dict__["_conn"] = conn
     values = proj._values
-    conn.fill(proj._buffers, proj.id, values.fmt)
+    conn.fill(proj._buffers, proj.id, values.fmt, proj._decl.holes)
     values.bind(proj._buffers, conn, values.fmt)

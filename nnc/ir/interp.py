@@ -27,7 +27,9 @@ running the body element by element. Global values are arrays of one entry and b
   ``PushDelayed`` moves ``head`` to ``(head - 1) mod len`` and stores the current values there.
 * Connectivity (``ConnField`` in :mod:`nnc.backend.abi`; ``ProjectionDecl.format`` None means CSR):
   CSR rows are ``row_ptr[d] .. row_ptr[d+1]``; ELL rows start at ``d·row_stride`` and hold ``row_len[d]``
-  synapses; DENSE rows hold ``row_stride`` synapses with pre ranks ``pre_offset + j``.
+  synapses; DENSE rows hold ``row_stride`` synapses with pre ranks ``pre_offset + j``, less the column of
+  their own post rank when ``ProjectionDecl.holes`` is ``SELF`` (position ``p`` of such a row with the
+  hole at column ``h`` sits at column ``p + (p >= h)``).
 * ``Reduce`` and ``ComputeGlobalOp`` use the fixed order of :mod:`nnc.ir.interp_reduce`: lane
   ``l = position mod 8`` accumulates sequentially, lanes combine as
   ``((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))``, empty lanes give the identity, max/min of an empty row give
@@ -226,7 +228,7 @@ class InterpEngine:
 
     def run(self, buffers: Buffers, nsteps: int) -> int:
         """Advance by up to ``nsteps`` steps; return the number of steps done."""
-        rows = {p.id: rows_of(buffers, p.id, p.format) for p in self.module.projections}
+        rows = {p.id: rows_of(buffers, p.id, p.format, p.holes) for p in self.module.projections}
         done = 0
         with np.errstate(all="ignore"):
             for _ in range(nsteps):

@@ -41,7 +41,7 @@ from nnc.ir.nodes import (
     Time,
     Var,
 )
-from nnc.ir.types import DelayKind, Domain, Format, Locality, ObjKind, Scope
+from nnc.ir.types import DelayKind, Domain, Format, Holes, Locality, ObjKind, Scope
 from nnc.runtime.buffers import Buffers
 
 
@@ -64,29 +64,44 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return (offsets + np.arange(total)).astype(np.int64)
 
 
-def rows_of(buffers: Buffers, pid: int, fmt: Format | None) -> Rows:
-    """Flatten the connectivity of projection ``pid`` stored in ``fmt`` (None: CSR)."""
+def _dense_holes(post: np.ndarray, offset: int, stride: int, holes: Holes) -> np.ndarray:
+    """Column of each DENSE row's hole (``stride``: none): its own post rank's under ``Holes.SELF``."""
+    hole = post - offset
+    if holes is Holes.NONE:
+        return np.full(len(post), stride, dtype=np.int64)
+    return np.where((hole >= 0) & (hole < stride), hole, stride)
+
+
+def rows_of(buffers: Buffers, pid: int, fmt: Format | None, holes: Holes = Holes.NONE) -> Rows:
+    """Flatten the connectivity of projection ``pid`` stored in ``fmt`` (None: CSR).
+
+    A DENSE row with its hole at column ``h`` (``holes``) holds position ``p`` at column ``p`` for
+    ``p < h`` and ``p + 1`` after it: positions count real synapses only.
+    """
     nd = buffers.value(ConnKey(pid, ConnField.N_DENDRITES))
     post = buffers.array(ConnKey(pid, ConnField.POST_RANK))[:nd].astype(np.int64)
+    stride = buffers.value(ConnKey(pid, ConnField.ROW_STRIDE))
+    first = np.arange(nd, dtype=np.int64) * stride
+    hole = None
     match fmt or Format.CSR:
         case Format.CSR:
             ptr = buffers.array(ConnKey(pid, ConnField.ROW_PTR))[: nd + 1].astype(np.int64)
             first, lengths = ptr[:-1], np.diff(ptr)
         case Format.ELL:
-            stride = buffers.value(ConnKey(pid, ConnField.ROW_STRIDE))
             lengths = buffers.array(ConnKey(pid, ConnField.ROW_LEN))[:nd].astype(np.int64)
-            first = np.arange(nd, dtype=np.int64) * stride
         case Format.DENSE:
-            stride = buffers.value(ConnKey(pid, ConnField.ROW_STRIDE))
-            lengths = np.full(nd, stride, dtype=np.int64)
-            first = np.arange(nd, dtype=np.int64) * stride
-    slots = _ranges(first, lengths)
+            hole = _dense_holes(post, buffers.value(ConnKey(pid, ConnField.PRE_OFFSET)), stride, holes)
+            lengths = stride - (hole < stride).astype(np.int64)
+    positions = _ranges(first, lengths)
     rows = np.repeat(np.arange(nd, dtype=np.int64), lengths)
-    if fmt is Format.DENSE:
-        offset = buffers.value(ConnKey(pid, ConnField.PRE_OFFSET))
-        pre = offset + (slots - first[rows]) if len(slots) else slots
-    else:
+    if hole is None:
+        slots = positions
         pre = buffers.array(ConnKey(pid, ConnField.PRE_RANK))[slots].astype(np.int64)
+    else:
+        column = positions - first[rows]
+        column += column >= hole[rows]
+        slots = first[rows] + column
+        pre = buffers.value(ConnKey(pid, ConnField.PRE_OFFSET)) + column
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if nd else lengths
     return Rows(post, lengths, slots, rows, pre, starts)
 

@@ -16,6 +16,7 @@ from nnc.ir.types import (
     DelayKind,
     DType,
     Format,
+    Holes,
     Locality,
     NeuronKind,
     ObjKind,
@@ -147,7 +148,13 @@ class PopulationDecl:
 
 @dataclass(frozen=True, slots=True)
 class ConnectivityStats:
-    """Shape of a projection's connectivity, measured after its connector ran (format selection input)."""
+    """Shape of a projection's connectivity, measured after its connector ran (format selection input).
+
+    ``contiguous_rows``: every dendrite holds the same contiguous pre ranks (no holes). ``holes``: the
+    dense variant the rows fit (:class:`~nnc.ir.types.Holes`), None when no dense variant does; stats
+    that leave it unset count as ``Holes.NONE`` when ``contiguous_rows`` holds (see :meth:`dense_holes`).
+    ``box``: width of the common box of pre ranks of a dense variant (0 otherwise).
+    """
 
     n_pre: int
     n_post: int
@@ -156,6 +163,14 @@ class ConnectivityStats:
     min_row: int
     max_row: int
     contiguous_rows: bool
+    holes: Holes | None = None
+    box: int = 0
+
+    def dense_holes(self) -> Holes | None:
+        """The dense variant that holds this connectivity, or None when dense storage cannot."""
+        if not self.n_synapses:
+            return None
+        return Holes.NONE if self.contiguous_rows else self.holes
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +189,7 @@ class ProjectionDecl:
     delay: DelayKind = DelayKind.NONE
     format: Format | None = None
     format_reason: str = field(default="", compare=False)
+    holes: Holes = Holes.NONE  # the DENSE variant (select-format); NONE for the other formats
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

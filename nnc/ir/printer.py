@@ -46,7 +46,7 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
 )
-from nnc.ir.types import DelayKind, DType, Scope
+from nnc.ir.types import DelayKind, DType, Holes, Scope
 
 # binding strength, higher binds tighter
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = range(
@@ -206,11 +206,13 @@ class _Printer:
                 1,
                 f"connectivity pre={st.n_pre} post={st.n_post} dendrites={st.n_dendrites} "
                 f"synapses={st.n_synapses} row=[{st.min_row}, {st.max_row}]"
-                f"{' contiguous' if st.contiguous_rows else ''}",
+                f"{' contiguous' if st.contiguous_rows else ''}"
+                f"{f' holes={st.holes.value}' if st.holes is Holes.SELF else ''}",
             )
         if p.format is not None:
             reason = f"  // {p.format_reason}" if self.comments and p.format_reason else ""
-            self.emit(1, f"format {p.format.value}{reason}")
+            holes = f" holes={p.holes.value}" if p.holes is not Holes.NONE else ""
+            self.emit(1, f"format {p.format.value}{holes}{reason}")
         for a in p.attributes:
             self.attribute(a, 1)
 

@@ -101,6 +101,17 @@ class Format(Enum):
     ELL = "ell"
 
 
+class Holes(Enum):
+    """Which synapses a DENSE row lacks in its box of pre ranks ``[PRE_OFFSET, PRE_OFFSET + ROW_STRIDE)``.
+
+    ``SELF``: the row of post rank ``i`` lacks exactly pre rank ``i`` where ``i`` lies in the box (the
+    self-connection that ``all_to_all`` / ``fixed_*`` exclude when pre and post are one population).
+    """
+
+    NONE = "none"  # every row is the whole box
+    SELF = "self"  # every row is the whole box minus its own post rank (where that rank is in the box)
+
+
 class DelayKind(Enum):
     """How a projection delays what it reads from its pre-synaptic population (SEMANTICS.md §5)."""
 

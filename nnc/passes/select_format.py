@@ -1,8 +1,9 @@
 """select-format: choose each projection's storage format from its connectivity's shape.
 
-Pre: every projection has ``stats`` (its connector ran). Post: every projection has ``format`` and a
-human-readable ``format_reason`` (printed by ``nnc dump-ir`` as a comment). Kernels are unchanged: one
-kernel builder per backend consumes the format descriptor.
+Pre: every projection has ``stats`` (its connector ran). Post: every projection has ``format``, a
+human-readable ``format_reason`` (printed by ``nnc dump-ir`` as a comment) and, for DENSE, the variant
+``holes`` (``Holes.SELF``: rows lack their own post rank, as ``all_to_all`` of a population onto itself).
+Kernels are unchanged: one kernel builder per backend consumes the format descriptor.
 
 The candidates are tried in order; the first whose predicate accepts the connectivity wins (GeNN's
 ``isCompatible`` idea). A user's ``storage_format`` hint wins over the automatic order when the format can
@@ -16,15 +17,21 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from nnc.ir.model import ConnectivityStats, Module, ProjectionDecl
-from nnc.ir.types import Format
+from nnc.ir.types import Format, Holes
 
 #: ELL pads every row to the longest one; accept it while padding wastes at most this fraction of slots.
 ELL_MAX_PADDING = 0.25
 
 
 def _dense(st: ConnectivityStats) -> str | None:
-    if st.n_synapses and st.contiguous_rows:
-        return f"every dendrite reads the same {st.max_row} contiguous pre ranks"
+    match st.dense_holes():
+        case Holes.NONE:
+            return f"every dendrite reads the same {st.max_row} contiguous pre ranks"
+        case Holes.SELF:
+            return (
+                f"every dendrite reads the same {st.box} contiguous pre ranks except its own post rank "
+                f"(no self-connections: holes=self)"
+            )
     return None
 
 
@@ -53,7 +60,7 @@ CANDIDATES: tuple[tuple[Format, Callable[[ConnectivityStats], str | None]], ...]
 
 #: what each format can represent at all (the user's hint is honoured when this holds)
 _REPRESENTS: dict[Format, Callable[[ConnectivityStats], bool]] = {
-    Format.DENSE: lambda st: st.contiguous_rows,
+    Format.DENSE: lambda st: st.dense_holes() is not None,
     Format.ELL: lambda st: True,
     Format.CSR: lambda st: True,
 }
@@ -94,4 +101,5 @@ class SelectFormat:
         if proj.stats is None:
             return replace(proj, format=Format.CSR, format_reason="connectivity unknown at compile time")
         fmt, reason = choose(proj.stats, proj.format_hint or self.default_hint)
-        return replace(proj, format=fmt, format_reason=reason)
+        holes = proj.stats.dense_holes() if fmt is Format.DENSE else None
+        return replace(proj, format=fmt, format_reason=reason, holes=holes or Holes.NONE)

@@ -10,8 +10,10 @@ synaptic array (``nnc.backend.abi.ConnField``):
 * ``CSR``: slots ``ROW_PTR[i] .. ROW_PTR[i+1]``, pre rank of a slot in ``PRE_RANK``;
 * ``ELL``: ``ROW_STRIDE`` = longest dendrite, slot ``i*ROW_STRIDE + j`` for ``j < ROW_LEN[i]``,
   ``PRE_RANK`` padded with 0 beyond ``ROW_LEN[i]``;
-* ``DENSE``: every dendrite reads the same contiguous pre ranks ``[PRE_OFFSET, PRE_OFFSET + ROW_STRIDE)``,
-  slot ``i*ROW_STRIDE + (pre - PRE_OFFSET)``.
+* ``DENSE``: every dendrite reads the same box of pre ranks ``[PRE_OFFSET, PRE_OFFSET + ROW_STRIDE)``,
+  slot ``i*ROW_STRIDE + (pre - PRE_OFFSET)``. With ``Holes.SELF`` the dendrite of post rank ``r`` lacks
+  pre rank ``r`` where it lies in the box: that slot is dead (never read, never shown), the others keep
+  one slot per box column.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 from nnc.backend.abi import ConnField, ConnKey
 from nnc.diagnostics import ModelError
 from nnc.ir.model import ConnectivityStats
-from nnc.ir.types import Format
+from nnc.ir.types import Format, Holes
 from nnc.runtime.buffers import Buffers, ProjectionShape
 
 
@@ -164,9 +166,16 @@ class Connectivity:
             return i
         return None
 
-    def stats(self) -> ConnectivityStats:
-        """Shape of the connectivity, the input of the select-format pass."""
+    def stats(self, same_population: bool = False) -> ConnectivityStats:
+        """Shape of the connectivity, the input of the select-format pass.
+
+        ``same_population``: pre and post ranks index one population, so rows that lack exactly their
+        own post rank are dense with ``Holes.SELF`` (otherwise such rows are not dense).
+        """
         lengths = self.row_lengths
+        holes = self.dense_holes()
+        if holes is Holes.SELF and not same_population:
+            holes = None
         return ConnectivityStats(
             n_pre=self.n_pre,
             n_post=self.n_post,
@@ -174,20 +183,46 @@ class Connectivity:
             n_synapses=self.n_synapses,
             min_row=int(lengths.min()) if self.n_dendrites else 0,
             max_row=int(lengths.max(initial=0)),
-            contiguous_rows=self._contiguous_rows(),
+            contiguous_rows=holes is Holes.NONE,
+            holes=holes,
+            box=self._box()[1] if holes is not None else 0,
         )
 
-    def _contiguous_rows(self) -> bool:
-        """Whether every dendrite holds the same contiguous range of pre ranks (DENSE representable)."""
+    def _box(self) -> tuple[int, int]:
+        """``(PRE_OFFSET, ROW_STRIDE)`` of DENSE storage: the smallest range holding every pre rank."""
         if not self.n_synapses:
-            return False
+            return 0, 0
+        lo = int(self.pre_ranks.min())
+        return lo, int(self.pre_ranks.max()) - lo + 1
+
+    def dense_holes(self) -> Holes | None:
+        """The DENSE variant the rows fit (by ranks alone), or None.
+
+        Pre ranks of a row are unique and inside the box, so a row as long as the box *is* the box
+        (``Holes.NONE`` when every row is), and a row one shorter that lacks its own post rank is the box
+        minus that rank (``Holes.SELF``).
+        """
+        if not self.n_synapses:
+            return None
+        if np.all(self.row_lengths == self._box()[1]):
+            return Holes.NONE
+        return Holes.SELF if self._self_holed() else None
+
+    def _self_holed(self) -> bool:
+        """Every row is the box minus its own post rank where that rank lies in the box."""
+        offset, width = self._box()
+        hole = self.post_ranks.astype(np.int64) - offset
+        inside = (hole >= 0) & (hole < width)
         lengths = self.row_lengths
-        width = int(lengths[0])
-        if np.any(lengths != width):
+        if np.any(lengths != width - inside):
             return False
-        first = int(self.pre_ranks[0])
-        expected = np.arange(first, first + width, dtype=np.int32)
-        return bool(np.all(self.pre_ranks.reshape(-1, width) == expected))
+        return not np.any(self.pre_ranks - offset == np.repeat(hole, lengths))
+
+    def _fits_dense(self, holes: Holes) -> bool:
+        """Whether DENSE storage with ``holes`` holds these rows."""
+        if not self.n_synapses:
+            return True
+        return self.dense_holes() is Holes.NONE if holes is Holes.NONE else self._self_holed()
 
     # ------------------------------------------------------------------ storage formats
     def stride(self, fmt: Format) -> int:
@@ -195,8 +230,10 @@ class Connectivity:
         match fmt:
             case Format.CSR:
                 return 0
-            case Format.ELL | Format.DENSE:
+            case Format.ELL:
                 return int(self.row_lengths.max(initial=0))
+            case Format.DENSE:
+                return self._box()[1]
         raise ValueError(fmt)
 
     def shape(self, fmt: Format) -> ProjectionShape:
@@ -206,20 +243,23 @@ class Connectivity:
         return ProjectionShape(self.n_dendrites, slots)
 
     def slot_index(self, fmt: Format) -> np.ndarray:
-        """Slot of every synapse (in this object's order) in format ``fmt``."""
+        """Slot of every synapse (in this object's order) in format ``fmt`` (DENSE: by box column)."""
         self._check_format(fmt)
         if fmt is Format.CSR:
             return np.arange(self.n_synapses, dtype=np.int64)
         lengths = self.row_lengths
         row = np.repeat(np.arange(self.n_dendrites, dtype=np.int64), lengths)
-        column = np.arange(self.n_synapses, dtype=np.int64) - np.repeat(self.row_ptr[:-1], lengths)
+        if fmt is Format.DENSE:
+            column = self.pre_ranks.astype(np.int64) - self._box()[0]
+        else:
+            column = np.arange(self.n_synapses, dtype=np.int64) - np.repeat(self.row_ptr[:-1], lengths)
         return row * self.stride(fmt) + column
 
     def scatter(self, fmt: Format, values: Sequence[Sequence[float]] | np.ndarray,
                 dtype: np.dtype | type = np.float64) -> np.ndarray:
         """Slot array of a local synaptic attribute given per dendrite (or flat, one per synapse).
 
-        Padding slots of ELL hold 0.
+        Padding slots of ELL and the dead slots of DENSE rows with holes hold 0.
         """
         flat = _concat(values, dtype) if _is_ragged(values) else np.asarray(values, dtype=dtype).reshape(-1)
         if len(flat) != self.n_synapses:
@@ -236,12 +276,18 @@ class Connectivity:
         """Values of a local synaptic attribute, one per synapse in this object's order."""
         return np.asarray(slots)[self.slot_index(fmt)]
 
-    def fill(self, buffers: Buffers, proj_id: int, fmt: Format) -> None:
+    def fill(self, buffers: Buffers, proj_id: int, fmt: Format, holes: Holes = Holes.NONE) -> None:
         """Write the connectivity arrays, sizes and delays of projection ``proj_id`` in format ``fmt``.
 
-        Buffers of another shape are reallocated first. Delays below one step are stored as one step
+        ``holes``: the DENSE variant the kernels were compiled for (the rows must fit it). Buffers of
+        another shape are reallocated first. Delays below one step are stored as one step
         (SEMANTICS.md §5: 0 and 1 behave identically).
         """
+        if fmt is Format.DENSE and not self._fits_dense(holes):
+            raise ModelError(
+                f"dense storage (holes={holes.value}) cannot hold this connectivity: every dendrite needs "
+                f"the same contiguous pre ranks" + (" minus its own post rank" if holes is Holes.SELF else "")
+            )
         shape = self.shape(fmt)
         if buffers.shapes.get(proj_id) != shape:
             buffers.resize_projection(proj_id, shape)
@@ -258,7 +304,7 @@ class Connectivity:
             ConnField.N_DENDRITES: shape.n_dendrites,
             ConnField.N_SYNAPSES: shape.n_synapses,
             ConnField.ROW_STRIDE: self.stride(fmt),
-            ConnField.PRE_OFFSET: int(self.pre_ranks[0]) if fmt is Format.DENSE else 0,
+            ConnField.PRE_OFFSET: self._box()[0] if fmt is Format.DENSE else 0,
             ConnField.UNIFORM_DELAY: max(1, self.uniform_delay),
         }
         for f, v in values.items():
@@ -270,8 +316,11 @@ class Connectivity:
             buffers.array(delay_key)[:] = self.scatter(fmt, np.maximum(steps, 1), np.int32)
 
     def _check_format(self, fmt: Format) -> None:
-        if fmt is Format.DENSE and self.n_synapses and not self._contiguous_rows():
-            raise ModelError("dense storage needs every dendrite to hold the same contiguous pre ranks")
+        if fmt is Format.DENSE and self.n_synapses and self.dense_holes() is None:
+            raise ModelError(
+                "dense storage needs every dendrite to hold the same contiguous pre ranks "
+                "(or the same ones minus its own post rank)"
+            )
 
 
 def _is_ragged(values: object) -> bool:

@@ -1,11 +1,13 @@
 """Connectivity-format descriptors: where a dendrite's synapses are stored and what pre neuron each one reads.
 
 One descriptor per :class:`~nnc.ir.types.Format` (arrays in :class:`~nnc.backend.abi.ConnField`); one
-kernel builder consumes them (STYLE.md: no per-format copies of kernels). A dendrite ``d`` owns the synapse
-slots ``[begin(d), end(d))``; the synapse at position ``p`` of the row sits in slot ``begin + p``.
+kernel builder consumes them (STYLE.md: no per-format copies of kernels). A dendrite ``d`` has
+``count = end - begin`` synapses; the synapse at position ``p`` of the row sits in slot ``begin + p``, or,
+in a row with a hole at column ``h``, in slot ``begin + p + (p >= h)`` (:class:`Row`).
 
-* DENSE: rows of ``ROW_STRIDE`` slots, every one a synapse; pre rank ``PRE_OFFSET + p`` (contiguous,
-  so per-lane pre-synaptic reads are plain vector loads).
+* DENSE: rows of ``ROW_STRIDE`` slots, every one a synapse; pre rank ``PRE_OFFSET + column`` (contiguous,
+  so per-lane pre-synaptic reads are plain vector loads). With ``Holes.SELF`` the row of post rank ``r``
+  has its hole at column ``r - PRE_OFFSET`` when that lies in ``[0, ROW_STRIDE)``; its dead slot is skipped.
 * CSR: ``ROW_PTR[d] .. ROW_PTR[d + 1]``; pre rank ``PRE_RANK[slot]``.
 * ELL: rows of ``ROW_STRIDE`` slots, the first ``ROW_LEN[d]`` of them synapses; pre rank ``PRE_RANK[slot]``.
 """
@@ -19,7 +21,7 @@ from llvmlite import ir
 
 from nnc.backend.abi import ConnField
 from nnc.backend.llvm.expr import element
-from nnc.ir.types import Format
+from nnc.ir.types import Format, Holes
 
 I32 = ir.IntType(32)
 I64 = ir.IntType(64)
@@ -47,24 +49,39 @@ class ConnArrays:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """Slots of one dendrite's synapses: ``[begin, end)`` (``i64``)."""
+    """One dendrite's synapses (``i64`` values): ``end - begin`` of them from slot ``begin``; with a
+    ``hole`` (a column, ``end - begin`` when the row has none), positions from ``hole`` on sit one slot
+    further."""
 
     begin: ir.Value
     end: ir.Value
+    hole: ir.Value | None = None
+
+    def count(self, b: ir.IRBuilder) -> ir.Value:
+        """Number of synapses."""
+        return b.sub(self.end, self.begin)
+
+    def slot(self, b: ir.IRBuilder, pos: ir.Value) -> ir.Value:
+        """Slot of the synapse at position ``pos``."""
+        if self.hole is None:
+            return b.add(self.begin, pos)
+        past = b.zext(b.icmp_signed(">=", pos, self.hole), I64)
+        return b.add(b.add(self.begin, pos), past)
 
 
 @dataclass(frozen=True, slots=True)
 class FormatDescriptor:
-    """How one storage format lays out rows; ``contiguous_pre`` tells whether pre ranks are ``base + p``."""
+    """How one storage format lays out rows: ``row(conn, d)``, and ``pre_rank(conn, slot, column)`` of the
+    synapse in ``slot`` (``column = slot - begin``); ``contiguous_pre``: pre ranks are ``base + column``."""
 
     format: Format
     row: Callable[[ConnArrays, ir.Value], Row]
     pre_rank: Callable[[ConnArrays, ir.Value, ir.Value], ir.Value]
     contiguous_pre: bool
 
-    def pre_base(self, conn: ConnArrays, pos: ir.Value) -> ir.Value:
-        """Pre rank of position ``pos`` in a format with contiguous pre ranks."""
-        return self.pre_rank(conn, I64(0), pos)
+    def pre_base(self, conn: ConnArrays, column: ir.Value) -> ir.Value:
+        """Pre rank of ``column`` in a format with contiguous pre ranks."""
+        return self.pre_rank(conn, I64(0), column)
 
 
 def _strided_begin(conn: ConnArrays, d: ir.Value) -> ir.Value:
@@ -74,6 +91,16 @@ def _strided_begin(conn: ConnArrays, d: ir.Value) -> ir.Value:
 def _dense_row(conn: ConnArrays, d: ir.Value) -> Row:
     begin = _strided_begin(conn, d)
     return Row(begin, conn.b.add(begin, conn.value(ConnField.ROW_STRIDE)))
+
+
+def _dense_self_row(conn: ConnArrays, d: ir.Value) -> Row:
+    """A DENSE row lacking its own post rank's column where that lies in the box."""
+    b, stride = conn.b, conn.value(ConnField.ROW_STRIDE)
+    begin = _strided_begin(conn, d)
+    column = b.sub(conn.load(ConnField.POST_RANK, d, I32), conn.value(ConnField.PRE_OFFSET))
+    inside = b.icmp_unsigned("<", column, stride)  # 0 <= column < stride
+    count = b.sub(stride, b.zext(inside, I64))
+    return Row(begin, b.add(begin, count), b.select(inside, column, stride))
 
 
 def _csr_row(conn: ConnArrays, d: ir.Value) -> Row:
@@ -95,13 +122,17 @@ def _indexed_pre(conn: ConnArrays, slot: ir.Value, pos: ir.Value) -> ir.Value:
     return conn.load(ConnField.PRE_RANK, slot, I32)
 
 
-FORMATS: dict[Format, FormatDescriptor] = {
-    Format.DENSE: FormatDescriptor(Format.DENSE, _dense_row, _offset_pre, contiguous_pre=True),
-    Format.CSR: FormatDescriptor(Format.CSR, _csr_row, _indexed_pre, contiguous_pre=False),
-    Format.ELL: FormatDescriptor(Format.ELL, _ell_row, _indexed_pre, contiguous_pre=False),
+FORMATS: dict[tuple[Format, Holes], FormatDescriptor] = {
+    (Format.DENSE, Holes.NONE): FormatDescriptor(Format.DENSE, _dense_row, _offset_pre, contiguous_pre=True),
+    (Format.DENSE, Holes.SELF): FormatDescriptor(
+        Format.DENSE, _dense_self_row, _offset_pre, contiguous_pre=True
+    ),
+    (Format.CSR, Holes.NONE): FormatDescriptor(Format.CSR, _csr_row, _indexed_pre, contiguous_pre=False),
+    (Format.ELL, Holes.NONE): FormatDescriptor(Format.ELL, _ell_row, _indexed_pre, contiguous_pre=False),
 }
 
 
-def descriptor(fmt: Format | None) -> FormatDescriptor:
-    """Descriptor of a projection's format (``None`` means CSR, as in :func:`nnc.backend.abi.layout_of`)."""
-    return FORMATS[fmt or Format.CSR]
+def descriptor(fmt: Format | None, holes: Holes = Holes.NONE) -> FormatDescriptor:
+    """Descriptor of a projection's format (``None`` means CSR, as in :func:`nnc.backend.abi.layout_of`)
+    and DENSE variant."""
+    return FORMATS[(fmt or Format.CSR, holes)]

@@ -83,7 +83,7 @@ class StatementLowering:
             pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey)}
             values = {f: self.ctx_value(ConnKey(pid, f)) for f in _CONN_VALUES}
             self.conn = ConnArrays(b, pointers, values)
-            self.desc = descriptor(places.projection.format)
+            self.desc = descriptor(places.projection.format, places.projection.holes)
 
     # ------------------------------------------------------------------ context values
     def ctx_value(self, key: SlotKey) -> ir.Value:
@@ -246,8 +246,8 @@ class StatementLowering:
                 f"kernel {self.places.kernel.name}: loop over {s.domain.value}s not allowed here"
             )
         row = el.row
-        with for_range(self.b, row.begin, row.end) as slot:
-            self.loop_body(s, slot, el)
+        with for_range(self.b, I64(0), row.count(self.b)) as pos:  # real synapses, in position order
+            self.loop_body(s, row.slot(self.b, pos), el)
 
     # ------------------------------------------------------------------ loop bodies
     def loop_body(self, loop: ForEach, index: ir.Value, outer: Element) -> None:

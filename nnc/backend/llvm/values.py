@@ -22,7 +22,14 @@ from nnc.backend.abi import ConnField, ConnKey, PopField, PopKey, QueueKey, Runt
 from nnc.backend.llvm.access import At, AtKind, lane_indices, load, offset
 from nnc.backend.llvm.expr import I32, I64, Lowering, splat
 from nnc.backend.llvm.places import Element, Role
-from nnc.backend.llvm.reduce import LANES, REDUCE_OPS, finish_mean, lane_reduce, zero_if_empty
+from nnc.backend.llvm.reduce import (
+    LANES,
+    REDUCE_OPS,
+    finish_mean,
+    lane_reduce,
+    lane_reduce_around,
+    zero_if_empty,
+)
 from nnc.diagnostics import BackendError
 from nnc.ir.nodes import (
     Delayed,
@@ -133,12 +140,16 @@ class ValueEnv:
         if el.domain is not Domain.DENDRITE or el.width != 1 or el.row is None:
             raise BackendError(f"kernel {lw.places.kernel.name}: reduce outside a dendrite loop")
         row = el.row
-        n = b.sub(row.end, row.begin)
+        n = row.count(b)
 
-        def values(p0: ir.Value, mask: ir.Value | None) -> ir.Value:
-            return lw.lowering(self._lanes(row.begin, p0, mask)).real(node.value)
+        def values(p0: ir.Value, mask: ir.Value | None, shift: ir.Value | None = None) -> ir.Value:
+            return lw.lowering(self._lanes(row.begin, p0, mask, shift)).real(node.value)
 
-        total = lane_reduce(b, lw.target.lib, REDUCE_OPS[node.op], n, values)
+        red = REDUCE_OPS[node.op]
+        if row.hole is None:
+            total = lane_reduce(b, lw.target.lib, red, n, values)
+        else:
+            total = lane_reduce_around(b, lw.target.lib, red, n, row.hole, values)
         match node.op:
             case ReduceOp.MEAN:
                 return finish_mean(b, lw.real, total, n)
@@ -146,19 +157,28 @@ class ValueEnv:
                 return zero_if_empty(b, lw.real, total, n)
         return total
 
-    def _lanes(self, begin: ir.Value, p0: ir.Value, mask: ir.Value | None) -> Element:
-        """The synapses at positions ``p0 .. p0 + 7`` of the current row, as one lane element."""
+    def _lanes(self, begin: ir.Value, p0: ir.Value, mask: ir.Value | None, shift: ir.Value | None) -> Element:
+        """The synapses at positions ``p0 .. p0 + 7`` of the current row, as one lane element.
+
+        ``shift`` (rows with a hole, :data:`~nnc.backend.llvm.reduce.ShiftedLaneValues`): which lanes sit
+        one slot further.
+        """
         lw, b = self.lw, self.b
         conn, desc = lw.connectivity()
-        slot = b.add(begin, p0)
+        column, kind = p0, AtKind.CONTIGUOUS
+        if shift is not None and not isinstance(shift.type, ir.VectorType):
+            column, shift = b.add(p0, shift), None
+        elif shift is not None:
+            kind = AtKind.SPLIT
+        slot = b.add(begin, column)
         if desc.contiguous_pre:
-            pre = At(desc.pre_base(conn, p0), AtKind.CONTIGUOUS)
+            pre = At(desc.pre_base(conn, column), kind, shift)
         else:
             ptr = conn.pointers[ConnField.PRE_RANK]
-            ranks = load(b, ptr, I32, At(slot, AtKind.CONTIGUOUS), LANES, mask)
+            ranks = load(b, ptr, I32, At(slot, kind, shift), LANES, mask)
             pre = At(b.sext(ranks, ir.VectorType(I64, LANES)), AtKind.GATHER)
         pre_lanes = b.trunc(lane_indices(b, pre, LANES), ir.VectorType(I32, LANES))
-        at = {Role.SELF: At(slot, AtKind.CONTIGUOUS), Role.PRE: pre}
+        at = {Role.SELF: At(slot, kind, shift), Role.PRE: pre}
         return self.el.inner(Domain.SYNAPSE, at, (self.el.counter[0], pre_lanes), width=LANES, mask=mask)
 
     def delayed(self, node: Delayed, lo: Lowering) -> ir.Value:
