@@ -56,15 +56,18 @@ class Results:
         self.rtol = rtol
         self.values: dict[str, object] = {}
         self.exact: dict[str, object] = {}
+        self.rtols: dict[str, float] = {}
         self._t0 = time.perf_counter()
 
     def compile(self, net: object, name: str = "net") -> None:
         """Compile ``net`` into this script's build directory for that network."""
         net.compile(directory=build_dir(self.script, name), silent=True)  # type: ignore[attr-defined]
 
-    def value(self, name: str, x: object) -> None:
-        """A numerical quantity (compared within tolerance)."""
+    def value(self, name: str, x: object, rtol: float | None = None) -> None:
+        """A numerical quantity (compared within ``rtol``, default the script's)."""
         self.values[name] = _plain(np.asarray(x, dtype=float) if np.isscalar(x) else x)
+        if rtol is not None:
+            self.rtols[name] = rtol
 
     def same(self, name: str, x: object) -> None:
         """A quantity that must be identical (ranks, counts, shapes)."""
@@ -76,6 +79,7 @@ class Results:
             "script": self.script,
             "sim": self.sim,
             "rtol": self.rtol,
+            "rtols": self.rtols,
             "wall_s": round(time.perf_counter() - self._t0, 3),
             "values": self.values,
             "exact": self.exact,

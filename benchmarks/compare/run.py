@@ -147,7 +147,10 @@ def compare(nnc: dict, ref: dict) -> dict[str, object]:
             ok = False
             continue
         d = difference(nnc["values"][name], ref["values"][name])
-        d["ok"] = "max_rel" in d and d["max_rel"] <= rtol and "nan_mismatch" not in d
+        tol = float(nnc.get("rtols", {}).get(name, rtol))
+        d["ok"] = "max_rel" in d and d["max_rel"] <= tol and "nan_mismatch" not in d
+        if tol != rtol:
+            d["rtol"] = tol
         ok &= bool(d["ok"])
         values[name] = d
     exact = {}
