@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nnc.diagnostics import SourceSpan
-from nnc.ir.nodes import Expr, ReduceOp, Stmt
+from nnc.ir.nodes import Expr, ForDendrite, ForEach, ReduceOp, Stmt
 from nnc.ir.types import (
     AttrKind,
     DelayKind,
+    Domain,
     DType,
     Format,
     Holes,
@@ -205,7 +206,12 @@ class Kernel:
     * TRANSMIT kernels run iff the projection's TRANSMISSION flag is set and its post population is enabled;
     * SYNAPSE kernels run iff TRANSMISSION and UPDATE are set, the post population is enabled and
       ``(k - LEARN_OFFSET) mod LEARN_PERIOD == 0``; inside them ``Dt()`` means ``LEARN_PERIOD * dt`` and an
-      ``Assign``/``Clamp`` of ``w`` runs only if PLASTICITY is set (SEMANTICS.md §8).
+      ``Assign``/``Clamp`` of ``w`` runs only if PLASTICITY is set (SEMANTICS.md §8);
+    * a fused dendrite (:class:`~nnc.ir.nodes.ForDendrite`) inside a population kernel runs iff its
+      projection's TRANSMISSION flag is set (the kernel itself is gated as a population kernel).
+
+    ``fused`` names the kernels the fuse pass merged into this one, in their former order (part of the
+    printed IR); ``notes`` explains candidates that were not merged (printed as comments only).
     """
 
     name: str
@@ -213,6 +219,8 @@ class Kernel:
     owner: ObjKind
     owner_id: int
     body: tuple[Stmt, ...]
+    fused: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,3 +248,10 @@ class Module:
         if kernel.owner is ObjKind.POPULATION:
             return self.populations[kernel.owner_id].attributes
         return self.projections[kernel.owner_id].attributes
+
+    def dendrite_kernel(self, node: ForDendrite) -> Kernel:
+        """The TRANSMIT kernel a fused dendrite stands for: ``for dendrite: <node.body>`` of its projection
+        (its names, reductions and random counters are resolved against this kernel)."""
+        proj = self.projections[node.proj]
+        body = (ForEach(Domain.DENDRITE, node.body),)
+        return Kernel(f"{proj.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, proj.id, body)

@@ -450,14 +450,37 @@ class AddInput(Stmt):
 
 @dataclass(frozen=True, slots=True)
 class ClearInputs(Stmt):
-    """Zero the rate inputs ``sum(t)`` of the owning population for every ``t`` in ``targets``."""
+    """Zero the rate inputs ``sum(t)`` of the owning population for every ``t`` in ``targets``.
+
+    At a kernel's top level: every neuron's entries. Inside the population's NEURON loop (transmission
+    fusion): the current neuron's entries.
+    """
 
     targets: tuple[str, ...]
 
 
+#: Neurons per block of the canonical reduction order of global operations (see :class:`ComputeGlobalOp`).
+GLOBAL_OP_BLOCK = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class ComputeGlobalOp(Stmt):
-    """Recompute ``op(var)`` over the owning population into its global-operation slot."""
+    """Recompute ``op(var)`` over the owning population into its global-operation slot.
+
+    The reduction order is fixed (the same for every backend, thread count and placement): neurons are
+    cut into blocks of :data:`GLOBAL_OP_BLOCK` in rank order; each block is reduced in the 8-lane order of
+    :mod:`nnc.ir.interp_reduce`; the block results are combined sequentially in block order
+    (``((b0 ∘ b1) ∘ b2) ...``, starting from ``b0``); then ``mean`` divides by the size, ``norm2`` takes
+    the square root, and ``max``/``min`` of an empty population give 0. A population of at most one
+    block is therefore reduced exactly as one 8-lane row.
+
+    At a kernel's top level the result is computed from the current values and stored at once. Inside
+    the population's NEURON loop (population fusion) each neuron contributes its value of ``var`` as the
+    statements before this one left it; the result slot keeps its previous value until the loop has run
+    for every neuron, and is then set to the reduction of the contributions. Both forms give the same
+    bits when nothing after the loop changes ``var``. A backend may compute the block results of a
+    fused loop as each block finishes and combine them after the loop.
+    """
 
     op: GlobalOp
     var: str
@@ -465,7 +488,14 @@ class ComputeGlobalOp(Stmt):
 
 @dataclass(frozen=True, slots=True)
 class PushDelayed(Stmt):
-    """Push the current values of ``vars`` of the owning population to the front of their queues."""
+    """Push the current values of ``vars`` of the owning population to the front of their queues.
+
+    At a kernel's top level: ``head <- (head - 1) mod len``, then every neuron's values are stored in
+    slot ``head``. Inside the population's NEURON loop (population fusion): each neuron stores its
+    values in slot ``(head - 1) mod len`` (not yet the head), and the head moves there once the loop has
+    run for every neuron. A loop that pushes a queue must not read it (no fused dendrite of the same
+    loop reads ``Delayed`` values of these variables): the slot being filled is also the oldest one.
+    """
 
     vars: tuple[str, ...]
 
@@ -478,6 +508,23 @@ class ForEach(Stmt):
     """
 
     domain: Domain
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForDendrite(Stmt):
+    """Inside a population's NEURON loop: run ``body`` for the dendrite of projection ``proj`` whose post
+    rank is the current neuron (transmission fusion).
+
+    ``body`` is a dendrite-level block of projection ``proj`` (as in its TRANSMIT kernel: names are
+    resolved with ``proj`` as the owner, ``pre.``/``post.`` as its populations, ``Reduce`` runs over the
+    dendrite's synapses) and does not see the enclosing temporaries. It runs iff the neuron has a
+    dendrite in ``proj`` and the projection's TRANSMISSION flag is set; the post population's ENABLED
+    gate is the enclosing kernel's. Random draws use the same counters as in the TRANSMIT kernel, so
+    the fused dendrite computes what the TRANSMIT kernel would.
+    """
+
+    proj: int
     body: tuple[Stmt, ...]
 
 
@@ -548,8 +595,8 @@ def stmt_exprs(stmt: Stmt) -> tuple[Expr, ...]:
 
 
 def walk_stmts(body: tuple[Stmt, ...]):
-    """Yield every statement of ``body``, descending into loops, in program order."""
+    """Yield every statement of ``body``, descending into loops (fused dendrites too), in program order."""
     for stmt in body:
         yield stmt
-        if isinstance(stmt, ForEach):
+        if isinstance(stmt, ForEach | ForDendrite):
             yield from walk_stmts(stmt.body)
