@@ -18,7 +18,7 @@ from enum import Enum
 import numpy as np
 
 from nnc.ir.model import Module
-from nnc.ir.nodes import ComputeGlobalOp, GlobalOp, walk_stmts
+from nnc.ir.nodes import ComputeGlobalOp, ForDendrite, ForEach, GlobalOp, walk_stmts
 from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
@@ -49,6 +49,7 @@ class ConnField(Enum):
     PLASTICITY = "plasticity"  # value 0/1
     LEARN_PERIOD = "learn_period"  # value: synaptic equations run every LEARN_PERIOD steps ...
     LEARN_OFFSET = "learn_offset"  # value: ... when (k - LEARN_OFFSET) mod LEARN_PERIOD == 0
+    POST_INDEX = "post_index"  # int32[post size]: dendrite of each post neuron, -1 for none (fused dendrites)
 
 
 class PopField(Enum):
@@ -96,6 +97,16 @@ class GlobalOpKey:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockPartialKey:
+    """Scratch of a global operation computed in a fused neuron loop: one result per block of
+    ``GLOBAL_OP_BLOCK`` neurons (real[ceil(size / GLOBAL_OP_BLOCK)], see :class:`ComputeGlobalOp`)."""
+
+    pop: int
+    op: GlobalOp
+    var: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConstantKey:
     """A network constant (real[1])."""
 
@@ -133,7 +144,10 @@ class RuntimeKey:
     field: RuntimeField
 
 
-SlotKey = StateKey | InputKey | GlobalOpKey | ConstantKey | ConnKey | PopKey | QueueKey | RuntimeKey
+SlotKey = (
+    StateKey | InputKey | GlobalOpKey | BlockPartialKey | ConstantKey | ConnKey | PopKey | QueueKey
+    | RuntimeKey
+)
 
 
 class Count(Enum):
@@ -145,6 +159,8 @@ class Count(Enum):
     SYNAPSES = "synapses"  # n_synapses (slots) of the owning projection
     DENDRITES_PLUS_ONE = "dendrites+1"
     QUEUE = "queue"  # queue_len * size of the owning population
+    POST_NEURONS = "post_neurons"  # size of the post population of the owning projection
+    BLOCKS = "blocks"  # blocks of GLOBAL_OP_BLOCK neurons of the owning population (at least 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +172,7 @@ class BufferSpec:
     dtype: np.dtype
     count: Count
     owner_id: int = -1
+    initial: int = 0  # value of every element at allocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +247,10 @@ _CONN_SPEC = {
     ConnField.ROW_LEN: (np.dtype(np.int32), Count.DENDRITES),
     ConnField.PRE_RANK: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.DELAY: (np.dtype(np.int32), Count.SYNAPSES),
+    ConnField.POST_INDEX: (np.dtype(np.int32), Count.POST_NEURONS),
 }
+#: initial contents of connectivity arrays that are not 0
+_CONN_INITIAL = {ConnField.POST_INDEX: -1}
 
 
 class _Builder:
@@ -244,11 +264,13 @@ class _Builder:
             self.slots[key] = len(self.slots)
             self.kinds[key] = SlotKind.VALUE
 
-    def pointer(self, key: SlotKey, dtype: np.dtype, count: Count, owner_id: int = -1) -> None:
+    def pointer(
+        self, key: SlotKey, dtype: np.dtype, count: Count, owner_id: int = -1, initial: int = 0
+    ) -> None:
         if key not in self.slots:
             self.slots[key] = len(self.slots)
             self.kinds[key] = SlotKind.POINTER
-            self.buffers.append(BufferSpec(key, self.slots[key], dtype, count, owner_id))
+            self.buffers.append(BufferSpec(key, self.slots[key], dtype, count, owner_id, initial))
 
 
 def _global_ops(module: Module) -> list[GlobalOpKey]:
@@ -261,6 +283,20 @@ def _global_ops(module: Module) -> list[GlobalOpKey]:
                 if key not in found:
                     found.append(key)
     return found
+
+
+def _in_loops(module: Module) -> tuple[list[BlockPartialKey], set[int]]:
+    """Global operations computed inside neuron loops, and projections whose dendrites run in one."""
+    partials: list[BlockPartialKey] = []
+    fused: set[int] = set()
+    for k in module.kernels:
+        for loop in (s for s in k.body if isinstance(s, ForEach)):
+            for s in loop.body:
+                if isinstance(s, ComputeGlobalOp):
+                    partials.append(BlockPartialKey(k.owner_id, s.op, s.var))
+                elif isinstance(s, ForDendrite):
+                    fused.add(s.proj)
+    return partials, fused
 
 
 def _lay_out_populations(b: _Builder, module: Module) -> None:
@@ -282,15 +318,16 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
                 b.pointer(InputKey(pop.id, t), real, Count.NEURONS, pop.id)
 
 
-def _lay_out_projections(b: _Builder, module: Module) -> None:
+def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
     for proj in module.projections:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
             b.value(ConnKey(proj.id, f))
         fields = _CONN_FIELDS[fmt] + ((ConnField.DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
+        fields += (ConnField.POST_INDEX,) if proj.id in fused else ()
         for f in fields:
             dtype, count = _CONN_SPEC[f]
-            b.pointer(ConnKey(proj.id, f), dtype, count, proj.id)
+            b.pointer(ConnKey(proj.id, f), dtype, count, proj.id, _CONN_INITIAL.get(f, 0))
         for a in proj.attributes:
             b.pointer(
                 StateKey(ObjKind.PROJECTION, proj.id, a.name),
@@ -313,7 +350,10 @@ def layout_of(module: Module) -> Layout:
     _lay_out_populations(b, module)
     for key in _global_ops(module):
         b.pointer(key, real_dtype(module.precision), Count.ONE, key.pop)
-    _lay_out_projections(b, module)
+    partials, fused = _in_loops(module)
+    for pkey in partials:
+        b.pointer(pkey, real_dtype(module.precision), Count.BLOCKS, pkey.pop)
+    _lay_out_projections(b, module, fused)
     return Layout(dict(b.slots), dict(b.kinds), tuple(b.buffers))
 
 

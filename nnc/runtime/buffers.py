@@ -24,6 +24,7 @@ from nnc.backend.abi import (
     SlotKind,
 )
 from nnc.ir.model import Module
+from nnc.ir.nodes import GLOBAL_OP_BLOCK
 
 #: Extra elements after every buffer so that vector loads past the last element stay in bounds.
 PADDING = 16
@@ -92,10 +93,17 @@ class Buffers:
             case Count.QUEUE:
                 pop = self.module.populations[spec.owner_id]
                 return self.queue_lengths.get(pop.id, 1) * pop.size
+            case Count.POST_NEURONS:
+                return self.module.populations[self.module.projections[spec.owner_id].post].size
+            case Count.BLOCKS:
+                return max(1, -(-self.module.populations[spec.owner_id].size // GLOBAL_OP_BLOCK))
         raise ValueError(spec.count)
 
     def _allocate(self, spec: BufferSpec) -> None:
-        self.install(spec.key, _padded(self._count(spec), spec.dtype))
+        array = _padded(self._count(spec), spec.dtype)
+        if spec.initial:
+            array[:] = spec.initial
+        self.install(spec.key, array)
 
     def install(self, key: SlotKey, array: np.ndarray) -> None:
         """Make ``array`` the buffer of ``key`` (it must stay alive; the ctx slot points at it)."""

@@ -314,6 +314,15 @@ class Connectivity:
         if buffers.has(delay_key):
             steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
             buffers.array(delay_key)[:] = self.scatter(fmt, np.maximum(steps, 1), np.int32)
+        self._fill_post_index(buffers, proj_id)
+
+    def _fill_post_index(self, buffers: Buffers, proj_id: int) -> None:
+        """``POST_INDEX[i]``: the dendrite of post rank ``i``, -1 for none (if the kernels need it)."""
+        key = ConnKey(proj_id, ConnField.POST_INDEX)
+        if buffers.has(key):
+            index = buffers.array(key)
+            index[:] = -1
+            index[self.post_ranks] = np.arange(self.n_dendrites, dtype=np.int32)
 
     def _check_format(self, fmt: Format) -> None:
         if fmt is Format.DENSE and self.n_synapses and self.dense_holes() is None:
