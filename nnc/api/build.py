@@ -23,7 +23,7 @@ from nnc.backend.abi import ConstantKey, RuntimeField, RuntimeKey, layout_of
 from nnc.diagnostics import ModelError, NncError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
 from nnc.ir.model import Module, NeuronModel
-from nnc.ir.printer import print_module, print_stmts
+from nnc.ir.printer import print_model, print_module
 from nnc.options import CompileOptions
 from nnc.passes.pipeline import default_pipeline, run_pipeline
 from nnc.runtime.buffers import Buffers, ProjectionShape
@@ -79,26 +79,11 @@ def _request_for(net: Network) -> DumpRequest | None:
     return None
 
 
-def _attribute_line(a: object) -> str:
-    text = f"  {a.kind.value} {a.name}: {a.dtype.value} {a.locality.value}"  # type: ignore[attr-defined]
-    init = a.init  # type: ignore[attr-defined]
-    return text if init is None else f"{text} = {init!r}"
-
-
 def format_models(pops: list[PopulationSpec], projs: list[ProjectionSpec], debuginfo: bool) -> str:
     """Text of the analysed models (the ``parse`` stage)."""
-    lines: list[str] = []
-    for p in pops:
-        lines.append(f"neuron {p.model.name or p.name} ({p.model.kind.value}) of population {p.name}:")
-        lines += [_attribute_line(a) for a in p.model.attributes]
-        lines += ["  " + s for s in print_stmts(p.model.equations, debuginfo=debuginfo).splitlines()]
-        lines.append("")
-    for q in projs:
-        lines.append(f"synapse {q.model.name} of projection {q.name}:")
-        lines += [_attribute_line(a) for a in q.model.attributes]
-        lines += ["  " + s for s in print_stmts(q.model.equations, debuginfo=debuginfo).splitlines()]
-        lines.append("")
-    return "\n".join(lines)
+    texts = [print_model(p.model, f"population {p.name}", debuginfo=debuginfo) for p in pops]
+    texts += [print_model(q.model, f"projection {q.name}", debuginfo=debuginfo) for q in projs]
+    return "\n".join(texts)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nnc.diagnostics import SourceSpan
-from nnc.ir.model import Attribute, Kernel, Module, PopulationDecl, ProjectionDecl
+from nnc.ir.model import (
+    Attribute,
+    Kernel,
+    Module,
+    NeuronModel,
+    PopulationDecl,
+    ProjectionDecl,
+    SynapseModel,
+)
 from nnc.ir.nodes import (
     AddInput,
     Assign,
@@ -269,4 +277,42 @@ def print_module(m: Module, *, debuginfo: bool = False, comments: bool = True) -
     for k in m.kernels:
         p.emit(0, "")
         p.kernel(k)
+    return "\n".join(p.lines) + "\n"
+
+
+def _print_field(p: _Printer, label: str, body: tuple[Stmt, ...]) -> None:
+    if body:
+        p.emit(1, f"{label}:")
+        for s in body:
+            p.stmt(s, 2)
+
+
+def print_model(model: NeuronModel | SynapseModel, owner: str, *, debuginfo: bool = False) -> str:
+    """Text of an analysed neuron or synapse model (the ``parse`` stage of ``nnc dump-ir``)."""
+    p = _Printer(debuginfo=debuginfo)
+    if isinstance(model, NeuronModel):
+        p.emit(0, f"neuron {model.name or owner} {model.kind.value} of {owner}:")
+    else:
+        op = model.operation.value
+        p.emit(0, f"synapse {model.name or 'default'} {model.kind.value} op={op} of {owner}:")
+    for a in model.attributes:
+        p.attribute(a, 1)
+    _print_field(p, "equations", model.equations)
+    if isinstance(model, NeuronModel):
+        for label, cond in (("spike", model.spike), ("axon_spike", model.axon_spike)):
+            if cond is not None:
+                p.emit(1, f"{label}: {p.expr(cond)}")
+        _print_field(p, "reset", model.reset)
+        _print_field(p, "axon_reset", model.axon_reset)
+        if model.refractory is not None:
+            p.emit(1, f"refractory: {model.refractory!r}")
+    else:
+        if model.psp is not None:
+            p.emit(1, f"psp: {p.expr(model.psp)}")
+        _print_field(p, "pre_spike", model.pre_spike)
+        _print_field(p, "post_spike", model.post_spike)
+        _print_field(p, "pre_axon_spike", model.pre_axon_spike)
+        for label, rule in (("creating", model.creating), ("pruning", model.pruning)):
+            if rule is not None:
+                p.emit(1, f"{label}: {p.expr(rule.condition)} proba={rule.proba!r}")
     return "\n".join(p.lines) + "\n"
