@@ -53,7 +53,8 @@ def dump(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_parse_stage_prints_the_analysed_model(script: Path) -> None:
     out = dump(script, "--stage", "parse")
     assert out.returncode == 0, out.stderr
-    assert "neuron field (rate) of population field:" in out.stdout
+    assert "neuron field rate of population field:" in out.stdout
+    assert "  var v: real local = 0.0" in out.stdout
     assert "ode[explicit] v: tau * dv/dt + v = I" in out.stdout
     assert "simulated" not in out.stdout  # the script stops at compile()
 
