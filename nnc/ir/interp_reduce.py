@@ -11,6 +11,10 @@ thread counts:
 * the 8 lane results are combined as ``((l0 ∘ l4) ∘ (l2 ∘ l6)) ∘ ((l1 ∘ l5) ∘ (l3 ∘ l7))`` with the same
   ``∘`` (for max/min: ``a ∘ b = b if b > a else a`` / ``b if b < a else a``);
 * max/min of an empty row give 0; ``mean`` is the sum divided by the row length (0 for an empty row).
+
+A population's global operation reduces blocks of ``GLOBAL_OP_BLOCK`` (1024) neurons as rows and combines
+the block results sequentially in block order (:class:`nnc.ir.nodes.ComputeGlobalOp`), so threads can own
+whole blocks; a population of at most 1024 neurons is one row.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnc.ir.nodes import GlobalOp, ReduceOp
+from nnc.ir.nodes import GLOBAL_OP_BLOCK, GlobalOp, ReduceOp
 
 LANES = 8
 
@@ -67,16 +71,37 @@ def reduce_rows(op: ReduceOp, values: np.ndarray, starts: np.ndarray, lengths: n
     return np.where(empty, np.zeros_like(result), result).astype(values.dtype)
 
 
+#: global operation -> (the per-neuron value it reduces, the reduction of those values)
+_GLOBAL: dict[GlobalOp, tuple[Callable[[np.ndarray], np.ndarray], ReduceOp]] = {
+    GlobalOp.MEAN: (lambda x: x, ReduceOp.SUM),
+    GlobalOp.MAX: (lambda x: x, ReduceOp.MAX),
+    GlobalOp.MIN: (lambda x: x, ReduceOp.MIN),
+    GlobalOp.NORM1: (np.abs, ReduceOp.SUM),
+    GlobalOp.NORM2: (lambda x: x * x, ReduceOp.SUM),
+}
+
+
 def global_op(op: GlobalOp, x: np.ndarray) -> np.ndarray:
-    """``op`` over a whole population vector (DSL.md §8), in the fixed order; shape ``(1,)``."""
-    starts, lengths = np.zeros(1, dtype=np.int64), np.array([len(x)], dtype=np.int64)
+    """``op`` over a whole population vector (DSL.md §8), in the fixed order; shape ``(1,)``.
+
+    The order is that of :class:`nnc.ir.nodes.ComputeGlobalOp`: blocks of ``GLOBAL_OP_BLOCK`` neurons,
+    each reduced as one 8-lane row, the block results combined sequentially in block order.
+    """
+    value, red = _GLOBAL[op]
+    v = value(x)
+    n = len(v)
+    starts = np.arange(0, max(n, 1), GLOBAL_OP_BLOCK, dtype=np.int64)
+    lengths = np.minimum(GLOBAL_OP_BLOCK, n - starts)
+    fold, _ = _FOLDS[red]
+    blocks = reduce_rows(red, v, starts, lengths) if n else np.full(1, _FOLDS[red][1], dtype=v.dtype)
+    total = blocks[0:1]
+    for b in range(1, len(blocks)):
+        total = fold(total, blocks[b : b + 1])
     match op:
         case GlobalOp.MEAN:
-            return reduce_rows(ReduceOp.MEAN, x, starts, lengths)
-        case GlobalOp.MAX:
-            return reduce_rows(ReduceOp.MAX, x, starts, lengths)
-        case GlobalOp.MIN:
-            return reduce_rows(ReduceOp.MIN, x, starts, lengths)
-        case GlobalOp.NORM1:
-            return reduce_rows(ReduceOp.SUM, np.abs(x), starts, lengths)
-    return np.sqrt(reduce_rows(ReduceOp.SUM, x * x, starts, lengths))
+            return total / v.dtype.type(n) if n else np.zeros(1, dtype=v.dtype)
+        case GlobalOp.MAX | GlobalOp.MIN:
+            return total if n else np.zeros(1, dtype=v.dtype)
+        case GlobalOp.NORM2:
+            return np.sqrt(total)
+    return total

@@ -2,7 +2,9 @@
 
 A kernel body is cut into *stages*: a run of top-level statements is a serial stage (run by thread 0:
 global equations, global operations, delay pushes); a top-level ``ForEach`` (or ``ClearInputs``) is a
-parallel stage whose elements are statically partitioned between threads (:func:`loops.partition`).
+parallel stage whose elements are statically partitioned between threads (:func:`loops.partition`); a
+neuron loop holding fused delay pushes or global operations is followed by a serial stage that finishes
+them (:mod:`nnc.backend.llvm.fused`).
 The worker calls the stages in order with a barrier between them. A temporary bound in a serial stage
 and read by a later one travels through a module global.
 
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field
 
 from llvmlite import ir
 
-from nnc.backend.abi import ConnField, ConnKey, Layout, SlotKey, SlotKind
+from nnc.backend.abi import BlockPartialKey, ConnField, ConnKey, Layout, SlotKey, SlotKind
+from nnc.backend.llvm import fused
 from nnc.backend.llvm.expr import I64, PTR, MathLib
 from nnc.backend.llvm.loops import for_range, partition
 from nnc.backend.llvm.places import Element, Places, slot_name
@@ -31,10 +34,12 @@ from nnc.ir.types import Domain
 
 @dataclass(frozen=True, slots=True)
 class Stage:
-    """A serial run of top-level statements, or one parallel top-level loop."""
+    """A serial run of top-level statements, or one parallel top-level loop; a ``finish`` stage is the
+    serial end of the fused work of the loop before it (:func:`nnc.backend.llvm.fused.finish`)."""
 
     parallel: bool
     body: tuple[Stmt, ...]
+    finish: bool = False
 
 
 def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
@@ -47,6 +52,8 @@ def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
                 stages.append(Stage(False, tuple(serial)))
                 serial = []
             stages.append(Stage(True, (s,)))
+            if fused.loop_finish(s):
+                stages.append(Stage(False, fused.loop_finish(s), finish=True))
         else:
             serial.append(s)
     if serial:
@@ -108,11 +115,12 @@ def lower_kernel(target: Target, index: int, kernel: Kernel) -> tuple[StageFunct
 
 
 def _slots(target: Target, places: Places, stage: Stage) -> tuple[SlotKey, ...]:
-    """Pointer slots a stage reads or writes (connectivity arrays its format does not have left out)."""
+    """Pointer slots a stage reads or writes (connectivity arrays its format does not have and scratch
+    of unfused global operations left out)."""
     used = [
         k
         for k in places.slots_of(stage.body)
-        if not (isinstance(k, ConnKey) and k not in target.layout.slots)
+        if not (isinstance(k, ConnKey | BlockPartialKey) and k not in target.layout.slots)
     ]
     for k in used:
         if k not in target.layout.slots:
@@ -144,6 +152,8 @@ def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared
     top = Element(None, {}, temps=_load_shared(b, shared))
     if stage.parallel:
         _parallel_loop(lowering, stage.body[0], tid, nthreads, top)
+    elif stage.finish:
+        fused.finish(lowering, stage.body)
     else:
         for s in stage.body:
             lowering.stmt(s, top)
@@ -173,6 +183,9 @@ def _parallel_loop(
         case ClearInputs():
             begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
             lw.clear_range(loop, begin, end)
+            return
+        case ForEach(domain=Domain.NEURON) if fused.needs_blocks(loop, lw.places.population):
+            fused.blocked_loop(lw, loop, tid, nthreads, top)
             return
         case ForEach(domain=Domain.NEURON):
             n: ir.Value = I64(lw.places.population.size)

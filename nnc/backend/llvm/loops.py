@@ -71,10 +71,15 @@ def if_then(b: ir.IRBuilder, cond: ir.Value, likely: bool | None = None) -> Iter
         yield
 
 
-def partition(b: ir.IRBuilder, n: ir.Value, tid: ir.Value, nthreads: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """``[begin, end)`` of thread ``tid``: chunks of ``ceil(n / nthreads)`` rounded up to 8 elements."""
+def partition(
+    b: ir.IRBuilder, n: ir.Value, tid: ir.Value, nthreads: ir.Value, align: int = CHUNK_ALIGN
+) -> tuple[ir.Value, ir.Value]:
+    """``[begin, end)`` of thread ``tid``: chunks of ``ceil(n / nthreads)`` rounded up to ``align``
+    elements (a power of two: 8 by default, whole blocks of a blocked reduction otherwise)."""
+    if align & (align - 1):
+        raise BackendError(f"partition granule {align} is not a power of two")
     per = b.sdiv(b.add(n, b.sub(nthreads, I64(1))), nthreads)
-    chunk = b.and_(b.add(per, I64(CHUNK_ALIGN - 1)), I64(-CHUNK_ALIGN))
+    chunk = b.and_(b.add(per, I64(align - 1)), I64(-align))
     begin = _smin(b, b.mul(tid, chunk), n)
     end = _smin(b, b.add(begin, chunk), n)
     return begin, end

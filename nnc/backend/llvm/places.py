@@ -15,6 +15,7 @@ from enum import Enum
 from llvmlite import ir
 
 from nnc.backend.abi import (
+    BlockPartialKey,
     ConnField,
     ConnKey,
     ConstantKey,
@@ -37,6 +38,8 @@ from nnc.ir.nodes import (
     ComputeGlobalOp,
     Delayed,
     Expr,
+    ForDendrite,
+    ForEach,
     GlobalOpValue,
     Input,
     PushDelayed,
@@ -44,7 +47,6 @@ from nnc.ir.nodes import (
     Var,
     stmt_exprs,
     walk,
-    walk_stmts,
 )
 from nnc.ir.types import DelayKind, Domain, Locality, ObjKind, Scope
 
@@ -164,19 +166,31 @@ class Places:
         return GlobalOpKey(self.pop_id(node.scope), node.op, node.var)
 
     def slots_of(self, body: tuple[Stmt, ...]) -> list[SlotKey]:
-        """Every slot the statements use, in first-use order (connectivity first for projections)."""
+        """Every slot the statements use, in first-use order (connectivity first for projections).
+
+        A fused dendrite's statements are resolved against its projection (and add its connectivity).
+        """
         keys: dict[SlotKey, None] = {}
         if self.projection is not None:
             for f in ConnField:
                 keys[ConnKey(self.projection.id, f)] = None
-        for s in walk_stmts(body):
+        self._collect(body, keys)
+        return list(keys)
+
+    def _collect(self, body: tuple[Stmt, ...], keys: dict[SlotKey, None]) -> None:
+        for s in body:
+            if isinstance(s, ForDendrite):
+                nested = Places(self.module, self.module.dendrite_kernel(s))
+                keys.update(dict.fromkeys(nested.slots_of(s.body)))
+                continue
             for k in self._stmt_slots(s):
                 keys[k] = None
             for e in stmt_exprs(s):
                 for node in walk(e):
                     for k in self._expr_slots(node):
                         keys[k] = None
-        return list(keys)
+            if isinstance(s, ForEach):
+                self._collect(s.body, keys)
 
     def _stmt_slots(self, s: Stmt) -> list[SlotKey]:
         match s:
@@ -188,7 +202,8 @@ class Places:
                 return [InputKey(self.population.id, t) for t in ts]
             case ComputeGlobalOp(op=op, var=v):
                 pop = self.population.id
-                return [StateKey(ObjKind.POPULATION, pop, v), GlobalOpKey(pop, op, v)]
+                state = StateKey(ObjKind.POPULATION, pop, v)
+                return [state, GlobalOpKey(pop, op, v), BlockPartialKey(pop, op, v)]
             case PushDelayed(vars=vs):
                 pop = self.population.id
                 return [k for v in vs for k in (StateKey(ObjKind.POPULATION, pop, v), QueueKey(pop, v))]
@@ -216,6 +231,8 @@ def slot_name(key: SlotKey) -> str:
             return f"sum.P{i}.{t}"
         case GlobalOpKey(pop=i, op=op, var=v):
             return f"{op.value}.P{i}.{v}"
+        case BlockPartialKey(pop=i, op=op, var=v):
+            return f"partials.{op.value}.P{i}.{v}"
         case ConstantKey(name=n):
             return f"const.{n}"
         case ConnKey(proj=i, field=f):

@@ -17,7 +17,6 @@ from llvmlite import ir
 from nnc.backend.abi import (
     ConnField,
     ConnKey,
-    GlobalOpKey,
     InputKey,
     PopField,
     PopKey,
@@ -25,12 +24,12 @@ from nnc.backend.abi import (
     SlotKey,
     StateKey,
 )
-from nnc.backend.llvm.access import ORIGIN, At, AtKind, load, store
+from nnc.backend.llvm import fused, globalops
+from nnc.backend.llvm.access import ORIGIN, At, load, store
 from nnc.backend.llvm.expr import I32, I64, Lowering, Typing, element, storage_type
 from nnc.backend.llvm.formats import ConnArrays, FormatDescriptor, descriptor
 from nnc.backend.llvm.loops import for_range
 from nnc.backend.llvm.places import Element, Places, Role
-from nnc.backend.llvm.reduce import GLOBAL_OPS, LANES, finish_mean, lane_reduce, zero_if_empty
 from nnc.backend.llvm.values import ValueEnv
 from nnc.diagnostics import BackendError, InternalError
 from nnc.ir.nodes import (
@@ -39,8 +38,8 @@ from nnc.ir.nodes import (
     Clamp,
     ClearInputs,
     ComputeGlobalOp,
+    ForDendrite,
     ForEach,
-    GlobalOp,
     Let,
     PushDelayed,
     Stmt,
@@ -78,9 +77,10 @@ class StatementLowering:
         self._ctx_cache: dict[SlotKey, ir.Value] = {}
         self.conn: ConnArrays | None = None
         self.desc: FormatDescriptor | None = None
+        self._nested: dict[int, StatementLowering] = {}
         if places.projection is not None:
             pid = places.projection.id
-            pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey)}
+            pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey) and k.proj == pid}
             values = {f: self.ctx_value(ConnKey(pid, f)) for f in _CONN_VALUES}
             self.conn = ConnArrays(b, pointers, values)
             self.desc = descriptor(places.projection.format, places.projection.holes)
@@ -93,6 +93,16 @@ class StatementLowering:
             with self.b.goto_entry_block():
                 self._ctx_cache[key] = self.b.load(element(self.b, self.ctx, I64(slot), I64), typ=I64)
         return self._ctx_cache[key]
+
+    def nested(self, node: ForDendrite) -> StatementLowering:
+        """The lowering of a fused dendrite's statements (owned by its projection), one per projection."""
+        sub = self._nested.get(node.proj)
+        if sub is None:
+            places = Places(self.target.module, self.target.module.dendrite_kernel(node))
+            sub = self._nested[node.proj] = StatementLowering(
+                self.target, places, self.b, StageArgs(self.ctx, self.step, self.ptrs)
+            )
+        return sub
 
     def connectivity(self) -> tuple[ConnArrays, FormatDescriptor]:
         """Connectivity arrays and format of the kernel's projection."""
@@ -190,6 +200,12 @@ class StatementLowering:
         self.write(key, DType.REAL, at, self.b.fadd(self.read(key, DType.REAL, at, el), value))
 
     def clear_inputs(self, s: ClearInputs, el: Element) -> None:
+        if el.domain is Domain.NEURON:  # fused: the current neuron's inputs
+            zero = ir.Constant(self.real, 0.0)
+            for t in s.targets:
+                at = el.position(Role.SELF, f"sum({t})")
+                self.write(InputKey(self.places.population.id, t), DType.REAL, at, zero)
+            return
         self.clear_range(s, I64(0), I64(self.places.population.size))
 
     def clear_range(self, s: ClearInputs, begin: ir.Value, end: ir.Value) -> None:
@@ -200,26 +216,14 @@ class StatementLowering:
                 self.write(InputKey(pop.id, t), DType.REAL, At(i), ir.Constant(self.real, 0.0))
 
     def compute_global_op(self, s: ComputeGlobalOp, el: Element) -> None:
-        pop = self.places.population
-        attr = pop.attribute(s.var)
-        if attr is None:
-            raise BackendError(f"kernel {self.places.kernel.name}: no attribute '{s.var}' for {s.op.value}()")
-        key = StateKey(ObjKind.POPULATION, pop.id, s.var)
-        lanes = Element(Domain.NEURON, {}, width=LANES)
-
-        def values(p0: ir.Value, mask: ir.Value | None) -> ir.Value:
-            lanes.mask = mask
-            x = self.lowering(lanes).convert(
-                self.read(key, attr.dtype, At(p0, AtKind.CONTIGUOUS), lanes), attr.dtype, DType.REAL
-            )
-            return _GLOBAL_VALUE[s.op](self, x)
-
-        n = I64(pop.size)
-        total = lane_reduce(self.b, self.target.lib, GLOBAL_OPS[s.op], n, values)
-        result = _GLOBAL_FINISH[s.op](self, total, n)
-        self.write(GlobalOpKey(pop.id, s.op, s.var), DType.REAL, None, result)
+        if el.domain is None:
+            globalops.compute_serial(self, s)
+        # inside a fused neuron loop the loop builder and its finishing stage reduce (nnc.backend.llvm.fused)
 
     def push_delayed(self, s: PushDelayed, el: Element) -> None:
+        if el.domain is Domain.NEURON:
+            fused.push_element(self, s, el)
+            return
         b, pop = self.b, self.places.population
         length = self.ctx_value(PopKey(pop.id, PopField.QUEUE_LEN))
         head_key = PopKey(pop.id, PopField.QUEUE_HEAD)
@@ -275,25 +279,6 @@ class StatementLowering:
             self.stmt(s, el)
 
 
-def _norm1(lw: StatementLowering, x: ir.Value) -> ir.Value:
-    return lw.target.lib.intrinsic(lw.b, "llvm.fabs", [x])
-
-
-_GLOBAL_VALUE: dict[GlobalOp, Callable[[StatementLowering, ir.Value], ir.Value]] = {
-    GlobalOp.MEAN: lambda lw, x: x,
-    GlobalOp.MAX: lambda lw, x: x,
-    GlobalOp.MIN: lambda lw, x: x,
-    GlobalOp.NORM1: _norm1,
-    GlobalOp.NORM2: lambda lw, x: lw.b.fmul(x, x),
-}
-_GLOBAL_FINISH: dict[GlobalOp, Callable[[StatementLowering, ir.Value, ir.Value], ir.Value]] = {
-    GlobalOp.MEAN: lambda lw, t, n: finish_mean(lw.b, lw.real, t, n),
-    GlobalOp.MAX: lambda lw, t, n: zero_if_empty(lw.b, lw.real, t, n),
-    GlobalOp.MIN: lambda lw, t, n: zero_if_empty(lw.b, lw.real, t, n),
-    GlobalOp.NORM1: lambda lw, t, n: t,
-    GlobalOp.NORM2: lambda lw, t, n: lw.target.lib.intrinsic(lw.b, "llvm.sqrt", [t]),
-}
-
 _STATEMENTS: dict[type, Callable[[StatementLowering, Stmt, Element], None]] = {
     Assign: StatementLowering.assign,
     Let: StatementLowering.let,
@@ -303,4 +288,5 @@ _STATEMENTS: dict[type, Callable[[StatementLowering, Stmt, Element], None]] = {
     ComputeGlobalOp: StatementLowering.compute_global_op,
     PushDelayed: StatementLowering.push_delayed,
     ForEach: StatementLowering.foreach,
+    ForDendrite: fused.for_dendrite,
 }
