@@ -25,6 +25,10 @@ API.md), the scripts avoid or isolate the construct; the list:
 * ``neg(x)`` keeps the sign of the negative part in both (DSL §6); ``norm1``/``norm2`` follow the code,
   not the docs (DSL §8).
 * Global operation results and ``_sum_T`` are not reset by ``reset()`` in either (SEMANTICS §7, §12).
+* ``Monitor.times()`` of a monitor created with ``start=False`` and started at step k: the reference
+  reports the creation step as the segment start, nnc reports k (the first recorded step, SEMANTICS §13);
+  before the first ``get()`` the reference reports ``{'start': [creation step], 'stop': [None]}`` and nnc
+  empty lists. The recorded data are identical; ``times()`` is compared only where both agree.
 * ``float32``: ANNarchy and nnc both evaluate in single precision but may order operations differently, so
   the float32 script is compared with ``rtol = 1e-4`` rather than bit for bit.
 """
