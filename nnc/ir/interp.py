@@ -37,9 +37,15 @@ running the body element by element. Global values are arrays of one entry and b
 * ``Random`` calls :func:`nnc.ir.rng.draw` with ``elem_a`` = neuron rank (populations) or post rank
   (projections) and ``elem_b`` = pre rank for synapses, 0 otherwise (both 0 for global statements).
 * ``AddInput`` adds the dendrite's value to ``sum(target)`` of its post neuron.
+* Inside a neuron loop (fused work, :mod:`nnc.ir.nodes`): ``ClearInputs`` clears the loop's neurons,
+  ``ForDendrite(J)`` runs J's dendrites of the loop's neurons (iff J's TRANSMISSION flag is set),
+  ``ComputeGlobalOp`` reduces the values the statements before it left and stores the result when
+  the loop ends, ``PushDelayed`` fills slot ``(head - 1) mod len`` and moves ``head`` when the loop ends.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -67,6 +73,7 @@ from nnc.ir.nodes import (
     Clamp,
     ClearInputs,
     ComputeGlobalOp,
+    ForDendrite,
     ForEach,
     Let,
     Ode,
@@ -123,21 +130,47 @@ def _add_input(level: Level, s: AddInput) -> None:
 
 
 def _compute_global_op(level: Level, s: ComputeGlobalOp) -> None:
+    """Reduce now; store now at the top level, when the loop ends inside a neuron loop."""
     ctx = level.ctx
     pop = ctx.module.populations[ctx.kernel.owner_id]
     x = ctx.buffers.array(StateKey(ObjKind.POPULATION, pop.id, s.var))[: pop.size]
     out = ctx.buffers.array(GlobalOpKey(pop.id, s.op, s.var))
-    out[0] = global_op(s.op, to_real(x, level.real))[0]
+    value = global_op(s.op, to_real(x, level.real))[0]
+    _at_end(level, lambda: out.__setitem__(0, value))
 
 
 def _push_delayed(level: Level, s: PushDelayed) -> None:
+    """Store the values in slot ``(head - 1) mod len``; move the head there now at the top level, when
+    the loop ends inside a neuron loop."""
     b, pop = level.ctx.buffers, level.ctx.module.populations[level.ctx.kernel.owner_id]
     length = b.value(PopKey(pop.id, PopField.QUEUE_LEN))
     head = (b.value(PopKey(pop.id, PopField.QUEUE_HEAD)) - 1) % length
-    b.set_value(PopKey(pop.id, PopField.QUEUE_HEAD), head)
     for name in s.vars:
         x = b.array(StateKey(ObjKind.POPULATION, pop.id, name))
         b.array(QueueKey(pop.id, name))[head * pop.size : (head + 1) * pop.size] = x[: pop.size]
+    _at_end(level, lambda: b.set_value(PopKey(pop.id, PopField.QUEUE_HEAD), head))
+
+
+def _at_end(level: Level, action: Callable[[], None]) -> None:
+    """Run ``action`` now at a kernel's top level, after the loop inside a loop."""
+    if level.domain is None:
+        action()
+    else:
+        level.finish.append(action)
+
+
+def _for_dendrite(level: Level, s: ForDendrite) -> None:
+    """The fused dendrites of ``s.proj``: its TRANSMIT kernel's dendrite loop, gated by TRANSMISSION.
+
+    Run for every neuron at once (one statement at a time, like every loop here): the fuse pass only
+    fuses dendrites whose reads hold the same values before every neuron's update.
+    """
+    ctx = level.ctx
+    if not ctx.buffers.value(ConnKey(s.proj, ConnField.TRANSMISSION)):
+        return
+    kernel = ctx.module.dendrite_kernel(s)
+    sub = Step(ctx.module, ctx.buffers, kernel, ctx.step, ctx.seed, ctx.rows, ctx.module.dt, True)
+    _exec(Level(sub, None, {}), kernel.body)
 
 
 def _clear_inputs(level: Level, s: ClearInputs) -> None:
@@ -165,7 +198,12 @@ def _exec(level: Level, body: tuple[Stmt, ...]) -> None:
             case PushDelayed():
                 _push_delayed(level, s)
             case ForEach(domain=d, body=inner):
-                _exec(level.child(d), inner)
+                child = level.child(d)
+                _exec(child, inner)
+                for action in child.finish:
+                    action()
+            case ForDendrite():
+                _for_dendrite(level, s)
             case _:
                 raise InternalError("interp", f"cannot execute {type(s).__name__}")
 

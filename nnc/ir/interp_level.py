@@ -8,6 +8,7 @@ of that level, and knows the projection's flattened connectivity (:class:`Rows`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,6 +133,7 @@ class Level:
     domain: Domain | None
     temps: dict[str, np.ndarray]
     n: int = 1
+    finish: list[Callable[[], None]] = field(default_factory=list)  # run when this loop level ends
 
     @property
     def real(self) -> np.dtype:

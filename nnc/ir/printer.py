@@ -2,7 +2,8 @@
 
 Output is deterministic: declaration order, floats via ``repr``, temporaries numbered per print (``%0``,
 ``%1`` ...). Source locations are printed only with ``debuginfo=True``; explanatory comments (such as the
-reason of a format choice) only with ``comments=True``.
+reason of a format choice, or why a kernel was not fused) only with ``comments=True``. A kernel header
+lists the kernels merged into it: ``kernel res.update phase=neuron fused=(inp_res.transmit, res.globalops):``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from nnc.ir.nodes import (
     Deriv,
     Dt,
     Expr,
+    ForDendrite,
     ForEach,
     GlobalOpValue,
     Input,
@@ -86,6 +88,7 @@ class _Printer:
     comments: bool = False
     temps: dict[str, str] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    module: Module | None = None  # names projections in fused dendrites
 
     # ---------------------------------------------------------------- expressions
     def temp(self, name: str) -> str:
@@ -178,6 +181,11 @@ class _Printer:
                 self.emit(indent, f"for {d.value}:")
                 for inner in body:
                     self.stmt(inner, indent + 1)
+            case ForDendrite(proj=j, body=body):
+                name = self.module.projections[j].name if self.module is not None else f"#{j}"
+                self.emit(indent, f"for dendrite of {name}:")
+                for inner in body:
+                    self.stmt(inner, indent + 1)
             case _:
                 raise TypeError(f"cannot print {type(s).__name__}")
 
@@ -226,7 +234,11 @@ class _Printer:
 
     def kernel(self, k: Kernel) -> None:
         self.temps = {}
-        self.emit(0, f"kernel {k.name} phase={k.phase.name.lower()}:")
+        fused = f" fused=({', '.join(k.fused)})" if k.fused else ""
+        self.emit(0, f"kernel {k.name} phase={k.phase.name.lower()}{fused}:")
+        if self.comments:
+            for note in k.notes:
+                self.emit(1, f"// not fused: {note}")
         for s in k.body:
             self.stmt(s, 1)
 
@@ -264,7 +276,7 @@ def print_stmts(body: tuple[Stmt, ...], *, debuginfo: bool = False) -> str:
 
 def print_module(m: Module, *, debuginfo: bool = False, comments: bool = True) -> str:
     """Text of a whole module."""
-    p = _Printer(debuginfo=debuginfo, comments=comments)
+    p = _Printer(debuginfo=debuginfo, comments=comments, module=m)
     p.emit(0, f"module {m.name} precision={m.precision.value} dt={m.dt!r}")
     if m.constants:
         p.emit(0, "constants " + ", ".join(m.constants))

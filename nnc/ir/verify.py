@@ -4,7 +4,10 @@ Checked: loop nesting per owner kind; attribute reads and writes exist, agree wi
 and happen at a loop level that sees their locality; only variables are assigned; ``Let`` names are
 unique in their kernel and every ``Temp`` reads an earlier ``Let`` of the same type; call and
 random-draw arities; ``Reduce`` only in a dendrite loop (its value is checked per synapse); ``Deriv``
-only inside an ``Ode`` whose derivative it is, and neither survives discretisation.
+only inside an ``Ode`` whose derivative it is, and neither survives discretisation. Whole-population
+statements (``ClearInputs``, ``PushDelayed``, ``ComputeGlobalOp``) only in population kernels, at the top
+level or in the neuron loop; a fused dendrite only in a neuron loop of its projection's post population,
+its body checked as that projection's dendrite loop, never reading a delay queue the same loop pushes.
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ from nnc.ir.nodes import (
     Assign,
     Call,
     Clamp,
+    ClearInputs,
+    ComputeGlobalOp,
+    Delayed,
     Deriv,
     Expr,
+    ForDendrite,
     ForEach,
     Let,
     Ode,
+    PushDelayed,
     Random,
     Reduce,
     Stmt,
@@ -30,6 +38,7 @@ from nnc.ir.nodes import (
     children,
     stmt_exprs,
     walk,
+    walk_stmts,
 )
 from nnc.ir.types import AttrKind, Domain, Locality, ObjKind, Scope
 
@@ -103,9 +112,36 @@ class _Verifier:
                     self.target(k, t, domain)
                 case Ode():
                     self.ode(k, s, domain)
-                case AddInput():
-                    if domain is not Domain.DENDRITE:
-                        self.fail(k, "AddInput outside a dendrite loop")
+                case ForDendrite():
+                    self.dendrite(k, s, domain, body)
+                case _:
+                    self.placement(k, s, domain)
+
+    def placement(self, k: Kernel, s: Stmt, domain: Domain | None) -> None:
+        match s:
+            case AddInput() if domain is not Domain.DENDRITE:
+                self.fail(k, "AddInput outside a dendrite loop")
+            case ClearInputs() | PushDelayed() | ComputeGlobalOp() if (
+                k.owner is not ObjKind.POPULATION or domain not in (None, Domain.NEURON)
+            ):
+                self.fail(k, f"{type(s).__name__} outside a population's top level or neuron loop")
+
+    def dendrite(self, k: Kernel, s: ForDendrite, domain: Domain | None, loop: tuple[Stmt, ...]) -> None:
+        m = self.module
+        if k.owner is not ObjKind.POPULATION or domain is not Domain.NEURON:
+            self.fail(k, "a fused dendrite outside a population's neuron loop")
+        if not 0 <= s.proj < len(m.projections) or m.projections[s.proj].post != k.owner_id:
+            self.fail(k, f"fused dendrite of projection #{s.proj}, which does not end in this population")
+        pushed = {v for p in loop if isinstance(p, PushDelayed) for v in p.vars}
+        if m.projections[s.proj].pre == k.owner_id and any(
+            isinstance(n, Delayed) and n.var.name in pushed
+            for st in walk_stmts(s.body)
+            for e in stmt_exprs(st)
+            for n in walk(e)
+        ):
+            self.fail(k, f"the fused dendrite of {m.projections[s.proj].name} reads a queue this loop pushes")
+        inner = m.dendrite_kernel(s)
+        self.block(inner, inner.body, None, set())
 
     def ode(self, k: Kernel, s: Ode, domain: Domain | None) -> None:
         t = s.target
