@@ -30,7 +30,7 @@ API.md), the scripts avoid or isolate the construct; the list:
   before the first ``get()`` the reference reports ``{'start': [creation step], 'stop': [None]}`` and nnc
   empty lists. The recorded data are identical; ``times()`` is compared only where both agree.
 * ``float32``: ANNarchy and nnc both evaluate in single precision but may order operations differently, so
-  the float32 script is compared with ``rtol = 1e-4`` rather than bit for bit.
+  the float32 script is compared with ``rtol = 1e-5`` (SEMANTICS §0) rather than bit for bit.
 """
 
 from __future__ import annotations
