@@ -138,6 +138,7 @@ def _options(net: Network) -> CompileOptions:
         default_method=cfg.method,
         num_threads=cfg.num_threads,
         storage_format=cfg.format_hint,
+        fuse=cfg.fuse,
     )
 
 

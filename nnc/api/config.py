@@ -66,7 +66,8 @@ _PERFORMANCE_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """Every configuration key with its default (API.md §3, plus nnc's ``engine``)."""
+    """Every configuration key with its default (API.md §3, plus nnc's ``engine`` and ``fuse``: whether the
+    fuse pass merges kernels; results are the same bits either way)."""
 
     dt: float = 1.0
     seed: int | None = None
@@ -93,6 +94,7 @@ class Config:
     disable_bitmask: bool = True
     disable_shared_library_time_offset: bool = True
     engine: str = "llvm"
+    fuse: bool = True
 
     @property
     def format_hint(self) -> Format | None:
@@ -180,6 +182,7 @@ _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "use_seed_seq": _flag,
     "disable_shared_library_time_offset": _flag,
     "engine": _choice(_ENGINES),
+    "fuse": _flag,
 } | {k: _flag for k in _PERFORMANCE_KEYS}
 
 

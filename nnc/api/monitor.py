@@ -3,8 +3,10 @@
 A monitor records variable ``x`` at step ``k`` iff recording is on and ``(k - origin) mod P == O`` with
 ``P = int(period/dt)``, ``O = int(period_offset/dt)`` and ``origin`` the step at which recording first
 started (0 for monitors started at compile). State variables are sampled after the step (phase 11),
-``sum(target)`` after transmission (phase 3) (SEMANTICS.md §13). The samples are written by generated code
-into buffers sized before each run (:mod:`nnc.runtime.scheduler`).
+spiking inputs ``g_T`` after transmission (phase 3) (SEMANTICS.md §13). Rate inputs ``sum(target)`` are
+sampled in phase 11: they hold the same values as in phase 3 (nothing changes them in between), but the
+fuse pass may complete them only during phase 5. The samples are written by generated code into buffers
+sized before each run (:mod:`nnc.runtime.scheduler`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Where a monitored variable lives and how its samples are shaped (API.md §9 table of shapes).
 
-A :class:`Source` names the buffer of a variable, the phase it is sampled in (3 for inputs, 11 for
-state, SEMANTICS.md §13), the elements gathered from it (population ranks, synapse slots) and how the
-``(T, n)`` samples become what ``Monitor.get`` returns.
+A :class:`Source` names the buffer of a variable, the phase it is sampled in (SEMANTICS.md §13: 3 for
+spiking inputs ``g_T``; 11 for state, and for rate inputs ``sum(T)``, which do not change between phases
+3 and 11 and may be completed during phase 5 by fused kernels), the elements gathered from it (population
+ranks, synapse slots) and how the ``(T, n)`` samples become what ``Monitor.get`` returns.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def population_source(obj: object, var: str) -> Source:
             raise ModelError(f"Monitor: '{var}' exists only for rate-coded populations")
         dtype = DType.REAL
         key: SlotKey = InputKey(pop.id, var[4:-1].strip())  # type: ignore[attr-defined]
-        return Source(var, key, Phase.RECORD_INPUTS, dtype, lambda: ranks, width, local_shape)
+        # Rate inputs are complete after phase 2 and unchanged until phase 11, where they are sampled:
+        # the fuse pass may accumulate them inside the population's update (phase 5).
+        return Source(var, key, Phase.RECORD, dtype, lambda: ranks, width, local_shape)
     if var in ("spike", "axon_spike"):
         if model.kind is not NeuronKind.SPIKE:
             raise ModelError(f"Monitor: '{var}' exists only for spiking populations")

@@ -29,11 +29,12 @@ def default_pipeline(options: CompileOptions | None = None) -> tuple[Pass, ...]:
     """The passes every network goes through, in order."""
     from nnc.passes.bounds import Bounds
     from nnc.passes.discretise import Discretise
+    from nnc.passes.fuse import Fuse
     from nnc.passes.select_format import SelectFormat
     from nnc.passes.simplify import Simplify
 
     opts = options or CompileOptions()
-    return (Discretise(), Simplify(), Bounds(), SelectFormat(opts.storage_format))
+    return (Discretise(), Simplify(), Bounds(), SelectFormat(opts.storage_format), Fuse(opts.fuse))
 
 
 def pass_names(passes: tuple[Pass, ...]) -> tuple[str, ...]:
