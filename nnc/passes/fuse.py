@@ -98,9 +98,11 @@ def _plan_transmission(module: Module, ks: Kernels, plan: Plan) -> None:
         if not reasons:
             plan.transmit[pop] = projs
             continue
-        fine = [clear.name] + [ks.transmit[j].name for j, why in refused.items() if why is None]
-        if len(fine) < 1 + len(projs):
-            reasons.append(f"{', '.join(fine)}: every input of {name} is fused, or none")
+        fine = [ks.transmit[j].name for j, why in refused.items() if why is None]
+        if fine:
+            reasons.append(f"{', '.join([clear.name, *fine])}: every input of {name} is fused, or none")
+        else:
+            reasons.append(f"{clear.name}: no input of {name} is fused")
         host = _host_or(ks, pop, clear)
         for why in reasons:
             plan.note(host, why)
