@@ -104,8 +104,10 @@ class Format(Enum):
 class Holes(Enum):
     """Which synapses a DENSE row lacks in its box of pre ranks ``[PRE_OFFSET, PRE_OFFSET + ROW_STRIDE)``.
 
-    ``SELF``: the row of post rank ``i`` lacks exactly pre rank ``i`` where ``i`` lies in the box (the
-    self-connection that ``all_to_all`` / ``fixed_*`` exclude when pre and post are one population).
+    ``SELF``: the row of post rank ``i`` lacks exactly pre rank ``i`` where ``i`` lies in the box: the
+    self-connection that connectors drop (API.md §7.2: "Self-connection exclusion removes the synapse
+    whose pre rank equals the post rank"; for ``all_to_all`` when "the underlying populations are the
+    same object and ``allow_self_connections`` is False").
     """
 
     NONE = "none"  # every row is the whole box
