@@ -79,6 +79,8 @@ def rows_of(buffers: Buffers, pid: int, fmt: Format | None, holes: Holes = Holes
     A DENSE row with its hole at column ``h`` (``holes``) holds position ``p`` at column ``p`` for
     ``p < h`` and ``p + 1`` after it: positions count real synapses only.
     """
+    if holes is not Holes.NONE and fmt is not Format.DENSE:
+        raise InternalError("interp", f"projection {pid}: holes={holes.value} needs the dense format")
     nd = buffers.value(ConnKey(pid, ConnField.N_DENDRITES))
     post = buffers.array(ConnKey(pid, ConnField.POST_RANK))[:nd].astype(np.int64)
     stride = buffers.value(ConnKey(pid, ConnField.ROW_STRIDE))

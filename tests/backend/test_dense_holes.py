@@ -16,6 +16,7 @@ import pytest
 from netkit import G, attr, compile_module, neuron, var
 
 from nnc.backend.abi import InputKey, StateKey
+from nnc.diagnostics import BackendError, InternalError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
 from nnc.ir.interp import InterpEngine
 from nnc.ir.model import Module, SynapseModel
@@ -257,3 +258,11 @@ def test_hebbian_learning_on_self_rows_matches_csr(width: int) -> None:
             np.testing.assert_array_equal(dense[name], other[name], err_msg=name)
     assert np.all(np.isnan(dense["dead_w"]))  # the dead slot of each row is never written
     np.testing.assert_array_equal(dense["seen"], dense["r"][conn.pre_ranks])  # every real synapse visited
+
+
+def test_holes_need_the_dense_format() -> None:
+    m = recurrent_module(SIZE, _transmit_syn(ReduceOp.SUM), (Format.CSR, Holes.SELF))
+    with pytest.raises(BackendError, match="holes=self"):
+        compile_module(m)
+    with pytest.raises(InternalError, match="holes=self"):
+        InterpEngine(m).run(install(_engine(ReduceOp.SUM, LAYOUTS[1]), self_rows(9), LAYOUTS[1]), 1)

@@ -21,6 +21,7 @@ from llvmlite import ir
 
 from nnc.backend.abi import ConnField
 from nnc.backend.llvm.expr import element
+from nnc.diagnostics import BackendError
 from nnc.ir.types import Format, Holes
 
 I32 = ir.IntType(32)
@@ -135,4 +136,7 @@ FORMATS: dict[tuple[Format, Holes], FormatDescriptor] = {
 def descriptor(fmt: Format | None, holes: Holes = Holes.NONE) -> FormatDescriptor:
     """Descriptor of a projection's format (``None`` means CSR, as in :func:`nnc.backend.abi.layout_of`)
     and DENSE variant."""
-    return FORMATS[(fmt or Format.CSR, holes)]
+    found = FORMATS.get((fmt or Format.CSR, holes))
+    if found is None:
+        raise BackendError(f"storage format {(fmt or Format.CSR).value} has no variant holes={holes.value}")
+    return found
