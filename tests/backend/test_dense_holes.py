@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from netkit import G, attr, compile_module, neuron, var
+from netkit import B, G, I, attr, compile_module, neuron, var
 
 from nnc.backend.abi import InputKey, StateKey
 from nnc.diagnostics import BackendError, InternalError
@@ -32,6 +32,7 @@ from nnc.ir.nodes import (
     Let,
     Random,
     ReduceOp,
+    Select,
     Stmt,
     Temp,
 )
@@ -266,3 +267,30 @@ def test_holes_need_the_dense_format() -> None:
         compile_module(m)
     with pytest.raises(InternalError, match="holes=self"):
         InterpEngine(m).run(install(_engine(ReduceOp.SUM, LAYOUTS[1]), self_rows(9), LAYOUTS[1]), 1)
+
+
+def test_int_and_bool_synapse_attributes_and_threads() -> None:
+    """psp = on ? w * k : pre.r (bool and int local attributes read past the hole), on 1 and 2 threads."""
+    on, k = var("on", B), var("k", I)
+    psp = Select(on, _mul(var("w"), k), var("r", scope=Scope.PRE))
+    attrs = (attr("w", kind=PARAM), attr("on", B, kind=PARAM), attr("k", I, kind=PARAM))
+    syn = SynapseModel("S", attrs, (), psp=psp)
+    conn = self_rows(21)
+    rng = np.random.default_rng(9)
+    flags, ints = rng.integers(0, 2, conn.n_synapses), rng.integers(-5, 6, conn.n_synapses)
+    out = []
+    for layout, threads in ((LAYOUTS[0], 1), (LAYOUTS[0], 2), (LAYOUTS[1], 1)):
+        eng = compile_module(recurrent_module(SIZE, syn, layout), num_threads=threads)
+        buf = install(eng, conn, layout)
+        buf.array(StateKey(PROJ, 0, "on"))[conn.slot_index(layout[0])] = flags
+        buf.array(StateKey(PROJ, 0, "k"))[conn.slot_index(layout[0])] = ints
+        eng.run(buf, 1)
+        out.append(buf.array(InputKey(0, "exc")).copy())
+        eng.close()
+    r = buf.array(StateKey(POP, 0, "r"))
+    for d, post in enumerate(conn.post_ranks):
+        row = conn.row(d)
+        values = np.where(flags[row] == 1, conn.weights[row] * ints[row], r[conn.pre_ranks[row]])
+        assert out[0][post] == fixed_order(values, ReduceOp.SUM)
+    for other in out[1:]:
+        np.testing.assert_array_equal(out[0], other)
