@@ -1,0 +1,47 @@
+"""Golden ``nnc dump-ir`` output of a whole network with projections, one file per compiler stage.
+
+The script ``scripts/rate_network.py`` goes through the real frontend (``import nnc``, ``net.connect``,
+connectors) and ``nnc dump-ir --stage S`` stops its compile after each stage up to the last pass; the
+LLVM dump is checked by substring tests elsewhere (STYLE.md: no golden LLVM IR). Files live in
+``tests/golden/network/<stage>.ir``; regenerate with ``pytest tests/e2e/test_dump_golden.py
+--update-golden`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+
+from nnc.cli import main, stage_names
+
+SCRIPT = Path(__file__).parent / "scripts" / "rate_network.py"
+GOLDEN = Path(__file__).parent.parent / "golden" / "network"
+STAGES = [s for s in stage_names() if s not in ("llvm", "ptx")]
+
+
+def dump(stage: str) -> str:
+    """What ``nnc dump-ir SCRIPT --stage stage`` prints."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["dump-ir", str(SCRIPT), "--stage", stage])
+    assert code == 0, f"dump-ir --stage {stage} exited with {code}"
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_dump_ir_golden(stage: str, update_golden: bool) -> None:
+    text = dump(stage)
+    path = GOLDEN / f"{stage}.ir"
+    if update_golden:
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"missing {path}: run pytest --update-golden"
+    assert text == path.read_text(), f"{path} differs: review and run pytest --update-golden"
+
+
+def test_every_stage_has_a_golden_file() -> None:
+    """A new pass needs its golden file; a removed one leaves none behind."""
+    assert sorted(p.stem for p in GOLDEN.glob("*.ir")) == sorted(STAGES)
