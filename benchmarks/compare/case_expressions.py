@@ -3,7 +3,8 @@
 DSL.md §5-§8, §13 and SEMANTICS.md §7: block conditionals and ``ite``, local and global functions, ``min``/
 ``max`` bounds given by numbers, parameters and expressions, ``mean/max/min/norm1/norm2`` (neurons see the
 previous step's value), a network constant changed with ``set()`` during the run, integer and bool
-variables, ``modulo``/``power``/``clip``/``pos``/``neg``/``round``. 60 steps of 1 ms.
+variables, global neuron variables (ODE and assignment, recorded as ``(T,)``),
+``modulo``/``power``/``clip``/``pos``/``neg``/``round``. 60 steps of 1 ms.
 """
 
 import os
@@ -62,6 +63,14 @@ globalops = ann.Neuron(parameters=Driven, equations=[
     "m4 = norm2(r)",
 ])
 
+globalvars = ann.Neuron(parameters=dict(**Driven, tau_g=3.0), equations=[
+    ann.Variable("tau_g * dg/dt = mean(v) - g", locality="global", method="exponential"),
+    ann.Variable("h = max(v) - min(v) + g", locality="global"),
+    "I = a * sin(omega * t) + 0.5 * g",
+    ann.Variable("5.0 * dv/dt = I - v * (1.0 + tanh(h))", method="midpoint"),
+    "r = v + 0.1 * h",
+])
+
 typed = ann.Neuron(parameters=dict(**Driven, flag=ann.Parameter(True, type="bool")), equations=[
     "I = a * sin(omega * t)",
     ann.Variable("n = 10.0 * I", type="int"),
@@ -76,7 +85,7 @@ net.constant("offset", -1.0)
 rng = np.random.default_rng(21)
 pops = {}
 for name, model in [("conditional", conditional), ("functions", functions), ("bounds", bounds),
-                    ("globalops", globalops), ("typed", typed)]:
+                    ("globalops", globalops), ("globalvars", globalvars), ("typed", typed)]:
     pop = net.create(N, model, name=name)
     pop.a = rng.uniform(0.5, 2.0, N)
     pop.omega = rng.uniform(0.05, 0.3, N)
@@ -84,7 +93,7 @@ for name, model in [("conditional", conditional), ("functions", functions), ("bo
 pops["bounds"].lo = rng.uniform(-0.5, -0.1, N)
 RECORD = {"conditional": ["x", "y", "z", "r"], "functions": ["s", "g", "h", "k"],
           "bounds": ["v", "w", "q"], "globalops": ["r", "m1", "m2", "m3", "m4"],
-          "typed": ["n", "b", "c", "r"]}
+          "globalvars": ["g", "h", "r"], "typed": ["n", "b", "c", "r"]}
 mons = {name: net.monitor(pops[name], variables) for name, variables in RECORD.items()}
 out.compile(net)
 net.simulate(30.0)
@@ -92,7 +101,8 @@ net.get_constant("scale").set(-0.5)
 pops["bounds"].hi = 0.2
 net.simulate(30.0)
 for name, variables in RECORD.items():
-    data = mons[name].get(variables, force_dict=True)
+    # global variables: the reference cannot reshape (T,) records to the geometry (API §9 (?))
+    data = mons[name].get(variables, force_dict=True, reshape=name != "globalvars")
     for v in variables:
         out.value(f"{name}.{v}", data[v])
 out.value("functions.sigmoid(pop call)", pops["functions"].sigmoid([0.1, -0.3, 2.0], [1.0, 2.0, 3.0]))
