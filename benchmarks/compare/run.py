@@ -29,6 +29,15 @@ API.md), the scripts avoid or isolate the construct; the list:
   reports the creation step as the segment start, nnc reports k (the first recorded step, SEMANTICS §13);
   before the first ``get()`` the reference reports ``{'start': [creation step], 'stop': [None]}`` and nnc
   empty lists. The recorded data are identical; ``times()`` is compared only where both agree.
+* ``enable_learning(period, offset)`` called after t = 0 on a network other than the default one: the
+  reference takes the phase from the default network's time (``Global.get_time()``, 0 there), nnc from
+  the projection's network time (API §7.4). The scripts enable learning at t = 0.
+* ``t`` inside synaptic equations with a learning period P: the reference evaluates it as ``k*P*dt``
+  (its ``dt`` replacement reaches ``t``), nnc as ``k*dt`` (SEMANTICS §1: every equation sees ``t = k*dt``).
+  Not used in synaptic equations.
+* A rate-coded projection with a list of targets: the reference's generated C++ does not compile
+  (``_sum_['exc', 'inh']``); nnc adds the psp to each target (SEMANTICS §3). ``case_transmission`` builds the
+  equivalent pair of projections under the reference.
 * ``float32``: ANNarchy and nnc both evaluate in single precision but may order operations differently, so
   the float32 script is compared with ``rtol = 1e-5`` (SEMANTICS §0) rather than bit for bit.
 """
