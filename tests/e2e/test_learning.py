@@ -274,3 +274,23 @@ def test_oja_for_drawn_periods_offsets_and_parameters(
     net.simulate(20.0)
     learns = lambda k: period if (k - offset) % period == 0 else 0  # noqa: E731
     _check(proj, mon, model, simulate_numpy(model, oja(eta, alpha), 20, learns))
+
+
+def test_t_in_synaptic_equations_with_a_period_is_the_step_time(make_net) -> None:
+    """SEMANTICS §1: every equation sees t = k*dt; only dt becomes period*dt (§8). With period 3, offset 0
+    and dt = 0.5, ``w = t`` is assigned at k = 0, 3, 6, ... and holds 1.5*m after the m-th update."""
+    net = make_net(dt=0.5)
+    a = net.create(2, INPUT)
+    b = net.create(2, OUTPUT)
+    proj = net.connect(a, b, "exc", ann.Synapse(equations=["w = t", "x = dt"]))
+    proj.all_to_all(weights=0.0)
+    net.compile()
+    proj.enable_learning(period=1.5)
+    seen = []
+    for _ in range(8):
+        net.step()
+        seen.append((proj.w[0][0], proj.x[0][0]))
+    steps_done = np.arange(1, 9)
+    last_update = 3 * ((steps_done - 1) // 3)  # the last k = 0, 3, 6 ... before the end of the step
+    np.testing.assert_array_equal([w for w, _ in seen], last_update * 0.5)
+    np.testing.assert_array_equal([x for _, x in seen], 1.5)
