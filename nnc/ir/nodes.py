@@ -522,6 +522,10 @@ class ForDendrite(Stmt):
     dendrite in ``proj`` and the projection's TRANSMISSION flag is set; the post population's ENABLED
     gate is the enclosing kernel's. Random draws use the same counters as in the TRANSMIT kernel, so
     the fused dendrite computes what the TRANSMIT kernel would.
+
+    A fused dendrite reads nothing that its loop writes, except the inputs of its own neuron (the fuse
+    pass only fuses such dendrites). So the leading ``ClearInputs`` / ``ForDendrite`` statements of a loop
+    may run for several neurons before the rest of the body runs for them: a backend may group them.
     """
 
     proj: int

@@ -9,6 +9,10 @@ delay pushes, global operations by blocks, and the serial stage that finishes th
 * ``ComputeGlobalOp`` in the loop: for a population larger than one block, the loop is partitioned
   in whole blocks of ``GLOBAL_OP_BLOCK`` neurons and each block's result is written to the scratch
   buffer as the block finishes; the finishing stage combines them (:mod:`nnc.backend.llvm.globalops`).
+* A loop that starts with fused inputs (``ClearInputs`` and ``ForDendrite`` statements) runs in groups of
+  :data:`GROUP` neurons: the inputs of the group, then the rest of the body for the group. Fused dendrites
+  read nothing the loop writes (:class:`nnc.ir.nodes.ForDendrite`), so this is the element-by-element
+  result; the group's inputs stay in L1 and the rest of the body keeps its own vectorisable loop.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from nnc.backend.llvm.loops import for_range, partition
 from nnc.backend.llvm.places import Element, Role
 from nnc.diagnostics import BackendError
 from nnc.ir.model import PopulationDecl
-from nnc.ir.nodes import ComputeGlobalOp, ForDendrite, ForEach, PushDelayed, Stmt
+from nnc.ir.nodes import ClearInputs, ComputeGlobalOp, ForDendrite, ForEach, PushDelayed, Stmt
 from nnc.ir.types import Domain, DType, ObjKind
 
 if TYPE_CHECKING:
@@ -90,6 +94,28 @@ def finish(lw: StatementLowering, body: tuple[Stmt, ...]) -> None:
                 raise BackendError(f"kernel {lw.places.kernel.name}: nothing to finish for {s}")
 
 
+#: Neurons whose inputs are computed before the rest of their loop body runs (a multiple of 8).
+GROUP = 64
+
+
+def neuron_range(lw: StatementLowering, loop: ForEach, start: ir.Value, stop: ir.Value, top: Element) -> None:
+    """The body of a neuron loop for neurons ``[start, stop)``: fused inputs group by group, if any."""
+    b = lw.b
+    inputs = (ClearInputs, ForDendrite)
+    n = next((k for k, s in enumerate(loop.body) if not isinstance(s, inputs)), len(loop.body))
+    if n == 0:
+        with for_range(b, start, stop) as i:
+            lw.loop_body(loop, i, top)
+        return
+    inputs, rest = ForEach(loop.domain, loop.body[:n]), ForEach(loop.domain, loop.body[n:])
+    with for_range(b, start, stop, GROUP) as first:
+        last = b.add(first, I64(GROUP))
+        last = b.select(b.icmp_signed("<", last, stop), last, stop)
+        for part in (inputs, rest):
+            with for_range(b, first, last) as i:
+                lw.loop_body(part, i, top)
+
+
 def needs_blocks(loop: ForEach, pop: PopulationDecl) -> bool:
     """Whether a top-level neuron loop is partitioned in whole blocks (it computes block partials)."""
     return globalops.blocked(pop.size) and any(isinstance(s, ComputeGlobalOp) for s in loop.body)
@@ -106,7 +132,6 @@ def blocked_loop(
     with for_range(b, begin, end, block) as start:
         stop = b.add(start, I64(block))
         stop = b.select(b.icmp_signed("<", stop, end), stop, end)
-        with for_range(b, start, stop) as i:
-            lw.loop_body(loop, i, top)
+        neuron_range(lw, loop, start, stop, top)
         for s in ops:
             globalops.write_partial(lw, s, start, stop)

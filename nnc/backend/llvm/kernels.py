@@ -188,7 +188,9 @@ def _parallel_loop(
             fused.blocked_loop(lw, loop, tid, nthreads, top)
             return
         case ForEach(domain=Domain.NEURON):
-            n: ir.Value = I64(lw.places.population.size)
+            begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
+            fused.neuron_range(lw, loop, begin, end, top)
+            return
         case ForEach(domain=Domain.DENDRITE):
             n = lw.conn_value(ConnField.N_DENDRITES)
         case _:
