@@ -175,7 +175,7 @@ def _merged(ks: Kernels, plan: Plan) -> dict[_Key, int]:
     return merged
 
 
-def _host(module: Module, ks: Kernels, plan: Plan, pop: int) -> tuple[Stmt, ...]:
+def _host(ks: Kernels, plan: Plan, pop: int) -> tuple[Stmt, ...]:
     """The new body of population ``pop``'s NEURON kernel."""
     kernel = ks.neuron[pop]
     loop = neuron_loop(kernel)
@@ -206,7 +206,7 @@ def apply_plan(module: Module, plan: Plan) -> Module:
         if key in hosts:
             pop = hosts[key]
             fused = tuple(m.name for m in module.kernels if merged.get(_key(m)) == pop)
-            k = replace(k, body=_host(module, ks, plan, pop), fused=(*k.fused, *fused))
+            k = replace(k, body=_host(ks, plan, pop), fused=(*k.fused, *fused))
         kernels.append(replace(k, notes=notes))
     return replace(module, kernels=tuple(kernels))
 

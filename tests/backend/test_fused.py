@@ -264,3 +264,29 @@ def test_connectivity_refill_updates_post_index() -> None:
     InterpEngine(m).run(ref, 3)
     assert_same(snapshot(ref), snapshot(b))
     engine.close()
+
+
+_N = 21
+_LAYOUTS = {
+    "dense": [list(range(3, 19))] * _N,
+    "dense holes=self": [[j for j in range(_N) if j != i] for i in range(_N)],
+    "ell": [[(i + k) % _N for k in range(6)] for i in range(_N)],
+    "csr": [list(range(0, _N, 1 + i % 5)) if i % 4 else [] for i in range(_N)],
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_fused_dendrites_in_every_storage_format(layout: str) -> None:
+    """A delayed self-projection (fused) stored dense, dense with holes, ELL or CSR: fused LLVM (1 and 2
+    threads) == fused interpreter == unfused interpreter."""
+    rows = _LAYOUTS[layout]
+    weights = [[0.01 * (i - j) for j in r] for i, r in enumerate(rows)]
+    net = Net([(global_neuron(GlobalOp.NORM2), _N)], [Proj(0, 0, rows, delay=2, weights=weights)])
+    m = net.module()
+    decl = m.projections[0]
+    assert f"{decl.format.value}{' holes=self' if decl.holes.value == 'self' else ''}" == layout
+    assert "proj0.transmit" in fused(m)
+    b = net.buffers(net.module(fuse=False))
+    InterpEngine(b.module).run(b, 6)
+    for other in _runs(net, m, 6):
+        assert_same(snapshot(b), other)
