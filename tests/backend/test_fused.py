@@ -290,3 +290,25 @@ def test_fused_dendrites_in_every_storage_format(layout: str) -> None:
     InterpEngine(b.module).run(b, 6)
     for other in _runs(net, m, 6):
         assert_same(snapshot(b), other)
+
+
+def test_large_fused_population_with_inputs_and_blocks() -> None:
+    """1300 neurons (two global-op blocks) with a fused input and a fused delayed self-projection."""
+    rng = np.random.default_rng(8)
+    n = 1300
+
+    def rows(n_pre: int, most: int) -> list[list[int]]:
+        sizes = rng.integers(0, most, size=n)
+        return [sorted(rng.choice(n_pre, size=int(k), replace=False).tolist()) for k in sizes]
+
+    inp_rows, rec_rows = rows(40, 9), rows(n, 5)
+    net = Net([(input_neuron(), 40), (global_neuron(GlobalOp.MIN), n)], [
+        Proj(0, 1, inp_rows, weights=[rng.uniform(-1, 1, len(r)).tolist() for r in inp_rows]),
+        Proj(1, 1, rec_rows, delay=3, weights=[rng.uniform(-0.1, 0.1, len(r)).tolist() for r in rec_rows]),
+    ])
+    m = net.module()
+    assert {"proj0.transmit", "proj1.transmit", "pop1.globalops"} <= fused(m)
+    first, *others = _runs(net, m, 5, threads=(1, 2, 3))
+    for other in others:
+        assert_same(first, other)
+    assert_same(first, _runs(net, net.module(fuse=False), 5, threads=())[0])
