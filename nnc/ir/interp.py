@@ -33,7 +33,8 @@ running the body element by element. Global values are arrays of one entry and b
 * ``Reduce`` and ``ComputeGlobalOp`` use the fixed order of :mod:`nnc.ir.interp_reduce`: lane
   ``l = position mod 8`` accumulates sequentially, lanes combine as
   ``((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))``, empty lanes give the identity, max/min of an empty row give
-  0, mean divides the sum by the row length. The LLVM backend implements the same order.
+  0, mean divides the sum by the row length; a global operation reduces blocks of 1024 neurons as rows
+  and combines the block results in block order. The LLVM backend implements the same order.
 * ``Random`` calls :func:`nnc.ir.rng.draw` with ``elem_a`` = neuron rank (populations) or post rank
   (projections) and ``elem_b`` = pre rank for synapses, 0 otherwise (both 0 for global statements).
 * ``AddInput`` adds the dendrite's value to ``sum(target)`` of its post neuron.
