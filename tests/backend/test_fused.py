@@ -17,8 +17,11 @@ from passes.fusekit import (
     global_neuron,
     input_neuron,
     leaky_neuron,
+    mul,
     nets,
     snapshot,
+    synapse,
+    v,
 )
 
 from nnc.backend.abi import ConnField, ConnKey, GlobalOpKey, PopField, PopKey, StateKey
@@ -26,8 +29,8 @@ from nnc.backend.llvm.engine import LlvmEngine
 from nnc.ir.interp import InterpEngine
 from nnc.ir.interp_reduce import global_op
 from nnc.ir.model import Module
-from nnc.ir.nodes import GlobalOp
-from nnc.ir.types import ObjKind, Precision
+from nnc.ir.nodes import Dist, GlobalOp, Random
+from nnc.ir.types import ObjKind, Precision, Scope
 from nnc.options import CompileOptions
 
 POP, PROJ = ObjKind.POPULATION, ObjKind.PROJECTION
@@ -92,8 +95,8 @@ def test_global_op_order_written_out(op: GlobalOp) -> None:
     blocks = []
     for start in range(0, len(value), 1024):
         lanes = [np.float32(ident)] * 8
-        for p, v in enumerate(value[start : start + 1024]):
-            lanes[p % 8] = comb(lanes[p % 8], v)
+        for p, x in enumerate(value[start : start + 1024]):
+            lanes[p % 8] = comb(lanes[p % 8], x)
         blocks.append(comb(comb(comb(lanes[0], lanes[4]), comb(lanes[2], lanes[6])),
                            comb(comb(lanes[1], lanes[5]), comb(lanes[3], lanes[7]))))
     total = blocks[0]
@@ -312,3 +315,16 @@ def test_large_fused_population_with_inputs_and_blocks() -> None:
     for other in others:
         assert_same(first, other)
     assert_same(first, _runs(net, net.module(fuse=False), 5, threads=())[0])
+
+
+def test_random_draws_in_fused_dendrites_keep_their_counters() -> None:
+    """A psp with a uniform draw per synapse: the fused dendrite draws what the TRANSMIT kernel drew."""
+    noise = Random(Dist.UNIFORM, (v("w"), v("r", scope=Scope.PRE)), 0)
+    rows = [[0, 2, 3], [1], [], [0, 1, 2, 3]]
+    net = Net([(input_neuron(), 4), (leaky_neuron(), 4)], [Proj(0, 1, rows, syn=synapse(mul(v("w"), noise)))])
+    m = net.module()
+    assert "proj0.transmit" in fused(m)
+    b = net.buffers(net.module(fuse=False))
+    InterpEngine(b.module).run(b, 5)
+    for other in _runs(net, m, 5):
+        assert_same(snapshot(b), other)
