@@ -95,8 +95,8 @@ def test_global_op_order_written_out(op: GlobalOp) -> None:
     blocks = []
     for start in range(0, len(value), 1024):
         lanes = [np.float32(ident)] * 8
-        for p, x in enumerate(value[start : start + 1024]):
-            lanes[p % 8] = comb(lanes[p % 8], x)
+        for p, item in enumerate(value[start : start + 1024]):
+            lanes[p % 8] = comb(lanes[p % 8], item)
         blocks.append(comb(comb(comb(lanes[0], lanes[4]), comb(lanes[2], lanes[6])),
                            comb(comb(lanes[1], lanes[5]), comb(lanes[3], lanes[7]))))
     total = blocks[0]
