@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from nnc.diagnostics import ModelError
-from nnc.runtime.connectivity import Connectivity, round_half_away
+from nnc.runtime.connectivity import Connectivity, round_half_even
 
 
 def _as_list(values: object) -> list:
@@ -23,7 +23,7 @@ class LILConnectivity:
 
     As in the reference: ``weights`` is one value per synapse or a single value broadcast to the row;
     ``delays`` (ms) is one value per synapse or a single value, converted to steps with ``round(d/dt)``
-    (half away from zero, like the reference's C++ builder); ``max_delay`` uses Python's ``round`` of
+    (half to even, like the reference's Cython builder); ``max_delay`` uses Python's ``round`` of
     the row maximum; ``uniform_delay`` is -1 as soon as a row has several delays or two rows differ.
     Empty rows are ignored; rows added out of order are sorted when the projection is built.
     """
@@ -68,7 +68,7 @@ class LILConnectivity:
         self.post_rank.append(rank)
         self.pre_rank.append(ranks)
         self.w.append(w if len(w) > 1 or len(ranks) == 1 else w * len(ranks))
-        steps = round_half_away(np.array(d) / self.dt).astype(int).tolist()
+        steps = round_half_even(np.array(d) / self.dt).astype(int).tolist()
         self.delay.append(steps)
         self.max_delay = max(self.max_delay, round(max(d) / self.dt))
         if len(d) > 1:

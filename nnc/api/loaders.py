@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnc.api.patterns import ConnectContext
-from nnc.runtime.connectivity import Connectivity, round_half_away
+from nnc.runtime.connectivity import Connectivity, round_half_even
 
 
 def present_entries(m: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def from_matrix(ctx: ConnectContext, weights: np.ndarray, delays: object) -> Con
     pre = np.asarray(ctx.pre.ranks, dtype=np.int64)[pre_idx]  # type: ignore[attr-defined]
     w = weights[post_idx, pre_idx].astype(np.float64)
     if isinstance(delays, np.ndarray):
-        steps = round_half_away(delays[post_idx, pre_idx].astype(np.float64) / ctx.dt).astype(np.int64)
+        steps = round_half_even(delays[post_idx, pre_idx].astype(np.float64) / ctx.dt).astype(np.int64)
         return Connectivity.from_synapses(ctx.sizes, post, pre, w, steps)
     return Connectivity.from_synapses(ctx.sizes, post, pre, w, round(float(delays) / ctx.dt))
 
@@ -54,7 +54,7 @@ def from_saved(ctx: ConnectContext, data: dict[str, object]) -> Connectivity:
     uniform = int(np.asarray(data.get("uniform_delay", 0)).reshape(-1)[0])
     if uniform != -1 or delay is None:
         return Connectivity.from_rows(ctx.sizes, post, pre, weights, max(uniform, 0))
-    rows = [round_half_away(np.asarray(d, dtype=np.float64) / ctx.dt).astype(np.int64) for d in delay]  # type: ignore[attr-defined]
+    rows = [round_half_even(np.asarray(d, dtype=np.float64) / ctx.dt).astype(np.int64) for d in delay]  # type: ignore[attr-defined]
     return Connectivity.from_rows(ctx.sizes, post, pre, weights, rows)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from nnc.api.random import RandomDistribution
 from nnc.diagnostics import ModelError
-from nnc.runtime.connectivity import Connectivity, round_half_away
+from nnc.runtime.connectivity import Connectivity, round_half_even
 
 Value = float | RandomDistribution
 #: gaussian/dog profile: squared distances -> (weights rounded through float32, synapse kept)
@@ -98,7 +98,7 @@ class Rows:
         self.pre.append(ranks)
         self.w.append(self._draw(self.weights, len(ranks)) if weights is None else np.asarray(weights, float))
         if isinstance(self.delays, RandomDistribution):
-            self.d.append(round_half_away(self._draw(self.delays, len(ranks)) / self.ctx.dt).astype(np.int64))
+            self.d.append(round_half_even(self._draw(self.delays, len(ranks)) / self.ctx.dt).astype(np.int64))
 
     def build(self) -> Connectivity:
         """The connectivity of every dendrite added so far."""

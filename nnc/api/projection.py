@@ -211,6 +211,8 @@ class Projection(ConnectorMethods, ProjectionControl):
 
     def _delay_kind(self) -> DelayKind:
         conn = self._conn
+        if conn.max_delay <= 1:  # API.md §7.3: no delays (0 and 1 step act alike, SEMANTICS.md §5)
+            return DelayKind.NONE
         if not conn.uniform:
             return DelayKind.NONUNIFORM
         return DelayKind.UNIFORM if conn.uniform_delay > 1 else DelayKind.NONE

@@ -10,7 +10,7 @@ import numpy as np
 
 from nnc.diagnostics import ModelError, SimulationError
 from nnc.ir.types import Locality
-from nnc.runtime.connectivity import Connectivity, round_half_away
+from nnc.runtime.connectivity import Connectivity, round_half_even
 
 if TYPE_CHECKING:
     from nnc.api.projection import Projection
@@ -198,7 +198,7 @@ def _rebuild(proj: Projection, post: list[int], pre: list[list[int]], w: object,
             steps = [[steps] * len(r) for r in pre]
     else:
         steps = [
-            round_half_away(np.asarray(r, dtype=np.float64) / dt).astype(np.int64) for r in _rows(delays)
+            round_half_even(np.asarray(r, dtype=np.float64) / dt).astype(np.int64) for r in _rows(delays)
         ]
     conn = Connectivity.from_rows((old.n_pre, old.n_post), post, pre, weights, steps)  # type: ignore[arg-type]
     if (conn.delays is None) != (old.delays is None) or conn.max_delay > max(old.max_delay, 1):

@@ -30,8 +30,17 @@ from nnc.ir.types import Format, Holes
 from nnc.runtime.buffers import Buffers, ProjectionShape
 
 
+def round_half_even(x: np.ndarray | float) -> np.ndarray:
+    """Python's ``round()`` elementwise (half to even): how the reference converts per-synapse delays.
+
+    Its Cython LIL builder calls ``round(d/dt)`` on a C double, which Cython compiles to Python's
+    ``round``: measured with ANNarchy 5.0.4.1, 0.5 -> 0, 1.5 -> 2, 2.5 -> 2 (API.md §7.3 (?)).
+    """
+    return np.rint(np.asarray(x, dtype=np.float64))
+
+
 def round_half_away(x: np.ndarray | float) -> np.ndarray:
-    """C's ``round()`` (half away from zero), exactly: the reference rounds per-synapse delays with it."""
+    """C's ``round()`` (half away from zero), exactly."""
     a = np.asarray(x, dtype=np.float64)
     m = np.abs(a)
     f = np.floor(m)

@@ -66,14 +66,14 @@ def test_lil_connectivity_rules(capsys):
     assert lil.w == [[0.5, 0.5], [2.0]]
     lil.add(1, [], 1.0)  # empty rows are ignored
     assert lil.size == 2
-    lil.add(3, [0, 1], [1, 2], [0.75, 1.25])  # per-synapse delays: 1.5 -> 2, 2.5 -> 3 (half away)
+    lil.add(3, [0, 1], [1, 2], [0.75, 1.25])  # per-synapse delays: 1.5 -> 2, 2.5 -> 2 (half to even)
     assert lil.uniform_delay == -1
-    assert lil.delay[-1] == [2, 3]
+    assert lil.delay[-1] == [2, 2]
     assert lil.max_delay == 2  # round(1.25 / 0.5) = round(2.5) = 2 in Python
     conn = lil.connectivity(4, 4)
     assert conn.post_ranks.tolist() == [0, 2, 3]
-    assert conn.delays.tolist() == [2, 2, 2, 2, 3]
-    assert conn.max_delay == 3
+    assert conn.delays.tolist() == [2, 2, 2, 2, 2]
+    assert conn.max_delay == 2
     with pytest.raises(ModelError, match="weights"):
         lil.add(1, [0, 1], [1, 2, 3])
 

@@ -286,8 +286,8 @@ def test_nonuniform_delays():
     buffers = bind(net, Format.ELL)
     assert p.uniform_delay == -1
     assert p.max_delay == 4
-    assert p.delay == [[2.0, 3.0], [3.0], [1.0, 4.0]]  # 2.5 rounds half away from zero
-    assert buffers.array(ConnKey(0, ConnField.DELAY)).tolist()[:6] == [2, 3, 3, 0, 1, 4]
+    assert p.delay == [[2.0, 3.0], [2.0], [1.0, 4.0]]  # 2.5 rounds half to even, as in the reference
+    assert buffers.array(ConnKey(0, ConnField.DELAY)).tolist()[:6] == [2, 3, 2, 0, 1, 4]
     p.delay = [[1, 1], [2], [5.0, 1]]
     assert p.delay == [[1.0, 1.0], [2.0], [5.0, 1.0]]
     assert p.dendrite(2).delay == [5.0, 1.0]
