@@ -3,10 +3,13 @@
 API.md §7.2: ``all_to_all``, ``one_to_one``, ``fixed_probability``, ``fixed_number_pre``,
 ``fixed_number_post`` (each on another population, on itself with and without self-connections, and on
 views), ``gaussian`` and ``dog`` on 2-D populations, ``from_matrix`` (with ``None`` entries, and delays),
-``from_sparse``. Weights and delays are drawn with ``rng=net.default_rng`` so their values are shared
-with the random connectors' stream in the documented order. Compared exactly: ``post_ranks``,
-``pre_ranks``, ``nb_synapses``; numerically: ``w``, ``delay`` and three steps of every ``sum(target)``.
-Gaussian/DoG weights are computed in float32 by the reference (API.md §7.2 (?)): compared at 1e-6.
+``from_sparse``, ``from_function`` (a ``LILConnectivity`` with per-synapse delays on half-way values,
+rounded by the builder, API §7.3 (?)). Weights and delays are drawn with ``rng=net.default_rng`` so
+their values are shared with the random connectors' stream in the documented order.
+
+Compared exactly: ``post_ranks``, ``pre_ranks``, ``nb_synapses``; numerically: ``w``, ``delay`` and six
+steps of every recorded ``sum(target)``. Gaussian/DoG weights are computed in float32 by the reference
+(API.md §7.2 (?)): compared at 1e-6.
 """
 
 import os
@@ -79,7 +82,20 @@ mask = local.random((a.size, post.size)) < 0.2
 values = local.uniform(1.0, 2.0, (a.size, post.size))
 proj("from_sparse", a).from_sparse(sparse.csr_matrix(np.where(mask, values, 0.0)))
 
-RECORDED = ["ata", "fp", "fnpre", "from_matrix_delays", "gauss"]
+
+
+def band(pre, post, dt, width, weight):
+    """A LILConnectivity: each post rank i reads pre ranks i-width..i+width; delays with half-way cases."""
+    lil = ann.LILConnectivity(dt=dt)
+    for i in range(post.size):
+        ranks = [j for j in range(i - width, i + width + 1) if 0 <= j < pre.size]
+        delays = [1.0 + 0.5 * ((i + j) % 4) for j in ranks]  # 1.0, 1.5, 2.0, 2.5 ms
+        lil.add(i, ranks, [weight * (1.0 + 0.1 * j) for j in ranks], delays)
+    return lil
+
+
+proj("from_function", b).from_function(band, width=2, weight=0.3)
+RECORDED = ["ata", "fp", "fnpre", "from_matrix_delays", "gauss", "from_function"]
 m = net.monitor(post, [f"sum({t})" for t in RECORDED])
 out.compile(net)
 for name, p in projections.items():
