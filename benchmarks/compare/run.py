@@ -38,6 +38,9 @@ API.md), the scripts avoid or isolate the construct; the list:
 * A rate-coded projection with a list of targets: the reference's generated C++ does not compile
   (``_sum_['exc', 'inh']``); nnc adds the psp to each target (SEMANTICS §3). ``case_transmission`` builds the
   equivalent pair of projections under the reference.
+* A per-synapse delay that rounds to 0 steps (e.g. 0.5 ms at dt = 1) in a projection whose max delay is
+  above one step: the reference reads it back as 0.0 and its simulation crashes (segmentation fault);
+  nnc treats it as one step (SEMANTICS §5) and reads it back as dt. Not used.
 * ``float32``: ANNarchy and nnc both evaluate in single precision but may order operations differently, so
   the float32 script is compared with ``rtol = 1e-5`` (SEMANTICS §0) rather than bit for bit.
 """
