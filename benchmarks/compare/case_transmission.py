@@ -7,7 +7,8 @@ generator fails on target lists of rate-coded projections, so under it the scrip
 pair of projections with the same matrix) plus a single-target one on the same post population; uniform
 and per-synapse delays (from distributions, changed after compile), a delayed psp reading another pre
 variable; views as pre and post; and a recurrent LeakyIntegrator network with non-uniform delays.
-Recorded every step: the ``sum(target)`` of every post population and ``r``.
+Recorded every step: the ``sum(target)`` of every post population and ``r``; then again after a
+``net.reset()`` (delay queues refilled, SEMANTICS §12).
 """
 
 import os
@@ -92,6 +93,13 @@ for name, variables in RECORD.items():
     data = mons[name].get(variables, force_dict=True)
     for v in variables:
         out.value(f"{name}.{v}", data[v])
+src.phase = src.phase + 1.0
+net.reset()  # delay queues refilled with the reset values (SEMANTICS §12), changed delays kept
+net.simulate(12 * DT)
+for name, variables in RECORD.items():
+    data = mons[name].get(variables, force_dict=True)
+    for v in variables:
+        out.value(f"after_reset.{name}.{v}", data[v])
 out.value("nonuni.delay", nonuni.delay)
 out.value("uni.delay", uni.delay)
 out.value("src.sum(none)", ops.sum("tsum"))
