@@ -60,7 +60,17 @@ class Results:
         self._t0 = time.perf_counter()
 
     def compile(self, net: object, name: str = "net") -> None:
-        """Compile ``net`` into this script's build directory for that network."""
+        """Compile ``net`` into this script's build directory for that network.
+
+        ``NNC_COMPARE_THREADS`` / ``NNC_COMPARE_ENGINE`` (set by ``run.py --nnc-threads/--nnc-engine`` for
+        the nnc runs only) select nnc's thread count and engine.
+        """
+        threads = os.environ.get("NNC_COMPARE_THREADS")
+        if threads:
+            net.config(num_threads=int(threads))  # type: ignore[attr-defined]
+        engine = os.environ.get("NNC_COMPARE_ENGINE")
+        if engine:
+            net.config(engine=engine)  # type: ignore[attr-defined]
         net.compile(directory=build_dir(self.script, name), silent=True)  # type: ignore[attr-defined]
 
     def value(self, name: str, x: object, rtol: float | None = None) -> None:

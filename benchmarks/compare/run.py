@@ -9,6 +9,10 @@ whether they are identical. A script passes when every relative difference is wi
 every exact quantity is identical. Reference outputs are cached per script content (``--fresh`` reruns).
 
     python benchmarks/compare/run.py [--only methods learning] [--no-reference] [--jobs 2] [--table]
+                                     [--nnc-threads 2] [--nnc-engine interp]
+
+``--nnc-threads``/``--nnc-engine`` run nnc with several threads (SEMANTICS §17: equal up to summation
+order) or with the NumPy interpreter of the IR, against the same (single-threaded) reference outputs.
 
 Where nnc deliberately differs from the reference (documented **(?)** quirks of spec/SEMANTICS.md, DSL.md,
 API.md), the scripts avoid or isolate the construct; the list:
@@ -82,8 +86,12 @@ def scripts(only: list[str] | None) -> list[Path]:
     return [p for p in found if p.stem.removeprefix("case_") in wanted]
 
 
+#: extra environment of the nnc runs (``--nnc-threads``, ``--nnc-engine``); the reference ignores it
+NNC_ENV: dict[str, str] = {}
+
+
 def _environment(sim: str, reference: Path | None) -> dict[str, str]:
-    env = {**os.environ, "SIM": sim, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "SIM": sim, "PYTHONUNBUFFERED": "1", **(NNC_ENV if sim == "nnc" else {})}
     if reference is not None:  # the reference's build calls ``python3 -m nanobind``
         env["PATH"] = f"{reference / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -214,7 +222,13 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="ignore cached reference outputs")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--table", action="store_true", help="also print a markdown table on stderr")
+    parser.add_argument("--nnc-threads", type=int, default=None, help="nnc's num_threads (reference: 1)")
+    parser.add_argument("--nnc-engine", choices=["llvm", "interp"], default=None, help="nnc's engine")
     args = parser.parse_args()
+    if args.nnc_threads:
+        NNC_ENV["NNC_COMPARE_THREADS"] = str(args.nnc_threads)
+    if args.nnc_engine:
+        NNC_ENV["NNC_COMPARE_ENGINE"] = args.nnc_engine
     reference: Path | None = None if args.no_reference else args.reference
     if reference is not None and not (reference / "bin" / "python").exists():
         print(f"reference venv {reference} not found: comparing nothing, running nnc only", file=sys.stderr)
