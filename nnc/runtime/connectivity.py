@@ -39,14 +39,6 @@ def round_half_even(x: np.ndarray | float) -> np.ndarray:
     return np.rint(np.asarray(x, dtype=np.float64))
 
 
-def round_half_away(x: np.ndarray | float) -> np.ndarray:
-    """C's ``round()`` (half away from zero), exactly."""
-    a = np.asarray(x, dtype=np.float64)
-    m = np.abs(a)
-    f = np.floor(m)
-    return np.copysign(np.where(m - f >= 0.5, f + 1.0, f), a)
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Connectivity:
     """Synapses of a projection: dendrites by ascending post rank, synapses by ascending pre rank.

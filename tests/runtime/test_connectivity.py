@@ -12,7 +12,7 @@ from nnc.diagnostics import ModelError
 from nnc.ir.model import Attribute, Module, PopulationDecl, ProjectionDecl
 from nnc.ir.types import AttrKind, DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
 from nnc.runtime.buffers import Buffers
-from nnc.runtime.connectivity import Connectivity, round_half_away
+from nnc.runtime.connectivity import Connectivity, round_half_even
 
 W = Attribute("w", DType.REAL, Locality.LOCAL, AttrKind.PARAMETER)
 
@@ -163,5 +163,5 @@ def test_fill_nonuniform_delays_and_reallocation():
     assert len(buf.array(StateKey(ObjKind.PROJECTION, 0, "w"))) == 3
 
 
-def test_round_half_away_from_zero():
-    assert round_half_away([0.5, 1.5, 2.5, 2.4999999999999996, -0.5]).tolist() == [1, 2, 3, 2, -1]
+def test_delays_round_half_to_even_like_the_reference():
+    assert round_half_even([0.5, 1.5, 2.5, 2.4999999999999996, 3.5]).tolist() == [0, 2, 2, 2, 4]
