@@ -169,7 +169,12 @@ def render_variable(var: Variable, synapse: bool) -> tuple[str, dict[str, object
     head, newline, last = text.rpartition("\n")
     last = last.split("#", 1)[0].rstrip()  # the flags must not end up inside a comment
     text = head + newline + last
-    return (f"{text} : {', '.join(flags)}" if flags else text), objects
+    if not flags:
+        return text, objects
+    # flags written in the equation and given as fields form one list (a repeated flag is then reported)
+    colon = last.rfind(":")
+    joiner = ", " if colon >= 0 and _is_flag_list(last[colon + 1 :], EQUATIONS) else " : "
+    return f"{text}{joiner}{', '.join(flags)}", objects
 
 
 def join_field(value: object, owner: str, name: str, synapse: bool = False) -> FieldText:
@@ -268,6 +273,8 @@ def _parse_flags(frag: Fragment, rules: FieldRules, given: dict[tuple[int, str],
             raise DslSyntaxError(f"unknown flag '{item.text}'", item.span(), _flag_hint(key, rules))
         if eq and value is not None and not value.text:
             raise DslSyntaxError(f"the flag '{key}' needs a value", item.span(), f"write {key}=<value>")
+        if eq and any(f.key == key for f in flags):  # bare words may repeat (function type lists)
+            raise DslSyntaxError(f"the flag '{key}' is given twice", item.span(), "keep one of them")
         obj = given.get((item.at(0)[0], key), _MISSING)
         flags.append(Flag(key, value, item.span(), () if obj is _MISSING else (obj,)))
     return tuple(flags)
