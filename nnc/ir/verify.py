@@ -49,6 +49,13 @@ _NESTING = {
     (ObjKind.PROJECTION, Domain.DENDRITE): {Domain.SYNAPSE},
 }
 #: Localities of the owner's attributes readable at each loop level.
+#: The locality of the owner's attributes assigned at each loop level (one value per iteration).
+_ASSIGNED = {
+    None: Locality.GLOBAL,
+    Domain.NEURON: Locality.LOCAL,
+    Domain.DENDRITE: Locality.SEMIGLOBAL,
+    Domain.SYNAPSE: Locality.LOCAL,
+}
 _VISIBLE = {
     None: {Locality.GLOBAL},
     Domain.NEURON: {Locality.GLOBAL, Locality.LOCAL},
@@ -160,7 +167,7 @@ class _Verifier:
             self.fail(k, f"assignment to undeclared '{t.name}'")
         elif attr.kind is AttrKind.PARAMETER:
             self.fail(k, f"assignment to parameter '{t.name}'")
-        elif attr.locality not in _VISIBLE[domain]:
+        elif attr.locality is not _ASSIGNED[domain]:
             self.fail(k, f"'{t.name}' ({attr.locality.value}) assigned at the wrong loop level")
 
     def expr(self, k: Kernel, e: Expr, domain: Domain | None, temps: set[str], in_ode: bool = False) -> None:

@@ -80,3 +80,19 @@ def test_common_odes_are_solved_without_importing_sympy():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "False"
+
+
+
+def test_global_attribute_assigned_inside_a_neuron_loop_is_rejected():
+    from nnc.frontend.assemble import PopulationSpec, assemble
+    from nnc.ir.model import Attribute, Kernel, NeuronModel
+    from nnc.ir.nodes import Const, Var
+    from nnc.ir.types import AttrKind, Locality, NeuronKind, ObjKind, Phase, Precision
+
+    g = Attribute("g", DType.REAL, Locality.GLOBAL, AttrKind.VARIABLE)
+    model = NeuronModel("m", NeuronKind.RATE, (g,), ())
+    base = assemble("net", Precision.F64, 1.0, (PopulationSpec(0, "p", (3,), model),))
+    body = (ForEach(Domain.NEURON, (Assign(Var("g", DType.REAL, Locality.GLOBAL), Const(1.0)),)),)
+    bad = replace(base, kernels=(Kernel("p.update", Phase.NEURON, ObjKind.POPULATION, 0, body),))
+    with pytest.raises(PassError, match=r"'g' \(global\) assigned at the wrong loop level"):
+        verify(bad)
