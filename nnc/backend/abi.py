@@ -18,7 +18,7 @@ from enum import Enum
 import numpy as np
 
 from nnc.ir.model import Module
-from nnc.ir.nodes import ComputeGlobalOp, ForDendrite, ForEach, GlobalOp, walk_stmts
+from nnc.ir.nodes import ComputeGlobalOp, ForDendrite, ForEach, GlobalOp, TimedStep, walk_stmts
 from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
@@ -58,6 +58,18 @@ class PopField(Enum):
     ENABLED = "enabled"  # 0/1: a disabled population is not updated and receives no input
     QUEUE_LEN = "queue_len"  # slots of each delay queue (max delay in steps over outgoing projections)
     QUEUE_HEAD = "queue_head"  # queue[m] of variable x is QueueKey(pop, x)[((head + m) % len) * size + i]
+
+
+class TimedField(Enum):
+    """Scheduler slots of a timed-array population (one whose NEURON kernel holds a ``TimedStep``)."""
+
+    RATES = "rates"  # pointer: real[N_ROWS * size], row b at [b * size, (b + 1) * size)
+    SCHEDULE = "schedule"  # pointer: int32[N_SCHEDULE], the step of each block
+    N_ROWS = "n_rows"  # value: rows of RATES
+    N_SCHEDULE = "n_schedule"  # value: entries of SCHEDULE
+    PERIOD = "period"  # value: period in steps (negative: none)
+    COUNTER = "counter"  # value: the internal counter τ
+    BLOCK = "block"  # value: the next block b
 
 
 class RuntimeField(Enum):
@@ -138,6 +150,14 @@ class QueueKey:
 
 
 @dataclass(frozen=True, slots=True)
+class TimedKey:
+    """A scheduler slot of timed-array population ``pop`` (:class:`nnc.ir.nodes.TimedStep`)."""
+
+    pop: int
+    field: TimedField
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeKey:
     """A network-wide slot."""
 
@@ -146,7 +166,7 @@ class RuntimeKey:
 
 SlotKey = (
     StateKey | InputKey | GlobalOpKey | BlockPartialKey | ConstantKey | ConnKey | PopKey | QueueKey
-    | RuntimeKey
+    | TimedKey | RuntimeKey
 )
 
 
@@ -232,7 +252,7 @@ _CONN_VALUES = (
     ConnField.LEARN_OFFSET,
 )
 #: initial contents of value slots that are not 0
-VALUE_DEFAULTS: dict[ConnField | PopField, int] = {
+VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
     ConnField.TRANSMISSION: 1,
     ConnField.UPDATE: 1,
     ConnField.PLASTICITY: 1,
@@ -240,6 +260,7 @@ VALUE_DEFAULTS: dict[ConnField | PopField, int] = {
     ConnField.UNIFORM_DELAY: 1,
     PopField.ENABLED: 1,
     PopField.QUEUE_LEN: 1,
+    TimedField.PERIOD: -1,
 }
 _CONN_SPEC = {
     ConnField.POST_RANK: (np.dtype(np.int32), Count.DENDRITES),
@@ -299,11 +320,34 @@ def _in_loops(module: Module) -> tuple[list[BlockPartialKey], set[int]]:
     return partials, fused
 
 
+def timed_populations(module: Module) -> list[int]:
+    """Populations whose kernels hold a ``TimedStep`` (they get :class:`TimedKey` slots), in id order."""
+    found = {
+        k.owner_id
+        for k in module.kernels
+        if any(isinstance(s, TimedStep) for s in walk_stmts(k.body))
+    }
+    return sorted(found)
+
+
+def _lay_out_timed(b: _Builder, module: Module, pid: int) -> None:
+    """The scheduler of a timed array: its values, then a one-row rates buffer and a one-entry schedule
+    (the population replaces both when it binds, :meth:`nnc.runtime.buffers.Buffers.reallocate`)."""
+    for f in TimedField:
+        if f not in (TimedField.RATES, TimedField.SCHEDULE):
+            b.value(TimedKey(pid, f))
+    b.pointer(TimedKey(pid, TimedField.RATES), real_dtype(module.precision), Count.NEURONS, pid)
+    b.pointer(TimedKey(pid, TimedField.SCHEDULE), np.dtype(np.int32), Count.ONE, pid)
+
+
 def _lay_out_populations(b: _Builder, module: Module) -> None:
     real = real_dtype(module.precision)
+    timed = timed_populations(module)
     for pop in module.populations:
         for f in PopField:
             b.value(PopKey(pop.id, f))
+        if pop.id in timed:
+            _lay_out_timed(b, module, pop.id)
         for var in pop.delayed:
             b.pointer(QueueKey(pop.id, var), real, Count.QUEUE, pop.id)
         for a in pop.attributes:

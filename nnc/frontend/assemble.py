@@ -39,6 +39,7 @@ from nnc.ir.nodes import (
     Reduce,
     Stmt,
     Temp,
+    TimedStep,
     Var,
     children,
     stmt_exprs,
@@ -118,6 +119,8 @@ def _target_locality(s: Stmt) -> Locality:
     match s:
         case Assign(target=t) | Ode(target=t):
             return t.locality
+        case TimedStep():  # whole-population work: at the kernel's top level
+            return Locality.GLOBAL
     return Locality.LOCAL
 
 

@@ -42,6 +42,7 @@ running the body element by element. Global values are arrays of one entry and b
   ``ForDendrite(J)`` runs J's dendrites of the loop's neurons (iff J's TRANSMISSION flag is set),
   ``ComputeGlobalOp`` reduces the values the statements before it left and stores the result when
   the loop ends, ``PushDelayed`` fills slot ``(head - 1) mod len`` and moves ``head`` when the loop ends.
+* ``TimedStep`` runs the scheduler of a timed array as its docstring in :mod:`nnc.ir.nodes` says.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ from nnc.backend.abi import (
     RuntimeField,
     RuntimeKey,
     StateKey,
+    TimedField,
+    TimedKey,
 )
 from nnc.diagnostics import CompileError, InternalError
 from nnc.ir.interp_eval import convert, eval_expr, to_real
@@ -80,6 +83,7 @@ from nnc.ir.nodes import (
     Ode,
     PushDelayed,
     Stmt,
+    TimedStep,
     Var,
     walk_stmts,
 )
@@ -181,6 +185,43 @@ def _clear_inputs(level: Level, s: ClearInputs) -> None:
             b.array(InputKey(pid, t))[:] = 0
 
 
+def _timed_step(level: Level, s: TimedStep) -> None:
+    """The scheduler step of a timed array (:class:`nnc.ir.nodes.TimedStep`)."""
+    b, pid = level.ctx.buffers, level.ctx.kernel.owner_id
+    if level.domain is not None:
+        raise InternalError("interp", "TimedStep inside a loop")
+
+    def get(f: TimedField) -> int:
+        return b.value(TimedKey(pid, f))
+
+    size = level.ctx.module.populations[pid].size
+    tau, block, n = get(TimedField.COUNTER), get(TimedField.BLOCK), get(TimedField.N_SCHEDULE)
+    r = b.array(StateKey(ObjKind.POPULATION, pid, "r"))
+    if block < n and tau == int(b.array(TimedKey(pid, TimedField.SCHEDULE))[block]):
+        if block < get(TimedField.N_ROWS):
+            r[:size] = b.array(TimedKey(pid, TimedField.RATES))[block * size : (block + 1) * size]
+            block = 0 if block + 1 == n else block + 1
+        else:
+            r[:size] = 0
+    period = get(TimedField.PERIOD)
+    if period >= 0 and tau == period - 1:
+        block, tau = 0, -1
+    b.set_value(TimedKey(pid, TimedField.BLOCK), block)
+    b.set_value(TimedKey(pid, TimedField.COUNTER), tau + 1)
+
+
+#: Statements that work on a whole population or projection row at once, by type.
+_WHOLE: dict[type, Callable[[Level, Stmt], None]] = {
+    Clamp: _clamp,  # type: ignore[dict-item]
+    AddInput: _add_input,  # type: ignore[dict-item]
+    ClearInputs: _clear_inputs,  # type: ignore[dict-item]
+    ComputeGlobalOp: _compute_global_op,  # type: ignore[dict-item]
+    PushDelayed: _push_delayed,  # type: ignore[dict-item]
+    ForDendrite: _for_dendrite,  # type: ignore[dict-item]
+    TimedStep: _timed_step,  # type: ignore[dict-item]
+}
+
+
 def _exec(level: Level, body: tuple[Stmt, ...]) -> None:
     for s in body:
         match s:
@@ -188,23 +229,13 @@ def _exec(level: Level, body: tuple[Stmt, ...]) -> None:
                 _store(level, t, eval_expr(v, level))
             case Let(name=n, value=v):
                 level.temps[n] = eval_expr(v, level)
-            case Clamp():
-                _clamp(level, s)
-            case AddInput():
-                _add_input(level, s)
-            case ClearInputs():
-                _clear_inputs(level, s)
-            case ComputeGlobalOp():
-                _compute_global_op(level, s)
-            case PushDelayed():
-                _push_delayed(level, s)
             case ForEach(domain=d, body=inner):
                 child = level.child(d)
                 _exec(child, inner)
                 for action in child.finish:
                     action()
-            case ForDendrite():
-                _for_dendrite(level, s)
+            case _ if type(s) in _WHOLE:
+                _WHOLE[type(s)](level, s)
             case _:
                 raise InternalError("interp", f"cannot execute {type(s).__name__}")
 

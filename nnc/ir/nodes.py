@@ -501,6 +501,26 @@ class PushDelayed(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
+class TimedStep(Stmt):
+    """The scheduler step of a timed-array population (``TimedArray``, SEMANTICS.md §10), at the top level
+    of its NEURON kernel.
+
+    The population's scheduler state lives in its ``TimedKey`` slots (:mod:`nnc.backend.abi`): counter
+    ``τ`` (COUNTER), block ``b`` (BLOCK), schedule ``S`` (SCHEDULE, ``n = N_SCHEDULE`` steps), rates
+    ``R`` (RATES, ``N_ROWS`` rows of ``size`` values, row-major) and period ``P`` (PERIOD, steps). One step:
+
+    1. if ``b < n`` and ``τ == S[b]``: if ``b < N_ROWS``, ``r[i] = R[b·size + i]`` for every neuron ``i``,
+       ``b ← b + 1`` and ``b ← 0`` when ``b == n``; otherwise (no such row: the reference's "not enough
+       data" branch) ``r[i] = 0`` and ``b`` is unchanged;
+    2. if ``P >= 0`` and ``τ == P - 1``: ``b ← 0``, ``τ ← -1``;
+    3. ``τ ← τ + 1``.
+
+    ``r`` is the population's local real variable ``r``; every neuron reads the same decision, so a
+    backend may copy the row in parallel and advance the counters once afterwards.
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class ForEach(Stmt):
     """Run ``body`` for every element of ``domain`` of the kernel's owner.
 

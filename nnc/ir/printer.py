@@ -52,6 +52,7 @@ from nnc.ir.nodes import (
     Stmt,
     Temp,
     Time,
+    TimedStep,
     Unary,
     UnaryOp,
     Var,
@@ -177,6 +178,8 @@ class _Printer:
                 self.emit(indent, f"compute {op.value}({v})")
             case PushDelayed(vars=names):
                 self.emit(indent, "push delayed " + ", ".join(names))
+            case TimedStep():
+                self.emit(indent, "timed step r")
             case ForEach(domain=d, body=body):
                 self.emit(indent, f"for {d.value}:")
                 for inner in body:

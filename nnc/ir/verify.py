@@ -6,8 +6,10 @@ unique in their kernel and every ``Temp`` reads an earlier ``Let`` of the same t
 random-draw arities; ``Reduce`` only in a dendrite loop (its value is checked per synapse); ``Deriv``
 only inside an ``Ode`` whose derivative it is, and neither survives discretisation. Whole-population
 statements (``ClearInputs``, ``PushDelayed``, ``ComputeGlobalOp``) only in population kernels, at the top
-level or in the neuron loop; a fused dendrite only in a neuron loop of its projection's post population,
-its body checked as that projection's dendrite loop, never reading a delay queue the same loop pushes.
+level or in the neuron loop; a ``TimedStep`` only at the top level of the NEURON kernel of a rate-coded
+population with a local real variable ``r``; a fused dendrite only in a neuron loop of its projection's
+post population, its body checked as that projection's dendrite loop, never reading a delay queue the
+same loop pushes.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ from nnc.ir.nodes import (
     Reduce,
     Stmt,
     Temp,
+    TimedStep,
     Var,
     children,
     stmt_exprs,
     walk,
     walk_stmts,
 )
-from nnc.ir.types import AttrKind, Domain, Locality, ObjKind, Scope
+from nnc.ir.types import AttrKind, Domain, DType, Locality, NeuronKind, ObjKind, Phase, Scope
 
 #: Loop nesting allowed, per owner kind: the domain a ForEach may open inside the current one.
 _NESTING = {
@@ -132,6 +135,20 @@ class _Verifier:
                 k.owner is not ObjKind.POPULATION or domain not in (None, Domain.NEURON)
             ):
                 self.fail(k, f"{type(s).__name__} outside a population's top level or neuron loop")
+            case TimedStep():
+                self.timed_step(k, domain)
+
+    def timed_step(self, k: Kernel, domain: Domain | None) -> None:
+        """A scheduler step: top level of a rate-coded population's NEURON kernel with a local real ``r``."""
+        if k.owner is not ObjKind.POPULATION or k.phase is not Phase.NEURON or domain is not None:
+            self.fail(k, "TimedStep outside the top level of a population's neuron kernel")
+            return
+        pop = self.module.populations[k.owner_id]
+        r = pop.attribute("r")
+        if pop.kind is not NeuronKind.RATE or r is None or r.kind is not AttrKind.VARIABLE or (
+            r.locality is not Locality.LOCAL or r.dtype is not DType.REAL
+        ):
+            self.fail(k, f"TimedStep needs a rate-coded population with a local real variable r ({pop.name})")
 
     def dendrite(self, k: Kernel, s: ForDendrite, domain: Domain | None, loop: tuple[Stmt, ...]) -> None:
         m = self.module

@@ -34,6 +34,7 @@ from nnc.ir.nodes import (
     PushDelayed,
     SpikeTime,
     Stmt,
+    TimedStep,
     Var,
     children,
     stmt_exprs,
@@ -79,14 +80,18 @@ def dendrite_body(kernel: Kernel) -> tuple[Stmt, ...] | None:
 
 
 def assigned(kernel: Kernel | None) -> set[str]:
-    """Attributes a kernel changes: assigns (other than ``x = x``, as in ``InputArray``) or clamps."""
+    """Attributes a kernel changes: assigns (other than ``x = x``, as in ``InputArray``), clamps, and
+    ``r`` of a timed array's scheduler step (``TimedStep`` copies a row into it)."""
     if kernel is None:
         return set()
-    return {
+    names = {
         s.target.name
         for s in walk_stmts(kernel.body)
         if isinstance(s, Clamp) or (isinstance(s, Assign) and s.value != s.target)
     }
+    if any(isinstance(s, TimedStep) for s in walk_stmts(kernel.body)):
+        names.add("r")
+    return names
 
 
 # --------------------------------------------------------------------------------------------------

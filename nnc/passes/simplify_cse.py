@@ -29,6 +29,7 @@ from nnc.ir.nodes import (
     Reduce,
     Stmt,
     Temp,
+    TimedStep,
     Var,
     children,
     with_children,
@@ -120,6 +121,8 @@ def _writes(s: Stmt) -> set[str]:
             return {"input"}
         case ComputeGlobalOp():
             return {"globalop"}
+        case TimedStep():
+            return {"var:r"}
         case ForEach() | Ode():
             return {ALL}
     return set()

@@ -1,10 +1,11 @@
 """Kernel lowering: each IR kernel becomes internal LLVM functions, one per stage, over ``noalias`` buffers.
 
 A kernel body is cut into *stages*: a run of top-level statements is a serial stage (run by thread 0:
-global equations, global operations, delay pushes); a top-level ``ForEach`` (or ``ClearInputs``) is a
-parallel stage whose elements are statically partitioned between threads (:func:`loops.partition`); a
-neuron loop holding fused delay pushes or global operations is followed by a serial stage that finishes
-them (:mod:`nnc.backend.llvm.fused`).
+global equations, global operations, delay pushes); a top-level ``ForEach`` (or ``ClearInputs``, or a
+timed array's ``TimedStep``) is a parallel stage whose elements are statically partitioned between threads
+(:func:`loops.partition`); a neuron loop holding fused delay pushes or global operations is followed by a
+serial stage that finishes them (:mod:`nnc.backend.llvm.fused`), a ``TimedStep`` by the serial stage that
+advances its counters (:mod:`nnc.backend.llvm.timed`).
 The worker calls the stages in order with a barrier between them. A temporary bound in a serial stage
 and read by a later one travels through a module global.
 
@@ -21,14 +22,14 @@ from dataclasses import dataclass, field
 from llvmlite import ir
 
 from nnc.backend.abi import BlockPartialKey, ConnField, ConnKey, Layout, SlotKey, SlotKind
-from nnc.backend.llvm import fused
+from nnc.backend.llvm import fused, timed
 from nnc.backend.llvm.expr import I64, PTR, MathLib
 from nnc.backend.llvm.loops import for_range, partition
 from nnc.backend.llvm.places import Element, Places, slot_name
 from nnc.backend.llvm.statements import StageArgs, StatementLowering
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
-from nnc.ir.nodes import ClearInputs, ForEach, Let, Stmt, Temp, stmt_exprs, walk, walk_stmts
+from nnc.ir.nodes import ClearInputs, ForEach, Let, Stmt, Temp, TimedStep, stmt_exprs, walk, walk_stmts
 from nnc.ir.types import Domain
 
 
@@ -42,18 +43,23 @@ class Stage:
     finish: bool = False
 
 
+def _finishing(s: Stmt) -> tuple[Stmt, ...]:
+    """What the serial stage after the parallel stage of ``s`` finishes (nothing: no such stage)."""
+    return (s,) if isinstance(s, TimedStep) else fused.loop_finish(s)
+
+
 def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
     """Cut a kernel body into stages, in program order."""
     stages: list[Stage] = []
     serial: list[Stmt] = []
     for s in kernel.body:
-        if isinstance(s, ForEach | ClearInputs):
+        if isinstance(s, ForEach | ClearInputs | TimedStep):
             if serial:
                 stages.append(Stage(False, tuple(serial)))
                 serial = []
             stages.append(Stage(True, (s,)))
-            if fused.loop_finish(s):
-                stages.append(Stage(False, fused.loop_finish(s), finish=True))
+            if _finishing(s):
+                stages.append(Stage(False, _finishing(s), finish=True))
         else:
             serial.append(s)
     if serial:
@@ -152,6 +158,8 @@ def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared
     top = Element(None, {}, temps=_load_shared(b, shared))
     if stage.parallel:
         _parallel_loop(lowering, stage.body[0], tid, nthreads, top)
+    elif stage.finish and isinstance(stage.body[0], TimedStep):
+        timed.advance(lowering)
     elif stage.finish:
         fused.finish(lowering, stage.body)
     else:
@@ -183,6 +191,10 @@ def _parallel_loop(
         case ClearInputs():
             begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
             lw.clear_range(loop, begin, end)
+            return
+        case TimedStep():
+            begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
+            timed.copy_rows(lw, begin, end)
             return
         case ForEach(domain=Domain.NEURON) if fused.needs_blocks(loop, lw.places.population):
             fused.blocked_loop(lw, loop, tid, nthreads, top)

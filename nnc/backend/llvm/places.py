@@ -24,6 +24,8 @@ from nnc.backend.abi import (
     QueueKey,
     SlotKey,
     StateKey,
+    TimedField,
+    TimedKey,
 )
 from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I32
@@ -44,6 +46,7 @@ from nnc.ir.nodes import (
     Input,
     PushDelayed,
     Stmt,
+    TimedStep,
     Var,
     stmt_exprs,
     walk,
@@ -207,6 +210,10 @@ class Places:
             case PushDelayed(vars=vs):
                 pop = self.population.id
                 return [k for v in vs for k in (StateKey(ObjKind.POPULATION, pop, v), QueueKey(pop, v))]
+            case TimedStep():
+                pop = self.population.id
+                fields = (TimedField.RATES, TimedField.SCHEDULE)
+                return [StateKey(ObjKind.POPULATION, pop, "r"), *(TimedKey(pop, f) for f in fields)]
         return []
 
     def _expr_slots(self, node: Expr) -> list[SlotKey]:
@@ -239,4 +246,6 @@ def slot_name(key: SlotKey) -> str:
             return f"J{i}.{f.value}"
         case QueueKey(pop=i, var=v):
             return f"queue.P{i}.{v}"
+        case TimedKey(pop=i, field=f):
+            return f"timed.P{i}.{f.value}"
     return "slot"
