@@ -53,6 +53,7 @@ from nnc.api.random import (
     Uniform,
 )
 from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
+from nnc.api.timed_array import TimedArray
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.diagnostics import ANNarchyException
 from nnc.models import (
@@ -118,6 +119,7 @@ __all__ = [
     "Pruning",
     "RandomDistribution",
     "Synapse",
+    "TimedArray",
     "Uniform",
     "Variable",
     "__version__",
