@@ -111,6 +111,10 @@ class Buffers:
             raise KeyError(f"{key} is a value slot")
         if not array.flags.c_contiguous:
             raise ValueError(f"buffer for {key} must be C-contiguous")
+        # generated code declares its buffer pointers noalias: no two slots may share memory
+        for other_key, other in self.arrays.items():
+            if other_key != key and array.size and other.size and np.may_share_memory(array, other):
+                raise ValueError(f"buffer for {key} overlaps the buffer of {other_key}")
         self.arrays[key] = array
         self.ctx[self.layout.slot(key)] = array.ctypes.data
 

@@ -165,3 +165,12 @@ def test_fill_nonuniform_delays_and_reallocation():
 
 def test_delays_round_half_to_even_like_the_reference():
     assert round_half_even([0.5, 1.5, 2.5, 2.4999999999999996, 3.5]).tolist() == [0, 2, 2, 2, 4]
+
+
+
+def test_two_slots_never_share_memory():
+    """Generated code declares buffer pointers noalias: Buffers refuses an array another slot holds."""
+    buf = _buffers(_from_dict(3, 2, {0: [0, 1], 1: [2]}), Format.CSR)
+    w = buf.array(StateKey(ObjKind.PROJECTION, 0, "w"))
+    with pytest.raises(ValueError, match="overlaps the buffer of"):
+        buf.install(ConnKey(0, ConnField.PRE_RANK), w.view(np.int32))
