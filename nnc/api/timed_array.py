@@ -207,25 +207,40 @@ class TimedArray(Population):
             )
         if reset and self._buffers is not None:
             self.reset()
+            current = np.asarray(self.schedule, dtype=np.float64)
+            if current.shape != (len(times),) or not np.allclose(times, current):
+                self.reset()  # as the reference: its queues are then refilled from block 0, not block b
         self.schedule = times
         self.rates = data
         self.period = self.period if period is None else period  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ compile, reset
     def _bind(self, buffers: Buffers) -> None:
-        """Attach the buffers, install the initial rows, schedule and period, start at block 0."""
+        """Attach the buffers, install the initial rows, schedule and period, start at block 0 (``r = 0``).
+
+        As in the reference, installing the rows shows the row in effect (row 0 when it is due at step 0)
+        and the delay queues are filled with it before ``r`` returns to 0: delayed projections read that
+        row during their first steps.
+        """
         super()._bind(buffers)
         self._install_initial()
+        self._fill_queues()
         self._restart()
 
     def reset(self, attributes: list[str] | None = None) -> None:
-        """Restart at block 0 with ``r = 0``; without ``attributes``, also restore the initial rows,
-        schedule and period (SEMANTICS.md §12)."""
-        if self._buffers is not None:
-            if attributes is None:
-                self._install_initial()
-            self._restart()
+        """Restart at block 0 with ``r = 0``; without ``attributes``, first restore the initial schedule,
+        rows (an initially empty array keeps the current rows) and period (SEMANTICS.md §12).
+
+        The delay queues are refilled before ``r`` returns to 0, with the row the restored rates show at
+        the counters before the reset (the reference's order: attributes, queues, timers).
+        """
         super().reset(attributes)
+        if self._buffers is None:
+            return
+        if attributes is None:
+            self._install_initial()
+            self._fill_queues()
+        self._restart()
 
     def _restart(self) -> None:
         buffers = self._require_compiled("not compiled")
@@ -234,14 +249,10 @@ class TimedArray(Population):
         buffers.array(StateKey(ObjKind.POPULATION, self.id, "r"))[: self.size] = 0
 
     def _install_initial(self) -> None:
-        initial = self._initial
-        self._install_schedule(initial["schedule"])
-        rates = initial["rates"]
-        if rates is None:
-            self._install_rates(np.zeros((0, self.size)))
-        else:
-            self._install_rates(rates)
-        self.period = initial["period"]
+        """The initial schedule, rows (shown as by the ``rates`` setter; None leaves them) and period."""
+        self.schedule = self._initial["schedule"]
+        self.rates = self._initial["rates"]
+        self.period = self._initial["period"]
 
     def _install_rates(self, data: np.ndarray) -> None:
         buffers = self._require_compiled("not compiled")
