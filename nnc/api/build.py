@@ -24,6 +24,7 @@ from nnc.diagnostics import ModelError, NncError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
 from nnc.ir.model import Module, NeuronModel
 from nnc.ir.printer import print_model, print_module
+from nnc.ir.types import NeuronKind
 from nnc.options import CompileOptions
 from nnc.passes.pipeline import default_pipeline, run_pipeline
 from nnc.runtime.buffers import Buffers, ProjectionShape
@@ -198,6 +199,7 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(c.name for c in net.get_constants()),
     )
     module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
+    _refuse_spiking(module)
     dump_llvm = request is not None and request.stage == "llvm"
     engine = _engine(net, module, directory, clean, llvm=dump_llvm)
     if dump_llvm:
@@ -209,6 +211,17 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
     runtime = Runtime(module, engine, buffers)
     _initialise(net, runtime)
     return runtime
+
+
+def _refuse_spiking(module: Module) -> None:
+    """Spike emission, reset, refractoriness and event-driven synapses are not lowered yet: say so."""
+    spiking = [p.name for p in module.populations if p.kind is NeuronKind.SPIKE]
+    if spiking:
+        raise NotImplementedError(
+            f"spiking populations ({', '.join(spiking)}) cannot be simulated yet: spike emission, reset, "
+            "refractoriness and spike transmission are not built (the models parse, and `nnc dump-ir` "
+            "shows their IR up to the last pass)"
+        )
 
 
 def _stage_callback(request: DumpRequest | None) -> Callable[[str, Module], None] | None:
