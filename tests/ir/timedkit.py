@@ -39,12 +39,11 @@ class State:
         return self.rates.shape[1]
 
 
-def buffers_for(module: Module, state: State, layout: object = None) -> Buffers:
-    """Buffers of ``module`` holding ``state`` (``r`` defaults to -1 everywhere: never a row value)."""
-    b = Buffers(module, layout or layout_of(module), {})
-    rates = b.reallocate(TimedKey(0, TimedField.RATES), state.rates.size)
+def install(b: Buffers, pid: int, state: State) -> None:
+    """Put ``state`` into the scheduler of timed array ``pid`` (``r`` too, when the state gives it)."""
+    rates = b.reallocate(TimedKey(pid, TimedField.RATES), state.rates.size)
     rates[:] = state.rates.reshape(-1)
-    b.reallocate(TimedKey(0, TimedField.SCHEDULE), len(state.schedule))[:] = state.schedule
+    b.reallocate(TimedKey(pid, TimedField.SCHEDULE), len(state.schedule))[:] = state.schedule
     values = {
         TimedField.N_ROWS: len(state.rates),
         TimedField.N_SCHEDULE: len(state.schedule),
@@ -53,9 +52,16 @@ def buffers_for(module: Module, state: State, layout: object = None) -> Buffers:
         TimedField.BLOCK: state.block,
     }
     for f, value in values.items():
-        b.set_value(TimedKey(0, f), value)
-    r = b.array(StateKey(ObjKind.POPULATION, 0, "r"))
-    r[:] = -1.0 if state.r is None else state.r
+        b.set_value(TimedKey(pid, f), value)
+    if state.r is not None:
+        b.array(StateKey(ObjKind.POPULATION, pid, "r"))[: state.size] = state.r
+
+
+def buffers_for(module: Module, state: State, layout: object = None) -> Buffers:
+    """Buffers of ``module`` holding ``state`` (``r`` defaults to -1 everywhere: never a row value)."""
+    b = Buffers(module, layout or layout_of(module), {})
+    b.array(StateKey(ObjKind.POPULATION, 0, "r"))[:] = -1.0
+    install(b, 0, state)
     return b
 
 
