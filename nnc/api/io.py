@@ -86,7 +86,7 @@ def restore_population(pop: Population, data: dict[str, object]) -> None:
         if name not in pop.attributes:
             pop.network._warn(f"load: population {pop.name} has no attribute '{name}'; skipped")
             continue
-        pop.set({name: data[name]})
+        pop._restore(name, data[name])
 
 
 def _saveable(proj: object) -> bool:

@@ -234,6 +234,10 @@ class Population:
         else:
             store.set_live(name, value, rng, ranks)
 
+    def _restore(self, name: str, value: object) -> None:
+        """Set an attribute from saved data (``load()``); specific populations may restore differently."""
+        self._set_one(name, value)
+
     def _values_at(self, name: str, ranks: np.ndarray) -> object:
         value = self._attributes().get(name)
         return value[ranks] if isinstance(value, np.ndarray) else value

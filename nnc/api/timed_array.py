@@ -119,6 +119,14 @@ class TimedArray(Population):
             self.r = value
         super()._set_one(name, value, ranks)
 
+    def _restore(self, name: str, value: object) -> None:
+        """``load()`` writes the saved ``r`` after compile (before compile ``r`` is 0 at compile anyway)."""
+        if name != "r":
+            super()._restore(name, value)
+        elif self._buffers is not None:
+            r = self._buffers.array(StateKey(ObjKind.POPULATION, self.id, "r"))
+            r[: self.size] = np.asarray(value, dtype=np.float64).reshape(-1)
+
     def _values_at(self, name: str, ranks: np.ndarray) -> object:
         if name == "r":
             self._require_compiled("r can only be read after compile")

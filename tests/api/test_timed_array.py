@@ -282,3 +282,21 @@ def test_delayed_projections_read_row_0_in_their_first_steps(make_net) -> None:
     net.compile()
     net.simulate(6)
     assert [_shown(x) for x in m.get("r")] == [0, 0, 0, 0, 1, 2]
+
+
+def test_save_and_load_restore_r(make_net, tmp_path) -> None:
+    """``r`` cannot be set, but ``load()`` restores the saved row (the scheduler then goes on)."""
+    net = make_net()
+    ta = net.create(ann.TimedArray(rates=ROWS, schedule=3.0))
+    net.compile()
+    net.simulate(4)  # block 1 at step 3
+    path = str(tmp_path / "net.npz")
+    net.save(path)
+    ta.save(str(tmp_path / "ta.npz"))
+    net.reset()
+    np.testing.assert_array_equal(ta.r, np.zeros(4))
+    net.load(path)
+    np.testing.assert_array_equal(ta.r, ROWS[1])
+    net.reset()
+    ta.load(str(tmp_path / "ta.npz"))
+    np.testing.assert_array_equal(ta.r, ROWS[1])
