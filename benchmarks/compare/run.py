@@ -45,6 +45,10 @@ API.md), the scripts avoid or isolate the construct; the list:
 * A per-synapse delay that rounds to 0 steps (e.g. 0.5 ms at dt = 1) in a projection whose max delay is
   above one step: the reference reads it back as 0.0 and its simulation crashes (segmentation fault);
   nnc treats it as one step (SEMANTICS §5) and reads it back as dt. Not used.
+* ``TimedArray``: assigning ``r`` is an error in nnc (API §10); the reference's ``__setattr__`` bypasses its
+  own read-only property and sets it. Setting ``rates`` after compile shows row ``b - 1`` while block ``b``
+  is not due in both; at block 0 the reference reads row ``-1`` (undefined, it crashes or shows garbage)
+  and nnc keeps ``r``. The scripts never assign ``r`` nor set rates at such a point.
 * ``float32``: ANNarchy and nnc both evaluate in single precision but may order operations differently, so
   the float32 script is compared with ``rtol = 1e-5`` (SEMANTICS §0) rather than bit for bit.
 """

@@ -67,8 +67,13 @@ class TimedArray(Population):
 
     Like the reference, setting ``rates`` after compile (directly or through :meth:`update`) shows the row
     in effect at once: row ``b - 1`` if the next block ``b`` is not due yet, else row ``b`` (where that row
-    does not exist ``r`` is left as it is). So after ``update(rates)`` with the default schedule the next
-    step's projections already see ``rates[0]``.
+    does not exist ``r`` is left as it is; the reference reads row ``-1`` there, which is undefined). So
+    after ``update(rates)`` with the default schedule the next step's projections already see ``rates[0]``.
+
+    A number ``schedule`` is expanded when the object is built (or :meth:`update` runs) with the ``dt`` of
+    the network it belongs to then: for ``net.create(ann.TimedArray(...))`` that is the default network's
+    (``setup(dt=...)``), as in the reference, whose ``net.create`` copies the object built for network 0.
+    ``schedule`` and ``period`` set as attributes are converted with the owning network's ``dt``.
     """
 
     def __init__(
