@@ -300,3 +300,29 @@ def test_save_and_load_restore_r(make_net, tmp_path) -> None:
     net.reset()
     ta.load(str(tmp_path / "ta.npz"))
     np.testing.assert_array_equal(ta.r, ROWS[1])
+
+
+@pytest.mark.parametrize(
+    ("schedule", "refill"),
+    [(None, 2), (2.0, 0)],
+    ids=["same-schedule", "new-schedule"],
+)
+def test_update_refills_delay_queues_like_the_reference(make_net, schedule, refill: int) -> None:
+    """update(reset=True) resets once, and again when the schedule changes (as the reference): each reset
+    refills the delay queues with the initial row in effect at the counters it finds.
+
+    After 2 steps (tau = 2, block 2, due now) the first reset refills with initial row 2; a second reset
+    (tau = 0, block 0) refills with initial row 0. A 3-step delay reads the refill for three steps, then
+    the new row 0 that the first step after the update shows.
+    """
+    net = make_net()
+    ta = net.create(ann.TimedArray(rates=ROWS))
+    out = net.create(4, ann.Neuron(equations="r = sum(exc)"))
+    net.connect(ta, out, "exc").one_to_one(weights=1.0, delays=3.0)
+    net.compile()
+    net.simulate(2)
+    ta.update(10.0 * ROWS, schedule=schedule)
+    m = net.monitor(out, "r")
+    net.simulate(4)
+    queued = ROWS[refill]
+    np.testing.assert_array_equal(m.get("r"), [queued, queued, queued, 10.0 * ROWS[0]])
