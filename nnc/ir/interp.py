@@ -196,7 +196,7 @@ def _timed_step(level: Level, s: TimedStep) -> None:
 
     size = level.ctx.module.populations[pid].size
     tau, block, n = get(TimedField.COUNTER), get(TimedField.BLOCK), get(TimedField.N_SCHEDULE)
-    r = b.array(StateKey(ObjKind.POPULATION, pid, "r"))
+    r = b.array(StateKey(ObjKind.POPULATION, pid, s.var))
     if block < n and tau == int(b.array(TimedKey(pid, TimedField.SCHEDULE))[block]):
         if block < get(TimedField.N_ROWS):
             r[:size] = b.array(TimedKey(pid, TimedField.RATES))[block * size : (block + 1) * size]

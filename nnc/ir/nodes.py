@@ -503,7 +503,7 @@ class PushDelayed(Stmt):
 @dataclass(frozen=True, slots=True)
 class TimedStep(Stmt):
     """The scheduler step of a timed-array population (``TimedArray``, SEMANTICS.md §10), at the top level
-    of its NEURON kernel.
+    of its NEURON kernel; ``var`` is the variable the rows are copied into (``r``, below).
 
     The population's scheduler state lives in its ``TimedKey`` slots (:mod:`nnc.backend.abi`): counter
     ``τ`` (COUNTER), block ``b`` (BLOCK), schedule ``S`` (SCHEDULE, ``n = N_SCHEDULE`` steps), rates
@@ -515,9 +515,11 @@ class TimedStep(Stmt):
     2. if ``P >= 0`` and ``τ == P - 1``: ``b ← 0``, ``τ ← -1``;
     3. ``τ ← τ + 1``.
 
-    ``r`` is the population's local real variable ``r``; every neuron reads the same decision, so a
+    ``r`` is the population's local real variable ``var``; every neuron reads the same decision, so a
     backend may copy the row in parallel and advance the counters once afterwards.
     """
+
+    var: str = "r"
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,8 +178,8 @@ class _Printer:
                 self.emit(indent, f"compute {op.value}({v})")
             case PushDelayed(vars=names):
                 self.emit(indent, "push delayed " + ", ".join(names))
-            case TimedStep():
-                self.emit(indent, "timed step r")
+            case TimedStep(var=v):
+                self.emit(indent, f"timed step {v}")
             case ForEach(domain=d, body=body):
                 self.emit(indent, f"for {d.value}:")
                 for inner in body:

@@ -7,7 +7,7 @@ random-draw arities; ``Reduce`` only in a dendrite loop (its value is checked pe
 only inside an ``Ode`` whose derivative it is, and neither survives discretisation. Whole-population
 statements (``ClearInputs``, ``PushDelayed``, ``ComputeGlobalOp``) only in population kernels, at the top
 level or in the neuron loop; a ``TimedStep`` only at the top level of the NEURON kernel of a rate-coded
-population with a local real variable ``r``; a fused dendrite only in a neuron loop of its projection's
+population into a local real variable; a fused dendrite only in a neuron loop of its projection's
 post population, its body checked as that projection's dendrite loop, never reading a delay queue the
 same loop pushes.
 """
@@ -136,19 +136,20 @@ class _Verifier:
             ):
                 self.fail(k, f"{type(s).__name__} outside a population's top level or neuron loop")
             case TimedStep():
-                self.timed_step(k, domain)
+                self.timed_step(k, s, domain)
 
-    def timed_step(self, k: Kernel, domain: Domain | None) -> None:
-        """A scheduler step: top level of a rate-coded population's NEURON kernel with a local real ``r``."""
+    def timed_step(self, k: Kernel, s: TimedStep, domain: Domain | None) -> None:
+        """A scheduler step: top level of a rate-coded population's NEURON kernel, into a local real
+        variable."""
         if k.owner is not ObjKind.POPULATION or k.phase is not Phase.NEURON or domain is not None:
             self.fail(k, "TimedStep outside the top level of a population's neuron kernel")
             return
         pop = self.module.populations[k.owner_id]
-        r = pop.attribute("r")
+        r = pop.attribute(s.var)
         if pop.kind is not NeuronKind.RATE or r is None or r.kind is not AttrKind.VARIABLE or (
             r.locality is not Locality.LOCAL or r.dtype is not DType.REAL
         ):
-            self.fail(k, f"TimedStep needs a rate-coded population with a local real variable r ({pop.name})")
+            self.fail(k, f"TimedStep needs a rate-coded population with a local real variable {s.var}")
 
     def dendrite(self, k: Kernel, s: ForDendrite, domain: Domain | None, loop: tuple[Stmt, ...]) -> None:
         m = self.module

@@ -81,7 +81,7 @@ def dendrite_body(kernel: Kernel) -> tuple[Stmt, ...] | None:
 
 def assigned(kernel: Kernel | None) -> set[str]:
     """Attributes a kernel changes: assigns (other than ``x = x``, as in ``InputArray``), clamps, and
-    ``r`` of a timed array's scheduler step (``TimedStep`` copies a row into it)."""
+    the variable of a timed array's scheduler step (``TimedStep`` copies a row into it)."""
     if kernel is None:
         return set()
     names = {
@@ -89,8 +89,7 @@ def assigned(kernel: Kernel | None) -> set[str]:
         for s in walk_stmts(kernel.body)
         if isinstance(s, Clamp) or (isinstance(s, Assign) and s.value != s.target)
     }
-    if any(isinstance(s, TimedStep) for s in walk_stmts(kernel.body)):
-        names.add("r")
+    names.update(s.var for s in walk_stmts(kernel.body) if isinstance(s, TimedStep))
     return names
 
 

@@ -121,8 +121,8 @@ def _writes(s: Stmt) -> set[str]:
             return {"input"}
         case ComputeGlobalOp():
             return {"globalop"}
-        case TimedStep():
-            return {"var:r"}
+        case TimedStep(var=v):
+            return {f"var:{v}"}
         case ForEach() | Ode():
             return {ALL}
     return set()

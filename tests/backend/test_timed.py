@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ir.timedkit import State, buffers_for, counters, r_of, spec_steps, states, timed_module
+from ir.timedkit import State, buffers_for, counters, proba_module, r_of, spec_steps, states, timed_module
 from netkit import compile_module
 
+from nnc.backend.abi import StateKey
 from nnc.backend.llvm.engine import LlvmEngine
 from nnc.ir.interp import InterpEngine
-from nnc.ir.types import Precision
+from nnc.ir.types import ObjKind, Precision
 
 SIZES = (1, 13, 70)  # partitions with empty, partial and several chunks per thread
 
@@ -73,3 +74,13 @@ def test_the_row_copy_is_a_memcpy_and_the_missing_row_a_memset() -> None:
     text = _engine(70, Precision.F64).optimised_ir()
     assert "@llvm.memcpy" in text
     assert "@llvm.memset" in text
+
+
+def test_the_step_may_fill_another_variable() -> None:
+    m = proba_module(13)
+    engine = compile_module(m)
+    rates = np.arange(2 * 13, dtype=np.float64).reshape(2, 13)
+    b = buffers_for(m, State(rates, (0, 1), -1), engine.layout)
+    assert engine.run(b, 2) == 2
+    np.testing.assert_array_equal(b.array(StateKey(ObjKind.POPULATION, 0, "proba"))[:13], rates[1])
+    np.testing.assert_array_equal(r_of(b)[:13], -np.ones(13))

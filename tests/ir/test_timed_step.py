@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ir.timedkit import State, buffers_for, counters, r_of, spec_steps, states, timed_module
+from ir.timedkit import State, buffers_for, counters, proba_module, r_of, spec_steps, states, timed_module
 
 from nnc.api.timed_array import TIMED_NEURON
-from nnc.backend.abi import SlotKind, TimedField, TimedKey, layout_of
+from nnc.backend.abi import SlotKind, StateKey, TimedField, TimedKey, layout_of
 from nnc.diagnostics import PassError
 from nnc.frontend.assemble import PopulationSpec, assemble
 from nnc.ir.interp import InterpEngine
@@ -177,3 +177,14 @@ def test_interpreter_follows_the_specification(state: State, steps: int) -> None
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
         np.testing.assert_array_equal(a, b, err_msg=f"step {k}")
     assert (tau, block) == (want_tau, want_block)
+
+
+def test_the_step_may_fill_another_variable() -> None:
+    """``TimedStep(var)`` copies into ``var`` (what a timed Poisson population's ``proba`` needs)."""
+    m = proba_module(4)
+    verify(m)
+    assert "timed step proba" in print_module(m)
+    b = buffers_for(m, State(ONE_HOT, (0, 1), -1))
+    InterpEngine(m).run(b, 2)
+    np.testing.assert_array_equal(b.array(StateKey(ObjKind.POPULATION, 0, "proba"))[:4], ONE_HOT[1])
+    np.testing.assert_array_equal(r_of(b)[:4], -np.ones(4))  # r untouched

@@ -4,7 +4,7 @@ scheduler state, and the step written out from the text of SEMANTICS.md §10 (th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from hypothesis import strategies as st
@@ -12,14 +12,23 @@ from hypothesis import strategies as st
 from nnc.api.timed_array import TIMED_NEURON
 from nnc.backend.abi import StateKey, TimedField, TimedKey, layout_of, real_dtype
 from nnc.frontend.assemble import PopulationSpec, assemble
-from nnc.ir.model import Module
-from nnc.ir.types import ObjKind, Precision
+from nnc.ir.model import Attribute, Module
+from nnc.ir.nodes import TimedStep
+from nnc.ir.types import AttrKind, DType, Locality, ObjKind, Precision
 from nnc.runtime.buffers import Buffers
 
 
 def timed_module(size: int, precision: Precision = Precision.F64) -> Module:
     """One timed array ``ta`` of ``size`` neurons."""
     return assemble("timed", precision, 1.0, (PopulationSpec(0, "ta", (size,), TIMED_NEURON),))
+
+
+def proba_module(size: int) -> Module:
+    """One population ``tp`` whose scheduler step fills ``proba`` (it also has ``r``, left alone)."""
+    proba = Attribute("proba", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE)
+    attributes = (proba, *TIMED_NEURON.attributes)
+    model = replace(TIMED_NEURON, attributes=attributes, equations=(TimedStep("proba"),))
+    return assemble("t", Precision.F64, 1.0, (PopulationSpec(0, "tp", (size,), model),))
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def _parallel_loop(
             return
         case TimedStep():
             begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
-            timed.copy_rows(lw, begin, end)
+            timed.copy_rows(lw, loop, begin, end)
             return
         case ForEach(domain=Domain.NEURON) if fused.needs_blocks(loop, lw.places.population):
             fused.blocked_loop(lw, loop, tid, nthreads, top)

@@ -210,10 +210,10 @@ class Places:
             case PushDelayed(vars=vs):
                 pop = self.population.id
                 return [k for v in vs for k in (StateKey(ObjKind.POPULATION, pop, v), QueueKey(pop, v))]
-            case TimedStep():
+            case TimedStep(var=v):
                 pop = self.population.id
                 fields = (TimedField.RATES, TimedField.SCHEDULE)
-                return [StateKey(ObjKind.POPULATION, pop, "r"), *(TimedKey(pop, f) for f in fields)]
+                return [StateKey(ObjKind.POPULATION, pop, v), *(TimedKey(pop, f) for f in fields)]
         return []
 
     def _expr_slots(self, node: Expr) -> list[SlotKey]:

@@ -20,6 +20,7 @@ from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I64
 from nnc.backend.llvm.loops import for_range
 from nnc.backend.llvm.places import Element
+from nnc.ir.nodes import TimedStep
 from nnc.ir.types import DType, ObjKind
 
 if TYPE_CHECKING:
@@ -50,11 +51,11 @@ def _decide(lw: StatementLowering) -> _Decision:
     return _Decision(tau, block, due, b.icmp_signed("<", block, _slot(lw, TimedField.N_ROWS)))
 
 
-def copy_rows(lw: StatementLowering, begin: ir.Value, end: ir.Value) -> None:
-    """Neurons ``[begin, end)`` of the row copy (the parallel stage)."""
+def copy_rows(lw: StatementLowering, s: TimedStep, begin: ir.Value, end: ir.Value) -> None:
+    """Neurons ``[begin, end)`` of the row copy into ``s.var`` (the parallel stage)."""
     b, pop = lw.b, lw.places.population
     d = _decide(lw)
-    r = StateKey(ObjKind.POPULATION, pop.id, "r")
+    r = StateKey(ObjKind.POPULATION, pop.id, s.var)
     rates = TimedKey(pop.id, TimedField.RATES)
     el = Element(None, {})
     with b.if_then(d.due), b.if_else(d.has_row) as (copy, missing):
