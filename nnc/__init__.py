@@ -54,6 +54,16 @@ from nnc.api.random import (
 )
 from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
 from nnc.api.timed_array import TimedArray
+from nnc.api.unbuilt import (
+    CurrentInjection,
+    DecodingProjection,
+    HomogeneousCorrelatedSpikeTrains,
+    PoissonPopulation,
+    SpikeSourceArray,
+    TimedPoissonPopulation,
+    report,
+    timeit,
+)
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.diagnostics import ANNarchyException
 from nnc.models import (
@@ -120,6 +130,14 @@ __all__ = [
     "RandomDistribution",
     "Synapse",
     "TimedArray",
+    "TimedPoissonPopulation",
+    "PoissonPopulation",
+    "SpikeSourceArray",
+    "HomogeneousCorrelatedSpikeTrains",
+    "CurrentInjection",
+    "DecodingProjection",
+    "report",
+    "timeit",
     "Uniform",
     "Variable",
     "__version__",
