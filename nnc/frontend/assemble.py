@@ -7,6 +7,7 @@ phase, kernels run in object creation order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from nnc.diagnostics import ModelError
@@ -41,11 +42,11 @@ from nnc.ir.nodes import (
     Temp,
     TimedStep,
     Var,
-    children,
+    map_exprs,
+    rewrite,
     stmt_exprs,
     walk,
     walk_stmts,
-    with_children,
 )
 from nnc.ir.types import (
     DelayKind,
@@ -91,28 +92,19 @@ def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
     return (((owner_id << 1) | (owner is ObjKind.PROJECTION)) << 8) | occurrence
 
 
-def _map_expr(e: Expr, fn) -> Expr:
-    new = fn(e)
-    if new is not None:
-        return new
-    kids = children(e)
-    if not kids:
-        return e
-    return with_children(e, tuple(_map_expr(c, fn) for c in kids))
-
-
-def _map_stmt(s: Stmt, fn) -> Stmt:  # fn: Expr -> Expr | None, applied node by node
-    return _map_stmt_exprs(s, lambda e: _map_expr(e, fn))
+def _rewrite_all(stmts: tuple[Stmt, ...], fn: Callable[[Expr], Expr | None]) -> tuple[Stmt, ...]:
+    """``stmts`` with :func:`~nnc.ir.nodes.rewrite` applied to every expression they hold."""
+    return tuple(map_exprs(s, lambda e: rewrite(e, fn)) for s in stmts)
 
 
 def _renumber_streams(stmts: tuple[Stmt, ...], owner: ObjKind, owner_id: int) -> tuple[Stmt, ...]:
     def fn(e: Expr) -> Expr | None:
         if isinstance(e, Random):
-            args = tuple(_map_expr(a, fn) for a in e.args)
+            args = tuple(rewrite(a, fn) for a in e.args)
             return Random(e.dist, args, random_stream(owner, owner_id, e.stream), e.span)
         return None
 
-    return tuple(_map_stmt(s, fn) for s in stmts)
+    return _rewrite_all(stmts, fn)
 
 
 def _target_locality(s: Stmt) -> Locality:
@@ -137,7 +129,7 @@ def _fold_unconnected(stmts: tuple[Stmt, ...], connected: list[str]) -> tuple[St
             return Const(0.0, DType.REAL, e.span)
         return None
 
-    return tuple(_map_stmt(s, fn) for s in stmts)
+    return _rewrite_all(stmts, fn)
 
 
 def _population_update(spec: PopulationSpec, connected: list[str]) -> Kernel | None:
@@ -175,18 +167,7 @@ def _delay_pre_reads(e: Expr, spec: ProjectionSpec) -> Expr:
                 )
         return None
 
-    return _map_expr(e, fn)
-
-
-def _map_stmt_exprs(s: Stmt, fn) -> Stmt:
-    match s:
-        case Assign() | Let() | AddInput():
-            return replace(s, value=fn(s.value))
-        case Ode():
-            return replace(s, lhs=fn(s.lhs), rhs=fn(s.rhs))
-        case ForEach():
-            return replace(s, body=tuple(_map_stmt_exprs(b, fn) for b in s.body))
-    return s
+    return rewrite(e, fn)
 
 
 def _transmit(spec: ProjectionSpec) -> Kernel:
@@ -204,9 +185,7 @@ def _synapse_update(spec: ProjectionSpec) -> Kernel | None:
     groups = _split(eqs)
     dendrite: list[Stmt] = list(groups[Locality.SEMIGLOBAL])
     if groups[Locality.LOCAL]:
-        local = tuple(
-            _map_stmt_exprs(st, lambda e: _delay_pre_reads(e, spec)) for st in groups[Locality.LOCAL]
-        )
+        local = tuple(map_exprs(st, lambda e: _delay_pre_reads(e, spec)) for st in groups[Locality.LOCAL])
         dendrite.append(ForEach(Domain.SYNAPSE, local))
     body: list[Stmt] = list(groups[Locality.GLOBAL])
     if dendrite:

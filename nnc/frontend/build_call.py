@@ -27,8 +27,7 @@ from nnc.ir.nodes import (
     Temp,
     Unary,
     Var,
-    children,
-    with_children,
+    rewrite,
 )
 from nnc.ir.printer import print_expr
 from nnc.ir.types import AttrKind, DType, Locality, Scope
@@ -79,12 +78,7 @@ def call(b: ExprBuilder, node: Tree) -> Expr:
 
 
 def _substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
-    if isinstance(e, Temp) and e.name in mapping:
-        return mapping[e.name]
-    kids = children(e)
-    if not kids:
-        return e
-    return with_children(e, tuple(_substitute(k, mapping) for k in kids))
+    return rewrite(e, lambda k: mapping.get(k.name) if isinstance(k, Temp) else None)
 
 
 def _convert(e: Expr, dtype: DType) -> Expr:

@@ -17,7 +17,8 @@ Implicit conversions (every backend and the interpreter implement exactly these)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from nnc.diagnostics import SourceSpan
@@ -618,6 +619,36 @@ def stmt_exprs(stmt: Stmt) -> tuple[Expr, ...]:
             return tuple(e for e in (lo, hi) if e is not None)
         case _:
             return ()
+
+
+def rewrite(node: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
+    """``node`` with every sub-expression for which ``fn`` returns a replacement replaced, pre-order.
+
+    ``fn`` returns None to descend into the node's children; a returned node is used as is (its own
+    children are not visited, so ``fn`` can stop the descent by returning the node itself).
+    """
+    new = fn(node)
+    if new is not None:
+        return new
+    kids = children(node)
+    if not kids:
+        return node
+    return with_children(node, tuple(rewrite(c, fn) for c in kids))
+
+
+def map_exprs(stmt: Stmt, fn: Callable[[Expr], Expr]) -> Stmt:
+    """``stmt`` with ``fn`` applied to each expression it holds (as :func:`stmt_exprs`), in loops too."""
+    match stmt:
+        case Assign() | Let() | AddInput():
+            return replace(stmt, value=fn(stmt.value))
+        case Ode():
+            return replace(stmt, lhs=fn(stmt.lhs), rhs=fn(stmt.rhs))
+        case Clamp():
+            lo, hi = (None if b is None else fn(b) for b in (stmt.lo, stmt.hi))
+            return replace(stmt, lo=lo, hi=hi)
+        case ForEach() | ForDendrite():
+            return replace(stmt, body=tuple(map_exprs(b, fn) for b in stmt.body))
+    return stmt
 
 
 def walk_stmts(body: tuple[Stmt, ...]):

@@ -53,9 +53,9 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
     children,
+    rewrite,
     walk,
     walk_stmts,
-    with_children,
 )
 from nnc.ir.types import Locality, Method, ObjKind
 from nnc.passes.discretise_linear import implicit_update, standard_form
@@ -114,12 +114,7 @@ class Unit:
 
 def substitute(e: Expr, mapping: dict[Expr, Expr]) -> Expr:
     """``e`` with every occurrence of a key of ``mapping`` replaced by its value."""
-    if e in mapping:
-        return mapping[e]
-    kids = children(e)
-    if not kids:
-        return e
-    return with_children(e, tuple(substitute(c, mapping) for c in kids))
+    return rewrite(e, mapping.get)
 
 
 def _derivative(ode: Ode) -> Expr:

@@ -37,9 +37,8 @@ from nnc.ir.nodes import (
     Let,
     Stmt,
     Temp,
-    children,
+    rewrite,
     walk_stmts,
-    with_children,
 )
 from nnc.ir.types import Phase
 from nnc.passes.fuse_rules import (
@@ -142,11 +141,11 @@ def _prefixed(body: tuple[Stmt, ...], prefix: str) -> tuple[Stmt, ...]:
     """``body`` with its temporaries renamed ``prefix + name`` (unique within the host kernel)."""
     lets = {s.name for s in walk_stmts(body) if isinstance(s, Let)}
 
+    def renamed(e: Expr) -> Expr | None:
+        return Temp(prefix + e.name, e.type, e.span) if isinstance(e, Temp) and e.name in lets else None
+
     def expr(e: Expr) -> Expr:
-        if isinstance(e, Temp) and e.name in lets:
-            return Temp(prefix + e.name, e.type, e.span)
-        kids = children(e)
-        return with_children(e, tuple(map(expr, kids))) if kids else e
+        return rewrite(e, renamed)
 
     def stmt(s: Stmt) -> Stmt:
         match s:

@@ -32,6 +32,7 @@ from nnc.ir.nodes import (
     TimedStep,
     Var,
     children,
+    rewrite,
     with_children,
 )
 from nnc.ir.types import DType, Scope
@@ -134,14 +135,12 @@ def _size(e: Expr) -> int:
 
 def _substitute(e: Expr, old: int, new: Expr, names: Interner) -> Expr:
     """``e`` with every occurrence of the structure numbered ``old`` replaced by ``new``."""
-    if names.key(e) == old:
-        return new
-    if isinstance(e, Reduce):
-        return e
-    kids = children(e)
-    if not kids:
-        return e
-    return with_children(e, tuple(_substitute(c, old, new, names) for c in kids))
+    def fn(x: Expr) -> Expr | None:
+        if names.key(x) == old:
+            return new
+        return x if isinstance(x, Reduce) else None  # a reduce's operand is evaluated per synapse
+
+    return rewrite(e, fn)
 
 
 def _rewrite(s: Stmt, old: int, new: Expr, names: Interner) -> Stmt:
