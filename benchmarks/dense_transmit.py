@@ -20,11 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import time
 from dataclasses import replace
 
 import numpy as np
+from timing import median_seconds
 
 from nnc.backend.abi import ConnField, ConnKey, InputKey, StateKey
 from nnc.backend.llvm.engine import LlvmEngine
@@ -105,7 +105,7 @@ def recurrent(args: argparse.Namespace) -> dict:
     for name, (with_self, fmt) in variants.items():
         engine, buf, conn = build_recurrent(n, with_self, fmt, args.threads)
         engine.run(buf, 2)
-        step_s = _median_seconds(lambda: engine.run(buf, steps), args.repeats) / steps  # noqa: B023
+        step_s = median_seconds(lambda: engine.run(buf, steps), args.repeats) / steps  # noqa: B023
         sums[name] = buf.array(InputKey(0, "exc")).copy()
         result[name] = {"synapses": conn.n_synapses, "step_s": step_s, "sups": conn.n_synapses / step_s}
         engine.close()
@@ -119,14 +119,6 @@ def recurrent(args: argparse.Namespace) -> dict:
     result["cpu_count"] = os.cpu_count()
     return result
 
-
-def _median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -146,14 +138,14 @@ def main() -> None:
     engine, buf = build(n, Format(args.format), args.threads)
     compile_s = time.perf_counter() - t0
     engine.run(buf, 2)  # warm up: page in the weights
-    nnc_s = _median_seconds(lambda: engine.run(buf, steps), args.repeats) / steps
+    nnc_s = median_seconds(lambda: engine.run(buf, steps), args.repeats) / steps
     w = buf.array(StateKey(ObjKind.PROJECTION, 0, "w")).reshape(n, n)
     rates = buf.array(StateKey(ObjKind.POPULATION, 0, "r"))
     got = buf.array(InputKey(1, "exc")).copy()
     flat, out = w.reshape(-1), np.empty(n * n)
-    copy_s = _median_seconds(lambda: np.copyto(out, flat), args.repeats)
-    sum_s = _median_seconds(lambda: flat.sum(), args.repeats)
-    gemv_s = _median_seconds(lambda: w @ rates, args.repeats)
+    copy_s = median_seconds(lambda: np.copyto(out, flat), args.repeats)
+    sum_s = median_seconds(lambda: flat.sum(), args.repeats)
+    gemv_s = median_seconds(lambda: w @ rates, args.repeats)
     gb = n * n * 8 / 1e9
     result = {
         "benchmark": "dense_transmit",

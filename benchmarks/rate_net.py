@@ -43,6 +43,7 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the bandwidth kernels run on one core, like nnc
 
 import numpy as np
+from timing import median_seconds
 
 REFERENCE_VENV = Path(os.environ.get("NNC_REFERENCE_VENV", "/work/annvenv"))
 
@@ -99,14 +100,6 @@ def simulate(args: argparse.Namespace, sim: str) -> dict[str, object]:
     }
 
 
-def _median_seconds(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
 
 def bandwidth(nbytes: int) -> dict[str, float]:
     """NumPy copy (read + write), read-only sum and BLAS dot (x @ x) bandwidth, GB/s, for ``nbytes``."""
@@ -114,9 +107,9 @@ def bandwidth(nbytes: int) -> dict[str, float]:
     dst = np.empty_like(src)
     np.copyto(dst, src)  # touch every page before timing
     return {
-        "copy_GBps": 2 * src.nbytes / _median_seconds(lambda: np.copyto(dst, src)) / 1e9,
-        "sum_GBps": src.nbytes / _median_seconds(src.sum) / 1e9,
-        "dot_GBps": src.nbytes / _median_seconds(lambda: src @ src) / 1e9,
+        "copy_GBps": 2 * src.nbytes / median_seconds(lambda: np.copyto(dst, src), 5) / 1e9,
+        "sum_GBps": src.nbytes / median_seconds(src.sum, 5) / 1e9,
+        "dot_GBps": src.nbytes / median_seconds(lambda: src @ src, 5) / 1e9,
     }
 
 

@@ -12,14 +12,13 @@ import argparse
 import ctypes
 import json
 import platform
-import statistics
-import time
 from collections.abc import Callable
 
 import llvmlite
 import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
+from timing import median_seconds
 
 from nnc.backend.llvm.rng import emit_philox, emit_random
 from nnc.ir.nodes import Dist
@@ -110,15 +109,6 @@ def _compile(cpu: str | None) -> llvm.ExecutionEngine:
     return engine
 
 
-def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
 
 def main() -> None:
     """Measure and print one JSON line of draws per second."""
@@ -135,14 +125,16 @@ def main() -> None:
     for name, (_, dtype, per) in KERNELS.items():
         out = np.empty(opts.n * per, dtype=dtype)
         fn = proto(engine.get_function_address(name))
-        secs = _median_seconds(lambda fn=fn, out=out: fn(opts.n, out.ctypes.data), opts.repeats)
+        secs = median_seconds(lambda fn=fn, out=out: fn(opts.n, out.ctypes.data), opts.repeats, warmup=True)
         result[f"{name}_per_s"] = round(opts.n * per / secs)
     gen = np.random.Generator(np.random.Philox(42))
     out = np.empty(opts.n)
-    secs = _median_seconds(lambda: gen.random(out=out), opts.repeats)
+    secs = median_seconds(lambda: gen.random(out=out), opts.repeats, warmup=True)
     result["numpy_philox4x64_random_per_s"] = round(opts.n / secs)
     e = np.arange(opts.n)
-    secs = _median_seconds(lambda: draw(Dist.UNIFORM, (0.0, 1.0), 42, 7, e, 0, 3, np.dtype(np.float64)), 3)
+    secs = median_seconds(
+        lambda: draw(Dist.UNIFORM, (0.0, 1.0), 42, 7, e, 0, 3, np.dtype(np.float64)), 3, warmup=True
+    )
     result["nnc_numpy_reference_uniform_per_s"] = round(opts.n / secs)
     print(json.dumps(result))
 
