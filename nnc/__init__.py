@@ -37,12 +37,12 @@ from nnc.api.legacy import (
     step,
 )
 from nnc.api.lil import LILConnectivity
-from nnc.api.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
+from nnc.descriptions.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
 from nnc.api.monitor import Monitor, MonitorList
 from nnc.api.network import Network
 from nnc.api.population import Population
 from nnc.api.projection import Projection
-from nnc.api.random import (
+from nnc.descriptions.random import (
     Binomial,
     DiscreteUniform,
     Exponential,

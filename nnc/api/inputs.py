@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nnc.api.models import Neuron
+from nnc.descriptions.models import Neuron
 from nnc.api.population import Population
 from nnc.diagnostics import ModelError
 

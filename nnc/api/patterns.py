@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnc.api.random import RandomDistribution
+from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import ModelError
 from nnc.runtime.connectivity import Connectivity, round_half_even
 

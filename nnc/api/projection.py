@@ -82,7 +82,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         if isinstance(synapse, type):
             synapse = synapse()
         if synapse is None:
-            from nnc.api.models import Synapse
+            from nnc.descriptions.models import Synapse
 
             synapse = Synapse()
         d["synapse_type"] = synapse if isinstance(synapse, SynapseModel) else synapse.copy()

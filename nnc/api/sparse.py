@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import lil_matrix
 
-from nnc.api.random import RandomDistribution
+from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import ModelError
 
 

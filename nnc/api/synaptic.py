@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnc.api.attributes import convert, scalar
-from nnc.api.random import RandomDistribution
+from nnc.descriptions.random import RandomDistribution
 from nnc.backend.abi import StateKey
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import Attribute

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnc.api.models import Neuron, Synapse
+from nnc.descriptions.models import Neuron, Synapse
 from nnc.frontend.build_function import parse_functions as _parse_functions
 from nnc.frontend.build_neuron import NeuronEnv, build_neuron
 from nnc.frontend.build_synapse import SynapseEnv, build_synapse

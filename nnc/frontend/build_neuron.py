@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from numbers import Real
 
-from nnc.api.models import Neuron, is_given
+from nnc.descriptions.models import Neuron, is_given
 from nnc.diagnostics import DslNameError, DslTypeError, ModelError, SourceSpan, SourceText
 from nnc.frontend.build_expr import Where
 from nnc.frontend.build_function import parse_functions

@@ -7,8 +7,8 @@ from numbers import Real
 
 import numpy as np
 
-from nnc.api.models import LOCALITY_ALIASES, TYPE_ALIASES, Parameter
-from nnc.api.random import RandomDistribution
+from nnc.descriptions.models import LOCALITY_ALIASES, TYPE_ALIASES, Parameter
+from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import DslNameError, DslSyntaxError, DslTypeError, SourceSpan, SourceText
 from nnc.frontend.flags import (
     DEFAULT_INIT,

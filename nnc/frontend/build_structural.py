@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnc.api.models import Creating, Pruning
+from nnc.descriptions.models import Creating, Pruning
 from nnc.diagnostics import DslTypeError, SourceSpan
 from nnc.frontend.build_ir import build_condition, single_statement
 from nnc.frontend.flags import fold_number

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnc.api.models import Synapse, is_given
+from nnc.descriptions.models import Synapse, is_given
 from nnc.diagnostics import DslTypeError, ModelError
 from nnc.frontend.build_expr import ExprBuilder, Where
 from nnc.frontend.build_function import parse_functions

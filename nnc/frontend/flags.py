@@ -6,7 +6,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from nnc.api.random import DISTRIBUTIONS as PY_DISTRIBUTIONS
+from nnc.descriptions.random import DISTRIBUTIONS as PY_DISTRIBUTIONS
 from nnc.diagnostics import DslNameError, DslSyntaxError, DslTypeError, ModelError, SourceSpan
 from nnc.frontend.parser import Tree, parse
 from nnc.frontend.text import Flag, Fragment, Statement

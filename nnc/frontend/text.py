@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from nnc.api.models import LOCALITY_ALIASES, TYPE_ALIASES, Variable
+from nnc.descriptions.models import LOCALITY_ALIASES, TYPE_ALIASES, Variable
 from nnc.diagnostics import DslSyntaxError, SourceSpan, SourceText
 
 #: Bare flag words and ``key=value`` flag names of statements (DSL.md §2 "Flag keywords").

@@ -8,7 +8,7 @@ parameters without a flag *local* (MODELS.md, introduction); GIF models use the 
 
 from __future__ import annotations
 
-from nnc.api.models import Neuron
+from nnc.descriptions.models import Neuron
 
 # ------------------------------------------------------------------------------------------------ helpers
 

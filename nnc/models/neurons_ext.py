@@ -7,7 +7,7 @@ Each produces exactly the DSL text of the specification (see :mod:`nnc.models.ne
 
 from __future__ import annotations
 
-from nnc.api.models import Neuron
+from nnc.descriptions.models import Neuron
 from nnc.models.neurons import _GMAX, _alpha_functions, _conductances_exp, _params, _PyNNNeuron
 
 # ------------------------------------------------------------------------------------------------ §2.6-2.7

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from nnc.api.models import Synapse
+from nnc.descriptions.models import Synapse
 from nnc.diagnostics import ModelError
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nnc.api import patterns
 from nnc.api.patterns import ConnectContext
-from nnc.api.random import Normal, Uniform
+from nnc.descriptions.random import Normal, Uniform
 from nnc.diagnostics import ModelError
 
 

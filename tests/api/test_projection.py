@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from nnc.api.network import Network
-from nnc.api.random import Normal, Uniform
+from nnc.descriptions.random import Normal, Uniform
 from nnc.backend.abi import ConnField, ConnKey, PopField, PopKey, QueueKey, StateKey, layout_of
 from nnc.diagnostics import ModelError, SimulationError
 from nnc.frontend.assemble import PopulationSpec, assemble

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnc.api.models import Neuron, Synapse
+from nnc.descriptions.models import Neuron, Synapse
 from nnc.api.network import Network
-from nnc.api.random import Uniform
+from nnc.descriptions.random import Uniform
 
 INPUT = Neuron(parameters="r = 0.0")
 SUM = Neuron(equations="r = sum(exc)")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nnc.models as M  # noqa: N812 - short name for the model catalogue
-from nnc.api.models import Neuron, Synapse, Variable
+from nnc.descriptions.models import Neuron, Synapse, Variable
 from nnc.frontend.analyse import Environment, analyse_neuron, analyse_synapse
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
 from nnc.ir.printer import print_stmts

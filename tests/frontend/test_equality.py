@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nnc.api.models import Neuron
+from nnc.descriptions.models import Neuron
 from nnc.frontend.analyse import Environment, analyse_neuron
 from nnc.ir.printer import print_expr, print_stmts
 
@@ -32,7 +32,7 @@ def test_equality_in_spike_condition():
 
 
 def test_variable_fields_join_the_flags_written_in_its_equation():
-    from nnc.api.models import Variable
+    from nnc.descriptions.models import Variable
     from nnc.ir.types import Locality, Method
 
     var = Variable("tau * dx/dt = -x : exponential", locality="global", init=1.0)
@@ -43,7 +43,7 @@ def test_variable_fields_join_the_flags_written_in_its_equation():
 
 
 def test_a_flag_given_twice_is_an_error():
-    from nnc.api.models import Variable
+    from nnc.descriptions.models import Variable
     from nnc.diagnostics import DslSyntaxError
 
     with pytest.raises(DslSyntaxError, match="the flag 'init' is given twice") as err:

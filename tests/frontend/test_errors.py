@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from nnc.api.models import Creating, Neuron, Synapse
+from nnc.descriptions.models import Creating, Neuron, Synapse
 from nnc.diagnostics import (
     ANNarchyException,
     DslError,

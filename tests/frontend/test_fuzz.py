@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnc.api.models import Neuron, Synapse
+from nnc.descriptions.models import Neuron, Synapse
 from nnc.diagnostics import DslError
 from nnc.frontend.analyse import Environment, analyse_neuron, analyse_synapse
 from nnc.ir.model import NeuronModel

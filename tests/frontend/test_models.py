@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nnc.models as M  # noqa: N812 - short name for the model catalogue
-from nnc.api.models import Neuron, Synapse
+from nnc.descriptions.models import Neuron, Synapse
 from nnc.frontend.analyse import Environment, analyse_neuron, analyse_synapse
 from nnc.ir.model import NeuronModel
 from nnc.ir.nodes import Ode

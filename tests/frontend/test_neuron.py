@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from nnc.api.models import Neuron, Parameter, Variable
-from nnc.api.random import Normal, Uniform
+from nnc.descriptions.models import Neuron, Parameter, Variable
+from nnc.descriptions.random import Normal, Uniform
 from nnc.frontend.analyse import Environment, analyse_neuron, parse_functions
 from nnc.ir.model import NeuronModel
 from nnc.ir.nodes import Const, Random, SpikeTime, walk

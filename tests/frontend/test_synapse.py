@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nnc.api.models import Creating, Neuron, Pruning, Synapse
+from nnc.descriptions.models import Creating, Neuron, Pruning, Synapse
 from nnc.frontend.analyse import Environment, analyse_neuron, analyse_synapse
 from nnc.ir.model import G_TARGET, NeuronModel, SynapseModel
 from nnc.ir.nodes import Assign, ReduceOp, SpikeTime, Var, walk

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nnc.api.models import Variable
-from nnc.api.random import Uniform
+from nnc.descriptions.models import Variable
+from nnc.descriptions.random import Uniform
 from nnc.diagnostics import DslSyntaxError
 from nnc.frontend.text import (
     CONDITION,
