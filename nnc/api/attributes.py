@@ -123,6 +123,14 @@ class AttributeStore:
         self.init: dict[str, object] = {a.name: a.init for a in attributes}
         self.buffers: Buffers | None = None
 
+    def extend(self, attributes: tuple[Attribute, ...]) -> None:
+        """Add declarations the store does not hold yet (conductances a compile adds), with their inits."""
+        for a in attributes:
+            if a.name not in self.attrs:
+                self.attrs[a.name] = a
+                self.order = (*self.order, a.name)
+                self.init[a.name] = a.init
+
     def attribute(self, name: str) -> Attribute:
         """The declaration of ``name`` (error if the population has no such attribute)."""
         try:

@@ -166,6 +166,15 @@ def _queue_lengths(net: Network, module: Module) -> dict[int, int]:
     return lengths
 
 
+def _spike_slots(net: Network, module: Module) -> dict[int, int]:
+    """Spike lists every spiking population keeps: the longest delay of a projection leaving it."""
+    slots = {p.id: 1 for p in module.populations if p.kind is NeuronKind.SPIKE}
+    for proj, decl in zip(net._projections, module.projections, strict=True):
+        if decl.pre in slots:
+            slots[decl.pre] = max(slots[decl.pre], int(proj.max_delay))  # type: ignore[attr-defined]
+    return slots
+
+
 def _initialise(net: Network, runtime: Runtime) -> None:
     """Constants, seed, populations, projections, monitors, in SEMANTICS.md §11 order."""
     buffers = runtime.buffers
@@ -199,7 +208,6 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(c.name for c in net.get_constants()),
     )
     module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
-    _refuse_spiking(module)
     dump_llvm = request is not None and request.stage == "llvm"
     engine = _engine(net, module, directory, clean, llvm=dump_llvm)
     if dump_llvm:
@@ -207,21 +215,12 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         engine.close()
         raise StageDumped("llvm", text)
     shapes = {p.id: ProjectionShape(0, 0) for p in module.projections}
-    buffers = Buffers(module, layout_of(module), shapes, _queue_lengths(net, module))
+    buffers = Buffers(
+        module, layout_of(module), shapes, _queue_lengths(net, module), _spike_slots(net, module)
+    )
     runtime = Runtime(module, engine, buffers)
     _initialise(net, runtime)
     return runtime
-
-
-def _refuse_spiking(module: Module) -> None:
-    """Spike emission, reset, refractoriness and event-driven synapses are not lowered yet: say so."""
-    spiking = [p.name for p in module.populations if p.kind is NeuronKind.SPIKE]
-    if spiking:
-        raise NotImplementedError(
-            f"spiking populations ({', '.join(spiking)}) cannot be simulated yet: spike emission, reset, "
-            "refractoriness and spike transmission are not built (the models parse, and `nnc dump-ir` "
-            "shows their IR up to the last pass)"
-        )
 
 
 def _stage_callback(request: DumpRequest | None) -> Callable[[str, Module], None] | None:

@@ -132,6 +132,12 @@ class Monitor:
             raise ModelError(f"Monitor {self.name}: '{src.var}' is not computed (nothing uses that target)")
         index = src.index()
         array = buffers.array(src.key)
+        if src.spikes:
+            offset = 2 if src.var == "axon_spike" else 0
+            size = buffers.module.populations[src.key.pop].size  # type: ignore[union-attr]
+            ch.row = self._recorder.add_spikes(array[offset : offset + 2], size)
+            self._recorder.activate(ch.row, self._recording)
+            return
         ch.row = self._recorder.add(
             src.phase.value, array, index, self._period, self._origin or 0, self._offset
         )
@@ -246,11 +252,16 @@ class Monitor:
     # ------------------------------------------------------------------ data
     def _take(self, ch: _Channel, keep: bool, reshape: bool) -> object:
         k = self._network.current_step
-        if self._recorder is None or ch.row is None:
+        if ch.source.spikes:
+            empty = (np.zeros(0, np.int64), np.zeros(0, np.int32))
+            data = empty if self._recorder is None or ch.row is None else self._recorder.spikes(ch.row)
+            result = ch.source.shape(data, reshape)
+        elif self._recorder is None or ch.row is None:
             data = np.zeros((0, ch.source.width() if not is_synaptic(self.object) else 0))
+            result = ch.source.shape(np.array(data, copy=True), reshape)
         else:
             data = self._recorder.samples(ch.row)
-        result = ch.source.shape(np.array(data, copy=True), reshape)
+            result = ch.source.shape(np.array(data, copy=True), reshape)
         ch.last_times = {"start": list(ch.starts), "stop": list(ch.stops) + ([k] if self._recording else [])}
         if not keep:
             if self._recorder is not None and ch.row is not None:

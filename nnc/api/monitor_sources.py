@@ -15,7 +15,7 @@ import numpy as np
 
 from nnc.api.attributes import convert
 from nnc.api.views import IndividualNeuron, PopulationView
-from nnc.backend.abi import InputKey, SlotKey, StateKey
+from nnc.backend.abi import InputKey, SlotKey, SpikeField, SpikeKey, StateKey
 from nnc.diagnostics import ModelError
 from nnc.ir.model import Attribute
 from nnc.ir.types import AttrKind, DType, Format, Locality, NeuronKind, ObjKind, Phase
@@ -35,6 +35,7 @@ class Source:
     index: Callable[[], np.ndarray | None]
     width: Callable[[], int]
     shape: Shaper
+    spikes: bool = False  # a spike list: ``key`` is the (count, address) pair, samples are (steps, ranks)
 
 
 def is_synaptic(obj: object) -> bool:
@@ -81,7 +82,12 @@ def population_source(obj: object, var: str) -> Source:
     if var in ("spike", "axon_spike"):
         if model.kind is not NeuronKind.SPIKE:
             raise ModelError(f"Monitor: '{var}' exists only for spiking populations")
-        raise NotImplementedError(f"Monitor: recording '{var}' needs the spiking runtime, not built yet")
+        if var == "axon_spike" and model.axon_spike is None:
+            raise ModelError(f"Monitor: the neurons of {pop.name} have no axon_spike condition")  # type: ignore[attr-defined]
+        recorded = np.arange(pop.size) if ranks is None else np.asarray(ranks)  # type: ignore[attr-defined]
+        key = SpikeKey(pop.id, SpikeField.CURRENT)  # type: ignore[attr-defined]
+        return Source(var, key, Phase.RECORD, DType.INT, lambda: None, width, _spike_dict(recorded),
+                      spikes=True)  # fmt: skip
     attr = _recordable(pop.name, model.attribute(var), var)  # type: ignore[attr-defined]
     dtype = attr.dtype
     spiking_input = var.startswith("g_") and model.kind is NeuronKind.SPIKE
@@ -90,6 +96,23 @@ def population_source(obj: object, var: str) -> Source:
     if attr.locality is Locality.GLOBAL:
         return Source(var, key, phase, dtype, lambda: None, lambda: 1, _flat(dtype))
     return Source(var, key, phase, dtype, lambda: ranks, width, local_shape)
+
+
+def _spike_dict(recorded: np.ndarray) -> Shaper:
+    """``(steps, ranks)`` of every recorded spike → ``{rank: [step, ...]}`` with a key for every recorded
+    rank (empty lists kept, API.md §9)."""
+
+    def shape(data: object, reshape: bool) -> dict[int, list[int]]:
+        steps, ranks = data  # type: ignore[misc]
+        keep = np.isin(ranks, recorded)
+        steps, ranks = steps[keep], ranks[keep]
+        order = np.argsort(ranks, kind="stable")
+        steps, ranks = steps[order], ranks[order]
+        bounds = np.searchsorted(ranks, recorded)
+        ends = np.searchsorted(ranks, recorded, side="right")
+        return {int(r): steps[a:b].tolist() for r, a, b in zip(recorded.tolist(), bounds, ends, strict=True)}
+
+    return shape
 
 
 def _flat(dtype: DType) -> Shaper:

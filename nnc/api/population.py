@@ -10,6 +10,7 @@ import numpy as np
 
 from nnc.api.attributes import AttributeStore
 from nnc.api.constant import apply_function
+from nnc.api.population_spiking import SpikingPopulation
 from nnc.api.views import IndividualNeuron, PopulationView, index_population
 from nnc.backend.abi import InputKey, PopField, PopKey, QueueKey
 from nnc.diagnostics import ModelError, SimulationError
@@ -31,7 +32,14 @@ def normalise_geometry(geometry: object) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
-class Population:
+def _same_or_extended(old: NeuronModel, new: NeuronModel) -> bool:
+    """The compile's model has the same attributes, plus conductances of targets that projections added."""
+    before, after = [a.name for a in old.attributes], [a.name for a in new.attributes]
+    added = [n for n in after if n not in before]
+    return [n for n in after if n in before] == before and all(n.startswith("g_") for n in added)
+
+
+class Population(SpikingPopulation):
     """A group of neurons of one model, created by ``net.create(geometry, neuron)``.
 
     Constructed directly (the legacy form ``Population(geometry, neuron)``), it joins the default network.
@@ -64,6 +72,7 @@ class Population:
         d["_enabled"] = True
         d["_buffers"] = None
         d["_refractory"] = None
+        d["_rate_window"] = None
         if network is None:
             from nnc.api.legacy import magic_network
 
@@ -109,9 +118,15 @@ class Population:
 
     # ------------------------------------------------------------------ model
     def _model(self) -> NeuronModel:
-        """The analysed model (analysed lazily with what the network knows now)."""
+        """The analysed model (analysed lazily with what the network knows now; a spiking model again
+        when projections have been added since, for the conductances of their targets)."""
         if self._analysed is None:
             self.__dict__["_analysed"] = self._analyse(None)
+        elif self._analysed.kind is NeuronKind.SPIKE and self._network is not None:
+            seen = len(self._network._projections)
+            if self.__dict__.get("_projections_seen") != seen:
+                self.__dict__["_projections_seen"] = seen
+                self._final_model(tuple(self.targets))
         return self._analysed
 
     def _analyse(self, targets: tuple[str, ...] | None) -> NeuronModel:
@@ -125,9 +140,11 @@ class Population:
         """Analyse again with the compile's environment (connected ``targets``, constants, method)."""
         model = self._analyse(targets)
         old = self._analysed
-        if old is not None and [a.name for a in old.attributes] != [a.name for a in model.attributes]:
+        if old is not None and not _same_or_extended(old, model):
             raise ModelError(f"population {self.name}: its attributes changed between creation and compile")
         self.__dict__["_analysed"] = model
+        if self._store is not None:
+            self._store.extend(model.attributes)
         return model
 
     def _attributes(self) -> AttributeStore:
@@ -256,6 +273,8 @@ class Population:
         store.transfer()
         buffers.set_value(PopKey(self.id, PopField.ENABLED), int(self._enabled))
         self._fill_queues()
+        self._bind_spikes(buffers)
+        self._apply_rate_window()
 
     def _fill_queues(self) -> None:
         """Fill every delay queue of this population with the current values (SEMANTICS.md §5)."""
@@ -278,8 +297,10 @@ class Population:
             self.clear()
 
     def clear(self) -> None:
-        """Clear runtime state without touching variables: delay queues are refilled with current values."""
+        """Clear runtime state without touching variables: delay queues are refilled with current values,
+        spikes, refractoriness and the firing-rate history are forgotten."""
         self._fill_queues()
+        self._clear_spikes()
 
     @property
     def enabled(self) -> bool:
@@ -310,32 +331,6 @@ class Population:
         if self.is_spiking:
             return np.asarray(self._attributes().get(f"g_{target}"), dtype=np.float64)
         return self._buffers.array(InputKey(self.id, target)).astype(np.float64)
-
-    @property
-    def refractory(self) -> object:
-        """Refractory period (ms) or the name of the attribute that holds it (spiking neurons)."""
-        if self._refractory is not None:
-            return self._refractory
-        return getattr(self.neuron_type, "refractory", None)
-
-    @refractory.setter
-    def refractory(self, value: object) -> None:
-        if not self.is_spiking:
-            self._network._warn(f"population {self.name}: rate-coded neurons have no refractory period")
-            return
-        if isinstance(getattr(self.neuron_type, "refractory", None), str):
-            self._network._warn(
-                f"population {self.name}: the refractory period is the attribute "
-                f"'{self.neuron_type.refractory}'; change that attribute instead"
-            )
-            return
-        self.__dict__["_refractory"] = value
-
-    def compute_firing_rate(self, window: float) -> None:
-        """Mean firing rate over a sliding window (spiking populations only)."""
-        if not self.is_spiking:
-            raise SimulationError(f"population {self.name}: compute_firing_rate() needs a spiking population")
-        raise NotImplementedError("compute_firing_rate: the spiking runtime is not built yet")
 
     # ------------------------------------------------------------------ coordinates, neurons, views
     def rank_from_coordinates(self, coord: object) -> int:

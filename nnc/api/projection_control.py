@@ -15,6 +15,7 @@ from nnc.diagnostics import ModelError, SimulationError
 from nnc.ir.types import DelayKind, NeuronKind
 from nnc.runtime.connectivity import Connectivity
 from nnc.runtime.queues import grow_queues, queue_length
+from nnc.runtime.spikes import grow_spike_ring
 
 #: control flags (SEMANTICS.md §8) and the value slot holding each after compile
 FLAGS = {
@@ -100,11 +101,14 @@ class ProjectionControl:
             self._values.fmt, steps, np.int32
         )
         self.__dict__["_conn"] = _with_delays(conn, -1, steps)
+        self._conn.fill_events(self._buffers, self.id, self._values.fmt)  # spiking: re-sorted by delay
 
     def _ensure_queue(self, steps: int) -> None:
         pop = self.pre.population.id
         if steps > queue_length(self._buffers, pop):
             grow_queues(self._buffers, pop, steps)
+        if self.pre.population.is_spiking:
+            grow_spike_ring(self._buffers, pop, steps)
 
     # ------------------------------------------------------------------ flags and learning
     def _get_flag(self, flag: str) -> bool:

@@ -17,7 +17,7 @@ from enum import Enum
 
 import numpy as np
 
-from nnc.ir.model import Module
+from nnc.ir.model import Module, ProjectionDecl
 from nnc.ir.nodes import ComputeGlobalOp, ForDendrite, ForEach, GlobalOp, TimedStep, walk_stmts
 from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
 
@@ -50,6 +50,13 @@ class ConnField(Enum):
     LEARN_PERIOD = "learn_period"  # value: synaptic equations run every LEARN_PERIOD steps ...
     LEARN_OFFSET = "learn_offset"  # value: ... when (k - LEARN_OFFSET) mod LEARN_PERIOD == 0
     POST_INDEX = "post_index"  # int32[post size]: dendrite of each post neuron, -1 for none (fused dendrites)
+    # pre->post index of a spiking projection: the synapses of pre rank j are EV_*[EV_PTR[j] .. EV_PTR[j+1]],
+    # sorted by (delay, post rank)
+    EV_PTR = "ev_ptr"  # int64[pre size + 1]
+    EV_SLOT = "ev_slot"  # int32[n_synapses]: slot of the synapse in the local synaptic arrays
+    EV_POST = "ev_post"  # int32[n_synapses]: post rank
+    EV_DELAY = "ev_delay"  # int32[n_synapses]: delay in steps (DelayKind.NONUNIFORM)
+    MAX_DELAY = "max_delay"  # value: longest delay in steps (DelayKind.NONUNIFORM)
 
 
 class PopField(Enum):
@@ -58,6 +65,30 @@ class PopField(Enum):
     ENABLED = "enabled"  # 0/1: a disabled population is not updated and receives no input
     QUEUE_LEN = "queue_len"  # slots of each delay queue (max delay in steps over outgoing projections)
     QUEUE_HEAD = "queue_head"  # queue[m] of variable x is QueueKey(pop, x)[((head + m) % len) * size + i]
+    SPIKE_SLOTS = "spike_slots"  # spike lists kept by a spiking population (its spike ring)
+    SPIKE_HEAD = "spike_head"  # ring slot of the list of the last step
+    FR_WINDOW = "fr_window"  # compute_firing_rate window in steps (0: off)
+
+
+class SpikeField(Enum):
+    """Spike state of a spiking population (SEMANTICS.md §4, §6).
+
+    The spike list of the step m steps before the last one (``m < SPIKE_SLOTS``) is
+    ``RING[s*size .. s*size + COUNTS[s]]`` with ``s = (SPIKE_HEAD + m) mod SPIKE_SLOTS``, in rank order.
+    """
+
+    RING = "ring"  # int32[SPIKE_SLOTS * size]
+    COUNTS = "counts"  # int32[SPIKE_SLOTS]
+    FLAGS = "flags"  # uint8[size], scratch: bit 0 the neuron spiked this step, bit 1 an axonal spike
+    AXON = "axon"  # int32[size]: the axonal spikes of the last step (count in CURRENT[2])
+    THREAD = "thread"  # int64[2 * MAX_THREADS], scratch: spikes and axonal spikes found by each thread
+    CURRENT = "current"  # int64[4]: count and address of the last step's spike list, same for axonal spikes
+    FR_COUNT = "fr_count"  # int32[size]: spikes of each neuron within the firing-rate window
+    FR_SCALE = "fr_scale"  # real[1]: 1000 / window (ms)
+
+
+#: Most threads a network runs on (sizes the per-thread scratch of spike lists).
+MAX_THREADS = 256
 
 
 class TimedField(Enum):
@@ -158,6 +189,14 @@ class TimedKey:
 
 
 @dataclass(frozen=True, slots=True)
+class SpikeKey:
+    """A spike buffer of spiking population ``pop``."""
+
+    pop: int
+    field: SpikeField
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeKey:
     """A network-wide slot."""
 
@@ -166,7 +205,7 @@ class RuntimeKey:
 
 SlotKey = (
     StateKey | InputKey | GlobalOpKey | BlockPartialKey | ConstantKey | ConnKey | PopKey | QueueKey
-    | TimedKey | RuntimeKey
+    | TimedKey | SpikeKey | RuntimeKey
 )
 
 
@@ -181,6 +220,11 @@ class Count(Enum):
     QUEUE = "queue"  # queue_len * size of the owning population
     POST_NEURONS = "post_neurons"  # size of the post population of the owning projection
     BLOCKS = "blocks"  # blocks of GLOBAL_OP_BLOCK neurons of the owning population (at least 1)
+    SPIKE_RING = "spike_ring"  # SPIKE_SLOTS * size of the owning population
+    SPIKE_SLOTS = "spike_slots"  # SPIKE_SLOTS of the owning population
+    THREADS = "threads"  # 2 * MAX_THREADS
+    CURRENT = "current"  # 4
+    PRE_NEURONS_PLUS_ONE = "pre_neurons+1"  # size of the pre population of the owning projection, + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +294,7 @@ _CONN_VALUES = (
     ConnField.PLASTICITY,
     ConnField.LEARN_PERIOD,
     ConnField.LEARN_OFFSET,
+    ConnField.MAX_DELAY,
 )
 #: initial contents of value slots that are not 0
 VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
@@ -260,6 +305,8 @@ VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
     ConnField.UNIFORM_DELAY: 1,
     PopField.ENABLED: 1,
     PopField.QUEUE_LEN: 1,
+    PopField.SPIKE_SLOTS: 1,
+    ConnField.MAX_DELAY: 1,
     TimedField.PERIOD: -1,
 }
 _CONN_SPEC = {
@@ -269,6 +316,20 @@ _CONN_SPEC = {
     ConnField.PRE_RANK: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.DELAY: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.POST_INDEX: (np.dtype(np.int32), Count.POST_NEURONS),
+    ConnField.EV_PTR: (np.dtype(np.int64), Count.PRE_NEURONS_PLUS_ONE),
+    ConnField.EV_SLOT: (np.dtype(np.int32), Count.SYNAPSES),
+    ConnField.EV_POST: (np.dtype(np.int32), Count.SYNAPSES),
+    ConnField.EV_DELAY: (np.dtype(np.int32), Count.SYNAPSES),
+}
+#: Spike buffers of a spiking population: element type and length rule (FR_SCALE is real).
+_SPIKE_SPEC = {
+    SpikeField.RING: (np.dtype(np.int32), Count.SPIKE_RING),
+    SpikeField.COUNTS: (np.dtype(np.int32), Count.SPIKE_SLOTS),
+    SpikeField.FLAGS: (np.dtype(np.uint8), Count.NEURONS),
+    SpikeField.AXON: (np.dtype(np.int32), Count.NEURONS),
+    SpikeField.THREAD: (np.dtype(np.int64), Count.THREADS),
+    SpikeField.CURRENT: (np.dtype(np.int64), Count.CURRENT),
+    SpikeField.FR_COUNT: (np.dtype(np.int32), Count.NEURONS),
 }
 #: initial contents of connectivity arrays that are not 0
 _CONN_INITIAL = {ConnField.POST_INDEX: -1}
@@ -357,9 +418,20 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
                 _LOCALITY_COUNT_POP[a.locality],
                 pop.id,
             )
-        if pop.kind is NeuronKind.RATE:
-            for t in pop.targets:
-                b.pointer(InputKey(pop.id, t), real, Count.NEURONS, pop.id)
+        for t in pop.targets:
+            b.pointer(InputKey(pop.id, t), real, Count.NEURONS, pop.id)
+        if pop.kind is NeuronKind.SPIKE:
+            for f, (dtype, count) in _SPIKE_SPEC.items():
+                b.pointer(SpikeKey(pop.id, f), dtype, count, pop.id)
+            b.pointer(SpikeKey(pop.id, SpikeField.FR_SCALE), real, Count.ONE, pop.id)
+
+
+def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]:
+    """The pre->post index of a projection from a spiking population (and the dendrite of each post)."""
+    if module.populations[proj.pre].kind is not NeuronKind.SPIKE:
+        return ()
+    fields = (ConnField.POST_INDEX, ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
+    return fields + ((ConnField.EV_DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
 
 
 def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
@@ -369,6 +441,7 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
             b.value(ConnKey(proj.id, f))
         fields = _CONN_FIELDS[fmt] + ((ConnField.DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
         fields += (ConnField.POST_INDEX,) if proj.id in fused else ()
+        fields += tuple(f for f in _event_fields(module, proj) if f not in fields)
         for f in fields:
             dtype, count = _CONN_SPEC[f]
             b.pointer(ConnKey(proj.id, f), dtype, count, proj.id, _CONN_INITIAL.get(f, 0))
@@ -413,6 +486,11 @@ class RecordField(Enum):
     ``(k - ORIGIN) mod PERIOD == OFFSET`` and ``COUNT < CAPACITY`` copies ``N`` elements of type
     ``ELEM`` from ``SRC`` (at ``INDEX[i]`` when ``INDEX`` is non-null, else at i) to
     ``DST + COUNT * N * sizeof(ELEM)`` and increments ``COUNT``.
+
+    A spike row (``ELEM`` is ``SPIKES``) records a spike list: ``SRC`` points at two ``int64``, the
+    list's length ``c`` and address (``SpikeField.CURRENT``); the row copies the ``c`` int32 ranks to
+    ``DST + FILL * 4``, stores ``c`` in the int32 ``INDEX[COUNT]``, then ``FILL += c`` and
+    ``COUNT += 1``. ``DST`` holds at least ``CAPACITY * N`` ranks (``N``: the population size).
     """
 
     PHASE = 0
@@ -427,6 +505,7 @@ class RecordField(Enum):
     PERIOD = 9
     OFFSET = 10
     ORIGIN = 11
+    FILL = 12
 
 
 RECORD_FIELDS = len(RecordField)
@@ -439,6 +518,7 @@ class ElemCode(Enum):
     F32 = 1
     I32 = 2
     U8 = 3
+    SPIKES = 4
 
 
 ELEM_CODE_OF = {

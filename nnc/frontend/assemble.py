@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from nnc.diagnostics import ModelError
+from nnc.frontend import assemble_spiking as spiking
 from nnc.ir.model import (
     ConnectivityStats,
     Kernel,
@@ -19,6 +20,8 @@ from nnc.ir.model import (
     PopulationDecl,
     ProjectionDecl,
     SynapseModel,
+    event_state,
+    spiking_state,
 )
 from nnc.ir.nodes import (
     AddInput,
@@ -136,8 +139,11 @@ def _population_update(spec: PopulationSpec, connected: list[str]) -> Kernel | N
     eqs = _renumber_streams(spec.model.equations, ObjKind.POPULATION, spec.id)
     groups = _split(_fold_unconnected(eqs, connected))
     body: list[Stmt] = list(groups[Locality.GLOBAL])
-    if groups[Locality.LOCAL]:
-        body.append(ForEach(Domain.NEURON, groups[Locality.LOCAL]))
+    local = groups[Locality.LOCAL]
+    if local and spec.model.kind is NeuronKind.SPIKE:
+        local = spiking.guard_refractory(local)
+    if local:
+        body.append(ForEach(Domain.NEURON, local))
     if not body:
         return None
     return Kernel(f"{spec.name}.update", Phase.NEURON, ObjKind.POPULATION, spec.id, tuple(body))
@@ -180,8 +186,20 @@ def _transmit(spec: ProjectionSpec) -> Kernel:
     return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
 
 
+def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:
+    """TRANSMIT and POST_EVENTS kernels of a projection from a spiking population."""
+    def delayed(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        return tuple(map_exprs(s, lambda e: _delay_pre_reads(e, spec)) for s in stmts)
+
+    kernels = [
+        spiking.transmit_kernel(spec.name, spec.id, spec.model, spec.targets, delayed, _renumber_streams),
+        spiking.post_events_kernel(spec.name, spec.id, spec.model, _renumber_streams),
+    ]
+    return [k for k in kernels if k is not None]
+
+
 def _synapse_update(spec: ProjectionSpec) -> Kernel | None:
-    eqs = _renumber_streams(spec.model.equations, ObjKind.PROJECTION, spec.id)
+    eqs = _renumber_streams(spiking.per_step(spec.model), ObjKind.PROJECTION, spec.id)
     groups = _split(eqs)
     dendrite: list[Stmt] = list(groups[Locality.SEMIGLOBAL])
     if groups[Locality.LOCAL]:
@@ -251,10 +269,51 @@ def _connected_targets(populations, projections) -> dict[int, list[str]]:
 
 
 def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
+    hidden = event_state() if spiking.event_driven(proj.model) else ()
     return ProjectionDecl(
-        proj.id, proj.name, proj.pre, proj.post, proj.targets, proj.model.attributes,
+        proj.id, proj.name, proj.pre, proj.post, proj.targets, (*proj.model.attributes, *hidden),
         proj.model.operation, proj.stats, format_hint=proj.format_hint, delay=proj.delay,
     )
+
+
+def _population_decl(p: PopulationSpec, targets: tuple[str, ...]) -> PopulationDecl:
+    """The population with its inputs ``sum(t)`` and, for a spiking one, its hidden spiking state."""
+    attrs = p.model.attributes
+    if p.model.kind is NeuronKind.SPIKE:
+        attrs = (*attrs, *spiking_state(not isinstance(p.model.refractory, str)))
+    return PopulationDecl(p.id, p.name, p.geometry, p.model.kind, attrs, targets)
+
+
+def _rate_inputs(
+    populations: tuple[PopulationSpec, ...], projections: tuple[ProjectionSpec, ...]
+) -> dict[int, list[str]]:
+    """Targets whose weighted sums ``sum(t)`` a population receives: from rate-coded projections.
+
+    A spiking population receives spikes and continuous psp in its conductances ``g_<t>`` instead;
+    a rate-coded projection into it must feed a ``sum(t)`` its neurons read.
+    """
+    kinds = {p.id: p.model.kind for p in populations}
+    inputs: dict[int, list[str]] = {p.id: [] for p in populations}
+    for proj in projections:
+        if kinds[proj.pre] is NeuronKind.SPIKE:
+            if kinds[proj.post] is NeuronKind.RATE:
+                raise ModelError(
+                    f"projection {proj.name}: a spiking population cannot project onto the rate-coded "
+                    f"population {populations[proj.post].name} with a standard synapse (hint: use "
+                    "DecodingProjection to turn spikes into a rate-coded input)"
+                )
+            continue
+        for t in proj.targets:
+            if kinds[proj.post] is NeuronKind.SPIKE and t not in _inputs_used(populations[proj.post]):
+                raise ModelError(
+                    f"projection {proj.name}: the rate-coded population {populations[proj.pre].name} "
+                    f"projects on target '{t}' of the spiking population {populations[proj.post].name}, "
+                    f"whose neurons do not read sum({t}) (hint: use CurrentInjection to drive a "
+                    "conductance g_<target> from a rate-coded population)"
+                )
+            if t not in inputs[proj.post]:
+                inputs[proj.post].append(t)
+    return inputs
 
 
 def assemble(
@@ -266,18 +325,26 @@ def assemble(
     constants: tuple[str, ...] = (),
 ) -> Module:
     """Build the module of a network from its analysed populations and projections."""
-    connected = _connected_targets(populations, projections)
+    connected = _rate_inputs(populations, projections)
     kernels: list[Kernel] = []
     pop_decls = []
     for p in populations:
         targets = tuple(dict.fromkeys((*connected[p.id], *_inputs_used(p))))
-        pop_decls.append(PopulationDecl(p.id, p.name, p.geometry, p.model.kind, p.model.attributes, targets))
-        if p.model.kind is NeuronKind.RATE and connected[p.id]:
+        pop_decls.append(_population_decl(p, targets))
+        if connected[p.id]:
             body = (ClearInputs(tuple(connected[p.id])),)
             kernels.append(Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id, body))
-    kernels += [_transmit(proj) for proj in projections]
-    updates = (_population_update(p, connected[p.id]) for p in populations)
-    kernels += [k for k in updates if k is not None]
+    for proj in projections:
+        if populations[proj.pre].model.kind is NeuronKind.SPIKE:
+            kernels += _spiking_transmit(proj)
+        else:
+            kernels.append(_transmit(proj))
+    for p in populations:
+        update = _population_update(p, connected[p.id])
+        kernels += [update] if update is not None else []
+        if p.model.kind is NeuronKind.SPIKE:
+            emission = spiking.spike_kernel(p.name, p.id, p.model, _renumber_streams)
+            kernels += [emission] if emission is not None else []
     kernels += [k for k in map(_synapse_update, projections) if k is not None]
     for pop_id, names in sorted(_delayed_vars(kernels, projections).items()):
         pop_decls[pop_id] = replace(pop_decls[pop_id], delayed=tuple(names))

@@ -63,6 +63,12 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
     check_coupled_methods(tuple(stmts), synapse=False)
     spike, reset, axon_spike, axon_reset = _spiking_fields(neuron, owner, names, state, spiking)
     refractory = _refractory(neuron.refractory, owner, decls, spiking)
+    if spiking:  # a target that projections use but the equations do not still has its conductance
+        for t in env.connected_targets or ():
+            g = f"g_{t}"
+            if g not in decls and g not in state.implicit:
+                state.implicit[g] = Decl(g, DType.REAL, Locality.LOCAL, AttrKind.VARIABLE)
+                state.use_target(t)
     stmts += [
         Assign(Var(g, DType.REAL, Locality.LOCAL, Scope.SELF), Const(0.0, DType.REAL))
         for g in state.implicit

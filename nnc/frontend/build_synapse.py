@@ -84,6 +84,9 @@ def build_synapse(
     declare_variables(equations, decls)
     events = {f: _read_events(getattr(synapse, f), owner, f) for f in _EVENT_FIELDS}
     event_flags = _declare_event_variables(events, decls)
+    if any(eq.target == "w" for eqs in events.values() for eq in eqs) and "w" in decls:
+        w = decls["w"]  # a weight that events change is a variable (DSL.md §11.1: the synapse is plastic)
+        decls["w"] = Decl(w.name, w.dtype, w.locality, AttrKind.VARIABLE, w.span)
     local_functions = parse_functions(synapse.functions, owner, env.functions, env.constants)
     functions = {f.name: f for f in (*env.functions, *local_functions)}
     names = Names(decls, frozenset(env.constants), functions, spiking, True, pre, post, None, env.pre_targets,

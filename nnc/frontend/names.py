@@ -28,6 +28,10 @@ RESERVED_VARIABLES = frozenset(
         "active",
         "refractory",
         "size",
+        # nnc's hidden spiking state (nnc.ir.model.SPIKING_STATE): the reference's generated C++ holds
+        # members of these names, so declaring them fails there too
+        "refractory_remaining",
+        "_last_event",
     ]
 )
 #: Built-in function names that may not be declared: "X is a reserved keyword" (DSL.md §5.2).

@@ -82,12 +82,14 @@ from nnc.ir.nodes import (
     Let,
     Ode,
     PushDelayed,
+    Spike,
     Stmt,
     TimedStep,
     Var,
     walk_stmts,
 )
-from nnc.ir.types import Domain, Locality, ObjKind, Phase
+from nnc.ir import interp_spikes
+from nnc.ir.types import Domain, Locality, ObjKind, Phase, Scope
 from nnc.runtime.buffers import Buffers
 
 __all__ = ["InterpEngine", "Rows", "rows_of"]
@@ -102,8 +104,14 @@ def _store(level: Level, target: Var, value: np.ndarray) -> None:
     ctx = level.ctx
     if target.name == "w" and not ctx.plastic:
         return
-    arr = ctx.buffers.array(StateKey(ctx.kernel.owner, ctx.kernel.owner_id, target.name))
     value = convert(value, target.type, level.real)
+    if target.scope is Scope.POST:  # a conductance of the post neurons (one per element: no duplicates)
+        post = ctx.module.projections[ctx.kernel.owner_id].post
+        arr = ctx.buffers.array(StateKey(ObjKind.POPULATION, post, target.name))
+        idx = level.conn.post_rank if level.domain is Domain.DENDRITE else level.conn.post_rank[level.conn.rows]
+        arr[idx] = np.broadcast_to(value, (level.n,)).astype(arr.dtype)
+        return
+    arr = ctx.buffers.array(StateKey(ctx.kernel.owner, ctx.kernel.owner_id, target.name))
     if target.locality is Locality.GLOBAL:
         if level.domain is not None:
             raise NotImplementedError(
@@ -229,6 +237,12 @@ def _exec(level: Level, body: tuple[Stmt, ...]) -> None:
                 _store(level, t, eval_expr(v, level))
             case Let(name=n, value=v):
                 level.temps[n] = eval_expr(v, level)
+            case Spike():
+                if level.domain is not Domain.NEURON:
+                    raise InternalError("interp", "spike emission outside a neuron loop")
+                interp_spikes.spike(level, s, _exec)
+            case ForEach(domain=d) if d.is_event:
+                interp_spikes.event_loop(level, s, _exec)
             case ForEach(domain=d, body=inner):
                 child = level.child(d)
                 _exec(child, inner)
@@ -252,6 +266,9 @@ def _run_records(buffers: Buffers, phase: int, step: int) -> None:
         r = table[row]
         if r[f["PHASE"]] != phase or not r[f["ACTIVE"]]:
             continue
+        if buffers.is_spike_record(row):
+            interp_spikes.record_spikes(buffers, row)
+            continue
         if (step - r[f["ORIGIN"]]) % max(1, r[f["PERIOD"]]) != r[f["OFFSET"]]:
             continue
         count, n = int(r[f["COUNT"]]), int(r[f["N"]])
@@ -274,8 +291,9 @@ def _gate(module: Module, b: Buffers, kernel: Kernel, k: int) -> tuple[float, bo
 
     post_on = b.value(PopKey(module.projections[pid].post, PopField.ENABLED))
     match kernel.phase:
-        case Phase.TRANSMIT:
-            return (module.dt, True) if flag(ConnField.TRANSMISSION) and post_on else None
+        case Phase.TRANSMIT | Phase.POST_EVENTS:
+            plastic = bool(flag(ConnField.PLASTICITY))
+            return (module.dt, plastic) if flag(ConnField.TRANSMISSION) and post_on else None
         case Phase.SYNAPSE:
             period = max(1, flag(ConnField.LEARN_PERIOD))
             due = (k - flag(ConnField.LEARN_OFFSET)) % period == 0
@@ -319,6 +337,9 @@ class InterpEngine:
             ctx = _gate(self.module, buffers, kernel, k)
             if ctx is not None:
                 _exec(Level(Step(self.module, buffers, kernel, k, seed, rows, *ctx), None, {}), kernel.body)
+            elif any(isinstance(s, Spike) for s in walk_stmts(kernel.body)):  # a disabled population
+                empty = np.zeros(0, dtype=np.int64)
+                interp_spikes.push_spikes(buffers, self.module, kernel.owner_id, empty, empty)
         if not inputs_recorded:
             _run_records(buffers, Phase.RECORD_INPUTS.value, k)
         _run_records(buffers, Phase.RECORD.value, k)

@@ -28,10 +28,12 @@ from nnc.backend.abi import (
 from nnc.diagnostics import InternalError
 from nnc.ir.interp_eval import convert, eval_expr, to_real
 from nnc.ir.interp_reduce import reduce_rows
-from nnc.ir.model import Kernel, Module
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, Kernel, Module
+from nnc.ir.nodes import Step as StepCounter
 from nnc.ir.nodes import (
     Delayed,
     Dt,
+    EventAge,
     Expr,
     GlobalOpValue,
     Input,
@@ -271,8 +273,17 @@ class Level:
                 return np.asarray(self.ctx.dt).astype(self.real)
             case Delayed():
                 return self._delayed(node)
-            case SpikeTime():
-                raise NotImplementedError("interp: spike times need the spiking state, not in the ABI yet")
+            case SpikeTime(scope=scope):
+                pop, idx = (self.ctx.kernel.owner_id, None) if scope is Scope.SELF else self._neurons(scope)
+                last = self.ctx.buffers.array(StateKey(ObjKind.POPULATION, pop, LAST_SPIKE))
+                raw = last[: self.n] if idx is None else last[idx]
+                return (raw.astype(np.float64) * self.ctx.module.dt).astype(self.real)
+            case StepCounter():
+                return np.asarray(self.ctx.step, dtype=np.int32)
+            case EventAge(lag=lag):
+                last = self.ctx.buffers.array(StateKey(self.ctx.kernel.owner, self.ctx.kernel.owner_id, LAST_EVENT))
+                age = (self.ctx.step - lag) - last[self.conn.slots].astype(np.int64)
+                return age.astype(self.real)
             case Input():
                 return self._input(node)
             case GlobalOpValue():

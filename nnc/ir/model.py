@@ -76,6 +76,39 @@ class NeuronModel:
         return next((a for a in self.attributes if a.name == name), None)
 
 
+#: Hidden state of every spiking population, declared by network assembly after the model's attributes
+#: (reserved names: no model can declare them; the API never shows them as attributes):
+#: ``last_spike`` (step of the last spike, -10000 before any), ``refractory_remaining`` (steps of
+#: refractoriness left) and ``refractory`` (the refractory period in steps, set from Python: from the
+#: model's ``refractory`` in ms or ``pop.refractory``; absent when the model names an attribute).
+LAST_SPIKE = "last_spike"
+REFRACTORY_LEFT = "refractory_remaining"
+REFRACTORY = "refractory"
+#: Step of the last event of a synapse with event-driven variables (-10000 before any, DSL.md §9.7).
+LAST_EVENT = "_last_event"
+#: Value of ``last_spike`` / ``_last_event`` before any spike or event (SEMANTICS.md §11).
+NEVER = -10000
+
+
+def spiking_state(refractory_steps: bool) -> tuple[Attribute, ...]:
+    """The hidden attributes of a spiking population (``refractory_steps``: it has a ``refractory``)."""
+    state = [
+        Attribute(LAST_SPIKE, DType.INT, Locality.LOCAL, AttrKind.VARIABLE, NEVER),
+        Attribute(REFRACTORY_LEFT, DType.INT, Locality.LOCAL, AttrKind.VARIABLE, 0),
+    ]
+    if refractory_steps:
+        state.append(Attribute(REFRACTORY, DType.INT, Locality.LOCAL, AttrKind.PARAMETER, 0))
+    return tuple(state)
+
+
+def event_state() -> tuple[Attribute, ...]:
+    """The hidden attribute of a projection whose synapses have event-driven variables."""
+    return (Attribute(LAST_EVENT, DType.INT, Locality.LOCAL, AttrKind.VARIABLE, NEVER),)
+
+
+HIDDEN = frozenset({LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT})
+
+
 #: Name of the placeholder ``Var(G_TARGET, REAL, LOCAL, Scope.POST)`` that ``pre_spike`` /
 #: ``pre_axon_spike`` statements assign and read: the post neuron's ``g_<t>`` for each target ``t`` of
 #: the projection (DSL.md §11.3). Network assembly substitutes the real names.

@@ -220,6 +220,34 @@ class SpikeTime(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class Step(Expr):
+    """``k``: the integer step counter (``t = k·dt``); 32-bit."""
+
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.INT
+
+
+@dataclass(frozen=True, slots=True)
+class EventAge(Expr):
+    """Steps since the current synapse's last event, ``(k - lag) - _last_event``, as a real.
+
+    Computed in 64-bit integers before the conversion, so it is exact in either precision. Event-driven
+    variables integrate over it (DSL.md §9.7): ``lag`` is 1 at a pre-synaptic event (the reference's
+    quirk), 0 at a post-synaptic one.
+    """
+
+    lag: int
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.REAL
+
+
+@dataclass(frozen=True, slots=True)
 class Deriv(Expr):
     """``d<name>/dt``; only inside an :class:`Ode` before the discretise pass."""
 
@@ -421,6 +449,8 @@ class Ode(Stmt):
     """The equation ``lhs = rhs``, linear in ``Deriv(target.name)``, integrated with ``method``.
 
     Consecutive ``Ode`` statements form one ODE block (DSL.md §4.3). Removed by the discretise pass.
+    ``guard`` (a boolean, for example a spiking neuron's ``active``): where it is false the update is
+    not applied and the variable keeps its value (refractoriness, SEMANTICS.md §6.2).
     """
 
     target: Var
@@ -428,6 +458,7 @@ class Ode(Stmt):
     rhs: Expr
     method: Method
     span: _Span = _span()
+    guard: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,6 +555,36 @@ class TimedStep(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
+class Spike(Stmt):
+    """Spike emission of the current neuron (SEMANTICS.md §6.2 steps 3-4), in a spiking population's
+    neuron loop after its equations.
+
+    The neuron's hidden state (:data:`nnc.ir.model.SPIKING_STATE`): ``refractory_remaining`` (steps
+    left), ``last_spike`` (step of the last spike). With ``active`` = ``refractory_remaining <= 0`` as
+    this statement finds it:
+
+    * not active: ``refractory_remaining -= 1``;
+    * active and ``cond`` holds: the ``reset`` statements run in order, ``last_spike = k``,
+      ``refractory_remaining = refractory`` (an int expression evaluated now: the neuron's
+      ``refractory`` steps, or ``int(attr/dt)``), and the neuron joins this step's spike list;
+    * then, if ``axon_cond`` is given and the neuron is active: where ``axon_cond`` holds and ``cond``
+      does not (both evaluated now, after a reset), ``axon_reset`` runs and the neuron joins this step's
+      axonal spike list.
+
+    The spike lists are in rank order. They become the population's lists of step k once the loop has
+    run for every neuron (the spike ring of :mod:`nnc.backend.abi`, which also keeps the spike counts
+    of ``compute_firing_rate``); a disabled population's lists of the step are empty. Nothing else in
+    the loop may follow this statement.
+    """
+
+    cond: Expr
+    reset: tuple[Stmt, ...]
+    refractory: Expr
+    axon_cond: Expr | None = None
+    axon_reset: tuple[Stmt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ForEach(Stmt):
     """Run ``body`` for every element of ``domain`` of the kernel's owner.
 
@@ -609,14 +670,16 @@ def walk(node: Expr):
 
 
 def stmt_exprs(stmt: Stmt) -> tuple[Expr, ...]:
-    """Expressions directly held by a statement (not those of nested loops)."""
+    """Expressions directly held by a statement (not those of nested loops or reset bodies)."""
     match stmt:
         case Assign(value=v) | Let(value=v) | AddInput(value=v):
             return (v,)
-        case Ode(lhs=a, rhs=b):
-            return (a, b)
+        case Ode(lhs=a, rhs=b, guard=g):
+            return (a, b) if g is None else (a, b, g)
         case Clamp(lo=lo, hi=hi):
             return tuple(e for e in (lo, hi) if e is not None)
+        case Spike(cond=c, refractory=r, axon_cond=a):
+            return (c, r) if a is None else (c, r, a)
         case _:
             return ()
 
@@ -642,7 +705,17 @@ def map_exprs(stmt: Stmt, fn: Callable[[Expr], Expr]) -> Stmt:
         case Assign() | Let() | AddInput():
             return replace(stmt, value=fn(stmt.value))
         case Ode():
-            return replace(stmt, lhs=fn(stmt.lhs), rhs=fn(stmt.rhs))
+            guard = None if stmt.guard is None else fn(stmt.guard)
+            return replace(stmt, lhs=fn(stmt.lhs), rhs=fn(stmt.rhs), guard=guard)
+        case Spike():
+            return replace(
+                stmt,
+                cond=fn(stmt.cond),
+                reset=tuple(map_exprs(b, fn) for b in stmt.reset),
+                refractory=fn(stmt.refractory),
+                axon_cond=None if stmt.axon_cond is None else fn(stmt.axon_cond),
+                axon_reset=tuple(map_exprs(b, fn) for b in stmt.axon_reset),
+            )
         case Clamp():
             lo, hi = (None if b is None else fn(b) for b in (stmt.lo, stmt.hi))
             return replace(stmt, lo=lo, hi=hi)
@@ -651,9 +724,20 @@ def map_exprs(stmt: Stmt, fn: Callable[[Expr], Expr]) -> Stmt:
     return stmt
 
 
+def nested_bodies(stmt: Stmt) -> tuple[tuple[Stmt, ...], ...]:
+    """Statement lists held by ``stmt``: a loop's body, a spike's reset and axonal reset."""
+    match stmt:
+        case ForEach(body=b) | ForDendrite(body=b):
+            return (b,)
+        case Spike(reset=r, axon_reset=a):
+            return (r, a)
+    return ()
+
+
 def walk_stmts(body: tuple[Stmt, ...]):
-    """Yield every statement of ``body``, descending into loops (fused dendrites too), in program order."""
+    """Yield every statement of ``body``, descending into loops (fused dendrites too) and spike resets,
+    in program order."""
     for stmt in body:
         yield stmt
-        if isinstance(stmt, ForEach | ForDendrite):
-            yield from walk_stmts(stmt.body)
+        for inner in nested_bodies(stmt):
+            yield from walk_stmts(inner)

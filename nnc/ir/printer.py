@@ -35,6 +35,7 @@ from nnc.ir.nodes import (
     Delayed,
     Deriv,
     Dt,
+    EventAge,
     Expr,
     ForDendrite,
     ForEach,
@@ -48,7 +49,9 @@ from nnc.ir.nodes import (
     Random,
     Reduce,
     Select,
+    Spike,
     SpikeTime,
+    Step,
     Stmt,
     Temp,
     Time,
@@ -114,6 +117,10 @@ class _Printer:
                 return "t", _PREC_ATOM
             case Dt():
                 return "dt", _PREC_ATOM
+            case Step():
+                return "step", _PREC_ATOM
+            case EventAge(lag=lag):
+                return f"event_age({lag})", _PREC_ATOM
             case SpikeTime(scope=s):
                 return _SPIKE_TIME_NAME[s], _PREC_ATOM
             case Deriv(name=n):
@@ -161,8 +168,11 @@ class _Printer:
             case Let(name=n, value=v):
                 self.temps[n] = f"%{len(self.temps)}"
                 self.emit(indent, f"let {self.temps[n]} = {self.expr(v)}", s.span)
-            case Ode(target=tgt, lhs=a, rhs=b, method=m):
-                self.emit(indent, f"ode[{m.value}] {tgt.name}: {self.expr(a)} = {self.expr(b)}", s.span)
+            case Ode(target=tgt, lhs=a, rhs=b, method=m, guard=g):
+                when = "" if g is None else f" when {self.expr(g)}"
+                self.emit(indent, f"ode[{m.value}] {tgt.name}: {self.expr(a)} = {self.expr(b)}{when}", s.span)
+            case Spike():
+                self.spike(s, indent)
             case Clamp(target=tgt, lo=lo, hi=hi):
                 parts = [f"clamp {self.expr(tgt)}"]
                 if lo is not None:
@@ -191,6 +201,15 @@ class _Printer:
                     self.stmt(inner, indent + 1)
             case _:
                 raise TypeError(f"cannot print {type(s).__name__}")
+
+    def spike(self, s: Spike, indent: int) -> None:
+        self.emit(indent, f"spike when {self.expr(s.cond)} refractory={self.expr(s.refractory)}:")
+        for inner in s.reset:
+            self.stmt(inner, indent + 1)
+        if s.axon_cond is not None:
+            self.emit(indent, f"axon_spike when {self.expr(s.axon_cond)}:")
+            for inner in s.axon_reset:
+                self.stmt(inner, indent + 1)
 
     # ---------------------------------------------------------------- declarations
     def attribute(self, a: Attribute, indent: int) -> None:

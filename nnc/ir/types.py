@@ -64,11 +64,25 @@ class NeuronKind(Enum):
 
 
 class Domain(Enum):
-    """The element a loop runs over."""
+    """The element a loop runs over.
+
+    The spike domains are the events of a step (SEMANTICS.md §4, §9): ``PRE_SPIKE`` runs over the
+    pre-synaptic spikes a projection delivers this step, ``AXON_SPIKE`` over the axonal ones,
+    ``POST_SPIKE`` over the post-synaptic neurons that fired this step; each holds a ``SYNAPSE`` loop over
+    the synapses the event touches.
+    """
 
     NEURON = "neuron"
     DENDRITE = "dendrite"
     SYNAPSE = "synapse"
+    PRE_SPIKE = "pre_spike"
+    AXON_SPIKE = "axon_spike"
+    POST_SPIKE = "post_spike"
+
+    @property
+    def is_event(self) -> bool:
+        """Whether the loop runs over the events of the step."""
+        return self in (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE)
 
 
 class ObjKind(Enum):

@@ -9,14 +9,19 @@ statements (``ClearInputs``, ``PushDelayed``, ``ComputeGlobalOp``) only in popul
 level or in the neuron loop; a ``TimedStep`` only at the top level of the NEURON kernel of a rate-coded
 population into a local real variable; a fused dendrite only in a neuron loop of its projection's
 post population, its body checked as that projection's dendrite loop, never reading a delay queue the
-same loop pushes.
+same loop pushes. Spiking: a ``Spike`` only as the last statement of the neuron loop of a spiking
+population's NEURON kernel (its resets checked as neuron statements); event loops (pre/axon/post spikes)
+only at the top level of a projection kernel from a spiking population, each holding synapse loops;
+``post.g_<target>`` assigned only in the synapse loop of pre-synaptic (or axonal) spikes, for a spiking
+post population; ``event_age`` only in the synapse loop of an event, of a projection with a
+``_last_event``; ODE guards boolean.
 """
 
 from __future__ import annotations
 
 from nnc.diagnostics import PassError
 from nnc.ir.functions import FUNC_INFO
-from nnc.ir.model import Attribute, Kernel, Module
+from nnc.ir.model import LAST_EVENT, Attribute, Kernel, Module
 from nnc.ir.nodes import (
     AddInput,
     Assign,
@@ -27,6 +32,7 @@ from nnc.ir.nodes import (
     Delayed,
     Deriv,
     Expr,
+    EventAge,
     ForDendrite,
     ForEach,
     Let,
@@ -34,6 +40,7 @@ from nnc.ir.nodes import (
     PushDelayed,
     Random,
     Reduce,
+    Spike,
     Stmt,
     Temp,
     TimedStep,
@@ -48,22 +55,33 @@ from nnc.ir.types import AttrKind, Domain, DType, Locality, NeuronKind, ObjKind,
 #: Loop nesting allowed, per owner kind: the domain a ForEach may open inside the current one.
 _NESTING = {
     (ObjKind.POPULATION, None): {Domain.NEURON},
-    (ObjKind.PROJECTION, None): {Domain.DENDRITE},
+    (ObjKind.PROJECTION, None): {Domain.DENDRITE, Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE},
     (ObjKind.PROJECTION, Domain.DENDRITE): {Domain.SYNAPSE},
+    (ObjKind.PROJECTION, Domain.PRE_SPIKE): {Domain.SYNAPSE},
+    (ObjKind.PROJECTION, Domain.AXON_SPIKE): {Domain.SYNAPSE},
+    (ObjKind.PROJECTION, Domain.POST_SPIKE): {Domain.SYNAPSE},
 }
+#: Event loops whose synapses may add to the post neuron's conductances.
+_DELIVERING = frozenset({Domain.PRE_SPIKE, Domain.AXON_SPIKE})
 #: Localities of the owner's attributes readable at each loop level.
 #: The locality of the owner's attributes assigned at each loop level (one value per iteration).
-_ASSIGNED = {
+_ASSIGNED: dict[Domain | None, Locality | None] = {
     None: Locality.GLOBAL,
     Domain.NEURON: Locality.LOCAL,
     Domain.DENDRITE: Locality.SEMIGLOBAL,
     Domain.SYNAPSE: Locality.LOCAL,
+    Domain.PRE_SPIKE: None,
+    Domain.AXON_SPIKE: None,
+    Domain.POST_SPIKE: None,
 }
 _VISIBLE = {
     None: {Locality.GLOBAL},
     Domain.NEURON: {Locality.GLOBAL, Locality.LOCAL},
     Domain.DENDRITE: {Locality.GLOBAL, Locality.SEMIGLOBAL},
     Domain.SYNAPSE: {Locality.GLOBAL, Locality.SEMIGLOBAL, Locality.LOCAL},
+    Domain.PRE_SPIKE: {Locality.GLOBAL},
+    Domain.AXON_SPIKE: {Locality.GLOBAL},
+    Domain.POST_SPIKE: {Locality.GLOBAL},
 }
 
 
@@ -99,11 +117,12 @@ class _Verifier:
             self.fail(k, f"owner {k.owner.value} #{k.owner_id} does not exist")
         self.lets = set()
         self.let_types = {}
+        self.outer: Domain | None = None
         self.block(k, k.body, None, set())
 
     def block(self, k: Kernel, body: tuple[Stmt, ...], domain: Domain | None, temps: set[str]) -> None:
         temps = set(temps)
-        for s in body:
+        for n, s in enumerate(body):
             in_ode = isinstance(s, Ode)
             for e in stmt_exprs(s):
                 self.expr(k, e, domain, temps, in_ode)
@@ -111,7 +130,13 @@ class _Verifier:
                 case ForEach(domain=inner, body=inner_body):
                     if inner not in _NESTING.get((k.owner, domain), set()):
                         self.fail(k, f"loop over {inner.value} not allowed here")
+                    if inner.is_event:
+                        self.event_loop(k, inner)
+                    outer, self.outer = self.outer, domain
                     self.block(k, inner_body, inner, temps)
+                    self.outer = outer
+                case Spike():
+                    self.spike(k, s, domain, n == len(body) - 1, temps)
                 case Let(name=n, value=v):
                     if n in temps or n in self.lets:
                         self.fail(k, f"temporary %{n} bound twice")
@@ -126,6 +151,31 @@ class _Verifier:
                     self.dendrite(k, s, domain, body)
                 case _:
                     self.placement(k, s, domain)
+
+    def spike(self, k: Kernel, s: Spike, domain: Domain | None, last: bool, temps: set[str]) -> None:
+        """Spike emission: the end of a spiking population's neuron loop; resets are neuron statements."""
+        pop = self.module.populations[k.owner_id] if k.owner is ObjKind.POPULATION else None
+        if pop is None or pop.kind is not NeuronKind.SPIKE or domain is not Domain.NEURON or (
+            k.phase is not Phase.NEURON
+        ):
+            self.fail(k, "spike emission outside the neuron loop of a spiking population's neuron kernel")
+        if not last:
+            self.fail(k, "spike emission must end its neuron loop")
+        if s.refractory.dtype is not DType.INT:
+            self.fail(k, "the refractory period of a spike must be an int (steps)")
+        self.block(k, s.reset, domain, temps)
+        self.block(k, s.axon_reset, domain, temps)
+
+    def event_loop(self, k: Kernel, domain: Domain) -> None:
+        """Event loops: in a projection from a spiking population, in the phase of their events."""
+        proj = self.module.projections[k.owner_id]
+        if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE:
+            self.fail(k, f"loop over {domain.value}s in a projection from a rate-coded population")
+        phase = Phase.POST_EVENTS if domain is Domain.POST_SPIKE else Phase.TRANSMIT
+        if k.phase is not phase:
+            self.fail(k, f"loop over {domain.value}s outside the {phase.name.lower()} phase")
+        if domain is Domain.POST_SPIKE and self.module.populations[proj.post].kind is not NeuronKind.SPIKE:
+            self.fail(k, "post-synaptic events of a rate-coded population")
 
     def placement(self, k: Kernel, s: Stmt, domain: Domain | None) -> None:
         match s:
@@ -170,6 +220,8 @@ class _Verifier:
 
     def ode(self, k: Kernel, s: Ode, domain: Domain | None) -> None:
         t = s.target
+        if s.guard is not None and s.guard.dtype is not DType.BOOL:
+            self.fail(k, f"the guard of the ODE for '{t.name}' is not boolean")
         if self.stage not in ("ir",):
             self.fail(k, f"ODE for '{t.name}' left after discretisation")
         derivs = {n.name for e in (s.lhs, s.rhs) for n in walk(e) if isinstance(n, Deriv)}
@@ -178,6 +230,12 @@ class _Verifier:
         self.target(k, t, domain)
 
     def target(self, k: Kernel, t: Var, domain: Domain | None) -> None:
+        delivering = (domain is Domain.SYNAPSE and self.outer in _DELIVERING) or (
+            domain is Domain.DENDRITE and k.phase is Phase.TRANSMIT
+        )
+        if t.scope is Scope.POST and delivering:
+            self.conductance(k, t)
+            return
         if t.scope is not Scope.SELF:
             self.fail(k, f"assignment to {t.scope.value}.{t.name}")
         attr = self.attrs(k, Scope.SELF).get(t.name)
@@ -187,6 +245,19 @@ class _Verifier:
             self.fail(k, f"assignment to parameter '{t.name}'")
         elif attr.locality is not _ASSIGNED[domain]:
             self.fail(k, f"'{t.name}' ({attr.locality.value}) assigned at the wrong loop level")
+
+    def conductance(self, k: Kernel, t: Var) -> None:
+        """``post.g_<target>`` assigned by a delivered spike or a continuous psp: a local real variable of
+        a spiking post, from a projection of a spiking population."""
+        proj = self.module.projections[k.owner_id]
+        post = self.module.populations[proj.post]
+        if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE:
+            self.fail(k, f"a projection from a rate-coded population assigns post.{t.name}")
+        attr = post.attribute(t.name)
+        if post.kind is not NeuronKind.SPIKE or not t.name.startswith("g_") or attr is None or (
+            attr.kind is not AttrKind.VARIABLE or attr.locality is not Locality.LOCAL
+        ):
+            self.fail(k, f"a spike may only add to a conductance g_<target> of a spiking post, not {t.name}")
 
     def expr(self, k: Kernel, e: Expr, domain: Domain | None, temps: set[str], in_ode: bool = False) -> None:
         if isinstance(e, Reduce):
@@ -217,6 +288,12 @@ class _Verifier:
                 self.fail(k, f"{f.value} takes {FUNC_INFO[f].arity} arguments, got {len(args)}")
             case Random(dist=d, args=args) if len(args) != d.arity:
                 self.fail(k, f"{d.value} takes {d.arity} arguments, got {len(args)}")
+            case EventAge():
+                owner = self.module.projections[k.owner_id] if k.owner is ObjKind.PROJECTION else None
+                if owner is None or owner.attribute(LAST_EVENT) is None or not (
+                    self.outer is not None and self.outer.is_event
+                ):
+                    self.fail(k, "event_age outside the synapse loop of an event of a projection that tracks them")
 
     def var(self, k: Kernel, node: Var, domain: Domain | None) -> None:
         if node.scope is Scope.NETWORK:

@@ -19,12 +19,20 @@ in declaration order; the later members are removed from their own blocks.
 When ``dt/τ`` of an exponential ODE inside a loop reads no per-element value, its factor
 ``1 - exp(-dt/τ)`` is computed once per step, just before the outermost loop.
 
+A guarded ODE (``guard``, the refractoriness of spiking neurons) applies its update only where the
+guard holds: ``x = ite(guard, x_new, x)``; its increments are computed as usual.
+
+Event-driven ODEs (DSL.md §9.7) only occur in the synapse loops of events; each becomes the exact
+decay ``x = S + (x - S)·exp(-age·dt/τ)`` over the synapse's ``event_age``: ``event_age(1)`` at
+pre-synaptic and axonal spikes, ``event_age(0)`` at post-synaptic ones.
+
 Pre: the module verifies (ODEs allowed). Post: no ``Ode`` and no ``Deriv`` remain; every new ``Let``
 name is unique in its kernel.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -39,6 +47,7 @@ from nnc.ir.nodes import (
     Const,
     Delayed,
     Dt,
+    EventAge,
     Expr,
     ForEach,
     Input,
@@ -46,6 +55,7 @@ from nnc.ir.nodes import (
     Ode,
     Random,
     Reduce,
+    Select,
     SpikeTime,
     Stmt,
     Temp,
@@ -57,8 +67,8 @@ from nnc.ir.nodes import (
     walk,
     walk_stmts,
 )
-from nnc.ir.types import Locality, Method, ObjKind
-from nnc.passes.discretise_linear import implicit_update, standard_form
+from nnc.ir.types import AttrKind, Domain, Locality, Method, ObjKind, Scope
+from nnc.passes.discretise_linear import event_driven_update, implicit_update, standard_form
 from nnc.passes.symbolic import ONE, add, div, mul, solve_derivative, sub
 
 
@@ -159,7 +169,7 @@ def _invariant(e: Expr) -> bool:
         match node:
             case Var(locality=loc) if loc is not Locality.GLOBAL:
                 return False
-            case Temp() | Random() | Input() | Reduce() | Delayed() | SpikeTime():
+            case Temp() | Random() | Input() | Reduce() | Delayed() | SpikeTime() | EventAge():
                 return False
     return True
 
@@ -201,20 +211,45 @@ def _implicit(odes: list[Ode], names: Names) -> Unit:
     return unit
 
 
-def _unit(odes: list[Ode], names: Names, in_loop: bool) -> Unit:
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a statement list sits: inside a loop, inside the synapse loop of an event (its lag)."""
+
+    in_loop: bool = False
+    event_lag: int | None = None
+    is_variable: Callable[[Var], bool] = lambda v: False
+
+
+def _event_driven(ode: Ode, names: Names, ctx: Context) -> Unit:
+    if ctx.event_lag is None:
+        raise DslError(
+            f"the event-driven variable '{ode.target.name}' is only updated at spikes, here it is not "
+            "inside a spiking synapse's events",
+            ode.span,
+        )
+    stmts = event_driven_update(ode, EventAge(ctx.event_lag), ctx.is_variable, names.fresh)
+    return Unit(lets=list(stmts[:-1]), updates=[stmts[-1]])  # type: ignore[list-item]
+
+
+def _unit(odes: list[Ode], names: Names, ctx: Context) -> Unit:
     method = odes[0].method
     match method:
         case Method.EXPLICIT | Method.MIDPOINT | Method.RK4:
-            return _runge_kutta(TABLEAUX[method], odes, names)
+            unit = _runge_kutta(TABLEAUX[method], odes, names)
         case Method.IMPLICIT:
-            return _implicit(odes, names)
+            unit = _implicit(odes, names)
         case Method.EXPONENTIAL | Method.SEMIIMPLICIT:
-            return _relaxation(odes[0], names, in_loop)
-    raise NotImplementedError(
-        f"event-driven ODE for '{odes[0].target.name}': event-driven variables (DSL.md §9.7) are updated "
-        "at spike events (discretise_linear.event_driven_update), and network assembly does not build "
-        "those event kernels yet"
-    )
+            unit = _relaxation(odes[0], names, ctx.in_loop)
+        case _:
+            unit = _event_driven(odes[0], names, ctx)
+    guards = {o.target.name: o.guard for o in odes if o.guard is not None}
+    unit.updates = [
+        Assign(u.target, Select(guards[u.target.name], u.value, u.target, u.span), u.span)
+        if u.target.name in guards
+        else u
+        for u in unit.updates
+    ]
+    return unit
 
 
 def _coupled(stmts: tuple[Stmt, ...], owner: ObjKind) -> list[Ode]:
@@ -233,25 +268,35 @@ def _coupled(stmts: tuple[Stmt, ...], owner: ObjKind) -> list[Ode]:
     return members
 
 
+#: ``event_age`` lag of event-driven updates, by the event loop around the synapse loop (DSL.md §9.7).
+_EVENT_LAG = {Domain.PRE_SPIKE: 1, Domain.AXON_SPIKE: 1, Domain.POST_SPIKE: 0}
+
+
 @dataclass(slots=True)
 class _Lowering:
     """Discretises the statement lists of one kernel."""
 
     owner: ObjKind
     names: Names
+    is_variable: Callable[[Var], bool]
 
-    def block(self, odes: list[Ode], system: list[Ode], in_loop: bool) -> tuple[list[Stmt], list[Let]]:
+    def block(self, odes: list[Ode], system: list[Ode], ctx: Context) -> tuple[list[Stmt], list[Let]]:
         units = []
         for o in odes:
             first = bool(system) and o is system[0]
             if any(o is m for m in system) and not first:
                 continue
-            units.append(_unit(system if first else [o], self.names, in_loop))
+            units.append(_unit(system if first else [o], self.names, ctx))
         lets = [s for u in units for s in u.lets]
         return lets + [s for u in units for s in u.updates], [h for u in units for h in u.hoisted]
 
-    def body(self, stmts: tuple[Stmt, ...], in_loop: bool) -> tuple[tuple[Stmt, ...], list[Let]]:
-        """Discretised ``stmts`` and the lets to hoist before the enclosing loop."""
+    def body(
+        self, stmts: tuple[Stmt, ...], in_loop: bool, domain: Domain | None = None, outer: Domain | None = None
+    ) -> tuple[tuple[Stmt, ...], list[Let]]:
+        """Discretised ``stmts`` (the body of a loop over ``domain``, itself inside a loop over ``outer``)
+        and the lets to hoist before the enclosing loop."""
+        lag = _EVENT_LAG.get(outer) if domain is Domain.SYNAPSE else None  # type: ignore[arg-type]
+        ctx = Context(in_loop, lag, self.is_variable)
         system = _coupled(stmts, self.owner)
         out: list[Stmt] = []
         hoisted: list[Let] = []
@@ -261,12 +306,12 @@ class _Lowering:
                 run.append(s)
                 continue
             if run:
-                new, up = self.block(run, system, in_loop)
+                new, up = self.block(run, system, ctx)
                 out.extend(new)
                 hoisted.extend(up)
                 run = []
             if isinstance(s, ForEach):
-                inner, up = self.body(s.body, True)
+                inner, up = self.body(s.body, True, s.domain, domain)
                 if in_loop:
                     hoisted.extend(up)
                 else:
@@ -277,11 +322,26 @@ class _Lowering:
         return tuple(out), hoisted
 
 
-def _kernel(k: Kernel) -> Kernel:
+def _variables(module: Module, k: Kernel) -> Callable[[Var], bool]:
+    """Whether an attribute read in ``k`` is a variable (of the owner, or of its pre/post population)."""
+    def kinds(attrs: tuple) -> dict[str, AttrKind]:
+        return {a.name: a.kind for a in attrs}
+
+    own = kinds(module.owner_attributes(k))
+    pre = post = own
+    if k.owner is ObjKind.PROJECTION:
+        proj = module.projections[k.owner_id]
+        pre = kinds(module.populations[proj.pre].attributes)
+        post = kinds(module.populations[proj.post].attributes)
+    by_scope = {Scope.SELF: own, Scope.PRE: pre, Scope.POST: post}
+    return lambda v: by_scope.get(v.scope, {}).get(v.name) is AttrKind.VARIABLE
+
+
+def _kernel(module: Module, k: Kernel) -> Kernel:
     if not any(isinstance(s, Ode) for s in walk_stmts(k.body)):
         return k
     names = Names({s.name for s in walk_stmts(k.body) if isinstance(s, Let)})
-    body, hoisted = _Lowering(k.owner, names).body(k.body, False)
+    body, hoisted = _Lowering(k.owner, names, _variables(module, k)).body(k.body, False)
     assert not hoisted  # the top level is not inside a loop
     return replace(k, body=body)
 
@@ -293,4 +353,4 @@ class Discretise:
     name: ClassVar[str] = "discretise"
 
     def __call__(self, module: Module) -> Module:
-        return replace(module, kernels=tuple(_kernel(k) for k in module.kernels))
+        return replace(module, kernels=tuple(_kernel(module, k) for k in module.kernels))

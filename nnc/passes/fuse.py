@@ -16,6 +16,11 @@ over the data:
    equations still read the previous step's global operations. Refused where a fused dendrite would see
    the queue or the results change under it.
 
+3. **Spike emission** (one pass over the population). A spiking population's ``<pop>.spike`` kernel
+   (its :class:`~nnc.ir.nodes.Spike` statement) goes to the end of the neuron loop that ends
+   ``<pop>.update``: the spike test, reset and refractory bookkeeping of neuron i read only neuron i's
+   values after its equations, the same whether they run in that loop or in a loop of their own.
+
 Every merged kernel is named in its host's ``fused`` field (``kernel res.update phase=neuron
 fused=(res.clear, inp_res.transmit, res.globalops):``); every candidate left alone gets a note saying why
 (printed by ``nnc dump-ir`` as a ``// not fused: ...`` comment, never part of the compile-cache key).
@@ -28,19 +33,18 @@ from typing import ClassVar
 
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import (
-    AddInput,
-    Assign,
-    Clamp,
     Expr,
     ForDendrite,
     ForEach,
     Let,
+    Spike,
     Stmt,
     Temp,
+    map_exprs,
     rewrite,
     walk_stmts,
 )
-from nnc.ir.types import Phase
+from nnc.ir.types import ObjKind, Phase
 from nnc.passes.fuse_rules import (
     Kernels,
     clear_only,
@@ -144,23 +148,53 @@ def _prefixed(body: tuple[Stmt, ...], prefix: str) -> tuple[Stmt, ...]:
     def renamed(e: Expr) -> Expr | None:
         return Temp(prefix + e.name, e.type, e.span) if isinstance(e, Temp) and e.name in lets else None
 
-    def expr(e: Expr) -> Expr:
-        return rewrite(e, renamed)
-
-    def stmt(s: Stmt) -> Stmt:
+    def rename_lets(s: Stmt) -> Stmt:
         match s:
             case Let():
-                return Let(prefix + s.name, expr(s.value), s.span)
-            case Assign() | AddInput():
-                return replace(s, value=expr(s.value))
-            case Clamp():
-                lo, hi = (None if b is None else expr(b) for b in (s.lo, s.hi))
-                return replace(s, lo=lo, hi=hi)
-            case ForEach():
-                return replace(s, body=tuple(map(stmt, s.body)))
+                return Let(prefix + s.name, s.value, s.span)
+            case ForEach() | ForDendrite():
+                return replace(s, body=tuple(map(rename_lets, s.body)))
+            case Spike():
+                return replace(
+                    s, reset=tuple(map(rename_lets, s.reset)), axon_reset=tuple(map(rename_lets, s.axon_reset))
+                )
         return s
 
-    return tuple(map(stmt, body))
+    return tuple(rename_lets(map_exprs(s, lambda e: rewrite(e, renamed))) for s in body)
+
+
+def _spike_kernels(module: Module) -> dict[int, tuple[Kernel, Kernel]]:
+    """Spiking populations whose spike emission can join the loop ending their update: pop -> (update,
+    spike)."""
+    found: dict[int, tuple[Kernel, Kernel]] = {}
+    for pop in module.populations:
+        own = [k for k in module.kernels if k.owner is ObjKind.POPULATION and k.owner_id == pop.id]
+        update = next((k for k in own if k.phase is Phase.NEURON and k.name == f"{pop.name}.update"), None)
+        spike = next((k for k in own if k.phase is Phase.NEURON and k.name == f"{pop.name}.spike"), None)
+        if update is not None and spike is not None and neuron_loop(update) is not None:
+            found[pop.id] = (update, spike)
+    return found
+
+
+def fuse_spikes(module: Module) -> Module:
+    """Move every spike emission to the end of its population's update loop (module docstring, 3)."""
+    pairs = _spike_kernels(module)
+    merged = {id(spike) for _, spike in pairs.values()}
+    hosts = {id(update): spike for update, spike in pairs.values()}
+    kernels: list[Kernel] = []
+    for k in module.kernels:
+        if id(k) in merged:
+            continue
+        spike = hosts.get(id(k))
+        if spike is not None:
+            loop = neuron_loop(k)
+            assert loop is not None
+            inner = neuron_loop(spike)
+            tail = _prefixed(inner.body, "S.") if inner is not None else ()
+            body = (*k.body[:-1], ForEach(loop.domain, (*loop.body, *tail)))
+            k = replace(k, body=body, fused=(*k.fused, spike.name))
+        kernels.append(k)
+    return replace(module, kernels=tuple(kernels))
 
 
 def _merged(ks: Kernels, plan: Plan) -> dict[_Key, int]:
@@ -220,4 +254,4 @@ class Fuse:
     def __call__(self, module: Module) -> Module:
         if not self.enabled:
             return module
-        return apply_plan(module, plan_fusion(module))
+        return fuse_spikes(apply_plan(module, plan_fusion(module)))

@@ -17,7 +17,13 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from nnc.ir.model import ConnectivityStats, Module, ProjectionDecl
-from nnc.ir.types import Format, Holes
+from nnc.ir.types import Format, Holes, NeuronKind
+
+#: The structure of every projection from a spiking population (shown by ``nnc dump-ir``).
+SPIKING_REASON = (
+    "spiking: delivered through a pre->post index sorted by (delay, post rank), post-partitioned "
+    "between threads; post->pre rows in csr"
+)
 
 #: ELL pads every row to the longest one; accept it while padding wastes at most this fraction of slots.
 ELL_MAX_PADDING = 0.25
@@ -94,8 +100,21 @@ class SelectFormat:
     default_hint: Format | None = None
 
     def __call__(self, module: Module) -> Module:
-        projections = tuple(self._select(p) for p in module.projections)
+        projections = tuple(
+            self._spiking(p) if module.populations[p.pre].kind is NeuronKind.SPIKE else self._select(p)
+            for p in module.projections
+        )
         return replace(module, projections=projections)
+
+    def _spiking(self, proj: ProjectionDecl) -> ProjectionDecl:
+        """Spikes travel pre→post: an index of each pre neuron's synapses, sorted by (delay, post rank)
+        so that a thread finds the synapses of its own post neurons by bisection; the post→pre rows
+        (post-synaptic events, continuous psp, synaptic equations) are CSR."""
+        reason = SPIKING_REASON
+        hint = proj.format_hint or self.default_hint
+        if hint not in (None, Format.CSR):
+            reason += f" (storage_format '{hint.value}' does not apply to spiking projections)"
+        return replace(proj, format=Format.CSR, format_reason=reason, holes=Holes.NONE)
 
     def _select(self, proj: ProjectionDecl) -> ProjectionDecl:
         if proj.stats is None:

@@ -25,8 +25,11 @@ from nnc.ir.nodes import (
     GlobalOpValue,
     Input,
     Let,
+    EventAge,
     Ode,
     Reduce,
+    Spike,
+    SpikeTime,
     Stmt,
     Temp,
     TimedStep,
@@ -35,6 +38,7 @@ from nnc.ir.nodes import (
     rewrite,
     with_children,
 )
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE
 from nnc.ir.types import DType, Scope
 
 ALL = "*"
@@ -105,8 +109,12 @@ def _nodes(e: Expr) -> Iterator[Expr]:
 
 def _leaf_reads(n: Expr) -> frozenset[str]:
     match n:
-        case Var(name=name, scope=Scope.SELF):
-            return frozenset({f"var:{name}"})
+        case Var(name=name, scope=scope) if scope is not Scope.NETWORK:
+            return frozenset({f"var:{scope.value}.{name}"})
+        case EventAge():
+            return frozenset({f"var:{Scope.SELF.value}.{LAST_EVENT}"})
+        case SpikeTime(scope=scope):
+            return frozenset({f"var:{scope.value}.{LAST_SPIKE}"})
         case Input():
             return frozenset({"input"})
         case GlobalOpValue():
@@ -117,14 +125,14 @@ def _leaf_reads(n: Expr) -> frozenset[str]:
 def _writes(s: Stmt) -> set[str]:
     match s:
         case Assign(target=t) | Clamp(target=t):
-            return {f"var:{t.name}"}
+            return {f"var:{t.scope.value}.{t.name}"}
         case AddInput() | ClearInputs():
             return {"input"}
         case ComputeGlobalOp():
             return {"globalop"}
         case TimedStep(var=v):
-            return {f"var:{v}"}
-        case ForEach() | Ode():
+            return {f"var:{Scope.SELF.value}.{v}"}
+        case ForEach() | Ode() | Spike():
             return {ALL}
     return set()
 
@@ -241,8 +249,14 @@ def cse_body(body: tuple[Stmt, ...], simplify: Callable[[Expr], Expr], names: se
                 case Clamp(lo=lo, hi=hi):
                     out.append(replace(s, lo=None if lo is None else simplify(lo),
                                        hi=None if hi is None else simplify(hi)))
-                case Ode(lhs=a, rhs=b):
-                    out.append(replace(s, lhs=simplify(a), rhs=simplify(b)))
+                case Ode(lhs=a, rhs=b, guard=g):
+                    out.append(replace(s, lhs=simplify(a), rhs=simplify(b), guard=None if g is None else simplify(g)))
+                case Spike():
+                    axon = None if s.axon_cond is None else simplify(s.axon_cond)
+                    out.append(replace(
+                        s, cond=simplify(s.cond), reset=visit(s.reset), refractory=simplify(s.refractory),
+                        axon_cond=axon, axon_reset=visit(s.axon_reset),
+                    ))
                 case _:
                     out.append(s)
         return tuple(_cse_list(out, fresh))

@@ -8,12 +8,14 @@ import numpy as np
 
 from nnc.backend.abi import (
     ELEM_CODE_OF,
+    ElemCode,
     RECORD_FIELDS,
     VALUE_DEFAULTS,
     BufferSpec,
     ConnField,
     ConnKey,
     Count,
+    MAX_THREADS,
     Layout,
     PopField,
     PopKey,
@@ -25,6 +27,9 @@ from nnc.backend.abi import (
 )
 from nnc.ir.model import Module
 from nnc.ir.nodes import GLOBAL_OP_BLOCK
+
+#: Phase in which spikes are recorded (SEMANTICS.md §13: with the state, phase 11).
+RECORD_PHASE = 11
 
 #: Extra elements after every buffer so that vector loads past the last element stay in bounds.
 PADDING = 16
@@ -55,11 +60,13 @@ class Buffers:
         layout: Layout,
         shapes: dict[int, ProjectionShape],
         queue_lengths: dict[int, int] | None = None,
+        spike_slots: dict[int, int] | None = None,
     ):
         self.module = module
         self.layout = layout
         self.shapes = dict(shapes)
         self.queue_lengths = dict(queue_lengths or {})
+        self.spike_slots = dict(spike_slots or {})
         self.ctx = np.zeros(max(layout.size, 1), dtype=np.uint64)
         self.arrays: dict[SlotKey, np.ndarray] = {}
         self._records = np.zeros((0, RECORD_FIELDS), dtype=np.int64)
@@ -71,6 +78,8 @@ class Buffers:
         for pop, n in self.queue_lengths.items():
             if self.has(PopKey(pop, PopField.QUEUE_LEN)):
                 self.set_value(PopKey(pop, PopField.QUEUE_LEN), n)
+        for pop, n in self.spike_slots.items():
+            self.set_value(PopKey(pop, PopField.SPIKE_SLOTS), n)
         for spec in layout.buffers:
             self._allocate(spec)
         for pid, shape in self.shapes.items():
@@ -97,6 +106,16 @@ class Buffers:
                 return self.module.populations[self.module.projections[spec.owner_id].post].size
             case Count.BLOCKS:
                 return max(1, -(-self.module.populations[spec.owner_id].size // GLOBAL_OP_BLOCK))
+            case Count.SPIKE_RING:
+                return self.spike_slots.get(spec.owner_id, 1) * self.module.populations[spec.owner_id].size
+            case Count.SPIKE_SLOTS:
+                return self.spike_slots.get(spec.owner_id, 1)
+            case Count.THREADS:
+                return 2 * MAX_THREADS
+            case Count.CURRENT:
+                return 4
+            case Count.PRE_NEURONS_PLUS_ONE:
+                return self.module.populations[self.module.projections[spec.owner_id].pre].size + 1
         raise ValueError(spec.count)
 
     def _allocate(self, spec: BufferSpec) -> None:
@@ -189,6 +208,43 @@ class Buffers:
         row[RecordField.INDEX.value] = 0 if idx is None else idx.ctypes.data
         self._set_table(np.vstack([self._records, row[None, :]]))
         return len(self._records) - 1
+
+    def add_spike_record(self, src: np.ndarray, size: int) -> int:
+        """Append an inactive spike row (``RecordField`` docstring) reading the (count, address) pair
+        ``src`` of a population of ``size`` neurons; return its row."""
+        row = np.zeros(RECORD_FIELDS, dtype=np.int64)
+        row[RecordField.PHASE.value] = RECORD_PHASE
+        row[RecordField.ELEM.value] = ElemCode.SPIKES.value
+        row[RecordField.N.value] = size
+        row[RecordField.PERIOD.value] = 1
+        row[RecordField.SRC.value] = src.ctypes.data
+        counts = np.zeros(0, dtype=np.int32)
+        self._record_refs.append((src, counts, np.zeros(0, dtype=np.int32)))
+        self._set_table(np.vstack([self._records, row[None, :]]))
+        return len(self._records) - 1
+
+    def set_spike_destination(self, row: int, ranks: np.ndarray, counts: np.ndarray) -> None:
+        """Give a spike row fresh destinations: ``len(counts)`` steps, at most that many times N ranks."""
+        src, _, _ = self._record_refs[row]
+        self._record_refs[row] = (src, counts, ranks)
+        r = self._records[row]
+        if len(ranks) < len(counts) * int(r[RecordField.N.value]):
+            raise ValueError("a spike recording needs room for every neuron at every step")
+        r[RecordField.DST.value] = ranks.ctypes.data
+        r[RecordField.INDEX.value] = counts.ctypes.data
+        r[RecordField.CAPACITY.value] = len(counts)
+        r[RecordField.COUNT.value] = 0
+        r[RecordField.FILL.value] = 0
+
+    def spike_destination(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(ranks, counts)`` destinations of a spike row."""
+        _, counts, ranks = self._record_refs[row]
+        assert counts is not None
+        return ranks, counts
+
+    def is_spike_record(self, row: int) -> bool:
+        """Whether ``row`` records spike lists."""
+        return int(self._records[row, RecordField.ELEM.value]) == ElemCode.SPIKES.value
 
     def set_record_source(self, row: int, src: np.ndarray) -> None:
         """Point a recording at a new source array (after a reallocation)."""

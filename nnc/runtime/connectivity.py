@@ -316,6 +316,32 @@ class Connectivity:
             steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
             buffers.array(delay_key)[:] = self.scatter(fmt, np.maximum(steps, 1), np.int32)
         self._fill_post_index(buffers, proj_id)
+        self.fill_events(buffers, proj_id, fmt)
+
+    def fill_events(self, buffers: Buffers, proj_id: int, fmt: Format) -> None:
+        """The pre->post index of a spiking projection (``ConnField.EV_*``), if the kernels need it.
+
+        The synapses of pre rank j are sorted by (delay, post rank); delays below one step count as one.
+        """
+        if not buffers.has(ConnKey(proj_id, ConnField.EV_PTR)):
+            return
+        post = np.repeat(self.post_ranks, self.row_lengths)
+        steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
+        steps = np.maximum(steps, 1)
+        order = np.lexsort((post, steps, self.pre_ranks))
+        ptr = np.zeros(self.n_pre + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.pre_ranks, minlength=self.n_pre), out=ptr[1:])
+        arrays = {
+            ConnField.EV_PTR: ptr,
+            ConnField.EV_SLOT: self.slot_index(fmt)[order],
+            ConnField.EV_POST: post[order],
+            ConnField.EV_DELAY: steps[order],
+        }
+        for f, values in arrays.items():
+            key = ConnKey(proj_id, f)
+            if buffers.has(key):
+                buffers.array(key)[: len(values)] = values
+        buffers.set_value(ConnKey(proj_id, ConnField.MAX_DELAY), max(1, int(steps.max(initial=1))))
 
     def _fill_post_index(self, buffers: Buffers, proj_id: int) -> None:
         """``POST_INDEX[i]``: the dendrite of post rank ``i``, -1 for none (if the kernels need it)."""

@@ -42,14 +42,24 @@ _ACTIVE, _ORIGIN, _PERIOD, _OFFSET, _COUNT, _CAPACITY = (
 )
 
 
+#: Most spike ranks one spike recording may hold per run (a run is cut into chunks so that the
+#: worst case, every neuron firing at every step, fits): 2**24 ranks, 64 MiB.
+SPIKE_CHUNK = 1 << 24
+
+
 @dataclass(slots=True)
 class _Row:
-    """Bookkeeping of one record-table row: element count and the chunks recorded so far."""
+    """Bookkeeping of one record-table row: element count and the chunks recorded so far.
+
+    A spike row's chunks are ``(steps, ranks)`` pairs: the step of every recorded spike and its rank.
+    """
 
     n: int
     dtype: np.dtype
-    chunks: list[np.ndarray] = field(default_factory=list)
+    chunks: list = field(default_factory=list)
     key: SlotKey | None = None
+    spikes: bool = False
+    first: int = 0  # step of the first sample of the current run (spike rows)
 
 
 class Recorder:
@@ -68,6 +78,19 @@ class Recorder:
         self._rows[row] = _Row(n, src.dtype)
         self.buffers.set_record_destination(row, np.zeros(0, dtype=src.dtype))
         return row
+
+    def add_spikes(self, src: np.ndarray, size: int) -> int:
+        """A new inactive recording of the spike lists described by ``src`` (``SpikeField.CURRENT``)."""
+        row = self.buffers.add_spike_record(src, size)
+        self._rows[row] = _Row(size, np.dtype(np.int32), spikes=True)
+        self.buffers.set_spike_destination(row, np.zeros(0, np.int32), np.zeros(0, np.int32))
+        return row
+
+    def max_steps(self) -> int | None:
+        """Longest run whose spike recordings fit their chunk (None: no limit)."""
+        table = self.buffers.records
+        sizes = [info.n for row, info in self._rows.items() if info.spikes and table[row][_ACTIVE]]
+        return max(1, SPIKE_CHUNK // max(sizes)) if sizes and max(sizes) else None
 
     def follow(self, row: int, key: SlotKey) -> None:
         """Re-point ``row`` at the buffer of ``key`` before each run if that buffer was reallocated."""
@@ -88,7 +111,10 @@ class Recorder:
         self._set(row, RecordField.ACTIVE, int(active))
 
     def retime(self, row: int, period: int, origin: int, offset: int) -> None:
-        """Change the recording steps of ``row`` to ``(k - origin) mod period == offset``."""
+        """Change the recording steps of ``row`` to ``(k - origin) mod period == offset`` (spike rows record
+        every step: SEMANTICS.md §13)."""
+        if self._rows[row].spikes:
+            return
         self._set(row, RecordField.PERIOD, max(1, period))
         self._set(row, RecordField.ORIGIN, origin)
         self._set(row, RecordField.OFFSET, offset)
@@ -99,6 +125,12 @@ class Recorder:
         table = self.buffers.records
         for row, info in self._rows.items():
             r = table[row]
+            if info.spikes:
+                steps = nsteps if r[_ACTIVE] else 0
+                info.first = k
+                ranks = np.empty(steps * info.n, dtype=np.int32)
+                self.buffers.set_spike_destination(row, ranks, np.zeros(steps, dtype=np.int32))
+                continue
             count = (
                 samples_in(k, nsteps, int(r[_ORIGIN]), int(r[_PERIOD]), int(r[_OFFSET])) if r[_ACTIVE] else 0
             )
@@ -110,10 +142,28 @@ class Recorder:
         table = self.buffers.records
         for row, info in self._rows.items():
             count = int(table[row, _COUNT])
+            if info.spikes:
+                if count:
+                    fill = int(table[row, RecordField.FILL.value])
+                    ranks, counts = self.buffers.spike_destination(row)
+                    steps = np.repeat(np.arange(info.first, info.first + count, dtype=np.int64), counts[:count])
+                    info.chunks.append((steps, ranks[:fill].copy()))
+                    table[row, _COUNT] = 0
+                    table[row, RecordField.FILL.value] = 0
+                continue
             if count:
                 dst = self.buffers.record_destination(row)
                 info.chunks.append(dst[: count * info.n].reshape(count, info.n))
                 table[row, _COUNT] = 0
+
+    def spikes(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Everything spike row ``row`` recorded: the step and the rank of each spike, in time order."""
+        info = self._rows[row]
+        if not info.chunks:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        if len(info.chunks) > 1:
+            info.chunks[:] = [tuple(np.concatenate(parts) for parts in zip(*info.chunks, strict=True))]
+        return info.chunks[0]
 
     def samples(self, row: int) -> np.ndarray:
         """Everything ``row`` recorded, shape ``(T, n)``."""
@@ -131,13 +181,21 @@ class Recorder:
 
 def run_recorded(engine: Engine, buffers: Buffers, recorder: Recorder, nsteps: int) -> int:
     """Run ``nsteps`` steps with native recording; returns the steps done."""
-    if nsteps <= 0:
-        return 0
-    recorder.prepare(buffers.step, nsteps)
-    try:
-        return engine.run(buffers, nsteps)
-    finally:
-        recorder.collect()
+    done = 0
+    while done < nsteps:
+        chunk = nsteps - done
+        limit = recorder.max_steps()
+        if limit is not None:
+            chunk = min(chunk, limit)
+        recorder.prepare(buffers.step, chunk)
+        try:
+            got = engine.run(buffers, chunk)
+        finally:
+            recorder.collect()
+        done += got
+        if got < chunk:
+            break
+    return done
 
 
 # --------------------------------------------------------------------------------------------------

@@ -197,10 +197,3 @@ def test_float32_precision(make_net) -> None:
     for _ in range(100):
         expected = np.float32(expected + np.float32(0.1) * (np.float32(1.0) - expected) / np.float32(10.0))
     assert pop.r[0] == pytest.approx(float(expected), rel=1e-5)
-
-
-def test_spiking_networks_are_refused_until_spikes_are_lowered(make_net):
-    net = make_net(dt=0.1)
-    net.create(3, ann.Izhikevich)
-    with pytest.raises(NotImplementedError, match=r"spiking populations \(pop0\) cannot be simulated yet"):
-        net.compile(silent=True)

@@ -207,8 +207,8 @@ def test_explicit_and_exponential_are_never_coupled():
     assert text.count("let") == 8
 
 
-def test_event_driven_is_left_to_the_spiking_code():
-    with pytest.raises(NotImplementedError, match="event-driven"):
+def test_event_driven_outside_events_is_an_error():
+    with pytest.raises(DslError, match="only updated at spikes"):
         lowered(["tau*dv/dt = -v : event-driven"])
 
 

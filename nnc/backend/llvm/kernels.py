@@ -22,30 +22,37 @@ from dataclasses import dataclass, field
 from llvmlite import ir
 
 from nnc.backend.abi import BlockPartialKey, ConnField, ConnKey, Layout, SlotKey, SlotKind
-from nnc.backend.llvm import fused, timed
+from nnc.backend.llvm import fused, spiking, timed
 from nnc.backend.llvm.expr import I64, PTR, MathLib
 from nnc.backend.llvm.loops import for_range, partition
 from nnc.backend.llvm.places import Element, Places, slot_name
 from nnc.backend.llvm.statements import StageArgs, StatementLowering
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
-from nnc.ir.nodes import ClearInputs, ForEach, Let, Stmt, Temp, TimedStep, stmt_exprs, walk, walk_stmts
+from nnc.ir.nodes import ClearInputs, ForEach, Let, Spike, Stmt, Temp, TimedStep, stmt_exprs, walk, walk_stmts
 from nnc.ir.types import Domain
 
 
 @dataclass(frozen=True, slots=True)
 class Stage:
     """A serial run of top-level statements, or one parallel top-level loop; a ``finish`` stage is the
-    serial end of the fused work of the loop before it (:func:`nnc.backend.llvm.fused.finish`)."""
+    serial end of the fused work of the loop before it (:func:`nnc.backend.llvm.fused.finish`), of a
+    timed array's step or of spike emission. ``always``: runs even when the kernel's gate is closed (the
+    spike lists of a disabled population still advance, empty)."""
 
     parallel: bool
     body: tuple[Stmt, ...]
     finish: bool = False
+    always: bool = False
 
 
 def _finishing(s: Stmt) -> tuple[Stmt, ...]:
     """What the serial stage after the parallel stage of ``s`` finishes (nothing: no such stage)."""
-    return (s,) if isinstance(s, TimedStep) else fused.loop_finish(s)
+    if isinstance(s, TimedStep):
+        return (s,)
+    if spiking.contains_spike(s):
+        return (*fused.loop_finish(s), s.body[-1])  # type: ignore[attr-defined]
+    return fused.loop_finish(s)
 
 
 def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
@@ -58,8 +65,9 @@ def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
                 stages.append(Stage(False, tuple(serial)))
                 serial = []
             stages.append(Stage(True, (s,)))
-            if _finishing(s):
-                stages.append(Stage(False, _finishing(s), finish=True))
+            done = _finishing(s)
+            if done:
+                stages.append(Stage(False, done, finish=True, always=isinstance(done[-1], Spike)))
         else:
             serial.append(s)
     if serial:
@@ -74,6 +82,7 @@ class StageFunction:
     fn: ir.Function
     parallel: bool
     slots: tuple[SlotKey, ...]
+    always: bool = False
 
 
 @dataclass(slots=True)
@@ -161,14 +170,16 @@ def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared
     elif stage.finish and isinstance(stage.body[0], TimedStep):
         timed.advance(lowering)
     elif stage.finish:
-        fused.finish(lowering, stage.body)
+        fused.finish(lowering, tuple(s for s in stage.body if not isinstance(s, Spike)))
+        if isinstance(stage.body[-1], Spike):
+            spiking.finish(lowering, nthreads)
     else:
         for s in stage.body:
             lowering.stmt(s, top)
             if isinstance(s, Let) and s.name in shared.later:
                 _share(b, f"{name}.%{s.name}", s.name, top.temps[s.name], shared)
     b.ret_void()
-    return StageFunction(fn, stage.parallel, slots)
+    return StageFunction(fn, stage.parallel, slots, stage.always)
 
 
 def _load_shared(b: ir.IRBuilder, shared: _Shared) -> dict[str, ir.Value]:
@@ -202,6 +213,14 @@ def _parallel_loop(
         case ForEach(domain=Domain.NEURON):
             begin, end = partition(b, I64(lw.places.population.size), tid, nthreads)
             fused.neuron_range(lw, loop, begin, end, top)
+            if spiking.contains_spike(loop):
+                spiking.compact(lw, begin, end, tid)
+            return
+        case ForEach(domain=Domain.PRE_SPIKE | Domain.AXON_SPIKE):
+            spiking.pre_spikes(lw, loop, tid, nthreads, top)
+            return
+        case ForEach(domain=Domain.POST_SPIKE):
+            spiking.post_spikes(lw, loop, tid, nthreads, top)
             return
         case ForEach(domain=Domain.DENDRITE):
             n = lw.conn_value(ConnField.N_DENDRITES)

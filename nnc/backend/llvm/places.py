@@ -24,6 +24,8 @@ from nnc.backend.abi import (
     QueueKey,
     SlotKey,
     StateKey,
+    SpikeField,
+    SpikeKey,
     TimedField,
     TimedKey,
 )
@@ -31,7 +33,7 @@ from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I32
 from nnc.backend.llvm.formats import Row
 from nnc.diagnostics import BackendError
-from nnc.ir.model import Kernel, Module, PopulationDecl, ProjectionDecl
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, REFRACTORY_LEFT, Kernel, Module, PopulationDecl, ProjectionDecl
 from nnc.ir.nodes import (
     AddInput,
     Assign,
@@ -39,19 +41,22 @@ from nnc.ir.nodes import (
     ClearInputs,
     ComputeGlobalOp,
     Delayed,
+    EventAge,
     Expr,
     ForDendrite,
     ForEach,
     GlobalOpValue,
     Input,
     PushDelayed,
+    Spike,
+    SpikeTime,
     Stmt,
     TimedStep,
     Var,
     stmt_exprs,
     walk,
 )
-from nnc.ir.types import DelayKind, Domain, Locality, ObjKind, Scope
+from nnc.ir.types import DelayKind, Domain, DType, Locality, ObjKind, Scope
 
 
 class Role(Enum):
@@ -193,7 +198,19 @@ class Places:
                     for k in self._expr_slots(node):
                         keys[k] = None
             if isinstance(s, ForEach):
+                for k in self._event_slots(s):
+                    keys[k] = None
                 self._collect(s.body, keys)
+            if isinstance(s, Spike):
+                self._collect(s.reset, keys)
+                self._collect(s.axon_reset, keys)
+
+    def _event_slots(self, loop: ForEach) -> list[SlotKey]:
+        """Spike lists an event loop walks (the pre population's, or the post population's)."""
+        if not loop.domain.is_event:
+            return []
+        pop = self.proj.post if loop.domain is Domain.POST_SPIKE else self.proj.pre
+        return [SpikeKey(pop, f) for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)]
 
     def _stmt_slots(self, s: Stmt) -> list[SlotKey]:
         match s:
@@ -214,6 +231,10 @@ class Places:
                 pop = self.population.id
                 fields = (TimedField.RATES, TimedField.SCHEDULE)
                 return [StateKey(ObjKind.POPULATION, pop, v), *(TimedKey(pop, f) for f in fields)]
+            case Spike():
+                pop = self.population.id
+                state = [StateKey(ObjKind.POPULATION, pop, n) for n in (REFRACTORY_LEFT, LAST_SPIKE, "r")]
+                return [*state, *(SpikeKey(pop, f) for f in SpikeField)]
         return []
 
     def _expr_slots(self, node: Expr) -> list[SlotKey]:
@@ -226,6 +247,10 @@ class Places:
                 return [self.global_op(node)]
             case Delayed(var=v) if self.proj.delay is not DelayKind.NONE:
                 return [QueueKey(self.pop_id(v.scope), v.name)]
+            case SpikeTime(scope=scope):
+                return [self.state(Var(LAST_SPIKE, DType.INT, Locality.LOCAL, scope))[0]]
+            case EventAge():
+                return [StateKey(ObjKind.PROJECTION, self.proj.id, LAST_EVENT)]
         return []
 
 
@@ -248,4 +273,6 @@ def slot_name(key: SlotKey) -> str:
             return f"queue.P{i}.{v}"
         case TimedKey(pop=i, field=f):
             return f"timed.P{i}.{f.value}"
+        case SpikeKey(pop=i, field=f):
+            return f"spikes.P{i}.{f.value}"
     return "slot"

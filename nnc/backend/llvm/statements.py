@@ -24,7 +24,7 @@ from nnc.backend.abi import (
     SlotKey,
     StateKey,
 )
-from nnc.backend.llvm import fused, globalops
+from nnc.backend.llvm import fused, globalops, spiking
 from nnc.backend.llvm.access import ORIGIN, At, load, store
 from nnc.backend.llvm.expr import I32, I64, Lowering, Typing, element, storage_type
 from nnc.backend.llvm.formats import ConnArrays, FormatDescriptor, descriptor
@@ -42,11 +42,12 @@ from nnc.ir.nodes import (
     ForEach,
     Let,
     PushDelayed,
+    Spike,
     Stmt,
     Var,
 )
 from nnc.ir.printer import print_stmts
-from nnc.ir.types import Domain, DType, ObjKind, Phase
+from nnc.ir.types import Domain, DType, ObjKind, Phase, Scope
 
 if TYPE_CHECKING:
     from nnc.backend.llvm.kernels import Target
@@ -166,7 +167,8 @@ class StatementLowering:
 
     def _gated(self, t: Var, emit: Callable[[], None]) -> None:
         k = self.places.kernel
-        if k.phase is Phase.SYNAPSE and k.owner is ObjKind.PROJECTION and t.name == "w":
+        plastic_phases = (Phase.SYNAPSE, Phase.TRANSMIT, Phase.POST_EVENTS)
+        if k.phase in plastic_phases and k.owner is ObjKind.PROJECTION and t.name == "w" and t.scope is Scope.SELF:
             with self.b.if_then(self.b.icmp_signed("!=", self.conn_value(ConnField.PLASTICITY), I64(0))):
                 emit()
         else:
@@ -289,4 +291,5 @@ _STATEMENTS: dict[type, Callable[[StatementLowering, Stmt, Element], None]] = {
     PushDelayed: StatementLowering.push_delayed,
     ForEach: StatementLowering.foreach,
     ForDendrite: fused.for_dendrite,
+    Spike: spiking.emit,
 }

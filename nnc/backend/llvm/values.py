@@ -31,10 +31,12 @@ from nnc.backend.llvm.reduce import (
     zero_if_empty,
 )
 from nnc.diagnostics import BackendError
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE
 from nnc.ir.nodes import (
     Delayed,
     Deriv,
     Dt,
+    EventAge,
     Expr,
     GlobalOpValue,
     Input,
@@ -42,6 +44,7 @@ from nnc.ir.nodes import (
     Reduce,
     ReduceOp,
     SpikeTime,
+    Step,
     Temp,
     Time,
     Var,
@@ -106,9 +109,28 @@ class ValueEnv:
         return ir.Constant(self.lw.real, self.lw.target.module.dt)
 
     def spike_time(self, node: SpikeTime, lo: Lowering) -> ir.Value:
-        raise NotImplementedError(
-            "spike times (t_last, t_pre, t_post) need the spiking state, not in the ABI yet"
-        )
+        """``last_spike·dt`` of the neuron seen through the node's scope."""
+        last = Var(LAST_SPIKE, DType.INT, Locality.LOCAL, node.scope)
+        key, role = self.lw.places.state(last)
+        steps = self.lw.read(key, DType.INT, self.el.position(role, "a spike time"), self.el)
+        if isinstance(steps.type, ir.VectorType):  # read in lanes (a reduction)
+            f64 = ir.VectorType(ir.DoubleType(), steps.type.count)
+            dt = splat(self.b, ir.Constant(ir.DoubleType(), self.lw.target.module.dt), steps.type.count)
+            value = self.b.fmul(self.b.sitofp(steps, f64), dt)
+            real = ir.VectorType(self.lw.real, steps.type.count)
+            return value if isinstance(self.lw.real, ir.DoubleType) else self.b.fptrunc(value, real)
+        return self._times_dt(self.b.sext(steps, I64))
+
+    def step_counter(self, node: Step, lo: Lowering) -> ir.Value:
+        return self.b.trunc(self.lw.step, I32)
+
+    def event_age(self, node: EventAge, lo: Lowering) -> ir.Value:
+        """``(k - lag) - _last_event`` in 64-bit integers, then as a real."""
+        b = self.b
+        last = Var(LAST_EVENT, DType.INT, Locality.LOCAL)
+        key, role = self.lw.places.state(last)
+        stamp = b.sext(self.lw.read(key, DType.INT, self.el.position(role, "an event age"), self.el), I64)
+        return b.sitofp(b.sub(b.sub(self.lw.step, I64(node.lag)), stamp), self.lw.real)
 
     def deriv(self, node: Deriv, lo: Lowering) -> ir.Value:
         raise BackendError(
@@ -233,6 +255,8 @@ _LEAVES: dict[type, Callable[[ValueEnv, Expr, Lowering], ir.Value]] = {
     Time: ValueEnv.time,
     Dt: ValueEnv.dt,
     SpikeTime: ValueEnv.spike_time,
+    Step: ValueEnv.step_counter,
+    EventAge: ValueEnv.event_age,
     Deriv: ValueEnv.deriv,
     Random: ValueEnv.random,
     Reduce: ValueEnv.reduce,

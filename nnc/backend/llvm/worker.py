@@ -27,7 +27,7 @@ from nnc.backend.abi import (
     RuntimeKey,
     SlotKey,
 )
-from nnc.backend.llvm.expr import I8, I32, I64, PTR, MathLib, element, real_type
+from nnc.backend.llvm.expr import I1, I8, I32, I64, PTR, MathLib, element, real_type
 from nnc.backend.llvm.kernels import StageFunction, Target, lower_kernel
 from nnc.backend.llvm.loops import SYNC_STOP, alloca_once, build_barrier, for_range, sync_word
 from nnc.ir.model import Kernel, Module
@@ -75,8 +75,9 @@ class _Worker:
 
     def kernel(self, kernel: Kernel, stages: tuple[StageFunction, ...]) -> None:
         b = self.b
-        with b.if_then(self.gate(kernel)):
-            for stage in stages:
+        gate = self.gate(kernel)
+        for stage in stages:
+            with b.if_then(I1(1) if stage.always else gate):
                 ptrs = [b.load(self.slot_ptr(k), typ=PTR) for k in stage.slots]
                 args = [self.ctx, self.tid, self.nthreads, self.step, *ptrs]
                 if stage.parallel:
@@ -198,8 +199,33 @@ def _due(b: ir.IRBuilder, row: ir.Value, step: ir.Value, phase: ir.Value) -> ir.
     return out
 
 
+def _copy_spikes(b: ir.IRBuilder, row: ir.Value) -> None:
+    """A spike row: append the list ``SRC`` describes to ``DST`` at ``FILL``; its length to ``INDEX[COUNT]``."""
+    src = b.inttoptr(_field(b, row, RecordField.SRC), PTR)
+    n = b.load(element(b, src, I64(0), I64), typ=I64)
+    ranks = b.inttoptr(b.load(element(b, src, I64(1), I64), typ=I64), PTR)
+    dst = b.inttoptr(_field(b, row, RecordField.DST), PTR)
+    fill = _field(b, row, RecordField.FILL)
+    count = _field(b, row, RecordField.COUNT)
+    with for_range(b, I64(0), n) as i:
+        b.store(b.load(element(b, ranks, i, I32), typ=I32), element(b, dst, b.add(fill, i), I32))
+    counts = b.inttoptr(_field(b, row, RecordField.INDEX), PTR)
+    b.store(b.trunc(n, I32), element(b, counts, count, I32))
+    b.store(b.add(fill, n), element(b, row, I64(RecordField.FILL.value), I64))
+    b.store(b.add(count, I64(1)), element(b, row, I64(RecordField.COUNT.value), I64))
+
+
 def _copy_row(b: ir.IRBuilder, row: ir.Value) -> None:
     """Copy ``N`` elements (at ``INDEX`` when non-null) into sample ``COUNT`` of ``DST``; ``COUNT += 1``."""
+    spikes = b.icmp_signed("==", _field(b, row, RecordField.ELEM), I64(ElemCode.SPIKES.value))
+    with b.if_else(spikes) as (spike_row, plain_row):
+        with spike_row:
+            _copy_spikes(b, row)
+        with plain_row:
+            _copy_values(b, row)
+
+
+def _copy_values(b: ir.IRBuilder, row: ir.Value) -> None:
     n = _field(b, row, RecordField.N)
     src = b.inttoptr(_field(b, row, RecordField.SRC), PTR)
     index = b.inttoptr(_field(b, row, RecordField.INDEX), PTR)
