@@ -115,7 +115,7 @@ def test_spiking_synapse_events_run_g_target_first_and_declare_variables():
     )
     assert print_stmts(m.post_spike) == "w = w - A * x"
     assert attrs(m)[2:] == [
-        ("w", "var", "real", "local", 0.0),,  # assigned by events: a variable
+        ("w", "var", "real", "local", 0.0),  # assigned by events: a variable
         ("x", "var", "real", "local", 0.0),
         ("trace", "var", "real", "local", 1.0),
     ]
