@@ -187,12 +187,14 @@ class Network(NetworkObjects, metaclass=_NetworkType):
         pop.__dict__["_network"] = self
         pop.__dict__["id"] = len(self._populations)
         self._populations.append(pop)
+        pop._rehome()
 
     def _remove_population(self, pop: Population) -> None:
         self._check_open("create")
         self._populations.remove(pop)
         for i, p in enumerate(self._populations):
             p.__dict__["id"] = i
+            p._rehome()
 
     def create(
         self,

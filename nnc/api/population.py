@@ -14,7 +14,7 @@ from nnc.api.population_spiking import SpikingPopulation
 from nnc.api.views import IndividualNeuron, PopulationView, index_population
 from nnc.backend.abi import InputKey, PopField, PopKey, QueueKey
 from nnc.diagnostics import ModelError, SimulationError
-from nnc.ir.model import NeuronModel
+from nnc.ir.model import HIDDEN, NeuronModel
 from nnc.ir.types import AttrKind, NeuronKind
 
 if TYPE_CHECKING:
@@ -147,6 +147,15 @@ class Population(SpikingPopulation):
             self._store.extend(model.attributes)
         return model
 
+    def _rehome(self) -> None:
+        """After a move to another network or a change of id: the pending values follow the population."""
+        store = self._store
+        if store is not None:
+            net = self._network
+            store.pid = self.id
+            store.lookup = net._constant_value
+            store.init_rng = lambda attr: net._init_rng(self.id, attr)
+
     def _attributes(self) -> AttributeStore:
         if self._store is None:
             model = self._model()
@@ -169,17 +178,17 @@ class Population(SpikingPopulation):
     @property
     def attributes(self) -> list[str]:
         """Names of parameters and variables, in declaration order."""
-        return [a.name for a in self._model().attributes]
+        return [a.name for a in self._model().attributes if a.name not in HIDDEN]
 
     @property
     def parameters(self) -> list[str]:
         """Names of the parameters."""
-        return [a.name for a in self._model().attributes if a.kind is AttrKind.PARAMETER]
+        return [a.name for a in self._model().attributes if a.kind is AttrKind.PARAMETER and a.name not in HIDDEN]
 
     @property
     def variables(self) -> list[str]:
         """Names of the variables."""
-        return [a.name for a in self._model().attributes if a.kind is AttrKind.VARIABLE]
+        return [a.name for a in self._model().attributes if a.kind is AttrKind.VARIABLE and a.name not in HIDDEN]
 
     @property
     def functions(self) -> list[str]:

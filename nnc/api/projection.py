@@ -67,7 +67,8 @@ class Projection(ConnectorMethods, ProjectionControl):
 
     def __init__(self, *args: object, **kwargs: object):
         a = _bind_arguments(args, kwargs).arguments
-        net = a["network"] or _legacy_network()
+        owner = getattr(getattr(a["pre"], "population", None), "network", None)
+        net = a["network"] or owner or _legacy_network()
         d = self.__dict__
         d["network"] = net
         d["pre"] = net._resolve(a["pre"], "pre")
@@ -207,7 +208,11 @@ class Projection(ConnectorMethods, ProjectionControl):
             self._conn.stats(same_population=self.pre.population is self.post.population),
             hint,
             self._delay_kind(),
+            current=self._current,
         )
+
+    #: a current injection (API.md §11) adds ``pre.r`` to the post neurons' conductances
+    _current = False
 
     def _delay_kind(self) -> DelayKind:
         conn = self._conn

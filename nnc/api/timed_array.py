@@ -56,25 +56,17 @@ def expand_schedule(schedule: object, n_rows: int, dt: float) -> list[float]:
     return [float(step * i) for i in range(n_rows)]
 
 
-class TimedArray(Population):
-    """A rate-coded population showing row ``b`` of ``rates`` from the ``b``-th scheduled time on.
+class ScheduledPopulation(Population):
+    """A population whose local variable ``_VAR`` steps through the rows of a rates array on a schedule
+    (SEMANTICS.md §10): the machinery of :class:`TimedArray` and ``TimedPoissonPopulation``.
 
-    ``rates`` is an array ``(n_inputs,) + geometry`` (the geometry is inferred from it when not given;
-    ``(n_inputs, size)`` is accepted too). ``schedule`` (ms) is a number ``s`` (rows at ``0, s, 2s, ...``)
-    or a list of times; ``period`` (ms, negative: none) restarts the schedule. ``r`` is read-only: set it
-    through ``rates`` or :meth:`update`. Pass the object to ``net.create(...)``; constructed alone it
-    belongs to the default network.
-
-    Like the reference, setting ``rates`` after compile (directly or through :meth:`update`) shows the row
-    in effect at once: row ``b - 1`` if the next block ``b`` is not due yet, else row ``b`` (where that row
-    does not exist ``r`` is left as it is; the reference reads row ``-1`` there, which is undefined). So
-    after ``update(rates)`` with the default schedule the next step's projections already see ``rates[0]``.
-
-    A number ``schedule`` is expanded when the object is built (or :meth:`update` runs) with the ``dt`` of
-    the network it belongs to then: for ``net.create(ann.TimedArray(...))`` that is the default network's
-    (``setup(dt=...)``), as in the reference, whose ``net.create`` copies the object built for network 0.
-    ``schedule`` and ``period`` set as attributes are converted with the owning network's ``dt``.
+    ``_VAR`` returns to ``_REST`` when the scheduler restarts (compile, reset); ``_MODEL`` is the neuron.
     """
+
+    _VAR = "r"
+    _REST = 0.0
+    _MODEL: NeuronModel = TIMED_NEURON
+    _KIND = "TimedArray"
 
     def __init__(
         self,
@@ -99,47 +91,14 @@ class TimedArray(Population):
                 geometry = shape
             elif normalise_geometry(geometry) != shape:
                 raise ModelError(f"TimedArray: rates of shape {data.shape} do not fit geometry {geometry}")
-        super().__init__(geometry, TIMED_NEURON, name=name, network=network)
+        super().__init__(geometry, self._MODEL, name=name, network=network)
         self.__dict__["_initial"] = {"rates": None, "schedule": schedule, "period": period}
         if data is not None:
             self._replace(data, schedule, period)
 
-    # ------------------------------------------------------------------ r (read-only)
-    @property
-    def r(self) -> np.ndarray:
-        """The row shown now, shaped like the geometry (only after compile)."""
-        self._require_compiled("r can only be read after compile")
-        return Population.get(self, "r")  # type: ignore[return-value]
-
-    @r.setter
-    def r(self, value: object) -> None:
-        raise SimulationError("TimedArray: r is read-only; it is defined by rates (see update())")
-
-    def get(self, name: str) -> object:
-        """Value of an attribute (``r`` only after compile)."""
-        return self.r if name == "r" else super().get(name)
-
-    def _set_one(self, name: str, value: object, ranks: np.ndarray | None = None) -> None:
-        if name == "r":
-            self.r = value
-        super()._set_one(name, value, ranks)
-
-    def _restore(self, name: str, value: object) -> None:
-        """``load()`` writes the saved ``r`` after compile (before compile ``r`` is 0 at compile anyway)."""
-        if name != "r":
-            super()._restore(name, value)
-        elif self._buffers is not None:
-            r = self._buffers.array(StateKey(ObjKind.POPULATION, self.id, "r"))
-            r[: self.size] = np.asarray(value, dtype=np.float64).reshape(-1)
-
-    def _values_at(self, name: str, ranks: np.ndarray) -> object:
-        if name == "r":
-            self._require_compiled("r can only be read after compile")
-        return super()._values_at(name, ranks)
-
     def _require_compiled(self, what: str) -> Buffers:
         if self._buffers is None:
-            raise SimulationError(f"TimedArray {self.name}: {what}")
+            raise SimulationError(f"{self._KIND} {self.name}: {what}")
         return self._buffers
 
     # ------------------------------------------------------------------ rates, schedule, period
@@ -259,7 +218,7 @@ class TimedArray(Population):
         buffers = self._require_compiled("not compiled")
         buffers.set_value(TimedKey(self.id, TimedField.COUNTER), 0)
         buffers.set_value(TimedKey(self.id, TimedField.BLOCK), 0)
-        buffers.array(StateKey(ObjKind.POPULATION, self.id, "r"))[: self.size] = 0
+        buffers.array(StateKey(ObjKind.POPULATION, self.id, self._VAR))[: self.size] = self._REST
 
     def _install_initial(self) -> None:
         """The initial schedule, rows (shown as by the ``rates`` setter; None leaves them) and period."""
@@ -287,7 +246,7 @@ class TimedArray(Population):
         row = block - 1 if block < len(steps) and steps[block] > tau else block
         if 0 <= row < self._value(TimedField.N_ROWS):
             rates = buffers.array(TimedKey(self.id, TimedField.RATES))
-            r = buffers.array(StateKey(ObjKind.POPULATION, self.id, "r"))
+            r = buffers.array(StateKey(ObjKind.POPULATION, self.id, self._VAR))
             r[: self.size] = rates[row * self.size : (row + 1) * self.size]
 
     # ------------------------------------------------------------------ helpers
@@ -309,6 +268,61 @@ class TimedArray(Population):
                 f"{self.geometry} (expected (n_inputs,) + geometry)"
             )
         return data.reshape((len(data), *self.geometry)).copy()
+
+
+
+class TimedArray(ScheduledPopulation):
+    """A rate-coded population showing row ``b`` of ``rates`` from the ``b``-th scheduled time on.
+
+    ``rates`` is an array ``(n_inputs,) + geometry`` (the geometry is inferred from it when not given;
+    ``(n_inputs, size)`` is accepted too). ``schedule`` (ms) is a number ``s`` (rows at ``0, s, 2s, ...``)
+    or a list of times; ``period`` (ms, negative: none) restarts the schedule. ``r`` is read-only: set it
+    through ``rates`` or :meth:`update`. Pass the object to ``net.create(...)``; constructed alone it
+    belongs to the default network.
+
+    Like the reference, setting ``rates`` after compile (directly or through :meth:`update`) shows the row
+    in effect at once: row ``b - 1`` if the next block ``b`` is not due yet, else row ``b`` (where that row
+    does not exist ``r`` is left as it is; the reference reads row ``-1`` there, which is undefined). So
+    after ``update(rates)`` with the default schedule the next step's projections already see ``rates[0]``.
+
+    A number ``schedule`` is expanded when the object is built (or :meth:`update` runs) with the ``dt`` of
+    the network it belongs to then: for ``net.create(ann.TimedArray(...))`` that is the default network's
+    (``setup(dt=...)``), as in the reference, whose ``net.create`` copies the object built for network 0.
+    ``schedule`` and ``period`` set as attributes are converted with the owning network's ``dt``.
+    """
+
+    # ------------------------------------------------------------------ r (read-only)
+    @property
+    def r(self) -> np.ndarray:
+        """The row shown now, shaped like the geometry (only after compile)."""
+        self._require_compiled("r can only be read after compile")
+        return Population.get(self, "r")  # type: ignore[return-value]
+
+    @r.setter
+    def r(self, value: object) -> None:
+        raise SimulationError("TimedArray: r is read-only; it is defined by rates (see update())")
+
+    def get(self, name: str) -> object:
+        """Value of an attribute (``r`` only after compile)."""
+        return self.r if name == "r" else super().get(name)
+
+    def _set_one(self, name: str, value: object, ranks: np.ndarray | None = None) -> None:
+        if name == "r":
+            self.r = value
+        super()._set_one(name, value, ranks)
+
+    def _restore(self, name: str, value: object) -> None:
+        """``load()`` writes the saved ``r`` after compile (before compile ``r`` is 0 at compile anyway)."""
+        if name != "r":
+            super()._restore(name, value)
+        elif self._buffers is not None:
+            r = self._buffers.array(StateKey(ObjKind.POPULATION, self.id, "r"))
+            r[: self.size] = np.asarray(value, dtype=np.float64).reshape(-1)
+
+    def _values_at(self, name: str, ranks: np.ndarray) -> object:
+        if name == "r":
+            self._require_compiled("r can only be read after compile")
+        return super()._values_at(name, ranks)
 
     def __repr__(self) -> str:
         return f"TimedArray(name={self.name!r}, geometry={self.geometry})"

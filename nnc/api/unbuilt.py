@@ -18,11 +18,7 @@ def _unbuilt(name: str, needs: str) -> type:
 
 _SPIKING = "the spiking runtime (spike emission, transmission of spikes)"
 
-PoissonPopulation = _unbuilt("PoissonPopulation", _SPIKING)
-TimedPoissonPopulation = _unbuilt("TimedPoissonPopulation", _SPIKING)
-SpikeSourceArray = _unbuilt("SpikeSourceArray", _SPIKING)
 HomogeneousCorrelatedSpikeTrains = _unbuilt("HomogeneousCorrelatedSpikeTrains", _SPIKING)
-CurrentInjection = _unbuilt("CurrentInjection", _SPIKING)
 DecodingProjection = _unbuilt("DecodingProjection", _SPIKING)
 
 

@@ -18,7 +18,17 @@ from enum import Enum
 import numpy as np
 
 from nnc.ir.model import Module, ProjectionDecl
-from nnc.ir.nodes import ComputeGlobalOp, ForDendrite, ForEach, GlobalOp, TimedStep, walk_stmts
+from nnc.ir.nodes import (
+    ComputeGlobalOp,
+    ForDendrite,
+    ForEach,
+    GlobalOp,
+    SourceDue,
+    TimedStep,
+    stmt_exprs,
+    walk,
+    walk_stmts,
+)
 from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
@@ -188,6 +198,21 @@ class TimedKey:
     field: TimedField
 
 
+class SourceField(Enum):
+    """The spike steps of a spike source array (:class:`~nnc.ir.nodes.SourceDue`)."""
+
+    TIMES = "times"  # int32[total]: each neuron's spike steps, ascending, neuron after neuron
+    OFFSETS = "offsets"  # int64[size + 1]: neuron i's steps are TIMES[OFFSETS[i] .. OFFSETS[i+1]]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKey:
+    """A buffer of spike source array ``pop``."""
+
+    pop: int
+    field: SourceField
+
+
 @dataclass(frozen=True, slots=True)
 class SpikeKey:
     """A spike buffer of spiking population ``pop``."""
@@ -205,7 +230,7 @@ class RuntimeKey:
 
 SlotKey = (
     StateKey | InputKey | GlobalOpKey | BlockPartialKey | ConstantKey | ConnKey | PopKey | QueueKey
-    | TimedKey | SpikeKey | RuntimeKey
+    | TimedKey | SpikeKey | SourceKey | RuntimeKey
 )
 
 
@@ -225,6 +250,7 @@ class Count(Enum):
     THREADS = "threads"  # 2 * MAX_THREADS
     CURRENT = "current"  # 4
     PRE_NEURONS_PLUS_ONE = "pre_neurons+1"  # size of the pre population of the owning projection, + 1
+    NEURONS_PLUS_ONE = "neurons+1"  # size of the owning population + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +417,18 @@ def timed_populations(module: Module) -> list[int]:
     return sorted(found)
 
 
+def source_populations(module: Module) -> list[int]:
+    """Spike source arrays: populations whose kernels read :class:`~nnc.ir.nodes.SourceDue`, in id order."""
+    found = {
+        k.owner_id
+        for k in module.kernels
+        for s in walk_stmts(k.body)
+        for e in stmt_exprs(s)
+        if any(isinstance(n, SourceDue) for n in walk(e))
+    }
+    return sorted(found)
+
+
 def _lay_out_timed(b: _Builder, module: Module, pid: int) -> None:
     """The scheduler of a timed array: its values, then a one-row rates buffer and a one-entry schedule
     (the population replaces both when it binds, :meth:`nnc.runtime.buffers.Buffers.reallocate`)."""
@@ -404,11 +442,15 @@ def _lay_out_timed(b: _Builder, module: Module, pid: int) -> None:
 def _lay_out_populations(b: _Builder, module: Module) -> None:
     real = real_dtype(module.precision)
     timed = timed_populations(module)
+    sources = source_populations(module)
     for pop in module.populations:
         for f in PopField:
             b.value(PopKey(pop.id, f))
         if pop.id in timed:
             _lay_out_timed(b, module, pop.id)
+        if pop.id in sources:
+            b.pointer(SourceKey(pop.id, SourceField.TIMES), np.dtype(np.int32), Count.ONE, pop.id)
+            b.pointer(SourceKey(pop.id, SourceField.OFFSETS), np.dtype(np.int64), Count.NEURONS_PLUS_ONE, pop.id)
         for var in pop.delayed:
             b.pointer(QueueKey(pop.id, var), real, Count.QUEUE, pop.id)
         for a in pop.attributes:

@@ -88,6 +88,7 @@ class ProjectionSpec:
     stats: ConnectivityStats | None = None
     format_hint: Format | None = None
     delay: DelayKind = DelayKind.NONE
+    current: bool = False  # a current injection (API.md §11): pre.r added to the post's g_<target>
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -198,6 +199,17 @@ def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:
     return [k for k in kernels if k is not None]
 
 
+def _current_transmit(spec: ProjectionSpec) -> Kernel:
+    """A current injection (API.md §11): ``post.g_<t> += pre.r`` for the one synapse of each dendrite."""
+    pre_r = Reduce(spec.model.operation, Var("r", DType.REAL, Locality.LOCAL, Scope.PRE))
+    stmts: list[Stmt] = [Let("psp", pre_r)]
+    for t in spec.targets:
+        g = Var(f"g_{t}", DType.REAL, Locality.LOCAL, Scope.POST)
+        stmts.append(Assign(g, Binary(BinaryOp.ADD, g, Temp("psp"))))
+    body = (ForEach(Domain.DENDRITE, tuple(stmts)),)
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
+
+
 def _synapse_update(spec: ProjectionSpec) -> Kernel | None:
     eqs = _renumber_streams(spiking.per_step(spec.model), ObjKind.PROJECTION, spec.id)
     groups = _split(eqs)
@@ -273,6 +285,7 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
     return ProjectionDecl(
         proj.id, proj.name, proj.pre, proj.post, proj.targets, (*proj.model.attributes, *hidden),
         proj.model.operation, proj.stats, format_hint=proj.format_hint, delay=proj.delay,
+        current=proj.current,
     )
 
 
@@ -295,6 +308,8 @@ def _rate_inputs(
     kinds = {p.id: p.model.kind for p in populations}
     inputs: dict[int, list[str]] = {p.id: [] for p in populations}
     for proj in projections:
+        if proj.current:
+            continue
         if kinds[proj.pre] is NeuronKind.SPIKE:
             if kinds[proj.post] is NeuronKind.RATE:
                 raise ModelError(
@@ -335,7 +350,9 @@ def assemble(
             body = (ClearInputs(tuple(connected[p.id])),)
             kernels.append(Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id, body))
     for proj in projections:
-        if populations[proj.pre].model.kind is NeuronKind.SPIKE:
+        if proj.current:
+            kernels.append(_current_transmit(proj))
+        elif populations[proj.pre].model.kind is NeuronKind.SPIKE:
             kernels += _spiking_transmit(proj)
         else:
             kernels.append(_transmit(proj))

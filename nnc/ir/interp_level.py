@@ -22,13 +22,15 @@ from nnc.backend.abi import (
     PopField,
     PopKey,
     QueueKey,
+    SourceField,
+    SourceKey,
     StateKey,
     real_dtype,
 )
 from nnc.diagnostics import InternalError
 from nnc.ir.interp_eval import convert, eval_expr, to_real
 from nnc.ir.interp_reduce import reduce_rows
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE, Kernel, Module
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_NEXT, SOURCE_ORIGIN, Kernel, Module
 from nnc.ir.nodes import Step as StepCounter
 from nnc.ir.nodes import (
     Delayed,
@@ -39,6 +41,7 @@ from nnc.ir.nodes import (
     Input,
     Random,
     Reduce,
+    SourceDue,
     SpikeTime,
     Temp,
     Time,
@@ -260,6 +263,17 @@ class Level:
         conn = self.conn
         return reduce_rows(node.op, np.ascontiguousarray(values), conn.starts, conn.lengths)
 
+    def _source_due(self) -> np.ndarray:
+        """:class:`~nnc.ir.nodes.SourceDue` for every neuron of the loop."""
+        b, pid = self.ctx.buffers, self.ctx.kernel.owner_id
+        times = b.array(SourceKey(pid, SourceField.TIMES)).astype(np.int64)
+        offsets = b.array(SourceKey(pid, SourceField.OFFSETS))[: self.n + 1].astype(np.int64)
+        nxt = b.array(StateKey(ObjKind.POPULATION, pid, SOURCE_NEXT))[: self.n].astype(np.int64)
+        origin = int(b.array(StateKey(ObjKind.POPULATION, pid, SOURCE_ORIGIN))[0])
+        left = nxt < offsets[1:] - offsets[:-1]
+        at = np.where(left, offsets[:-1] + nxt, 0)
+        return left & (times[at] == self.ctx.step - origin)
+
     def leaf(self, node: Expr) -> np.ndarray:
         """Value of a leaf node at this level (the :class:`~nnc.ir.interp_eval.Leaves` protocol)."""
         match node:
@@ -280,6 +294,8 @@ class Level:
                 return (raw.astype(np.float64) * self.ctx.module.dt).astype(self.real)
             case StepCounter():
                 return np.asarray(self.ctx.step, dtype=np.int32)
+            case SourceDue():
+                return self._source_due()
             case EventAge(lag=lag):
                 last = self.ctx.buffers.array(StateKey(self.ctx.kernel.owner, self.ctx.kernel.owner_id, LAST_EVENT))
                 age = (self.ctx.step - lag) - last[self.conn.slots].astype(np.int64)

@@ -106,7 +106,12 @@ def event_state() -> tuple[Attribute, ...]:
     return (Attribute(LAST_EVENT, DType.INT, Locality.LOCAL, AttrKind.VARIABLE, NEVER),)
 
 
-HIDDEN = frozenset({LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT})
+#: Spike source arrays (:class:`~nnc.ir.nodes.SourceDue`): spikes emitted so far by each neuron, and the
+#: step at which the internal counter restarted.
+SOURCE_NEXT = "_next"
+SOURCE_ORIGIN = "_origin"
+
+HIDDEN = frozenset({LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT, SOURCE_NEXT, SOURCE_ORIGIN})
 
 
 #: Name of the placeholder ``Var(G_TARGET, REAL, LOCAL, Scope.POST)`` that ``pre_spike`` /
@@ -224,6 +229,7 @@ class ProjectionDecl:
     format: Format | None = None
     format_reason: str = field(default="", compare=False)
     holes: Holes = Holes.NONE  # the DENSE variant (select-format); NONE for the other formats
+    current: bool = False  # a current injection: rate-coded pre, adds pre.r to the post's g_<target>
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

@@ -248,6 +248,23 @@ class EventAge(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class SourceDue(Expr):
+    """Whether the current neuron of a spike source array fires now (SEMANTICS.md §10).
+
+    The neuron's spike steps are ``S[O[i] .. O[i+1]]`` (``SourceKey`` TIMES and OFFSETS in
+    :mod:`nnc.backend.abi`), ascending; ``_next`` (its local int) counts those already emitted and
+    ``_origin`` (global int) is the step the internal counter restarted at. True iff
+    ``_next < O[i+1] - O[i]`` and ``S[O[i] + _next] == k - _origin`` (exact integer comparison).
+    """
+
+    span: _Span = _span()
+
+    @property
+    def dtype(self) -> DType:
+        return DType.BOOL
+
+
+@dataclass(frozen=True, slots=True)
 class Deriv(Expr):
     """``d<name>/dt``; only inside an :class:`Ode` before the discretise pass."""
 

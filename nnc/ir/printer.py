@@ -49,6 +49,7 @@ from nnc.ir.nodes import (
     Random,
     Reduce,
     Select,
+    SourceDue,
     Spike,
     SpikeTime,
     Step,
@@ -119,6 +120,8 @@ class _Printer:
                 return "dt", _PREC_ATOM
             case Step():
                 return "step", _PREC_ATOM
+            case SourceDue():
+                return "source_due()", _PREC_ATOM
             case EventAge(lag=lag):
                 return f"event_age({lag})", _PREC_ATOM
             case SpikeTime(scope=s):
@@ -236,7 +239,8 @@ class _Printer:
         self.emit(
             0,
             f"projection #{p.id} {p.name} {pre} -> {post} targets=({', '.join(p.targets)}) "
-            f"op={p.operation.value}" + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else ""),
+            f"op={p.operation.value}" + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else "")
+            + (" current" if p.current else ""),
         )
         if p.stats is not None:
             st = p.stats

@@ -196,10 +196,10 @@ class _Verifier:
             return
         pop = self.module.populations[k.owner_id]
         r = pop.attribute(s.var)
-        if pop.kind is not NeuronKind.RATE or r is None or r.kind is not AttrKind.VARIABLE or (
+        if r is None or r.kind is not AttrKind.VARIABLE or (
             r.locality is not Locality.LOCAL or r.dtype is not DType.REAL
         ):
-            self.fail(k, f"TimedStep needs a rate-coded population with a local real variable {s.var}")
+            self.fail(k, f"TimedStep needs a population with a local real variable {s.var}")
 
     def dendrite(self, k: Kernel, s: ForDendrite, domain: Domain | None, loop: tuple[Stmt, ...]) -> None:
         m = self.module
@@ -251,7 +251,7 @@ class _Verifier:
         a spiking post, from a projection of a spiking population."""
         proj = self.module.projections[k.owner_id]
         post = self.module.populations[proj.post]
-        if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE:
+        if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE and not proj.current:
             self.fail(k, f"a projection from a rate-coded population assigns post.{t.name}")
         attr = post.attribute(t.name)
         if post.kind is not NeuronKind.SPIKE or not t.name.startswith("g_") or attr is None or (

@@ -114,6 +114,8 @@ class Buffers:
                 return 2 * MAX_THREADS
             case Count.CURRENT:
                 return 4
+            case Count.NEURONS_PLUS_ONE:
+                return self.module.populations[spec.owner_id].size + 1
             case Count.PRE_NEURONS_PLUS_ONE:
                 return self.module.populations[self.module.projections[spec.owner_id].pre].size + 1
         raise ValueError(spec.count)

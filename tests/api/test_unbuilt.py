@@ -10,11 +10,7 @@ import nnc as ann
 @pytest.mark.parametrize(
     ("name", "args"),
     [
-        ("PoissonPopulation", (10,)),
-        ("TimedPoissonPopulation", (10, [1.0], [0.0])),
-        ("SpikeSourceArray", ([1.0, 2.0],)),
         ("HomogeneousCorrelatedSpikeTrains", (10, 5.0, 0.1, 10.0)),
-        ("CurrentInjection", (None, None, "exc")),
         ("DecodingProjection", (None, None, "exc")),
     ],
 )

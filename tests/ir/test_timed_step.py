@@ -121,10 +121,10 @@ def test_verifier_needs_a_local_real_variable_r(attribute: Attribute) -> None:
         verify(_with_body((TimedStep(),), model=model))
 
 
-def test_verifier_rejects_a_spiking_population() -> None:
+def test_verifier_accepts_a_spiking_population() -> None:
+    """TimedPoissonPopulation schedules its spiking neurons' rate ``proba`` with the same step."""
     model = replace(TIMED_NEURON, kind=NeuronKind.SPIKE)
-    with pytest.raises(PassError, match="rate-coded"):
-        verify(_with_body((TimedStep(),), model=model))
+    verify(_with_body((TimedStep(),), model=model))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from nnc.backend.abi import (
     QueueKey,
     SlotKey,
     StateKey,
+    SourceField,
+    SourceKey,
     SpikeField,
     SpikeKey,
     TimedField,
@@ -33,7 +35,17 @@ from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I32
 from nnc.backend.llvm.formats import Row
 from nnc.diagnostics import BackendError
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE, REFRACTORY_LEFT, Kernel, Module, PopulationDecl, ProjectionDecl
+from nnc.ir.model import (
+    LAST_EVENT,
+    LAST_SPIKE,
+    REFRACTORY_LEFT,
+    SOURCE_NEXT,
+    SOURCE_ORIGIN,
+    Kernel,
+    Module,
+    PopulationDecl,
+    ProjectionDecl,
+)
 from nnc.ir.nodes import (
     AddInput,
     Assign,
@@ -48,6 +60,7 @@ from nnc.ir.nodes import (
     GlobalOpValue,
     Input,
     PushDelayed,
+    SourceDue,
     Spike,
     SpikeTime,
     Stmt,
@@ -251,6 +264,10 @@ class Places:
                 return [self.state(Var(LAST_SPIKE, DType.INT, Locality.LOCAL, scope))[0]]
             case EventAge():
                 return [StateKey(ObjKind.PROJECTION, self.proj.id, LAST_EVENT)]
+            case SourceDue():
+                pop = self.population.id
+                state = [StateKey(ObjKind.POPULATION, pop, n) for n in (SOURCE_NEXT, SOURCE_ORIGIN)]
+                return [*state, SourceKey(pop, SourceField.TIMES), SourceKey(pop, SourceField.OFFSETS)]
         return []
 
 

@@ -18,9 +18,20 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
-from nnc.backend.abi import ConnField, ConnKey, PopField, PopKey, QueueKey, RuntimeField, RuntimeKey
+from nnc.backend.abi import (
+    ConnField,
+    ConnKey,
+    PopField,
+    PopKey,
+    QueueKey,
+    RuntimeField,
+    RuntimeKey,
+    SourceField,
+    SourceKey,
+    StateKey,
+)
 from nnc.backend.llvm.access import At, AtKind, lane_indices, load, offset
-from nnc.backend.llvm.expr import I32, I64, Lowering, splat
+from nnc.backend.llvm.expr import I32, I64, Lowering, element, splat
 from nnc.backend.llvm.places import Element, Role
 from nnc.backend.llvm.reduce import (
     LANES,
@@ -31,7 +42,7 @@ from nnc.backend.llvm.reduce import (
     zero_if_empty,
 )
 from nnc.diagnostics import BackendError
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_NEXT, SOURCE_ORIGIN
 from nnc.ir.nodes import (
     Delayed,
     Deriv,
@@ -43,6 +54,7 @@ from nnc.ir.nodes import (
     Random,
     Reduce,
     ReduceOp,
+    SourceDue,
     SpikeTime,
     Step,
     Temp,
@@ -120,6 +132,23 @@ class ValueEnv:
             real = ir.VectorType(self.lw.real, steps.type.count)
             return value if isinstance(self.lw.real, ir.DoubleType) else self.b.fptrunc(value, real)
         return self._times_dt(self.b.sext(steps, I64))
+
+    def source_due(self, node: SourceDue, lo: Lowering) -> ir.Value:
+        """Whether the neuron's next scheduled spike is now (:class:`~nnc.ir.nodes.SourceDue`)."""
+        lw, b = self.lw, self.b
+        pid = lw.places.population.id
+        at = self.el.position(Role.SELF, "a spike source")
+        assert at is not None
+        offsets = lw.ptrs[SourceKey(pid, SourceField.OFFSETS)]
+        first = b.load(element(b, offsets, at.index, I64), typ=I64)
+        end = b.load(element(b, offsets, b.add(at.index, I64(1)), I64), typ=I64)
+        nxt = b.sext(lw.read(StateKey(ObjKind.POPULATION, pid, SOURCE_NEXT), DType.INT, at, self.el), I64)
+        origin = b.sext(lw.read(StateKey(ObjKind.POPULATION, pid, SOURCE_ORIGIN), DType.INT, None, self.el), I64)
+        left = b.icmp_signed("<", nxt, b.sub(end, first))
+        index = b.select(left, b.add(first, nxt), I64(0))
+        times = lw.ptrs[SourceKey(pid, SourceField.TIMES)]
+        due = b.sext(b.load(element(b, times, index, I32), typ=I32), I64)
+        return b.and_(left, b.icmp_signed("==", due, b.sub(lw.step, origin)))
 
     def step_counter(self, node: Step, lo: Lowering) -> ir.Value:
         return self.b.trunc(self.lw.step, I32)
@@ -256,6 +285,7 @@ _LEAVES: dict[type, Callable[[ValueEnv, Expr, Lowering], ir.Value]] = {
     Dt: ValueEnv.dt,
     SpikeTime: ValueEnv.spike_time,
     Step: ValueEnv.step_counter,
+    SourceDue: ValueEnv.source_due,
     EventAge: ValueEnv.event_age,
     Deriv: ValueEnv.deriv,
     Random: ValueEnv.random,

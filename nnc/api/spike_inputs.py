@@ -1,0 +1,269 @@
+"""Spiking input populations of API.md §10: ``PoissonPopulation``, ``SpikeSourceArray`` and
+``TimedPoissonPopulation``.
+
+A Poisson population is an ordinary spiking neuron written in the equation language (SEMANTICS.md §10):
+``p = Uniform(0, 1)·1000/dt`` drawn every step, spike iff ``p < rates``, so ``P(spike) = rates·dt/1000``;
+its draws come from the counter-based generator like every random number in equations.
+
+A spike source array fires each neuron at its listed steps: its spike condition is
+:class:`~nnc.ir.nodes.SourceDue` over the population's ``SourceKey`` buffers, and each spike advances the
+neuron's ``_next`` (SEMANTICS.md §10). Times are ``round(ms/dt)`` steps after compile or the last reset.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nnc.api.population import Population, normalise_geometry
+from nnc.api.timed_array import ScheduledPopulation
+from nnc.backend.abi import SourceField, SourceKey, StateKey
+from nnc.descriptions.models import Neuron
+from nnc.diagnostics import ModelError, SimulationError
+from nnc.ir.model import SOURCE_NEXT, SOURCE_ORIGIN, Attribute, NeuronModel
+from nnc.ir.nodes import (
+    Assign,
+    Binary,
+    BinaryOp,
+    CmpOp,
+    Compare,
+    Const,
+    Dist,
+    Dt,
+    Random,
+    SourceDue,
+    TimedStep,
+    Var,
+)
+from nnc.ir.types import AttrKind, DType, Locality, NeuronKind, ObjKind
+
+if TYPE_CHECKING:
+    from nnc.api.network import Network
+    from nnc.runtime.buffers import Buffers
+
+_DRAW = "p = Uniform(0.0, 1.0) * 1000.0 / dt"
+
+
+class PoissonPopulation(Population):
+    """Neurons spiking with probability ``rates·dt/1000`` per step (API.md §10).
+
+    ``rates``: a number or an array (the local parameter ``rates``, Hz), or a string, the right-hand side
+    of ``rates = ...`` evaluated every step (it may use ``t`` and the ``parameters``); ``target``: the
+    rates are ``sum(target)`` of rate-coded projections (``rates`` is then ignored).
+    """
+
+    def __init__(
+        self,
+        geometry: object,
+        name: str | None = None,
+        rates: object = None,
+        target: str | None = None,
+        parameters: dict[str, object] | None = None,
+        refractory: object = None,
+        network: Network | None = None,
+    ):
+        if rates is None and target is None:
+            raise ModelError("PoissonPopulation: give either rates or target")
+        extra = dict(parameters or {})
+        if target is not None:
+            neuron = Neuron(parameters=extra, equations=[f"rates = sum({target})", _DRAW], spike="p < rates",
+                            refractory=refractory, name="Poisson")  # fmt: skip
+            given = None
+        elif isinstance(rates, str):
+            neuron = Neuron(parameters=extra, equations=[f"rates = {rates}", _DRAW], spike="p < rates",
+                            refractory=refractory, name="Poisson")  # fmt: skip
+            given = None
+        else:
+            neuron = Neuron(parameters="rates = 10.0", equations=_DRAW, spike="p < rates",
+                            refractory=refractory, name="Poisson")  # fmt: skip
+            given = rates
+        super().__init__(geometry, neuron, name=name, network=network)
+        if given is not None:
+            self.rates = given
+
+    def __repr__(self) -> str:
+        return f"PoissonPopulation(name={self.name!r}, geometry={self.geometry})"
+
+
+#: The neuron of every spike source array: the implicit ``r``, the emitted-spike counts and the origin.
+SOURCE_NEURON = NeuronModel(
+    "SpikeSourceArray",
+    NeuronKind.SPIKE,
+    (
+        Attribute("r", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE, 0.0),
+        Attribute(SOURCE_NEXT, DType.INT, Locality.LOCAL, AttrKind.VARIABLE, 0),
+        Attribute(SOURCE_ORIGIN, DType.INT, Locality.GLOBAL, AttrKind.VARIABLE, 0),
+    ),
+    (),
+    spike=SourceDue(),
+    reset=(
+        Assign(
+            Var(SOURCE_NEXT, DType.INT, Locality.LOCAL),
+            Binary(BinaryOp.ADD, Var(SOURCE_NEXT, DType.INT, Locality.LOCAL), Const(1.0)),
+        ),
+    ),
+)
+
+
+def _steps(times: object, dt: float, what: str) -> np.ndarray:
+    """``round(ms/dt)`` of every time (Python's round), deduplicated and sorted."""
+    try:
+        values = [float(t) for t in times]  # type: ignore[union-attr]
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"{what}: spike times must be numbers (ms)") from e
+    return np.unique(np.array([round(t / dt) for t in values], dtype=np.int64))
+
+
+class SpikeSourceArray(Population):
+    """Neurons that fire at given times (ms): ``spike_times`` is a list (one neuron) or a list of lists.
+
+    Times are relative to compile or to the last ``reset()``; ``spike_times`` can be replaced after compile
+    with as many lists as neurons (times already passed are then not emitted).
+    """
+
+    def __init__(self, spike_times: object, name: str | None = None, network: Network | None = None):
+        trains = _trains(spike_times)
+        super().__init__(len(trains), SOURCE_NEURON, name=name, network=network)
+        self.__dict__["_trains"] = [list(map(float, t)) for t in trains]
+
+    @property
+    def spike_times(self) -> list[list[float]]:
+        """The spike times in ms, one list per neuron (after conversion to steps, times are steps·dt)."""
+        dt = self._network.dt
+        return [[float(s * dt) for s in _steps(t, dt, "SpikeSourceArray")] for t in self._trains]
+
+    @spike_times.setter
+    def spike_times(self, value: object) -> None:
+        trains = _trains(value)
+        if len(trains) != self.size:
+            raise SimulationError(
+                f"SpikeSourceArray {self.name}: {len(trains)} spike trains for {self.size} neurons "
+                "(the number of neurons cannot change)"
+            )
+        self.__dict__["_trains"] = [list(map(float, t)) for t in trains]
+        if self._buffers is not None:
+            self._install(keep_counter=True)
+
+    def _install(self, keep_counter: bool) -> None:
+        """Write the spike steps; ``_next`` skips the steps already passed when ``keep_counter``."""
+        b: Buffers = self._buffers  # type: ignore[assignment]
+        dt = self._network.dt
+        trains = [_steps(t, dt, f"SpikeSourceArray {self.name}") for t in self._trains]
+        offsets = np.zeros(self.size + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in trains], out=offsets[1:])
+        flat = np.concatenate(trains) if trains else np.zeros(0, np.int64)
+        b.reallocate(SourceKey(self.id, SourceField.TIMES), max(1, len(flat)))[: len(flat)] = flat
+        b.array(SourceKey(self.id, SourceField.OFFSETS))[:] = offsets
+        origin = self._state(SOURCE_ORIGIN)
+        tau = b.step - int(origin[0]) if keep_counter else 0
+        if not keep_counter:
+            origin[0] = b.step
+        self._state(SOURCE_NEXT)[: self.size] = [int(np.searchsorted(t, tau)) for t in trains]
+
+    def _state(self, name: str) -> np.ndarray:
+        return self._buffers.array(StateKey(ObjKind.POPULATION, self.id, name))  # type: ignore[union-attr]
+
+    def _bind(self, buffers: Buffers) -> None:
+        super()._bind(buffers)
+        self._install(keep_counter=False)
+
+    def reset(self, attributes: list[str] | None = None) -> None:
+        """Restart the internal counter: the times count again from now (SEMANTICS.md §10, §12)."""
+        super().reset(attributes)
+        if self._buffers is not None:
+            self._install(keep_counter=False)
+
+    def __repr__(self) -> str:
+        return f"SpikeSourceArray(name={self.name!r}, size={self.size})"
+
+
+def _trains(spike_times: object) -> list[list[float]]:
+    """One list per neuron: a list of numbers is one neuron (API.md §10)."""
+    if not isinstance(spike_times, list | tuple | np.ndarray):
+        raise ModelError("SpikeSourceArray: spike_times must be a list of times or a list of lists")
+    items = list(spike_times)
+    if items and all(isinstance(x, list | tuple | np.ndarray) for x in items):
+        return [list(x) for x in items]
+    if any(isinstance(x, list | tuple | np.ndarray) for x in items):
+        raise ModelError("SpikeSourceArray: spike_times mixes times and lists of times")
+    return [items]
+
+
+#: The neuron of every timed Poisson population: ``proba`` (Hz, 1.0 at compile and reset) follows the
+#: schedule, then ``p = Uniform(0, 1)·1000/dt`` and a spike iff ``p < proba`` (SEMANTICS.md §10).
+TIMED_POISSON_NEURON = NeuronModel(
+    "TimedPoisson",
+    NeuronKind.SPIKE,
+    (
+        Attribute("proba", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE, 1.0),
+        Attribute("p", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE, 0.0),
+        Attribute("r", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE, 0.0),
+    ),
+    (
+        TimedStep("proba"),
+        Assign(
+            Var("p", DType.REAL, Locality.LOCAL),
+            Binary(
+                BinaryOp.DIV,
+                Binary(BinaryOp.MUL, Random(Dist.UNIFORM, (Const(0.0), Const(1.0)), 0), Const(1000.0)),
+                Dt(),
+            ),
+        ),
+    ),
+    spike=Compare(CmpOp.LT, Var("p", DType.REAL, Locality.LOCAL), Var("proba", DType.REAL, Locality.LOCAL)),
+)
+
+
+class TimedPoissonPopulation(ScheduledPopulation):
+    """Poisson neurons whose rate ``proba`` (Hz) switches at scheduled times (API.md §10).
+
+    ``rates``: one entry per ``schedule`` time, each a number (every neuron) or an array of the
+    population's size; ``period`` (ms, negative: none) restarts the schedule. ``update(rates, schedule,
+    period, reset)`` replaces them.
+    """
+
+    _VAR = "proba"
+    _REST = 1.0
+    _MODEL = TIMED_POISSON_NEURON
+    _KIND = "TimedPoissonPopulation"
+
+    def __init__(
+        self,
+        geometry: object,
+        rates: object,
+        schedule: object,
+        period: float = -1.0,
+        name: str | None = None,
+        network: Network | None = None,
+    ):
+        times = [float(x) for x in np.atleast_1d(np.asarray(schedule, dtype=np.float64))]
+        entries = list(rates) if isinstance(rates, list | tuple | np.ndarray) else [rates]
+        if len(entries) != len(times):
+            raise ModelError(
+                f"TimedPoissonPopulation: {len(entries)} rates for {len(times)} schedule times "
+                "(one rate, or one array of rates, per time)"
+            )
+        size = int(np.prod(normalise_geometry(geometry)))
+        data = _rows(entries, size, geometry)
+        super().__init__(data, geometry, times if len(times) > 1 else times[0], period, name, network)
+
+    def _checked(self, rates: object) -> np.ndarray:
+        entries = list(rates) if isinstance(rates, list | tuple | np.ndarray) else [rates]
+        return _rows(entries, self.size, self.geometry)
+
+    def __repr__(self) -> str:
+        return f"TimedPoissonPopulation(name={self.name!r}, geometry={self.geometry})"
+
+
+def _rows(entries: list[object], size: int, geometry: object) -> np.ndarray:
+    """One row of ``size`` rates per schedule entry: a number for every neuron, or an array of ``size``."""
+    rows = []
+    for e in entries:
+        values = np.asarray(e, dtype=np.float64).reshape(-1)
+        if values.size not in (1, size):
+            raise ModelError(
+                f"TimedPoissonPopulation: a rate entry has {values.size} values for {size} neurons"
+            )
+        rows.append(np.broadcast_to(values, (size,)))
+    return np.array(rows).reshape((len(rows), *normalise_geometry(geometry)))
