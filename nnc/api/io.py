@@ -87,6 +87,9 @@ def restore_population(pop: Population, data: dict[str, object]) -> None:
             pop.network._warn(f"load: population {pop.name} has no attribute '{name}'; skipped")
             continue
         pop._restore(name, data[name])
+    state = data.get("spiking_state")
+    if isinstance(state, dict):
+        pop._restore_spike_state(state)
 
 
 def _saveable(proj: object) -> bool:

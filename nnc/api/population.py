@@ -399,6 +399,9 @@ class Population(SpikingPopulation):
         }
         for name in self.attributes:
             data[name] = self.get(name)
+        spiking = self._spike_state()
+        if spiking:
+            data["spiking_state"] = spiking
         return data
 
     def save(self, filename: str) -> None:

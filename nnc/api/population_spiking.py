@@ -11,7 +11,7 @@ import numpy as np
 from nnc.backend.abi import StateKey
 from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import ModelError, SimulationError
-from nnc.ir.model import REFRACTORY
+from nnc.ir.model import LAST_SPIKE, REFRACTORY, REFRACTORY_LEFT
 from nnc.ir.types import ObjKind
 from nnc.runtime.spikes import clear_spikes, set_firing_rate_window
 
@@ -103,6 +103,24 @@ class SpikingPopulation:
         """Forget spikes, refractoriness and the firing-rate history (``reset``, ``clear``)."""
         if self._buffers is not None and self.is_spiking:
             clear_spikes(self._buffers, self.id)
+
+    def _spike_state(self) -> dict[str, np.ndarray]:
+        """The hidden per-neuron spike state saved with the population (last spike, refractoriness)."""
+        if self._buffers is None or not self.is_spiking:
+            return {}
+        return {
+            n: self._buffers.array(StateKey(ObjKind.POPULATION, self.id, n))[: self.size].copy()
+            for n in (LAST_SPIKE, REFRACTORY_LEFT)
+        }
+
+    def _restore_spike_state(self, state: dict[str, object]) -> None:
+        """Load what :meth:`_spike_state` saved (spike lists in flight are not saved)."""
+        if self._buffers is None or not self.is_spiking:
+            return
+        for n in (LAST_SPIKE, REFRACTORY_LEFT):
+            if n in state:
+                values = np.asarray(state[n]).reshape(-1)
+                self._buffers.array(StateKey(ObjKind.POPULATION, self.id, n))[: self.size] = values
 
     def compute_firing_rate(self, window: float) -> None:
         """From now on ``r`` is the number of spikes in the last ``int(window/dt)`` steps × 1000/window."""

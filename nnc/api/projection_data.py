@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nnc.backend.abi import StateKey
 from nnc.diagnostics import ModelError, SimulationError
-from nnc.ir.types import Locality
+from nnc.ir.model import LAST_EVENT
+from nnc.ir.types import Locality, ObjKind
 from nnc.runtime.connectivity import Connectivity, round_half_even
 
 if TYPE_CHECKING:
@@ -129,6 +131,10 @@ def projection_data(proj: Projection) -> dict[str, object]:
         "delays": proj.delay,
         "pre_ranks": _ragged(pre_ranks) if ragged else np.array(pre_ranks),
     }
+    last_event = StateKey(ObjKind.PROJECTION, proj.id, LAST_EVENT)
+    if proj._buffers.has(last_event):  # the event-driven variables' clock (DSL.md §9.7)
+        steps = conn.gather(proj._values.fmt, proj._buffers.array(last_event))
+        desc["last_event"] = _ragged([r.tolist() for r in steps]) if ragged else np.array([r.tolist() for r in steps])
     for name in dict.fromkeys([*proj.attributes, "w"]):
         value = proj._values.get(name)
         desc[name] = (
@@ -175,6 +181,10 @@ def restore_projection(proj: Projection, desc: dict[str, object]) -> None:
         proj._values.set("w", desc["w"] if np.ndim(desc["w"]) == 0 else _rows(desc["w"]), None)
         if np.ndim(delays) != 0 or proj._decl.delay.value != "none":
             proj.delay = delays if np.ndim(delays) == 0 else _rows(delays)
+    last_event = StateKey(ObjKind.PROJECTION, proj.id, LAST_EVENT)
+    if "last_event" in desc and proj._buffers.has(last_event):
+        values = np.concatenate([np.asarray(r, dtype=np.int64).reshape(-1) for r in _rows(desc["last_event"])])
+        proj._buffers.array(last_event)[:] = proj._conn.scatter(proj._values.fmt, values, np.int32)
     for name in desc["attributes"]:  # type: ignore[attr-defined]
         if name == "w":
             continue

@@ -7,7 +7,8 @@ its draws come from the counter-based generator like every random number in equa
 
 A spike source array fires each neuron at its listed steps: its spike condition is
 :class:`~nnc.ir.nodes.SourceDue` over the population's ``SourceKey`` buffers, and each spike advances the
-neuron's ``_next`` (SEMANTICS.md §10). Times are ``round(ms/dt)`` steps after compile or the last reset.
+neuron's ``_next`` (SEMANTICS.md §10). Times are ``round(ms/dt)`` steps of its own counter, which starts
+at compile and restarts at ``reset()`` (setting the network's time or loading a save does not move it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from nnc.api.timed_array import ScheduledPopulation
 from nnc.backend.abi import SourceField, SourceKey, StateKey
 from nnc.descriptions.models import Neuron
 from nnc.diagnostics import ModelError, SimulationError
-from nnc.ir.model import SOURCE_NEXT, SOURCE_ORIGIN, Attribute, NeuronModel
+from nnc.ir.model import SOURCE_NEXT, SOURCE_COUNTER, Attribute, NeuronModel
 from nnc.ir.nodes import (
     Assign,
     Binary,
@@ -86,16 +87,22 @@ class PoissonPopulation(Population):
         return f"PoissonPopulation(name={self.name!r}, geometry={self.geometry})"
 
 
-#: The neuron of every spike source array: the implicit ``r``, the emitted-spike counts and the origin.
+#: The neuron of every spike source array: the implicit ``r``, the emitted-spike counts and the counter
+#: (advanced by its one equation before the spike test).
 SOURCE_NEURON = NeuronModel(
     "SpikeSourceArray",
     NeuronKind.SPIKE,
     (
         Attribute("r", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE, 0.0),
         Attribute(SOURCE_NEXT, DType.INT, Locality.LOCAL, AttrKind.VARIABLE, 0),
-        Attribute(SOURCE_ORIGIN, DType.INT, Locality.GLOBAL, AttrKind.VARIABLE, 0),
+        Attribute(SOURCE_COUNTER, DType.INT, Locality.GLOBAL, AttrKind.VARIABLE, 0),
     ),
-    (),
+    (
+        Assign(
+            Var(SOURCE_COUNTER, DType.INT, Locality.GLOBAL),
+            Binary(BinaryOp.ADD, Var(SOURCE_COUNTER, DType.INT, Locality.GLOBAL), Const(1.0)),
+        ),
+    ),
     spike=SourceDue(),
     reset=(
         Assign(
@@ -155,10 +162,10 @@ class SpikeSourceArray(Population):
         flat = np.concatenate(trains) if trains else np.zeros(0, np.int64)
         b.reallocate(SourceKey(self.id, SourceField.TIMES), max(1, len(flat)))[: len(flat)] = flat
         b.array(SourceKey(self.id, SourceField.OFFSETS))[:] = offsets
-        origin = self._state(SOURCE_ORIGIN)
-        tau = b.step - int(origin[0]) if keep_counter else 0
+        counter = self._state(SOURCE_COUNTER)  # steps done since compile or reset
         if not keep_counter:
-            origin[0] = b.step
+            counter[0] = 0
+        tau = int(counter[0])
         self._state(SOURCE_NEXT)[: self.size] = [int(np.searchsorted(t, tau)) for t in trains]
 
     def _state(self, name: str) -> np.ndarray:

@@ -17,7 +17,7 @@ from nnc.api.attributes import convert, scalar
 from nnc.descriptions.random import RandomDistribution
 from nnc.backend.abi import StateKey
 from nnc.diagnostics import SimulationError
-from nnc.ir.model import Attribute
+from nnc.ir.model import LAST_EVENT, NEVER, Attribute
 from nnc.ir.types import Format, Locality, ObjKind
 
 if TYPE_CHECKING:
@@ -173,6 +173,9 @@ class SynapticValues:
     def bind(self, buffers: Buffers, conn: Connectivity, fmt: Format) -> None:
         """Attach buffers for ``conn`` stored in ``fmt``; write weights and initial values."""
         self.buffers, self.conn, self.fmt, self._slots = buffers, conn, fmt, None
+        last_event = StateKey(ObjKind.PROJECTION, self.pid, LAST_EVENT)
+        if buffers.has(last_event):  # no event yet (DSL.md §9.7)
+            buffers.array(last_event)[:] = NEVER
         if "w" in self.attrs:
             self.write("w", convert(conn.weights, self.attrs["w"].dtype))
         self.transfer(tuple(n for n in self.order if n != "w" or n in self.assigned))

@@ -30,7 +30,7 @@ from nnc.backend.abi import (
 from nnc.diagnostics import InternalError
 from nnc.ir.interp_eval import convert, eval_expr, to_real
 from nnc.ir.interp_reduce import reduce_rows
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_NEXT, SOURCE_ORIGIN, Kernel, Module
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_NEXT, SOURCE_COUNTER, Kernel, Module
 from nnc.ir.nodes import Step as StepCounter
 from nnc.ir.nodes import (
     Delayed,
@@ -269,10 +269,10 @@ class Level:
         times = b.array(SourceKey(pid, SourceField.TIMES)).astype(np.int64)
         offsets = b.array(SourceKey(pid, SourceField.OFFSETS))[: self.n + 1].astype(np.int64)
         nxt = b.array(StateKey(ObjKind.POPULATION, pid, SOURCE_NEXT))[: self.n].astype(np.int64)
-        origin = int(b.array(StateKey(ObjKind.POPULATION, pid, SOURCE_ORIGIN))[0])
+        tau = int(b.array(StateKey(ObjKind.POPULATION, pid, SOURCE_COUNTER))[0]) - 1
         left = nxt < offsets[1:] - offsets[:-1]
         at = np.where(left, offsets[:-1] + nxt, 0)
-        return left & (times[at] == self.ctx.step - origin)
+        return left & (times[at] == tau)
 
     def leaf(self, node: Expr) -> np.ndarray:
         """Value of a leaf node at this level (the :class:`~nnc.ir.interp_eval.Leaves` protocol)."""

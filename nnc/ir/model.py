@@ -107,11 +107,11 @@ def event_state() -> tuple[Attribute, ...]:
 
 
 #: Spike source arrays (:class:`~nnc.ir.nodes.SourceDue`): spikes emitted so far by each neuron, and the
-#: step at which the internal counter restarted.
+#: steps counted since compile or the last reset, this step included.
 SOURCE_NEXT = "_next"
-SOURCE_ORIGIN = "_origin"
+SOURCE_COUNTER = "_counter"
 
-HIDDEN = frozenset({LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT, SOURCE_NEXT, SOURCE_ORIGIN})
+HIDDEN = frozenset({LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT, SOURCE_NEXT, SOURCE_COUNTER})
 
 
 #: Name of the placeholder ``Var(G_TARGET, REAL, LOCAL, Scope.POST)`` that ``pre_spike`` /

@@ -253,8 +253,9 @@ class SourceDue(Expr):
 
     The neuron's spike steps are ``S[O[i] .. O[i+1]]`` (``SourceKey`` TIMES and OFFSETS in
     :mod:`nnc.backend.abi`), ascending; ``_next`` (its local int) counts those already emitted and
-    ``_origin`` (global int) is the step the internal counter restarted at. True iff
-    ``_next < O[i+1] - O[i]`` and ``S[O[i] + _next] == k - _origin`` (exact integer comparison).
+    ``_counter`` (global int) is the internal counter τ plus one: the population's global equation
+    ``_counter = _counter + 1`` counts the step before its spike test. True iff ``_next < O[i+1] - O[i]``
+    and ``S[O[i] + _next] == _counter - 1`` (exact integer comparison).
     """
 
     span: _Span = _span()

@@ -137,3 +137,28 @@ def test_reset_reproduces_the_first_run() -> None:
     net.simulate(40.0)
     assert objects["inputs"].get("spike") == inputs  # type: ignore[attr-defined]
     assert objects["spikes"].get("spike") != {} and first != {}  # type: ignore[attr-defined]
+
+
+def test_save_and_load_continue_a_plastic_spiking_run(tmp_path) -> None:
+    """A network loaded from a save continues as the saved one does: spike state and event clocks too."""
+
+    def build() -> tuple[ann.Network, dict[str, object]]:
+        net = ann.Network(dt=0.5, seed=5)
+        source = net.create(ann.PoissonPopulation(8, rates=ann.Uniform(20.0, 200.0, rng=net.default_rng)))
+        cells = net.create(3, ann.IF_cond_exp(i_offset=0.3, tau_refrac=4.0))
+        proj = net.connect(source, cells, "exc", synapse=ann.STDP(w_max=0.5, A_plus=0.05))
+        proj.all_to_all(weights=0.2)
+        return net, {"cells": cells, "proj": proj}
+
+    net, objs = build()
+    net.compile()
+    net.simulate(37.0)
+    net.save(str(tmp_path / "state.pickle"))
+    net.simulate(40.0)
+    want = (objs["cells"].v.copy(), objs["proj"].w)  # type: ignore[attr-defined]
+    other, others = build()
+    other.compile()
+    other.load(str(tmp_path / "state.pickle"))
+    other.simulate(40.0)
+    np.testing.assert_array_equal(others["cells"].v, want[0])  # type: ignore[attr-defined]
+    assert others["proj"].w == want[1]  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ from nnc.ir.model import (
     LAST_SPIKE,
     REFRACTORY_LEFT,
     SOURCE_NEXT,
-    SOURCE_ORIGIN,
+    SOURCE_COUNTER,
     Kernel,
     Module,
     PopulationDecl,
@@ -266,7 +266,7 @@ class Places:
                 return [StateKey(ObjKind.PROJECTION, self.proj.id, LAST_EVENT)]
             case SourceDue():
                 pop = self.population.id
-                state = [StateKey(ObjKind.POPULATION, pop, n) for n in (SOURCE_NEXT, SOURCE_ORIGIN)]
+                state = [StateKey(ObjKind.POPULATION, pop, n) for n in (SOURCE_NEXT, SOURCE_COUNTER)]
                 return [*state, SourceKey(pop, SourceField.TIMES), SourceKey(pop, SourceField.OFFSETS)]
         return []
 
