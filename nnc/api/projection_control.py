@@ -102,6 +102,7 @@ class ProjectionControl:
         )
         self.__dict__["_conn"] = _with_delays(conn, -1, steps)
         self._conn.fill_events(self._buffers, self.id, self._values.fmt)  # spiking: re-sorted by delay
+        self._values.sync_mirrors()
 
     def _ensure_queue(self, steps: int) -> None:
         pop = self.pre.population.id

@@ -15,7 +15,7 @@ import numpy as np
 
 from nnc.api.attributes import convert, scalar
 from nnc.descriptions.random import RandomDistribution
-from nnc.backend.abi import StateKey
+from nnc.backend.abi import ConnField, ConnKey, MirrorKey, StateKey
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import LAST_EVENT, NEVER, Attribute
 from nnc.ir.types import Format, Locality, ObjKind
@@ -169,6 +169,22 @@ class SynapticValues:
             buf[self.slots()] = values
         else:
             buf[:] = values
+        self.sync_mirror(name)
+
+    def sync_mirror(self, name: str) -> None:
+        """Copy a mirrored attribute into pre->post order (``ProjectionDecl.mirrored``) after a change."""
+        key = MirrorKey(self.pid, name)
+        buffers = self.buffers
+        if buffers is None or not buffers.has(key):
+            return
+        n = buffers.value(ConnKey(self.pid, ConnField.N_SYNAPSES))
+        order = buffers.array(ConnKey(self.pid, ConnField.EV_SLOT))[:n]
+        buffers.array(key)[:n] = buffers.array(self.key(name))[order]
+
+    def sync_mirrors(self) -> None:
+        """Every mirrored attribute (after the pre->post order changed)."""
+        for name in self.order:
+            self.sync_mirror(name)
 
     def bind(self, buffers: Buffers, conn: Connectivity, fmt: Format) -> None:
         """Attach buffers for ``conn`` stored in ``fmt``; write weights and initial values."""
@@ -254,6 +270,7 @@ class SynapticValues:
             if len(values) != n:
                 raise SimulationError(f"{self.what}: the dendrite has {n} synapses, got {len(values)} values")
         buf[self.slots()[row]] = values
+        self.sync_mirror(name)
 
     def get_one(self, name: str, i: int, j: int) -> object:
         """Value of ``name`` at synapse ``j`` (list position) of dendrite ``i``."""
@@ -272,3 +289,4 @@ class SynapticValues:
             return
         buf = self.buffers.array(self.key(name))  # type: ignore[union-attr]
         buf[self.slots()[self._conn().row(i).start + j]] = self._global(attr, value, None)[0]
+        self.sync_mirror(name)

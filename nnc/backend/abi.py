@@ -214,6 +214,15 @@ class SourceKey:
 
 
 @dataclass(frozen=True, slots=True)
+class MirrorKey:
+    """Local attribute ``name`` of projection ``proj`` in pre->post order (``ProjectionDecl.mirrored``):
+    element ``e`` is the value of synapse ``EV_SLOT[e]``."""
+
+    proj: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class SpikeKey:
     """A spike buffer of spiking population ``pop``."""
 
@@ -230,7 +239,7 @@ class RuntimeKey:
 
 SlotKey = (
     StateKey | InputKey | GlobalOpKey | BlockPartialKey | ConstantKey | ConnKey | PopKey | QueueKey
-    | TimedKey | SpikeKey | SourceKey | RuntimeKey
+    | TimedKey | SpikeKey | SourceKey | MirrorKey | RuntimeKey
 )
 
 
@@ -494,6 +503,10 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
                 _LOCALITY_COUNT_PROJ[a.locality],
                 proj.id,
             )
+        for name in proj.mirrored:
+            attr = proj.attribute(name)
+            assert attr is not None
+            b.pointer(MirrorKey(proj.id, name), numpy_dtype(attr.dtype, module.precision), Count.SYNAPSES, proj.id)
 
 
 def layout_of(module: Module) -> Layout:

@@ -230,6 +230,8 @@ class ProjectionDecl:
     format_reason: str = field(default="", compare=False)
     holes: Holes = Holes.NONE  # the DENSE variant (select-format); NONE for the other formats
     current: bool = False  # a current injection: rate-coded pre, adds pre.r to the post's g_<target>
+    #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
+    mirrored: tuple[str, ...] = ()
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

@@ -254,7 +254,8 @@ class _Printer:
         if p.format is not None:
             reason = f"  // {p.format_reason}" if self.comments and p.format_reason else ""
             holes = f" holes={p.holes.value}" if p.holes is not Holes.NONE else ""
-            self.emit(1, f"format {p.format.value}{holes}{reason}")
+            mirror = f" mirror=({', '.join(p.mirrored)})" if p.mirrored else ""
+            self.emit(1, f"format {p.format.value}{holes}{mirror}{reason}")
         for a in p.attributes:
             self.attribute(a, 1)
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from nnc.ir.model import ConnectivityStats, Module, ProjectionDecl
-from nnc.ir.types import Format, Holes, NeuronKind
+from nnc.ir.nodes import Assign, Clamp, ForEach, Var, stmt_exprs, walk, walk_stmts
+from nnc.ir.types import Domain, Format, Holes, Locality, NeuronKind, ObjKind, Scope
 
 #: The structure of every projection from a spiking population (shown by ``nnc dump-ir``).
 SPIKING_REASON = (
@@ -72,6 +73,28 @@ _REPRESENTS: dict[Format, Callable[[ConnectivityStats], bool]] = {
 }
 
 
+def _mirrored(module: Module, proj: ProjectionDecl) -> tuple[str, ...]:
+    """Local attributes of ``proj`` read by delivered spikes and assigned by no kernel."""
+    kernels = [k for k in module.kernels if k.owner is ObjKind.PROJECTION and k.owner_id == proj.id]
+    assigned = {
+        s.target.name
+        for k in kernels
+        for s in walk_stmts(k.body)
+        if isinstance(s, Assign | Clamp) and s.target.scope is Scope.SELF
+    }
+    local = {a.name for a in proj.attributes if a.locality is Locality.LOCAL}
+    read: list[str] = []
+    for k in kernels:
+        for loop in k.body:
+            if isinstance(loop, ForEach) and loop.domain in (Domain.PRE_SPIKE, Domain.AXON_SPIKE):
+                for s in walk_stmts(loop.body):
+                    for e in stmt_exprs(s):
+                        for n in walk(e):
+                            if isinstance(n, Var) and n.scope is Scope.SELF and n.name in local:
+                                read.append(n.name)
+    return tuple(n for n in dict.fromkeys(read) if n not in assigned)
+
+
 def choose(stats: ConnectivityStats, hint: Format | None) -> tuple[Format, str]:
     """The format of a projection with connectivity ``stats`` and the user's ``hint``, with the reason."""
     if hint is not None:
@@ -101,15 +124,18 @@ class SelectFormat:
 
     def __call__(self, module: Module) -> Module:
         projections = tuple(
-            self._spiking(p) if module.populations[p.pre].kind is NeuronKind.SPIKE else self._select(p)
+            self._spiking(module, p) if module.populations[p.pre].kind is NeuronKind.SPIKE else self._select(p)
             for p in module.projections
         )
         return replace(module, projections=projections)
 
-    def _spiking(self, proj: ProjectionDecl) -> ProjectionDecl:
+    def _spiking(self, module: Module, proj: ProjectionDecl) -> ProjectionDecl:
         """Spikes travel pre→post: an index of each pre neuron's synapses, sorted by (delay, post rank)
         so that a thread finds the synapses of its own post neurons by bisection; the post→pre rows
-        (post-synaptic events, continuous psp, synaptic equations) are CSR."""
+        (post-synaptic events, continuous psp, synaptic equations) are CSR. Local attributes that
+        delivered spikes read and nothing assigns (``w`` of a synapse without plasticity) are mirrored
+        in pre->post order, so that delivery reads them in sequence instead of gathering them."""
+        proj = replace(proj, mirrored=_mirrored(module, proj))
         reason = SPIKING_REASON
         hint = proj.format_hint or self.default_hint
         if hint not in (None, Format.CSR):

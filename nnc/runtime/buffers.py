@@ -17,6 +17,7 @@ from nnc.backend.abi import (
     Count,
     MAX_THREADS,
     Layout,
+    MirrorKey,
     PopField,
     PopKey,
     RecordField,
@@ -281,4 +282,4 @@ class Buffers:
 
 def _is_projection_key(key: SlotKey) -> bool:
     owner = getattr(key, "owner", None)
-    return isinstance(key, ConnKey) or (owner is not None and owner.name == "PROJECTION")
+    return isinstance(key, ConnKey | MirrorKey) or (owner is not None and owner.name == "PROJECTION")

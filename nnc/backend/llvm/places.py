@@ -21,6 +21,7 @@ from nnc.backend.abi import (
     ConstantKey,
     GlobalOpKey,
     InputKey,
+    MirrorKey,
     QueueKey,
     SlotKey,
     StateKey,
@@ -79,6 +80,7 @@ class Role(Enum):
     DENDRITE = "dendrite"
     PRE = "pre"  # pre rank of the current synapse
     POST = "post"  # post rank of the current dendrite
+    EVENT = "event"  # position of a delivered synapse in the pre->post index (mirrored attributes)
 
 
 @dataclass(slots=True)
@@ -173,6 +175,10 @@ class Places:
         role = _NEIGHBOUR_ROLE[v.scope] if local else None
         return StateKey(ObjKind.POPULATION, self.pop_id(v.scope), v.name), role
 
+    def mirrored(self, v: Var) -> bool:
+        """Whether ``v`` is an attribute of the kernel's projection kept in pre->post order too."""
+        return self.projection is not None and v.scope is Scope.SELF and v.name in self.projection.mirrored
+
     def input(self, node: Input) -> tuple[SlotKey, Role]:
         """Slot and role of ``sum(target)``."""
         role = Role.SELF if self.projection is None else _NEIGHBOUR_ROLE.get(node.scope)
@@ -252,6 +258,8 @@ class Places:
 
     def _expr_slots(self, node: Expr) -> list[SlotKey]:
         match node:
+            case Var() if self.mirrored(node):
+                return [self.state(node)[0], MirrorKey(self.proj.id, node.name)]
             case Var():
                 return [self.state(node)[0]]
             case Input():
@@ -292,4 +300,6 @@ def slot_name(key: SlotKey) -> str:
             return f"timed.P{i}.{f.value}"
         case SpikeKey(pop=i, field=f):
             return f"spikes.P{i}.{f.value}"
+        case MirrorKey(proj=i, name=n):
+            return f"J{i}.{n}.pre_major"
     return "slot"

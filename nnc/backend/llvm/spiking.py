@@ -268,11 +268,13 @@ def _spike_list(lw: StatementLowering, pid: int, age: ir.Value) -> tuple[ir.Valu
     return b.mul(slot, I64(size)), b.sext(count, I64)
 
 
-def _synapse_element(lw: StatementLowering, slot: ir.Value, pre: ir.Value, post: ir.Value, top: Element) -> Element:
+def _synapse_element(
+    lw: StatementLowering, e: ir.Value, slot: ir.Value, pre: ir.Value, post: ir.Value, top: Element
+) -> Element:
     b = lw.b
     conn, _ = lw.connectivity()
     dend = conn.load(ConnField.POST_INDEX, post, I32)
-    at = {Role.SELF: At(slot), Role.PRE: At(pre), Role.POST: At(post), Role.DENDRITE: At(dend)}
+    at = {Role.SELF: At(slot), Role.PRE: At(pre), Role.POST: At(post), Role.DENDRITE: At(dend), Role.EVENT: At(e)}
     return top.inner(Domain.SYNAPSE, at, (b.trunc(post, I32), b.trunc(pre, I32)))
 
 
@@ -299,7 +301,7 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
             first, last = index.range_of(j, delay, posts, restrict)
             with for_range(b, first, last) as e:
                 slot = index.conn.load(ConnField.EV_SLOT, e, I32)
-                _run(lw, loop, _synapse_element(lw, slot, j, index.post(e), top))
+                _run(lw, loop, _synapse_element(lw, e, slot, j, index.post(e), top))
 
     if loop.domain is Domain.AXON_SPIKE:
         current = _ptr(lw, pre, SpikeField.CURRENT)

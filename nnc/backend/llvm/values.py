@@ -21,6 +21,7 @@ from llvmlite import ir
 from nnc.backend.abi import (
     ConnField,
     ConnKey,
+    MirrorKey,
     PopField,
     PopKey,
     QueueKey,
@@ -87,6 +88,9 @@ class ValueEnv:
         return self.lw.b
 
     def var(self, node: Var, lo: Lowering) -> ir.Value:
+        event = self.el.at.get(Role.EVENT)
+        if event is not None and self.lw.places.mirrored(node):  # delivery reads it in sequence
+            return self.lw.read(MirrorKey(self.lw.places.proj.id, node.name), node.dtype, event, self.el)
         key, role = self.lw.places.state(node)
         return self.lw.read(key, node.dtype, self.el.position(role, f"'{node.name}'"), self.el)
 
