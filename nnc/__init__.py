@@ -53,12 +53,16 @@ from nnc.descriptions.random import (
     Uniform,
 )
 from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
-from nnc.api.spike_inputs import PoissonPopulation, SpikeSourceArray, TimedPoissonPopulation
+from nnc.api.spike_inputs import (
+    HomogeneousCorrelatedSpikeTrains,
+    PoissonPopulation,
+    SpikeSourceArray,
+    TimedPoissonPopulation,
+)
 from nnc.api.timed_array import TimedArray
+from nnc.api.decoding import DecodingProjection
 from nnc.api.special_projections import CurrentInjection
 from nnc.api.unbuilt import (
-    DecodingProjection,
-    HomogeneousCorrelatedSpikeTrains,
     report,
     timeit,
 )

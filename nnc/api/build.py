@@ -171,7 +171,8 @@ def _spike_slots(net: Network, module: Module) -> dict[int, int]:
     slots = {p.id: 1 for p in module.populations if p.kind is NeuronKind.SPIKE}
     for proj, decl in zip(net._projections, module.projections, strict=True):
         if decl.pre in slots:
-            slots[decl.pre] = max(slots[decl.pre], int(proj.max_delay))  # type: ignore[attr-defined]
+            needed = max(int(proj.max_delay), int(getattr(proj, "_window_steps", 1)))  # type: ignore[attr-defined]
+            slots[decl.pre] = max(slots[decl.pre], needed)
     return slots
 
 

@@ -209,10 +209,13 @@ class Projection(ConnectorMethods, ProjectionControl):
             hint,
             self._delay_kind(),
             current=self._current,
+            decoding=self._decoding,
         )
 
     #: a current injection (API.md §11) adds ``pre.r`` to the post neurons' conductances
     _current = False
+    #: a decoding projection (API.md §11) turns the spikes of a sliding window into a rate-coded input
+    _decoding = False
 
     def _delay_kind(self) -> DelayKind:
         conn = self._conn

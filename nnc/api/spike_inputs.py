@@ -274,3 +274,100 @@ def _rows(entries: list[object], size: int, geometry: object) -> np.ndarray:
             )
         rows.append(np.broadcast_to(values, (size,)))
     return np.array(rows).reshape((len(rows), *normalise_geometry(geometry)))
+
+
+def rectify(rate: float, corr: float, tau: float) -> tuple[float, float]:
+    """``(mu, sigma)`` of the rate process whose rectification has mean ``rate`` (API.md §10; the
+    secant method from ``1.1·x0``, as the reference and Brian do)."""
+    from scipy.optimize import newton
+    from scipy.special import erf
+
+    sigma_r = (corr * rate / (2.0 * tau / 1000.0)) ** 0.5
+    if sigma_r == 0.0:
+        return float(rate), float(sigma_r)
+
+    def moments(mu: float) -> tuple[float, float]:
+        a = 1.0 + erf(mu / 2**0.5)
+        m = np.exp(-0.5 * mu**2) / (2.0 * np.pi) ** 0.5 + 0.5 * mu * a
+        return m, ((mu - m) * m + 0.5 * a) ** 0.5
+
+    x0 = rate / sigma_r
+    y = float(newton(lambda y: (lambda m, s: m / s)(*moments(y)) - x0, x0 * 1.1))
+    sigma = rate / (np.exp(-0.5 * y**2) / (2.0 * np.pi) ** 0.5 + 0.5 * y * (1.0 + erf(y * 2 ** (-0.5))))
+    return float(y * sigma), float(sigma)
+
+
+class HomogeneousCorrelatedSpikeTrains(Population):
+    """Poisson neurons sharing one stochastic rate ``x`` (Brette 2009), API.md §10.
+
+    ``x += dt·(mu - x)/tau + sqrt(dt/tau)·sigma·Normal(0, 1)`` once per step for the population, then each
+    neuron spikes iff ``Uniform(0, 1)·1000/dt < x``; ``(mu, sigma)`` follow from ``rates``, ``corr`` and
+    ``tau`` by the rectified-Gaussian correction (:func:`rectify`), recomputed when they are set.
+    """
+
+    def __init__(
+        self,
+        geometry: object,
+        rates: object,
+        corr: object,
+        tau: float,
+        schedule: object = None,
+        period: float = -1.0,
+        name: str | None = None,
+        refractory: object = None,
+        network: Network | None = None,
+    ):
+        times = [0.0] if schedule is None else [float(x) for x in np.atleast_1d(schedule)]
+        rate_list, corr_list = (_per_entry(v, len(times), what) for v, what in ((rates, "rates"), (corr, "corr")))
+        if len(times) > 1:
+            raise NotImplementedError(
+                "HomogeneousCorrelatedSpikeTrains: a schedule of several (rates, corr) entries is not built "
+                "yet (it needs the timed-array scheduler on the global mu and sigma); give one entry"
+            )
+        mu, sigma = rectify(rate_list[0], corr_list[0], float(tau))
+        neuron = Neuron(
+            parameters=dict(tau=float(tau), mu=mu, sigma=sigma),
+            equations=[
+                f"x += dt*(mu - x)/tau + sqrt(dt/tau) * sigma * Normal(0., 1.) : population, init={mu!r}",
+                _DRAW,
+            ],
+            spike="p < x",
+            refractory=refractory,
+            name="HomogeneousCorrelated",
+        )
+        super().__init__(geometry, neuron, name=name, network=network)
+        self.__dict__["_entry"] = {"rates": rate_list[0], "corr": corr_list[0], "tau": float(tau)}
+        self.__dict__["_period"] = period
+
+    def _recompute(self, **changes: float) -> None:
+        entry = self.__dict__["_entry"]
+        entry.update({k: float(v) for k, v in changes.items()})
+        mu, sigma = rectify(entry["rates"], entry["corr"], entry["tau"])
+        Population._set_one(self, "mu", mu)
+        Population._set_one(self, "sigma", sigma)
+        Population._set_one(self, "tau", entry["tau"])
+
+    rates = property(lambda self: self._entry["rates"], lambda self, v: self._recompute(rates=v),
+                     doc="Mean rate (Hz); setting it recomputes mu and sigma.")  # fmt: skip
+    corr = property(lambda self: self._entry["corr"], lambda self, v: self._recompute(corr=v),
+                    doc="Correlation strength; setting it recomputes mu and sigma.")  # fmt: skip
+
+    def _set_one(self, name: str, value: object, ranks: np.ndarray | None = None) -> None:
+        if name == "tau":
+            self._recompute(tau=value)  # type: ignore[arg-type]
+        else:
+            super()._set_one(name, value, ranks)
+
+    def __repr__(self) -> str:
+        return f"HomogeneousCorrelatedSpikeTrains(name={self.name!r}, geometry={self.geometry})"
+
+
+def _per_entry(value: object, n: int, what: str) -> list[float]:
+    if isinstance(value, list | tuple | np.ndarray):
+        values = [float(v) for v in value]
+        if len(values) != n:
+            raise ModelError(
+                f"HomogeneousCorrelatedSpikeTrains: {what} must have one value per schedule entry ({n})"
+            )
+        return values
+    return [float(value)] * n  # type: ignore[arg-type]

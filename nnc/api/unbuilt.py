@@ -18,8 +18,6 @@ def _unbuilt(name: str, needs: str) -> type:
 
 _SPIKING = "the spiking runtime (spike emission, transmission of spikes)"
 
-HomogeneousCorrelatedSpikeTrains = _unbuilt("HomogeneousCorrelatedSpikeTrains", _SPIKING)
-DecodingProjection = _unbuilt("DecodingProjection", _SPIKING)
 
 
 def timeit(*args: object, **kwargs: object) -> NoReturn:

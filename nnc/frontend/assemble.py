@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from nnc.diagnostics import ModelError
 from nnc.frontend import assemble_spiking as spiking
 from nnc.ir.model import (
+    DECODED,
+    DECODING_WINDOW,
     ConnectivityStats,
     Kernel,
     Module,
@@ -20,6 +22,7 @@ from nnc.ir.model import (
     PopulationDecl,
     ProjectionDecl,
     SynapseModel,
+    decoding_state,
     event_state,
     spiking_state,
 )
@@ -28,6 +31,9 @@ from nnc.ir.nodes import (
     Assign,
     Binary,
     BinaryOp,
+    Cast,
+    Dt,
+    ReduceOp,
     ClearInputs,
     ComputeGlobalOp,
     Const,
@@ -89,6 +95,7 @@ class ProjectionSpec:
     format_hint: Format | None = None
     delay: DelayKind = DelayKind.NONE
     current: bool = False  # a current injection (API.md §11): pre.r added to the post's g_<target>
+    decoding: bool = False  # a decoding projection (API.md §11): windowed spikes to a rate-coded sum(target)
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -210,6 +217,23 @@ def _current_transmit(spec: ProjectionSpec) -> Kernel:
     return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
 
 
+def _decoding_transmit(spec: ProjectionSpec) -> Kernel:
+    """A decoding projection (API.md §11): the weights of the spikes of the last ``_window`` steps, per
+    dendrite, as a rate: ``sum(t) += Σ w / _window · 1000/dt / n_synapses``."""
+    decoded = Var(DECODED, DType.REAL, Locality.SEMIGLOBAL)
+    w = Var("w", DType.REAL, Locality.LOCAL)
+    gather = ForEach(Domain.RECENT_SPIKE, (ForEach(Domain.SYNAPSE, (
+        Assign(decoded, Binary(BinaryOp.ADD, decoded, w)),
+    )),))  # fmt: skip
+    window = Cast(DType.REAL, Var(DECODING_WINDOW, DType.INT, Locality.GLOBAL))
+    rate = Binary(BinaryOp.DIV, Binary(BinaryOp.MUL, Binary(BinaryOp.DIV, decoded, window), Const(1000.0)), Dt())
+    body: list[Stmt] = [Let("n", Reduce(ReduceOp.SUM, Const(1.0))), Let("rate", Binary(BinaryOp.DIV, rate, Temp("n")))]
+    body += [AddInput(t, Temp("rate")) for t in spec.targets]
+    body.append(Assign(decoded, Const(0.0)))
+    kernel_body = (gather, ForEach(Domain.DENDRITE, tuple(body)))
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, kernel_body)
+
+
 def _synapse_update(spec: ProjectionSpec) -> Kernel | None:
     eqs = _renumber_streams(spiking.per_step(spec.model), ObjKind.PROJECTION, spec.id)
     groups = _split(eqs)
@@ -282,10 +306,11 @@ def _connected_targets(populations, projections) -> dict[int, list[str]]:
 
 def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
     hidden = event_state() if spiking.event_driven(proj.model) else ()
+    hidden += decoding_state() if proj.decoding else ()
     return ProjectionDecl(
         proj.id, proj.name, proj.pre, proj.post, proj.targets, (*proj.model.attributes, *hidden),
         proj.model.operation, proj.stats, format_hint=proj.format_hint, delay=proj.delay,
-        current=proj.current,
+        current=proj.current, decoding=proj.decoding,
     )
 
 
@@ -310,7 +335,7 @@ def _rate_inputs(
     for proj in projections:
         if proj.current:
             continue
-        if kinds[proj.pre] is NeuronKind.SPIKE:
+        if kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding:
             if kinds[proj.post] is NeuronKind.RATE:
                 raise ModelError(
                     f"projection {proj.name}: a spiking population cannot project onto the rate-coded "
@@ -352,6 +377,8 @@ def assemble(
     for proj in projections:
         if proj.current:
             kernels.append(_current_transmit(proj))
+        elif proj.decoding:
+            kernels.append(_decoding_transmit(proj))
         elif populations[proj.pre].model.kind is NeuronKind.SPIKE:
             kernels += _spiking_transmit(proj)
         else:

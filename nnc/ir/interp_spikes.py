@@ -35,7 +35,7 @@ from nnc.diagnostics import InternalError
 from nnc.ir.guard import guarded
 from nnc.ir.interp_eval import eval_expr, to_bool, to_int
 from nnc.ir.interp_level import Level, Rows
-from nnc.ir.model import LAST_SPIKE, REFRACTORY_LEFT, Module
+from nnc.ir.model import DECODING_WINDOW, LAST_SPIKE, REFRACTORY_LEFT, Module
 from nnc.ir.nodes import ForEach, Spike, Stmt, Temp
 from nnc.ir.types import DelayKind, Domain, DType, ObjKind
 from nnc.runtime.buffers import Buffers
@@ -150,6 +150,13 @@ def _pre_events(level: Level, domain: Domain) -> list[np.ndarray]:
         delays = range(b.value(ConnKey(proj.id, ConnField.UNIFORM_DELAY)), 0, -1)[:1]
     else:
         delays = range(1, 2)
+    if domain is Domain.RECENT_SPIKE:  # every spike of the window, all its synapses, most recent first
+        window = int(b.array(StateKey(ObjKind.PROJECTION, proj.id, DECODING_WINDOW))[0])
+        return [
+            position[ev_slot[np.arange(ptr[j], ptr[j + 1])]]
+            for age in range(window)
+            for j in spike_list(b, size, proj.pre, age)
+        ]
     out = []
     for d in delays:
         if domain is Domain.AXON_SPIKE:

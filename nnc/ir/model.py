@@ -111,7 +111,22 @@ def event_state() -> tuple[Attribute, ...]:
 SOURCE_NEXT = "_next"
 SOURCE_COUNTER = "_counter"
 
-HIDDEN = frozenset({LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT, SOURCE_NEXT, SOURCE_COUNTER})
+#: Decoding projections: the window in steps and the sum of the weights of the spikes in it (per dendrite).
+DECODING_WINDOW = "_window"
+DECODED = "_decoded"
+
+
+def decoding_state() -> tuple[Attribute, ...]:
+    """The hidden attributes of a decoding projection (API.md §11)."""
+    return (
+        Attribute(DECODING_WINDOW, DType.INT, Locality.GLOBAL, AttrKind.PARAMETER, 1),
+        Attribute(DECODED, DType.REAL, Locality.SEMIGLOBAL, AttrKind.VARIABLE, 0.0),
+    )
+
+
+HIDDEN = frozenset(
+    {LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT, SOURCE_NEXT, SOURCE_COUNTER, DECODING_WINDOW, DECODED}
+)
 
 
 #: Name of the placeholder ``Var(G_TARGET, REAL, LOCAL, Scope.POST)`` that ``pre_spike`` /
@@ -230,6 +245,7 @@ class ProjectionDecl:
     format_reason: str = field(default="", compare=False)
     holes: Holes = Holes.NONE  # the DENSE variant (select-format); NONE for the other formats
     current: bool = False  # a current injection: rate-coded pre, adds pre.r to the post's g_<target>
+    decoding: bool = False  # a decoding projection: spikes of a sliding window to a rate-coded sum(target)
     #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
     mirrored: tuple[str, ...] = ()
 

@@ -69,7 +69,9 @@ class Domain(Enum):
     The spike domains are the events of a step (SEMANTICS.md §4, §9): ``PRE_SPIKE`` runs over the
     pre-synaptic spikes a projection delivers this step, ``AXON_SPIKE`` over the axonal ones,
     ``POST_SPIKE`` over the post-synaptic neurons that fired this step; each holds a ``SYNAPSE`` loop over
-    the synapses the event touches.
+    the synapses the event touches. ``RECENT_SPIKE`` runs over every spike of the pre-synaptic
+    population in the last ``_window`` steps (the projection's hidden global int; ages 0 .. W-1, most
+    recent first), each over all its synapses (a decoding projection's sliding window).
     """
 
     NEURON = "neuron"
@@ -78,11 +80,12 @@ class Domain(Enum):
     PRE_SPIKE = "pre_spike"
     AXON_SPIKE = "axon_spike"
     POST_SPIKE = "post_spike"
+    RECENT_SPIKE = "recent_spike"  # every pre spike of the last _window steps (DecodingProjection)
 
     @property
     def is_event(self) -> bool:
         """Whether the loop runs over the events of the step."""
-        return self in (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE)
+        return self in (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE, Domain.RECENT_SPIKE)
 
 
 class ObjKind(Enum):

@@ -55,14 +55,20 @@ from nnc.ir.types import AttrKind, Domain, DType, Locality, NeuronKind, ObjKind,
 #: Loop nesting allowed, per owner kind: the domain a ForEach may open inside the current one.
 _NESTING = {
     (ObjKind.POPULATION, None): {Domain.NEURON},
-    (ObjKind.PROJECTION, None): {Domain.DENDRITE, Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE},
+    (ObjKind.PROJECTION, None): {
+        Domain.DENDRITE, Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE, Domain.RECENT_SPIKE
+    },
     (ObjKind.PROJECTION, Domain.DENDRITE): {Domain.SYNAPSE},
     (ObjKind.PROJECTION, Domain.PRE_SPIKE): {Domain.SYNAPSE},
     (ObjKind.PROJECTION, Domain.AXON_SPIKE): {Domain.SYNAPSE},
     (ObjKind.PROJECTION, Domain.POST_SPIKE): {Domain.SYNAPSE},
+    (ObjKind.PROJECTION, Domain.RECENT_SPIKE): {Domain.SYNAPSE},
 }
 #: Event loops whose synapses may add to the post neuron's conductances.
 _DELIVERING = frozenset({Domain.PRE_SPIKE, Domain.AXON_SPIKE})
+#: Event loops over pre-synaptic spikes: each touches a dendrite at most once per spike, and a thread owns
+#: its dendrites, so their synapse loops may also update semiglobal variables.
+_PRE_EVENTS = frozenset({Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.RECENT_SPIKE})
 #: Localities of the owner's attributes readable at each loop level.
 #: The locality of the owner's attributes assigned at each loop level (one value per iteration).
 _ASSIGNED: dict[Domain | None, Locality | None] = {
@@ -73,6 +79,7 @@ _ASSIGNED: dict[Domain | None, Locality | None] = {
     Domain.PRE_SPIKE: None,
     Domain.AXON_SPIKE: None,
     Domain.POST_SPIKE: None,
+    Domain.RECENT_SPIKE: None,
 }
 _VISIBLE = {
     None: {Locality.GLOBAL},
@@ -82,6 +89,7 @@ _VISIBLE = {
     Domain.PRE_SPIKE: {Locality.GLOBAL},
     Domain.AXON_SPIKE: {Locality.GLOBAL},
     Domain.POST_SPIKE: {Locality.GLOBAL},
+    Domain.RECENT_SPIKE: {Locality.GLOBAL},
 }
 
 
@@ -172,6 +180,8 @@ class _Verifier:
         if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE:
             self.fail(k, f"loop over {domain.value}s in a projection from a rate-coded population")
         phase = Phase.POST_EVENTS if domain is Domain.POST_SPIKE else Phase.TRANSMIT
+        if domain is Domain.RECENT_SPIKE and not proj.decoding:
+            self.fail(k, "a loop over recent spikes outside a decoding projection")
         if k.phase is not phase:
             self.fail(k, f"loop over {domain.value}s outside the {phase.name.lower()} phase")
         if domain is Domain.POST_SPIKE and self.module.populations[proj.post].kind is not NeuronKind.SPIKE:
@@ -243,7 +253,9 @@ class _Verifier:
             self.fail(k, f"assignment to undeclared '{t.name}'")
         elif attr.kind is AttrKind.PARAMETER:
             self.fail(k, f"assignment to parameter '{t.name}'")
-        elif attr.locality is not _ASSIGNED[domain]:
+        elif attr.locality is not _ASSIGNED[domain] and not (
+            attr.locality is Locality.SEMIGLOBAL and domain is Domain.SYNAPSE and self.outer in _PRE_EVENTS
+        ):
             self.fail(k, f"'{t.name}' ({attr.locality.value}) assigned at the wrong loop level")
 
     def conductance(self, k: Kernel, t: Var) -> None:

@@ -86,7 +86,7 @@ def _mirrored(module: Module, proj: ProjectionDecl) -> tuple[str, ...]:
     read: list[str] = []
     for k in kernels:
         for loop in k.body:
-            if isinstance(loop, ForEach) and loop.domain in (Domain.PRE_SPIKE, Domain.AXON_SPIKE):
+            if isinstance(loop, ForEach) and loop.domain in (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.RECENT_SPIKE):
                 for s in walk_stmts(loop.body):
                     for e in stmt_exprs(s):
                         for n in walk(e):

@@ -216,7 +216,7 @@ def _parallel_loop(
             if spiking.contains_spike(loop):
                 spiking.compact(lw, begin, end, tid)
             return
-        case ForEach(domain=Domain.PRE_SPIKE | Domain.AXON_SPIKE):
+        case ForEach(domain=Domain.PRE_SPIKE | Domain.AXON_SPIKE | Domain.RECENT_SPIKE):
             spiking.pre_spikes(lw, loop, tid, nthreads, top)
             return
         case ForEach(domain=Domain.POST_SPIKE):

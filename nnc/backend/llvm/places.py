@@ -37,6 +37,7 @@ from nnc.backend.llvm.expr import I32
 from nnc.backend.llvm.formats import Row
 from nnc.diagnostics import BackendError
 from nnc.ir.model import (
+    DECODING_WINDOW,
     LAST_EVENT,
     LAST_SPIKE,
     REFRACTORY_LEFT,
@@ -229,7 +230,12 @@ class Places:
         if not loop.domain.is_event:
             return []
         pop = self.proj.post if loop.domain is Domain.POST_SPIKE else self.proj.pre
-        return [SpikeKey(pop, f) for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)]
+        keys: list[SlotKey] = [
+            SpikeKey(pop, f) for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)
+        ]
+        if loop.domain is Domain.RECENT_SPIKE:
+            keys.append(StateKey(ObjKind.PROJECTION, self.proj.id, DECODING_WINDOW))
+        return keys
 
     def _stmt_slots(self, s: Stmt) -> list[SlotKey]:
         match s:

@@ -42,7 +42,7 @@ from nnc.backend.llvm.places import Element, Role
 from nnc.diagnostics import BackendError
 from nnc.ir.guard import guarded
 from nnc.ir.interp_spikes import AXON, FIRE
-from nnc.ir.model import LAST_SPIKE, REFRACTORY_LEFT
+from nnc.ir.model import DECODING_WINDOW, LAST_SPIKE, REFRACTORY_LEFT
 from nnc.ir.nodes import ForEach, Spike, Temp
 from nnc.ir.types import DelayKind, Domain, DType, ObjKind
 
@@ -308,6 +308,13 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
         deliver(I64(0), b.load(element(b, current, I64(2), I64), typ=I64), _ptr(lw, pre, SpikeField.AXON), None)
         return
     ring = _ptr(lw, pre, SpikeField.RING)
+    if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
+        window_key = StateKey(ObjKind.PROJECTION, proj.id, DECODING_WINDOW)
+        window = b.sext(lw.read(window_key, DType.INT, None, top), I64)
+        with for_range(b, I64(0), window) as age:
+            base, count = _spike_list(lw, pre, age)
+            deliver(base, count, ring, None)
+        return
     if proj.delay is DelayKind.NONUNIFORM:
         top_delay = lw.conn_value(ConnField.MAX_DELAY)
         with for_range(b, I64(1), b.add(top_delay, I64(1))) as d:

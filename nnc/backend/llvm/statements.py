@@ -156,8 +156,9 @@ class StatementLowering:
 
     def _target(self, t: Var, el: Element) -> tuple[SlotKey, At | None]:
         key, role = self.places.state(t)
+        event = Role.EVENT in el.at  # a pre-synaptic spike touches each dendrite at most once
         if (role is None and el.domain is not None) or (
-            role is Role.DENDRITE and el.domain is Domain.SYNAPSE
+            role is Role.DENDRITE and el.domain is Domain.SYNAPSE and not event
         ):
             raise BackendError(
                 f"kernel {self.places.kernel.name}: '{t.name}' ({t.locality.value}) assigned inside a "
