@@ -194,11 +194,13 @@ def _check_synapse(operation: str, pre_spike: object, post_spike: object, pre_ax
         raise ModelError(f"Synapse: the only operations permitted are sum, min, max, mean, not {operation!r}")
     if is_given(pre_spike) and operation != "sum":
         raise ModelError(
-            f"Spiking synapses can only perform a sum of presynaptic potentials, not {operation!r}"
+            f"Spiking synapses can only perform a sum of presynaptic potentials, not {operation!r} "
+            "(hint: remove operation=, spikes add up in g_target)"
         )
     if is_given(pre_axon_spike) and is_given(post_spike):
         raise ModelError(
-            "Synapse: pre_axon_spike is not allowed for plastic connections (together with post_spike)"
+            "Synapse: pre_axon_spike is not allowed for plastic connections (together with post_spike) "
+            "(hint: use two projections, one with pre_axon_spike and one with post_spike)"
         )
 
 

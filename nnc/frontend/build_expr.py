@@ -171,6 +171,11 @@ class ExprBuilder:
             hint = f"{name} exists only in spiking synapses"
         elif name == "t_last":
             hint = "t_last exists only in spiking neurons"
+        elif name == "g_target" and self.where.field in ("pre_spike", "pre_axon_spike"):
+            hint = (
+                "g_target is only visible in the statements that update it (g_target += ...); "
+                "read the conductance of the post-synaptic neuron as post.g_<target>"
+            )
         elif name == "g_target":
             hint = "g_target can only be used in pre_spike / pre_axon_spike of a spiking synapse"
         elif name.startswith("g_") and not names.spiking:

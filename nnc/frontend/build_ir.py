@@ -226,6 +226,14 @@ def build_event(eq: Equation, names: Names, state: ModelState, where: Where) -> 
         raise DslTypeError(
             f"{eq.target} cannot be assigned", eq.target_span, "only attributes of the model can be assigned"
         )
+    decl = names.attrs.get(target.name) if target.scope is Scope.SELF else None
+    if decl is not None and decl.kind is AttrKind.PARAMETER:
+        raise DslTypeError(
+            f"the parameter {eq.target} cannot be assigned in {where.field}",
+            eq.target_span,
+            f"parameters only change from Python; declare {eq.target} as a variable (in equations, "
+            f"e.g. '{eq.target} = {eq.target} : init=...') to change it at events",
+        )
     out: list[Stmt] = [_assigned(eq, target, builder.build(eq.rhs))]
     lo = bound(eq.flags.lo, names, state, "min")
     hi = bound(eq.flags.hi, names, state, "max")

@@ -144,9 +144,9 @@ def _spiking_fields(
         for field in ("reset", "axon_spike", "axon_reset"):
             if is_given(getattr(neuron, field)):
                 raise DslTypeError(
-                    f"{owner}: {field} is given but the neuron has no spike condition",
-                    None,
-                    "add spike='...' to make the neuron spiking",
+                    f"{field} is given but the neuron has no spike condition",
+                    _first_span(getattr(neuron, field), owner, field),
+                    "add spike='...' to make the neuron spiking, or remove it from this rate-coded neuron",
                 )
         return None, (), None, ()
     spike = _condition(neuron.spike, owner, "spike", names, state)
@@ -154,8 +154,18 @@ def _spiking_fields(
     axon_spike = _condition(neuron.axon_spike, owner, "axon_spike", names, state)
     axon_reset = _events(neuron.axon_reset, owner, "axon_reset", names, state)
     if axon_reset and axon_spike is None:
-        raise DslTypeError(f"{owner}: axon_reset is given without axon_spike", None, "add axon_spike='...'")
+        raise DslTypeError(
+            "axon_reset is given without axon_spike",
+            _first_span(neuron.axon_reset, owner, "axon_reset"),
+            "add axon_spike='...' (the condition of the axonal events axon_reset runs at)",
+        )
     return spike, reset, axon_spike, axon_reset
+
+
+def _first_span(value: object, owner: str, field: str) -> SourceSpan | None:
+    """The span of the first statement of a field (to point at a field that should not be there)."""
+    stmts = statements(value, owner, field, CONDITION if field.endswith("spike") else EQUATIONS)
+    return stmts[0].span if stmts else None
 
 
 def _refractory(value: object, owner: str, decls: dict[str, Decl], spiking: bool) -> float | str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnc.descriptions.models import Synapse, is_given
-from nnc.diagnostics import DslTypeError, ModelError
+from nnc.diagnostics import DslNameError, DslTypeError, ModelError
 from nnc.frontend.build_expr import ExprBuilder, Where
 from nnc.frontend.build_function import parse_functions
 from nnc.frontend.build_ir import (
@@ -82,6 +82,7 @@ def build_synapse(
     if "w" not in decls and "w" not in {eq.target for eq in equations}:
         decls["w"] = Decl("w", DType.REAL, Locality.LOCAL, AttrKind.PARAMETER)
     declare_variables(equations, decls)
+    _check_no_g_target(decls)
     events = {f: _read_events(getattr(synapse, f), owner, f) for f in _EVENT_FIELDS}
     event_flags = _declare_event_variables(events, decls)
     if any(eq.target == "w" for eqs in events.values() for eq in eqs) and "w" in decls:
@@ -126,17 +127,20 @@ def _check_kind(synapse: Synapse, owner: str, pre: NeuronModel, post: NeuronMode
             if is_given(getattr(synapse, field)):
                 raise ModelError(
                     f"{owner} defines {field} (a spiking synapse) but the pre-synaptic population "
-                    f"({pre.name}) is rate-coded"
+                    f"({pre.name}) is rate-coded (hint: a synapse takes the kind of its pre-synaptic "
+                    "population; a rate-coded synapse uses psp and equations)"
                 )
         return
     if synapse.operation != "sum":
         raise ModelError(
             f"{owner}: Spiking synapses can only perform a sum of presynaptic potentials, "
-            f"not {synapse.operation!r}"
+            f"not {synapse.operation!r} (hint: remove operation=, spikes add up in g_target)"
         )
     if is_given(synapse.post_spike) and post.kind is not NeuronKind.SPIKE:
         raise ModelError(
-            f"{owner} defines post_spike but the post-synaptic population ({post.name}) does not spike"
+            f"{owner} defines post_spike but the post-synaptic population ({post.name}) does not spike "
+            "(hint: post_spike needs a spiking post-synaptic population; use equations with post.r "
+            "for a rate-coded one)"
         )
 
 
@@ -201,9 +205,34 @@ def _declare_event_variables(
             if field == "pre_axon_spike":
                 continue  # reported when the statement is built
             check_declarable(eq.target, eq.target_span)
+            _check_not_a_conductance(eq, field)
             decls[eq.target] = Decl(eq.target, DType.REAL, Locality.LOCAL, AttrKind.VARIABLE, eq.target_span)
             flags[eq.target] = eq.flags
     return flags
+
+
+def _check_not_a_conductance(eq: Equation, field: str) -> None:
+    """An undeclared ``g_<t>`` assigned in an event is most likely meant as the post conductance."""
+    if eq.target.startswith("g_"):
+        raise DslNameError(
+            f"{eq.target} is not declared by the synapse: it would become a new synaptic variable, "
+            "not the post-synaptic conductance",
+            eq.target_span,
+            "a synapse updates the conductance of its projection's target through g_target "
+            "(pre_spike: g_target += w); declare the variable in equations if a synaptic variable is meant",
+        )
+
+
+def _check_no_g_target(decls: dict[str, Decl]) -> None:
+    """``g_target`` is the post-synaptic conductance, not a name a synapse may declare."""
+    decl = decls.get(G_TARGET)
+    if decl is not None:
+        raise DslNameError(
+            "g_target is a reserved name in synapses",
+            decl.span,
+            "g_target (the post-synaptic conductance of the target) is only updated in pre_spike "
+            "(g_target += w); choose another name",
+        )
 
 
 def _unless_post(stmt: Stmt) -> Stmt:
@@ -223,7 +252,8 @@ def _event_stmts(eqs: list[Equation], names: Names, state: ModelState, field: st
                 eq.target_span,
                 "write g_target += w",
             )
-        built = build_event(eq, names, state, Where(field=field, g_target=field != "post_spike"))
+        on_g = field != "post_spike" and eq.target == G_TARGET
+        built = build_event(eq, names, state, Where(field=field, g_target=on_g))
         out += [_unless_post(s) for s in built] if eq.flags.unless_post is not None else built
     return tuple(out)
 

@@ -1,4 +1,6 @@
-"""Built-in neuron and synapse models (MODELS.md §1-3) as ``Neuron`` / ``Synapse`` subclasses."""
+"""Built-in neuron and synapse models (MODELS.md §1-3) as ``Neuron`` / ``Synapse`` subclasses; their lists."""
+
+from __future__ import annotations
 
 from nnc.models.neurons import (
     IF_cond_alpha,
@@ -15,12 +17,22 @@ from nnc.models.neurons_ext import (
     GIF_curr_exp,
     HH_cond_exp,
 )
-from nnc.models.synapses import IBCM, STDP, STP, Hebb, Oja
+from nnc.models.synapses import (
+    IBCM,
+    STDP,
+    STP,
+    DefaultRateCodedSynapse,
+    DefaultSpikingSynapse,
+    Hebb,
+    Oja,
+)
 
 __all__ = [
     "IBCM",
     "STDP",
     "STP",
+    "DefaultRateCodedSynapse",
+    "DefaultSpikingSynapse",
     "EIF_cond_alpha_isfa_ista",
     "EIF_cond_exp_isfa_ista",
     "GIF_curr",
@@ -34,4 +46,28 @@ __all__ = [
     "Izhikevich",
     "LeakyIntegrator",
     "Oja",
+    "list_standard_neurons",
+    "list_standard_synapses",
 ]
+
+
+def list_standard_neurons() -> list[type]:
+    """The built-in neuron classes, in the reference's order (``ANNarchy.models.list_standard_neurons``)."""
+    return [
+        LeakyIntegrator,
+        Izhikevich,
+        IF_curr_exp,
+        IF_cond_exp,
+        IF_curr_alpha,
+        IF_cond_alpha,
+        GIF_curr,
+        GIF_curr_exp,
+        HH_cond_exp,
+        EIF_cond_alpha_isfa_ista,
+        EIF_cond_exp_isfa_ista,
+    ]
+
+
+def list_standard_synapses() -> list[type]:
+    """The built-in plastic synapse classes, in the reference's order (the defaults are not listed)."""
+    return [STP, STDP, Hebb, Oja, IBCM]

@@ -214,7 +214,10 @@ class GIF_curr(Neuron):
 
 
 class GIF_curr_exp(Neuron):
-    """:class:`GIF_curr` with exponentially decaying synaptic currents (MODELS.md §2.10)."""
+    """:class:`GIF_curr` with exponentially decaying synaptic currents (MODELS.md §2.10).
+
+    Arguments and parameters are in the reference's order: ``tau_g_exc``, ``tau_g_inh`` before ``I_ext``.
+    """
 
     def __init__(
         self,
@@ -226,9 +229,9 @@ class GIF_curr_exp(Neuron):
         u_th: float = -50.0,
         c: float = 10.0,
         delta_u: float = 5.0,
-        I_ext: float = 375.0,
         tau_g_exc: float = 5.0,
         tau_g_inh: float = 5.0,
+        I_ext: float = 375.0,
         current: str = "R*(g_exc - g_inh)",
         refractory_period: float = 0.0,
     ):
@@ -245,9 +248,9 @@ class GIF_curr_exp(Neuron):
                 u_th=u_th,
                 c=c,
                 delta_u=delta_u,
-                I_ext=I_ext,
                 tau_g_exc=tau_g_exc,
                 tau_g_inh=tau_g_inh,
+                I_ext=I_ext,
             ),
             equations=equations,
             spike="p < Lambda",

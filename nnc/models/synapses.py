@@ -8,6 +8,24 @@ from nnc.descriptions.models import Synapse
 from nnc.diagnostics import ModelError
 
 
+class DefaultRateCodedSynapse(Synapse):
+    """The synapse of a rate-coded projection created without one: ``psp = w * pre.r`` (MODELS.md §3.1)."""
+
+    def __init__(self) -> None:
+        super().__init__(psp="w * pre.r", name="-", description="Weighted sum of firing rates.")
+
+
+class DefaultSpikingSynapse(Synapse):
+    """The synapse of a spiking projection created without one: ``g_target += w`` (MODELS.md §3.1)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            pre_spike="g_target += w",
+            name="Event-driven synapse",
+            description="Increases the post-synaptic conductance by w after each pre-synaptic spike.",
+        )
+
+
 class Hebb(Synapse):
     """Rate-coded Hebbian learning ``dw/dt = eta * pre.r * post.r`` (MODELS.md §3.2)."""
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from nnc.diagnostics import DslError
+from nnc.diagnostics import DslError, DslTypeError
 from nnc.ir.functions import Func
 from nnc.ir.nodes import (
     Assign,
@@ -69,10 +69,12 @@ def standard_form(ode: Ode) -> StandardForm:
     c = collect(_terms(ode), (d, x))
     hidden_d = any(contains(f, d) for t in c.nonpoly for f in (*t.num, *t.den))
     if c.nonlinear or hidden_d or not c.coef[d] or not c.coef[x]:
-        raise DslError(
+        raise DslTypeError(
             f"The {ode.method.value} method is reserved for linear first-order ODEs of the type "
             f"tau*d{x.name}/dt + {x.name} = f(t)",
             ode.span,
+            f"{x.name} must appear linearly (no {x.name}^2, {x.name}*d{x.name}/dt); "
+            "use explicit, midpoint or rk4 for other ODEs",
         )
     a, b = render(c.coef[d]), render(c.coef[x])
     assert a is not None
@@ -160,9 +162,11 @@ def event_driven_update(
     reads = [n for e in (form.tau, form.steady) for n in walk(e) if isinstance(n, Var)]
     deps = sorted({n.name for n in reads if is_variable(n)})
     if deps:
-        raise DslError(
+        raise DslTypeError(
             f"The equation can not depend on other variables ({', '.join(deps)}) to be evaluated exactly",
             ode.span,
+            "an event-driven variable is only updated at events: its time constant and steady state may "
+            "read parameters and constants only; use exponential for one that follows other variables",
         )
     x = ode.target
     decay = Call(Func.EXP, (Binary(BinaryOp.DIV, Unary(UnaryOp.NEG, Binary(BinaryOp.MUL, elapsed, Dt())),

@@ -173,7 +173,7 @@ def test_operations(op: str):
 
 
 def test_augmented_event_assignments_keep_the_target_type():
-    m = syn(Synapse(parameters="n = 0 : int", pre_spike="n += 1"), SPIKE, SPIKE)
+    m = syn(Synapse(equations="n = n : int", pre_spike="n += 1"), SPIKE, SPIKE)
     stmt = m.pre_spike[1]
     assert isinstance(stmt, Assign)
     assert stmt.target.dtype is DType.INT
