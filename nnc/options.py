@@ -12,8 +12,9 @@ class CompileOptions:
     """Everything besides the IR that changes generated code.
 
     ``opt_level`` is LLVM's (0-3); ``num_threads`` is the number of worker threads the runtime starts
-    (the generated code is the same for every thread count). ``storage_format`` is the network-wide
-    format hint (``None``: let the select-format pass choose).
+    (the generated code is the same for every thread count; with ``adaptive_threads`` a run may use one
+    thread for chunks where that is faster, see :class:`nnc.backend.llvm.engine.ThreadChooser`).
+    ``storage_format`` is the network-wide format hint (``None``: let the select-format pass choose).
     """
 
     precision: Precision = Precision.F64
@@ -23,6 +24,7 @@ class CompileOptions:
     num_threads: int = 1
     storage_format: Format | None = None
     fuse: bool = True
+    adaptive_threads: bool = True  # run chunks on one thread when that is faster (same results)
 
     def cache_token(self) -> str:
         """The options that affect generated code, as a stable string (part of the cache key)."""

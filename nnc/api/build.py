@@ -140,6 +140,7 @@ def _options(net: Network) -> CompileOptions:
         num_threads=cfg.num_threads,
         storage_format=cfg.format_hint,
         fuse=cfg.fuse,
+        adaptive_threads=cfg.adaptive_threads,
     )
 
 

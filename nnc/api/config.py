@@ -66,8 +66,10 @@ _PERFORMANCE_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """Every configuration key with its default (API.md §3, plus nnc's ``engine`` and ``fuse``: whether the
-    fuse pass merges kernels; results are the same bits either way)."""
+    """Every configuration key with its default (API.md §3, plus nnc's ``engine``, ``fuse``: whether the
+    fuse pass merges kernels, and ``adaptive_threads``: whether a run may use one thread for stretches
+    where that is faster than ``num_threads``, as on a machine whose other cores are busy; results are
+    the same bits either way)."""
 
     dt: float = 1.0
     seed: int | None = None
@@ -95,6 +97,7 @@ class Config:
     disable_shared_library_time_offset: bool = True
     engine: str = "llvm"
     fuse: bool = True
+    adaptive_threads: bool = True
 
     @property
     def format_hint(self) -> Format | None:
@@ -183,6 +186,7 @@ _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "disable_shared_library_time_offset": _flag,
     "engine": _choice(_ENGINES),
     "fuse": _flag,
+    "adaptive_threads": _flag,
 } | {k: _flag for k in _PERFORMANCE_KEYS}
 
 

@@ -75,6 +75,7 @@ class LlvmEngine:
         weakref.finalize(self, self._pool.close)  # parked threads exit with an engine nobody closed
         self._step_slot = self.layout.slot(RuntimeKey(RuntimeField.STEP))
         self._lock = threading.Lock()
+        self._chooser: ThreadChooser | None = None
 
     # ------------------------------------------------------------------ compilation
     @classmethod
@@ -138,17 +139,33 @@ class LlvmEngine:
             self._lock.release()
 
     def _run_threads(self, buffers: Buffers, nsteps: int) -> int:
+        if self.num_threads <= 1 or not self.options.adaptive_threads:
+            return self._run_chunk(buffers, nsteps, self.num_threads)[0]
+        chooser = self._chooser
+        if chooser is None or chooser.maximum != self.num_threads:
+            chooser = self._chooser = ThreadChooser(self.num_threads)
+        done = 0
+        while done < nsteps:
+            threads, chunk = chooser.next_chunk(nsteps - done)
+            got, seconds = self._run_chunk(buffers, chunk, threads)
+            chooser.observe(threads, got, seconds)
+            done += got
+            if got < chunk:  # stopped (Ctrl-C is re-raised by the pool; STOP set by the host)
+                break
+        return done
+
+    def _run_chunk(self, buffers: Buffers, nsteps: int, threads: int) -> tuple[int, float]:
         ctx = buffers.ctx
         before = int(ctx[self._step_slot])
         seconds = self._pool.run(
             ctx.__array_interface__["data"][0],
-            self.num_threads,
+            threads,
             nsteps,
             lambda on: buffers.set_value(_STOP, on),
         )
         steps = int(ctx[self._step_slot]) - before
         self._pool.observe(seconds, steps)
-        return steps
+        return steps, seconds
 
     def close(self) -> None:
         """Release the machine code and the worker threads."""
@@ -156,6 +173,51 @@ class LlvmEngine:
         if self._loaded is not None:
             self._loaded.close()
             self._loaded = None
+
+
+class ThreadChooser:
+    """The thread count of each chunk of a run (``CompileOptions.adaptive_threads``).
+
+    Every thread count gives the same results (fixed partition-independent orders), so nnc may run a
+    chunk on fewer threads than asked when that is faster: on a machine whose other cores are busy, each
+    barrier of a multi-threaded step can cost a context switch, and one thread is then faster. The
+    chooser keeps the measured time per step of ``maximum`` threads and of one thread, runs chunks of
+    about :data:`CHUNK_SECONDS` on the faster, and measures the other again with a short probe every
+    :data:`PROBE_EVERY` chunks (the load of a machine changes).
+    """
+
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+        self.per_step: dict[int, float] = {}
+        self.chunks = 0
+
+    def next_chunk(self, remaining: int) -> tuple[int, int]:
+        """``(threads, steps)`` of the next chunk of a run with ``remaining`` steps left."""
+        self.chunks += 1
+        for n in (self.maximum, 1):
+            if n not in self.per_step:
+                return n, min(remaining, FIRST_PROBE_STEPS)
+        best = min(self.per_step, key=self.per_step.__getitem__)
+        threads, seconds = best, CHUNK_SECONDS
+        if self.chunks % PROBE_EVERY == 0:
+            threads, seconds = (1 if best == self.maximum else self.maximum), PROBE_SECONDS
+        steps = int(seconds / max(self.per_step[threads], 1e-9))
+        return threads, max(1, min(steps, remaining))
+
+    def observe(self, threads: int, steps: int, seconds: float) -> None:
+        """Remember the time per step of ``threads`` (a moving average)."""
+        if steps <= 0:
+            return
+        now = seconds / steps
+        old = self.per_step.get(threads)
+        self.per_step[threads] = now if old is None else 0.5 * old + 0.5 * now
+
+
+#: Length of the chunks of an adaptive run, of its probes, and of a first probe (steps).
+CHUNK_SECONDS = 0.05
+PROBE_SECONDS = 0.005
+PROBE_EVERY = 20
+FIRST_PROBE_STEPS = 50
 
 
 def _build_object(
