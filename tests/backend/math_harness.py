@@ -21,7 +21,8 @@ _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p
 def _kernel(module: ir.Module, name: str, fn: MathFn, real: ir.Type, width: int) -> None:
     """``void name(n, x*, out*)``: out[i] = fn(x[i]), ``width`` elements per call (n a multiple of it)."""
     ty = real if width == 1 else ir.VectorType(real, width)
-    func = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, ir.PointerType(), ir.PointerType()]), name)
+    fnty = ir.FunctionType(ir.VoidType(), [I64, ir.PointerType(), ir.PointerType()])
+    func = ir.Function(module, fnty, name)
     n, xs, out = func.args
     b = ir.IRBuilder(func.append_basic_block("entry"))
     head, body, done = (func.append_basic_block(x) for x in ("head", "body", "done"))
