@@ -54,10 +54,11 @@ class MathFn(Enum):
     COS = "cos"
 
 
-#: DSL functions computed with nnc's implementations in both engines. Removing an entry makes both
-#: engines use the C library's function instead (one table for the interpreter and LLVM; see
-#: docs/DESIGN-NOTES.md "Numbers" for the measurements behind it).
-DSL_MATH: dict[Func, MathFn] = {Func.EXP: MathFn.EXP, Func.LOG: MathFn.LOG}
+#: DSL functions computed with nnc's implementations in both engines (docs/DESIGN-NOTES.md "Numbers" has
+#: the measurements behind the choice). Removing an entry makes both engines call the C library's
+#: function instead: the one place to change.
+DSL_MATH: dict[Func, MathFn] = {Func.EXP: MathFn.EXP, Func.LOG: MathFn.LOG, Func.SIN: MathFn.SIN,
+                                Func.COS: MathFn.COS}
 
 
 class Ops(Protocol[V]):
