@@ -6,6 +6,9 @@ enclosing loop; types follow :class:`DType` (``REAL`` → the module float type,
 All real arithmetic is done in the module precision: float32 mode computes in float32 (NumPy float32
 arithmetic is IEEE single precision, correctly rounded for ``+ - * /`` and ``sqrt``).
 
+The functions of :data:`nnc.ir.transcendental.DSL_MATH` are nnc's own (as in generated code); the other
+transcendental functions call the C library, as generated code does.
+
 Leaves that depend on where the expression is evaluated (attributes, inputs, temporaries, ``t``,
 ``dt``, random draws and reductions) are delegated to a :class:`Leaves` object.
 """
@@ -36,6 +39,8 @@ from nnc.ir.nodes import (
     Unary,
     UnaryOp,
 )
+from nnc.ir.transcendental import DSL_MATH
+from nnc.ir.transcendental import evaluate as evaluate_math
 from nnc.ir.types import DType
 
 Array = np.ndarray
@@ -211,6 +216,15 @@ FUNC_IMPL: dict[Func, Callable[..., Array]] = {
     Func.FMOD: np.fmod,
 }
 
+
+def call_func(f: Func, values: list[Array]) -> Array:
+    """``f`` of real arguments: nnc's own function when :data:`DSL_MATH` names it, else ``FUNC_IMPL``'s."""
+    own = DSL_MATH.get(f)
+    if own is not None:
+        return evaluate_math(own, values[0])
+    return FUNC_IMPL[f](*values)
+
+
 _BINARY: dict[BinaryOp, Callable[[Array, Array], Array]] = {
     BinaryOp.ADD: np.add,
     BinaryOp.SUB: np.subtract,
@@ -256,7 +270,7 @@ def eval_expr(e: Expr, leaves: Leaves) -> Array:
             return np.asarray(_LOGIC[op](to_bool(eval_expr(a, leaves)), to_bool(eval_expr(b, leaves))))
         case Call(func=f, args=args):
             values = [to_real(eval_expr(a, leaves), real) for a in args]
-            return convert(np.asarray(FUNC_IMPL[f](*values)), e.dtype, real)
+            return convert(np.asarray(call_func(f, values)), e.dtype, real)
         case Select(cond=c, if_true=a, if_false=b):
             cond = to_bool(eval_expr(c, leaves))
             x, y = (convert(eval_expr(s, leaves), e.dtype, real) for s in (a, b))

@@ -30,7 +30,9 @@ All are exact in their type. Let u, u' be the first and second uniform of block 
 
 **Real-valued distributions** are computed in the model's real type (f64, or f32 with f32 uniforms and f32
 constants), IEEE-rounded after every operation, in exactly the order written (no FMA contraction, no
-reassociation); log, exp, sqrt, cos and pow are the C library's (sqrt is exact):
+reassociation); log, exp and cos are nnc's own (:mod:`nnc.ir.transcendental`, < 1 ulp, in f32 the f64
+function rounded to f32), sqrt is IEEE's (exact). So every distribution is a pure function of its
+arguments and the Philox words, the same bits in every engine:
 
 * ``Uniform(a, b) = a + (b - a)·u`` (in [a, b), except that rounding can give b itself).
 * ``Normal(mu, s)``, Box-Muller: ``r = sqrt(-2·log(1 - u))``, ``z = r·cos(2π·u')``, result ``mu + s·z``
@@ -43,8 +45,8 @@ reassociation); log, exp, sqrt, cos and pow are the C library's (sqrt is exact):
   ``z = sqrt(-2·log(1 - U(x0, x1)))·cos(2π·W(x2))`` (f32: ``V(x0)`` for U), ``t = 1 + c·z``; if t > 0:
   ``v = t·t·t``, ``w = Wc(x3)``, ``zz = z·z``; accept ``g = d·v`` if ``w < 1 - 0.0331·(zz·zz)`` or
   ``log(w) < 0.5·zz + d·((1 - v) + log(v))``. After 256 rejections (probability below 0.05**256 for a
-  valid alpha) g is NaN. With the boost, ``g = g·pow(u, 1/alpha)`` where u is the first uniform of
-  block 0. The result is ``g·beta``.
+  valid alpha) g is NaN. With the boost, ``g = g·exp(log(u) / alpha)`` (``u**(1/alpha)``) where u is
+  the first uniform of block 0. The result is ``g·beta``.
 
 **Integer distributions** (int32 results) are computed in f64 from the f64 uniforms in *both* precisions,
 so f32 and f64 networks draw the same integers (f32 would bias ranges over 2**24 and make q**n underflow
@@ -77,6 +79,7 @@ import numpy as np
 
 from nnc.diagnostics import InternalError
 from nnc.ir.nodes import Dist
+from nnc.ir.transcendental import MathFn, evaluate
 
 #: Philox4x32 round multipliers and key bumps (Random123).
 PHILOX_M = (0xD2511F53, 0xCD9E8D57)
@@ -162,6 +165,18 @@ class _Counters:
 _Args = tuple[np.ndarray, ...]
 
 
+def _log(x: np.ndarray) -> np.ndarray:
+    return evaluate(MathFn.LOG, x)
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    return evaluate(MathFn.EXP, x)
+
+
+def _cos(x: np.ndarray) -> np.ndarray:
+    return evaluate(MathFn.COS, x)
+
+
 def _uniform(ctr: _Counters, args: _Args) -> np.ndarray:
     a, b = args
     return a + (b - a) * ctr.uniform(ctr.all, 0, ctr.real)
@@ -172,19 +187,19 @@ def _box_muller(ctr: _Counters, args: _Args) -> np.ndarray:
     f = ctr.real
     mu, s = args
     u1, u2 = ctr.uniform(ctr.all, 0, f), ctr.uniform(ctr.all, 1, f)
-    r = np.sqrt(f(-2.0) * np.log(f(1.0) - u1))
-    z = r * np.cos(f(2.0 * math.pi) * u2)
+    r = np.sqrt(f(-2.0) * _log(f(1.0) - u1))
+    z = r * _cos(f(2.0 * math.pi) * u2)
     return mu + s * z
 
 
 def _lognormal(ctr: _Counters, args: _Args) -> np.ndarray:
-    return np.exp(_box_muller(ctr, args))
+    return _exp(_box_muller(ctr, args))
 
 
 def _exponential(ctr: _Counters, args: _Args) -> np.ndarray:
     f = ctr.real
     (lam,) = args
-    return -np.log(f(1.0) - ctr.uniform(ctr.all, 0, f)) / lam
+    return -_log(f(1.0) - ctr.uniform(ctr.all, 0, f)) / lam
 
 
 def _gamma_words(ctr: _Counters, idx: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -201,12 +216,12 @@ def _gamma_accept(ctr: _Counters, idx: np.ndarray, block: np.ndarray, d: np.ndar
     """One Marsaglia-Tsang iteration for the elements ``idx``: (accepted mask, d·v)."""
     f = ctr.real
     u1, angle, w = _gamma_words(ctr, idx, block)
-    z = np.sqrt(f(-2.0) * np.log(f(1.0) - u1)) * np.cos(f(2.0 * math.pi) * angle)
+    z = np.sqrt(f(-2.0) * _log(f(1.0) - u1)) * _cos(f(2.0 * math.pi) * angle)
     t = f(1.0) + c * z
     v = t * t * t
     zz = z * z
     squeeze = w < f(1.0) - f(0.0331) * (zz * zz)
-    full = np.log(w) < f(0.5) * zz + d * ((f(1.0) - v) + np.log(v))
+    full = _log(w) < f(0.5) * zz + d * ((f(1.0) - v) + _log(v))
     return (t > 0) & (squeeze | full), d * v
 
 
@@ -227,7 +242,7 @@ def _gamma(ctr: _Counters, args: _Args) -> np.ndarray:
         g[pending[ok]] = dv[ok]
         pending = pending[~ok]
     boosted = np.flatnonzero(boost & valid)
-    g[boosted] *= np.power(ctr.uniform(boosted, 0, f), f(1.0) / alpha[boosted])
+    g[boosted] *= _exp(_log(ctr.uniform(boosted, 0, f)) / alpha[boosted])
     return g * beta
 
 

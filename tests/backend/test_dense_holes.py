@@ -195,9 +195,11 @@ def test_self_rows_need_no_gathers() -> None:
     assert re.search(r"load <(4|8) x double>", text)
 
 
-def test_random_draws_in_a_reduce_match_csr() -> None:
-    """psp = w * pre.r * Uniform(0, 1): lanes past the hole draw with the right (post, pre) counters."""
-    psp = _mul(_mul(var("w"), var("r", scope=Scope.PRE)), Random(Dist.UNIFORM, (Const(0.0), Const(1.0)), 0))
+@pytest.mark.parametrize("dist", [Dist.UNIFORM, Dist.NORMAL], ids=lambda d: d.value)
+def test_random_draws_in_a_reduce_match_csr(dist: Dist) -> None:
+    """psp = w * pre.r * Uniform(0, 1): lanes past the hole draw with the right (post, pre) counters;
+    Normal(0, 1) calls nnc's log and cos in each of the 8 lanes (the same bits as the interpreter)."""
+    psp = _mul(_mul(var("w"), var("r", scope=Scope.PRE)), Random(dist, (Const(0.0), Const(1.0)), 0))
     syn = SynapseModel("S", (attr("w", kind=PARAM),), (), psp=psp)
     conn = self_rows(19)
     out = {}

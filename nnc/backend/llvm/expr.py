@@ -3,10 +3,12 @@
 Types follow SEMANTICS.md §14: ``REAL`` is ``double`` or ``float`` (``Module.precision``), ``INT`` is ``i32``,
 ``BOOL`` is ``i1`` in registers and ``u8`` in memory. The implicit conversions are those stated at the top
 of :mod:`nnc.ir.nodes`. Every operator and function is a table entry (op -> builder method, intrinsic or
-libm symbol), not an ``if`` chain. A :class:`Lowering` works at a fixed ``width``: 1 gives scalars,
-8 gives ``<8 x T>`` vectors (the fixed-order dendrite reductions); scalars coming from the environment
-are splatted to the width. Context nodes (attributes, inputs, temporaries, time, random draws,
-reductions) are delegated to an :class:`Env` provided by the kernel builder.
+libm symbol), not an ``if`` chain; the functions of :data:`nnc.ir.transcendental.DSL_MATH` are nnc's own
+(:mod:`nnc.backend.llvm.transcendental`), the others the C library's. A :class:`Lowering` works at a
+fixed ``width``: 1 gives scalars, 8 gives ``<8 x T>`` vectors (the fixed-order dendrite reductions);
+scalars coming from the environment are splatted to the width. Context nodes (attributes, inputs,
+temporaries, time, random draws, reductions) are delegated to an :class:`Env` provided by the kernel
+builder.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Protocol
 
 from llvmlite import ir
 
+from nnc.backend.llvm.transcendental import emit_math
 from nnc.diagnostics import BackendError
 from nnc.ir.functions import Func
 from nnc.ir.nodes import (
@@ -34,6 +37,7 @@ from nnc.ir.nodes import (
     Unary,
     UnaryOp,
 )
+from nnc.ir.transcendental import DSL_MATH
 from nnc.ir.types import DType, Precision
 
 I1 = ir.IntType(1)
@@ -165,6 +169,7 @@ _CMP_OP_MAP = {
 _LOGIC_OP_MAP = {LogicOp.AND: "and_", LogicOp.OR: "or_"}
 
 #: Functions that are LLVM intrinsics (exact or libm-backed; LLVM knows they have no side effects).
+#: Those named in ``DSL_MATH`` are lowered to nnc's own functions instead (see ``_call``).
 _INTRINSIC_FUNCS = {
     Func.EXP: "llvm.exp",
     Func.LOG: "llvm.log",
@@ -421,6 +426,9 @@ FUNC_LOWERING: dict[Func, Callable[[Lowering, tuple[Expr, ...]], ir.Value]] = {
 
 
 def _call(lo: Lowering, e: Call) -> ir.Value:
+    own = DSL_MATH.get(e.func)
+    if own is not None:
+        return emit_math(lo.b, own, lo.real(e.args[0]))
     rule = FUNC_LOWERING.get(e.func)
     if rule is None:
         raise BackendError(f"no lowering for function '{e.func.value}'")

@@ -182,9 +182,12 @@ class LoadedObject:
 
 
 def _backend_digest() -> str:
-    """Hash of the backend sources and the ABI: generated code changes when they do."""
+    """Hash of the backend sources, the ABI and the IR-level definitions the backend emits (nnc's math
+    functions and the random draws' constants): generated code changes when they do."""
     here = Path(__file__).parent
+    ir_dir = here.parent.parent / "ir"
     files = [*sorted(here.glob("*.py")), here.parent / "abi.py"]
+    files += [ir_dir / "transcendental.py", ir_dir / "rng.py"]
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode())

@@ -1,14 +1,17 @@
 """In-equation random draws (Philox4x32-10 and the distributions) emitted as LLVM IR with IRBuilder.
 
 The definition is the docstring of :mod:`nnc.ir.rng`; this module follows it operation by operation, so
-Philox words, Uniform, DiscreteUniform and Binomial are bit-identical to the NumPy reference and the
-others differ only where the C library's log/exp/cos/pow differ from NumPy's (a few ulp).
+every distribution is bit-identical to the NumPy reference: log, exp and cos are nnc's own
+(:mod:`nnc.backend.llvm.transcendental`, the same definitions the reference runs), and sqrt, floor and
+trunc are exact.
 
 Each distribution becomes one ``internal`` function per module and real type,
 ``nnc.rng.<Dist>.<f64|f32>(k0, k1, c0, c1, c2, c3, args...)``, created on first use; rejection and
 inversion loops are basic blocks inside it. Philox itself is the ``internal alwaysinline`` function
-``nnc.philox4x32_10`` (straight-line rounds). Math uses the ``llvm.log/exp/cos/sqrt/pow/floor/trunc``
-intrinsics, which lower to libm calls or instructions on the CPU.
+``nnc.philox4x32_10`` (straight-line rounds). The distributions without loops (Uniform, Normal,
+LogNormal, Exponential, DiscreteUniform) are ``alwaysinline`` and call nothing but inlined
+straight-line functions and instruction-like intrinsics (``llvm.sqrt/floor/trunc``), so a loop drawing
+them can be vectorised.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
+from nnc.backend.llvm.transcendental import emit_math
 from nnc.diagnostics import InternalError
 from nnc.ir.nodes import Dist
 from nnc.ir.rng import (
@@ -29,6 +33,7 @@ from nnc.ir.rng import (
     PHILOX_ROUNDS,
     PHILOX_W,
 )
+from nnc.ir.transcendental import MathFn
 from nnc.ir.types import DType
 
 I1, I32, I64 = ir.IntType(1), ir.IntType(32), ir.IntType(64)
@@ -36,10 +41,9 @@ F32, F64 = ir.FloatType(), ir.DoubleType()
 _WORDS = ir.LiteralStructType((I32, I32, I32, I32))
 _PHILOX = "nnc.philox4x32_10"
 
-#: C library functions the intrinsics emitted here may lower to (for the JIT's symbol check, DESIGN.md §3).
-LIBM_SYMBOLS = frozenset(
-    {"log", "exp", "cos", "pow", "sqrt", "floor", "trunc", "logf", "expf", "cosf", "powf", "sqrtf"}
-)
+#: C library functions the intrinsics emitted here may lower to (for the JIT's symbol check, DESIGN.md §3;
+#: on x86-64 with SSE4.1 they are instructions).
+LIBM_SYMBOLS = frozenset({"sqrt", "floor", "trunc", "sqrtf"})
 
 Words = tuple[ir.Value, ir.Value, ir.Value, ir.Value]
 
@@ -117,10 +121,11 @@ class _Body:
         """A constant of the real type (rounded to it)."""
         return ir.Constant(self.real, x)
 
-    def math(self, name: str, *xs: ir.Value) -> ir.Value:
-        """A call of the ``llvm.<name>`` intrinsic on values of one float type."""
-        fn = self.b.module.declare_intrinsic(f"llvm.{name}", [xs[0].type])
-        return self.b.call(fn, list(xs))
+    def math(self, name: str | MathFn, x: ir.Value) -> ir.Value:
+        """nnc's log/exp/cos (a MathFn), or the exact intrinsic ``llvm.<name>`` (sqrt, floor, trunc)."""
+        if isinstance(name, MathFn):
+            return emit_math(self.b, name, x)
+        return self.b.call(self.b.module.declare_intrinsic(f"llvm.{name}", [x.type]), [x])
 
     def words(self, block: ir.Value | int) -> Words:
         """The Philox block ``c3 + block`` of this element."""
@@ -154,9 +159,9 @@ class _Body:
     def normal01(self, u1: ir.Value, u2: ir.Value) -> ir.Value:
         """Box-Muller ``sqrt(-2·log(1 - u1))·cos(2π·u2)``."""
         b = self.b
-        log = self.math("log", b.fsub(self.const(1.0), u1))
+        log = self.math(MathFn.LOG, b.fsub(self.const(1.0), u1))
         r = self.math("sqrt", b.fmul(self.const(-2.0), log))
-        return b.fmul(r, self.math("cos", b.fmul(self.const(2.0 * math.pi), u2)))
+        return b.fmul(r, self.math(MathFn.COS, b.fmul(self.const(2.0 * math.pi), u2)))
 
     def new_block(self, name: str) -> ir.Block:
         """A new basic block at the end of the function."""
@@ -181,13 +186,13 @@ def _normal(fb: _Body, args: list[ir.Value]) -> ir.Value:
 
 
 def _lognormal(fb: _Body, args: list[ir.Value]) -> ir.Value:
-    return fb.math("exp", _normal(fb, args))
+    return fb.math(MathFn.EXP, _normal(fb, args))
 
 
 def _exponential(fb: _Body, args: list[ir.Value]) -> ir.Value:
     b = fb.b
     u = fb.uniform(fb.words(0), False, fb.real)
-    return b.fdiv(b.fneg(fb.math("log", b.fsub(fb.const(1.0), u))), args[0])
+    return b.fdiv(b.fneg(fb.math(MathFn.LOG, b.fsub(fb.const(1.0), u))), args[0])
 
 
 def _to_f64(fb: _Body, args: list[ir.Value]) -> list[ir.Value]:
@@ -236,8 +241,8 @@ def _gamma_iteration(
     bound = b.fsub(one, b.fmul(fb.const(0.0331), b.fmul(zz, zz)))
     b.cbranch(b.fcmp_ordered("<", w, bound), accept, full)
     b.position_at_end(full)
-    rhs = b.fadd(b.fmul(fb.const(0.5), zz), b.fmul(d, b.fadd(b.fsub(one, v), fb.math("log", v))))
-    b.cbranch(b.fcmp_ordered("<", fb.math("log", w), rhs), accept, reject)
+    rhs = b.fadd(b.fmul(fb.const(0.5), zz), b.fmul(d, b.fadd(b.fsub(one, v), fb.math(MathFn.LOG, v))))
+    b.cbranch(b.fcmp_ordered("<", fb.math(MathFn.LOG, w), rhs), accept, reject)
     return dv
 
 
@@ -265,7 +270,7 @@ def _gamma(fb: _Body, args: list[ir.Value]) -> ir.Value:
     b.cbranch(boost, boosted, finish)
     b.position_at_end(boosted)
     u = fb.uniform(fb.words(0), False, fb.real)
-    g_boost = b.fmul(dv, fb.math("pow", u, b.fdiv(one, alpha)))
+    g_boost = b.fmul(dv, fb.math(MathFn.EXP, b.fdiv(fb.math(MathFn.LOG, u), alpha)))
     b.branch(finish)
     b.position_at_end(finish)
     g = b.phi(fb.real, "g")
