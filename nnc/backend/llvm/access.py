@@ -112,9 +112,33 @@ def _contiguous(
     return b.call(fn, [addr, I32(align), mask, ir.Constant(vty, None)])
 
 
-def store(b: ir.IRBuilder, ptr: ir.Value, elem: ir.Type, at: At, value: ir.Value) -> None:
-    """Store a scalar ``value`` into element ``at`` of ``ptr``."""
-    b.store(value, element(b, ptr, at.index, elem), align=_size(elem))
+def store(
+    b: ir.IRBuilder, ptr: ir.Value, elem: ir.Type, at: At, value: ir.Value, mask: ir.Value | None = None
+) -> None:
+    """Store ``value`` into element ``at`` of ``ptr``: a scalar, or one element per lane (``CONTIGUOUS``:
+    a vector store, ``GATHER``: a scatter; masked lanes are not written). Lanes must not share an element."""
+    align = _size(elem)
+    if not isinstance(value.type, ir.VectorType):
+        b.store(value, element(b, ptr, at.index, elem), align=align)
+        return
+    width = value.type.count
+    lanes = mask if mask is not None else _all_lanes(width)
+    if at.kind is AtKind.CONTIGUOUS:
+        addr = element(b, ptr, at.index, elem)
+        if mask is None:
+            b.store(value, addr, align=align)
+            return
+        fn = _intrinsic(b, f"llvm.masked.store.{mangle(value.type)}.p0", ir.VoidType(), [value.type, PTR, I32, lanes.type])
+        b.call(fn, [value, addr, I32(align), lanes])
+        return
+    if at.kind is not AtKind.GATHER:
+        raise ValueError(f"cannot store lanes at a {at.kind.value} position")
+    addrs = element(b, ptr, at.index, elem)
+    fn = _intrinsic(
+        b, f"llvm.masked.scatter.{mangle(value.type)}.v{width}p0", ir.VoidType(),
+        [value.type, addrs.type, I32, lanes.type],
+    )  # fmt: skip
+    b.call(fn, [value, addrs, I32(align), lanes])
 
 
 def _size(elem: ir.Type) -> int:

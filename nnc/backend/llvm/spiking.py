@@ -35,8 +35,8 @@ from nnc.backend.abi import (
     SpikeKey,
     StateKey,
 )
-from nnc.backend.llvm.access import At
-from nnc.backend.llvm.expr import I8, I32, I64, PTR, element
+from nnc.backend.llvm.access import At, AtKind, load
+from nnc.backend.llvm.expr import I8, I32, I64, PTR, element, splat
 from nnc.backend.llvm.loops import alloca_once, for_range, partition
 from nnc.backend.llvm.places import Element, Role
 from nnc.diagnostics import BackendError
@@ -278,6 +278,46 @@ def _synapse_element(
     return top.inner(Domain.SYNAPSE, at, (b.trunc(post, I32), b.trunc(pre, I32)))
 
 
+#: Synapses of one spike handled together (one per lane): they differ in slot and in post rank.
+LANES = 8
+
+
+def _deliver_lanes(
+    lw: StatementLowering, loop: ForEach, index: _Synapses, j: ir.Value, span: tuple[ir.Value, ir.Value], top: Element
+) -> None:
+    """The synapses ``[first, last)`` of pre rank ``j`` in lanes of :data:`LANES`: the synapses of one spike
+    have distinct slots and distinct post neurons, so running them side by side (gathers and scatters)
+    is running them one after another; the last, partial group is masked."""
+    b = lw.b
+    first, last = span
+    full = b.add(first, b.mul(b.sdiv(b.sub(last, first), I64(LANES)), I64(LANES)))
+    with for_range(b, first, full, LANES) as e:
+        _run(lw, loop, _lane_element(lw, index, e, j, None, top))
+    with b.if_then(b.icmp_signed("<", full, last)):
+        lane = ir.Constant(ir.VectorType(I64, LANES), list(range(LANES)))
+        mask = b.icmp_signed("<", lane, splat(b, b.sub(last, full), LANES))
+        _run(lw, loop, _lane_element(lw, index, full, j, mask, top))
+
+
+def _lane_element(
+    lw: StatementLowering, index: _Synapses, e: ir.Value, j: ir.Value, mask: ir.Value | None, top: Element
+) -> Element:
+    """Synapses ``e .. e + LANES - 1`` of the pre->post index as one element of :data:`LANES` lanes."""
+    b = lw.b
+    conn = index.conn
+    at_e = At(e, AtKind.CONTIGUOUS)
+    vec64 = ir.VectorType(I64, LANES)
+    slots = b.sext(load(b, conn.pointers[ConnField.EV_SLOT], I32, at_e, LANES, mask), vec64)
+    posts = b.sext(load(b, conn.pointers[ConnField.EV_POST], I32, at_e, LANES, mask), vec64)
+    dend = b.sext(load(b, conn.pointers[ConnField.POST_INDEX], I32, At(posts, AtKind.GATHER), LANES, mask), vec64)
+    at = {
+        Role.SELF: At(slots, AtKind.GATHER), Role.PRE: At(j), Role.POST: At(posts, AtKind.GATHER),
+        Role.DENDRITE: At(dend, AtKind.GATHER), Role.EVENT: at_e,
+    }  # fmt: skip
+    counter = (b.trunc(posts, ir.VectorType(I32, LANES)), splat(b, b.trunc(j, I32), LANES))
+    return top.inner(Domain.SYNAPSE, at, counter, width=LANES, mask=mask)
+
+
 def _run(lw: StatementLowering, loop: ForEach, el: Element) -> None:
     """The synapse loops of an event loop, for the synapse at ``el``."""
     for inner in loop.body:
@@ -299,9 +339,7 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
         with for_range(b, I64(0), count) as s:
             j = b.sext(b.load(element(b, buf, b.add(base, s), I32), typ=I32), I64)
             first, last = index.range_of(j, delay, posts, restrict)
-            with for_range(b, first, last) as e:
-                slot = index.conn.load(ConnField.EV_SLOT, e, I32)
-                _run(lw, loop, _synapse_element(lw, e, slot, j, index.post(e), top))
+            _deliver_lanes(lw, loop, index, j, (first, last), top)
 
     if loop.domain is Domain.AXON_SPIKE:
         current = _ptr(lw, pre, SpikeField.CURRENT)

@@ -131,12 +131,15 @@ class StatementLowering:
             return self.b.icmp_unsigned("!=", raw, ir.Constant(raw.type, None))
         return raw
 
-    def write(self, key: SlotKey, dtype: DType, at: At | None, value: ir.Value) -> None:
-        """Store a scalar register value into buffer ``key``."""
+    def write(
+        self, key: SlotKey, dtype: DType, at: At | None, value: ir.Value, mask: ir.Value | None = None
+    ) -> None:
+        """Store a register value into buffer ``key`` (lanes: one element each, ``mask``ed ones not)."""
         st = storage_type(dtype, self.real)
         if dtype is DType.BOOL:
-            value = self.b.zext(value, st)
-        store(self.b, self.ptrs[key], st, at or ORIGIN, value)
+            lanes = value.type.count if isinstance(value.type, ir.VectorType) else 0
+            value = self.b.zext(value, ir.VectorType(st, lanes) if lanes else st)
+        store(self.b, self.ptrs[key], st, at or ORIGIN, value, mask)
 
     # ------------------------------------------------------------------ statements
     def stmt(self, s: Stmt, el: Element) -> None:
@@ -178,7 +181,7 @@ class StatementLowering:
     def assign(self, s: Assign, el: Element) -> None:
         key, at = self._target(s.target, el)
         value = self.lowering(el).as_type(s.value, s.target.dtype)
-        self._gated(s.target, lambda: self.write(key, s.target.dtype, at, value))
+        self._gated(s.target, lambda: self.write(key, s.target.dtype, at, value, el.mask))
 
     def let(self, s: Let, el: Element) -> None:
         el.temps[s.name] = self.lowering(el).expr(s.value)
@@ -194,7 +197,7 @@ class StatementLowering:
             limit = lo.real(bound)
             outside = self.b.fcmp_ordered(op, lo.convert(x, dtype, DType.REAL), limit)
             x = self.b.select(outside, lo.convert(limit, DType.REAL, dtype), x)
-        self._gated(s.target, lambda: self.write(key, dtype, at, x))
+        self._gated(s.target, lambda: self.write(key, dtype, at, x, el.mask))
 
     def add_input(self, s: AddInput, el: Element) -> None:
         key = InputKey(self.places.proj.post, s.target)

@@ -162,8 +162,13 @@ class ValueEnv:
         b = self.b
         last = Var(LAST_EVENT, DType.INT, Locality.LOCAL)
         key, role = self.lw.places.state(last)
-        stamp = b.sext(self.lw.read(key, DType.INT, self.el.position(role, "an event age"), self.el), I64)
-        return b.sitofp(b.sub(b.sub(self.lw.step, I64(node.lag)), stamp), self.lw.real)
+        raw = self.lw.read(key, DType.INT, self.el.position(role, "an event age"), self.el)
+        now = b.sub(self.lw.step, I64(node.lag))
+        if isinstance(raw.type, ir.VectorType):  # synapses in lanes
+            width = raw.type.count
+            age = b.sub(splat(b, now, width), b.sext(raw, ir.VectorType(I64, width)))
+            return b.sitofp(age, ir.VectorType(self.lw.real, width))
+        return b.sitofp(b.sub(now, b.sext(raw, I64)), self.lw.real)
 
     def deriv(self, node: Deriv, lo: Lowering) -> ir.Value:
         raise BackendError(
