@@ -241,10 +241,15 @@ class _Synapses:
         b = self.lw.b
         lo = self.conn.load(ConnField.EV_PTR, j, I64)
         hi = self.conn.load(ConnField.EV_PTR, b.add(j, I64(1)), I64)
-        if delay is None:
-            first = b.select(restrict, _lower_bound(b, lo, hi, lambda e: b.icmp_signed("<", self.post(e), posts[0])), lo)
-            last = b.select(restrict, _lower_bound(b, first, hi, lambda e: b.icmp_signed("<", self.post(e), posts[1])), hi)
-            return first, last
+        if delay is None:  # the whole row, or (several threads) the part of this thread's posts
+            first, last = alloca_once(b, I64, "row.first"), alloca_once(b, I64, "row.last")
+            b.store(lo, first)
+            b.store(hi, last)
+            with b.if_then(restrict):
+                start = _lower_bound(b, lo, hi, lambda e: b.icmp_signed("<", self.post(e), posts[0]))
+                b.store(start, first)
+                b.store(_lower_bound(b, start, hi, lambda e: b.icmp_signed("<", self.post(e), posts[1])), last)
+            return b.load(first, typ=I64), b.load(last, typ=I64)
 
         def before(bound: ir.Value) -> Callable[[ir.Value], ir.Value]:
             def test(e: ir.Value) -> ir.Value:
