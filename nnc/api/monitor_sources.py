@@ -106,7 +106,8 @@ def _spike_dict(recorded: np.ndarray) -> Shaper:
         steps, ranks = data  # type: ignore[misc]
         keep = np.isin(ranks, recorded)
         steps, ranks = steps[keep], ranks[keep]
-        order = np.argsort(ranks, kind="stable")
+        keys = ranks.astype(np.uint16) if len(recorded) and recorded.max() < 1 << 16 else ranks
+        order = np.argsort(keys, kind="stable")  # radix sort for 16-bit keys
         steps, ranks = steps[order], ranks[order]
         bounds = np.searchsorted(ranks, recorded)
         ends = np.searchsorted(ranks, recorded, side="right")

@@ -114,6 +114,19 @@ class PopulationView(_Subset):
         """The population's ``sum(target)`` restricted to the view."""
         return self.population.sum(target)[self.ranks]
 
+    @property
+    def spike(self) -> list[int]:
+        """Sorted ranks of the view's neurons that spiked in the last step (spiking populations)."""
+        from nnc.runtime.spikes import spikes_of
+
+        pop = self.population
+        if not pop.is_spiking:
+            raise SimulationError(f"view of {pop.name}: spike exists only for spiking populations")
+        if pop._buffers is None:
+            return []
+        fired = spikes_of(pop._buffers, pop.id)
+        return sorted(int(r) for r in fired[np.isin(fired, self.ranks)])
+
     def rank_from_coordinates(self, coord: object, local: bool = False) -> int:
         """Rank of coordinates in the view's geometry (``local``) or the population's (then in the view)."""
         if local:

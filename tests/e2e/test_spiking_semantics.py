@@ -103,3 +103,15 @@ def test_a_population_analysed_before_its_projections_exist(make_net) -> None:
     net.compile()
     net.simulate(3)
     np.testing.assert_array_equal(m.get("g_exc")[:, 0], [0, 0, 5])
+
+
+def test_a_view_lists_its_neurons_that_spiked_in_the_last_step(make_net) -> None:
+    net = make_net()
+    pop = net.create(6, ann.Neuron(equations="v = v + 1", spike="modulo(v, 2) == 0", reset=""))
+    view = pop[1:5]
+    pop.v = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    net.compile()
+    net.step()  # v = 2, 1, 2, 1, 2, 1: ranks 0, 2, 4 spike
+    assert view.spike == [2, 4]
+    net.step()
+    assert view.spike == [1, 3]
