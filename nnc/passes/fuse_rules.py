@@ -204,7 +204,7 @@ def population_refusal(module: Module, ks: Kernels, pop: int, candidate: Kernel)
     if neuron_loop(ks.neuron.get(pop)) is None:
         return f"{candidate.name}: {p.name} has no neuron loop ending its update"
     if p.kind is not NeuronKind.RATE:
-        return f"{candidate.name}: spiking populations emit spikes after the neuron loop"
+        return f"{candidate.name}: spike emission ends the neuron loop of the spiking population {p.name}"
     for s in candidate.body:
         names = _handled(s)
         if names is None:
