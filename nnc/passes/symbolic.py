@@ -68,11 +68,19 @@ def mul(a: Expr, b: Expr) -> Expr:
         return a
     if a == MINUS_ONE or b == MINUS_ONE:
         return neg(b if a == MINUS_ONE else a) or ZERO
+    if isinstance(a, Binary) and a.op is BinaryOp.DIV and a.rhs == b:  # (x / k) * k = x, exactly
+        return a.lhs
     return Binary(BinaryOp.MUL, a, b)
 
 
 def div(a: Expr, b: Expr) -> Expr:
-    """``a / b``, with ``a / 1 = a``, ``a / -1 = -a`` and ``a / (1/k) = a * k``."""
+    """``a / b``, with ``a / a = 1``, ``a / 1 = a``, ``a / -1 = -a`` and ``a / (1/k) = a * k``.
+
+    ``a / a = 1`` keeps exact steady states exact: ``dx/dt = (1 - x)/tau`` has ``S = (1/tau)/(1/tau)``,
+    which is 1 and not ``1/tau * tau`` (0.9999999999999999 for tau = 49).
+    """
+    if a == b:
+        return ONE
     match b:
         case Const(value=1.0):
             return a

@@ -17,31 +17,35 @@ import pytest
 
 from nnc.cli import main, stage_names
 
-SCRIPT = Path(__file__).parent / "scripts" / "rate_network.py"
-GOLDEN = Path(__file__).parent.parent / "golden" / "network"
+SCRIPTS = Path(__file__).parent / "scripts"
+GOLDEN = Path(__file__).parent.parent / "golden"
+#: script -> its golden directory: a rate-coded network, a spiking one
+NETWORKS = {"rate_network.py": "network", "spiking_network.py": "spiking"}
 STAGES = [s for s in stage_names() if s not in ("llvm", "ptx")]
 
 
-def dump(stage: str) -> str:
+def dump(script: str, stage: str) -> str:
     """What ``nnc dump-ir SCRIPT --stage stage`` prints."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["dump-ir", str(SCRIPT), "--stage", stage])
+        code = main(["dump-ir", str(SCRIPTS / script), "--stage", stage])
     assert code == 0, f"dump-ir --stage {stage} exited with {code}"
     return out.getvalue()
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_dump_ir_golden(stage: str, update_golden: bool) -> None:
-    text = dump(stage)
-    path = GOLDEN / f"{stage}.ir"
+@pytest.mark.parametrize("script", sorted(NETWORKS))
+def test_dump_ir_golden(script: str, stage: str, update_golden: bool) -> None:
+    text = dump(script, stage)
+    path = GOLDEN / NETWORKS[script] / f"{stage}.ir"
     if update_golden:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert path.exists(), f"missing {path}: run pytest --update-golden"
     assert text == path.read_text(), f"{path} differs: review and run pytest --update-golden"
 
 
-def test_every_stage_has_a_golden_file() -> None:
+@pytest.mark.parametrize("script", sorted(NETWORKS))
+def test_every_stage_has_a_golden_file(script: str) -> None:
     """A new pass needs its golden file; a removed one leaves none behind."""
-    assert sorted(p.stem for p in GOLDEN.glob("*.ir")) == sorted(STAGES)
+    assert sorted(p.stem for p in (GOLDEN / NETWORKS[script]).glob("*.ir")) == sorted(STAGES)
