@@ -25,6 +25,7 @@ Other bit generators (and small ``n`` before the kernel exists) take the plain p
 from __future__ import annotations
 
 import ctypes
+import itertools
 import math
 import os
 import threading
@@ -309,7 +310,7 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     parts = 2 if n >= THREAD_MIN_DRAWS and (os.cpu_count() or 1) > 1 else 1
     bounds = [n * i // parts for i in range(parts + 1)]
     jobs = []
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         a, c = jump(lo, inc)  # the state before draw `lo`
         jobs.append((k, (a * s0 + c) & _MASK128, table, lo, hi, thr, inc))
     if parts == 1:

@@ -111,9 +111,12 @@ class Connectivity:
             post, pre, key = post[order], pre[order], key[order]
             if np.any(key[1:] == key[:-1]):
                 raise ModelError("the same synapse has been declared multiple times")
-        rows, counts = np.unique(post, return_counts=True)
-        row_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=row_ptr[1:])
+        # post is now non-decreasing: dendrites start where it changes
+        row_ptr = np.zeros(1, dtype=np.int64)
+        if len(post):
+            starts = np.flatnonzero(post[1:] != post[:-1]) + 1
+            row_ptr = np.concatenate(([0], starts, [len(post)])).astype(np.int64)
+        rows = post[row_ptr[:-1]]
         if isinstance(delays, (int, np.integer)):
             d, uniform, max_delay = None, int(delays), int(delays)
         else:
@@ -328,7 +331,12 @@ class Connectivity:
         post = np.repeat(self.post_ranks, self.row_lengths)
         steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
         steps = np.maximum(steps, 1)
-        order = np.lexsort((post, steps, self.pre_ranks))
+        # synapses are in (post, pre) order: stable sorts by delay, then by pre rank, give (pre, delay, post)
+        if self.delays is None:
+            order = _stable_argsort(self.pre_ranks, self.n_pre)
+        else:
+            by_delay = _stable_argsort(steps, int(steps.max(initial=1)) + 1)
+            order = by_delay[_stable_argsort(self.pre_ranks[by_delay], self.n_pre)]
         ptr = np.zeros(self.n_pre + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.pre_ranks, minlength=self.n_pre), out=ptr[1:])
         arrays = {
@@ -368,6 +376,20 @@ def _is_ragged(values: object) -> bool:
 def _concat(rows: Sequence[Sequence[float]] | np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     parts = [np.asarray(r, dtype=dtype).reshape(-1) for r in rows]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for integers in ``[0, bound)``, in linear time.
+
+    NumPy's stable sort is a radix sort for 16-bit keys only: wider keys go in two 16-bit passes.
+    """
+    if bound <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    if bound <= 1 << 32:
+        keys = keys.astype(np.uint32)
+        low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+        return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(keys, kind="stable")
 
 
 def _check_ranks(what: str, ranks: np.ndarray, size: int) -> None:
