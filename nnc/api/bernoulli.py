@@ -241,10 +241,10 @@ class _Kernel:
         from nnc.backend.llvm import jit
 
         host = jit.host_target()
-        tm = jit.target_machine(host, 2)
+        tm = jit.target_machine(host, 1)
         mod = jit.parse(kernel_ir(), "nnc_bernoulli")
-        jit.optimise(mod, tm, 2)
-        self._loaded = jit.LoadedObject(jit.emit_object(mod, tm), host, 2)
+        jit.optimise(mod, tm, 1)
+        self._loaded = jit.LoadedObject(jit.emit_object(mod, tm), host, 1)
         self._fn = _KERNEL_TYPE(self._loaded.address("nnc_bernoulli"))
 
     def run(self, state: int, table: np.ndarray, n: int, thr: int, out: np.ndarray) -> int:

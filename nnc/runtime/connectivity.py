@@ -18,7 +18,7 @@ synaptic array (``nnc.backend.abi.ConnField``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -328,28 +328,30 @@ class Connectivity:
         """
         if not buffers.has(ConnKey(proj_id, ConnField.EV_PTR)):
             return
-        post = np.repeat(self.post_ranks, self.row_lengths)
-        steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
-        steps = np.maximum(steps, 1)
         # synapses are in (post, pre) order: stable sorts by delay, then by pre rank, give (pre, delay, post)
         if self.delays is None:
+            steps = None
+            max_steps = max(1, self.uniform_delay) if self.n_synapses else 1
             order = _stable_argsort(self.pre_ranks, self.n_pre)
         else:
-            by_delay = _stable_argsort(steps, int(steps.max(initial=1)) + 1)
+            steps = np.maximum(self.delays, 1)
+            max_steps = int(steps.max(initial=1))
+            by_delay = _stable_argsort(steps, max_steps + 1)
             order = by_delay[_stable_argsort(self.pre_ranks[by_delay], self.n_pre)]
         ptr = np.zeros(self.n_pre + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.pre_ranks, minlength=self.n_pre), out=ptr[1:])
-        arrays = {
-            ConnField.EV_PTR: ptr,
-            ConnField.EV_SLOT: self.slot_index(fmt)[order],
-            ConnField.EV_POST: post[order],
-            ConnField.EV_DELAY: steps[order],
+        arrays: dict[ConnField, Callable[[], np.ndarray | int]] = {
+            ConnField.EV_PTR: lambda: ptr,
+            ConnField.EV_SLOT: lambda: order if fmt is Format.CSR else self.slot_index(fmt)[order],
+            ConnField.EV_POST: lambda: np.repeat(self.post_ranks, self.row_lengths)[order],
+            ConnField.EV_DELAY: lambda: max_steps if steps is None else steps[order],
         }
         for f, values in arrays.items():
             key = ConnKey(proj_id, f)
             if buffers.has(key):
-                buffers.array(key)[: len(values)] = values
-        buffers.set_value(ConnKey(proj_id, ConnField.MAX_DELAY), max(1, int(steps.max(initial=1))))
+                target = buffers.array(key)
+                target[: len(ptr) if f is ConnField.EV_PTR else self.n_synapses] = values()
+        buffers.set_value(ConnKey(proj_id, ConnField.MAX_DELAY), max_steps)
 
     def _fill_post_index(self, buffers: Buffers, proj_id: int) -> None:
         """``POST_INDEX[i]``: the dendrite of post rank ``i``, -1 for none (if the kernels need it)."""
