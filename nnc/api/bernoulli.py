@@ -303,9 +303,19 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     k = kernel(compile_if_missing=n >= JIT_MIN_DRAWS) if n >= KERNEL_MIN_DRAWS else None
     if k is None:
         return _plain(rng, n, p)
-    state = bg.state
-    s0, inc = state["state"]["state"], state["state"]["inc"]
-    thr = threshold(p)
+    with bg.lock:  # read, draw and write back the state as one step, like Generator.random
+        state = bg.state
+        s0, inc = state["state"]["state"], state["state"]["inc"]
+        pieces = _spans(k, s0, inc, n, threshold(p))
+        a, c = _jump_cached(n, inc)
+        state["state"]["state"] = (a * s0 + c) & _MASK128  # has_uint32 / uinteger stay as they were
+        bg.state = state
+    flat = [x for piece in pieces for x in piece]
+    return np.concatenate(flat) if flat else np.zeros(0, dtype=np.int64)
+
+
+def _spans(k: _Kernel, s0: int, inc: int, n: int, thr: int) -> list[list[np.ndarray]]:
+    """Kept indices of ``n`` draws from state ``s0``: on two threads (each from its jump) for long runs."""
     table = _lane_table(inc)
     parts = 2 if n >= THREAD_MIN_DRAWS and (os.cpu_count() or 1) > 1 else 1
     bounds = [n * i // parts for i in range(parts + 1)]
@@ -314,15 +324,9 @@ def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
         a, c = jump(lo, inc)  # the state before draw `lo`
         jobs.append((k, (a * s0 + c) & _MASK128, table, lo, hi, thr, inc))
     if parts == 1:
-        pieces = [_run_span(*jobs[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=parts) as pool:
-            pieces = list(pool.map(lambda job: _run_span(*job), jobs))
-    a, c = _jump_cached(n, inc)
-    state["state"]["state"] = (a * s0 + c) & _MASK128  # has_uint32 / uinteger stay as they were
-    bg.state = state
-    flat = [x for piece in pieces for x in piece]
-    return np.concatenate(flat) if flat else np.zeros(0, dtype=np.int64)
+        return [_run_span(*jobs[0])]
+    with ThreadPoolExecutor(max_workers=parts) as pool:  # the kernel runs without the GIL (ctypes)
+        return list(pool.map(lambda job: _run_span(*job), jobs))
 
 
 def _run_span(
@@ -345,10 +349,11 @@ def _run_span(
 
 def _advance(bg: np.random.PCG64, n: int) -> None:
     """Move ``bg`` by ``n`` draws as ``random(n)`` would (unlike ``advance``, keeps the 32-bit buffer)."""
-    state = bg.state
-    a, c = _jump_cached(n, state["state"]["inc"])
-    state["state"]["state"] = (a * state["state"]["state"] + c) & _MASK128
-    bg.state = state
+    with bg.lock:
+        state = bg.state
+        a, c = _jump_cached(n, state["state"]["inc"])
+        state["state"]["state"] = (a * state["state"]["state"] + c) & _MASK128
+        bg.state = state
 
 
 def _plain(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
