@@ -57,14 +57,18 @@ def child(n: int) -> None:
     for c in conns:
         for arr in (c.post_ranks, c.row_ptr, c.pre_ranks, c.weights):
             h.update(np.ascontiguousarray(arr, dtype=np.float64 if arr.dtype.kind == "f" else np.int64))
-    print(json.dumps({
-        "connect_wall_s": wall,
-        "connect_cpu_s": cpu,
-        "n_synapses": sum(c.n_synapses for c in conns),
-        "checksum": h.hexdigest()[:16],  # the same connectivity before and after
-        "rng_state": str(rng.bit_generator.state["state"]["state"]),
-        "nnc": os.path.dirname(ann.__file__),
-    }))
+    print(
+        json.dumps(
+            {
+                "connect_wall_s": wall,
+                "connect_cpu_s": cpu,
+                "n_synapses": sum(c.n_synapses for c in conns),
+                "checksum": h.hexdigest()[:16],  # the same connectivity before and after
+                "rng_state": str(rng.bit_generator.state["state"]["state"]),
+                "nnc": os.path.dirname(ann.__file__),
+            }
+        )
+    )
 
 
 def _run(cmd: list[str], pythonpath: str | None) -> dict:

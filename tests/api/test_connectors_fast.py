@@ -139,18 +139,35 @@ def test_jump_is_pcg64_advance(seed, delta):
     assert (a * s + c) % 2**128 == bg.state["state"]["state"]
 
 
-def test_kernel_ir_verifies_and_self_checks():
+def test_kernel_builds_and_checks_itself():
     k = bernoulli.kernel()
     if k is None:
         pytest.skip("the Bernoulli kernel cannot be built here")
-    assert k.self_check()
+    assert k.lanes > 1
+    assert bernoulli._self_check(k)
+
+
+def test_kernel_run_checks_its_buffers():
+    k = bernoulli.kernel()
+    if k is None:
+        pytest.skip("the Bernoulli kernel cannot be built here")
+    table = bernoulli.lane_table(1, k.lanes)
+    with pytest.raises(ValueError, match="int32"):
+        k.run(0, table, 100, 1 << 60, np.empty(100, dtype=np.int32))  # no room for the last lanes
+    with pytest.raises(ValueError, match="int32"):
+        k.run(0, table, 10, 1 << 60, np.empty(10 + k.lanes, dtype=np.int64))
+
+
+def test_kernel_is_not_compiled_for_short_runs(monkeypatch):
+    """Runs below JIT_MIN_DRAWS never build the kernel (it costs more than NumPy there)."""
+    calls = []
+    monkeypatch.setattr(bernoulli, "kernel", lambda compile_if_missing=True: calls.append(compile_if_missing))
+    bernoulli.bernoulli_indices(np.random.default_rng(0), bernoulli.KERNEL_MIN_DRAWS, 0.5)
+    bernoulli.bernoulli_indices(np.random.default_rng(0), bernoulli.JIT_MIN_DRAWS, 0.5)
+    assert calls == [False, True]
 
 
 # ------------------------------------------------------------------------------------------ reference
-def _generator_of(dist: RandomDistribution, aux: np.random.Generator) -> np.random.Generator:
-    return dist.rng if dist.rng is not None else aux
-
-
 def _values(spec: object, n: int, aux: np.random.Generator) -> list[float]:
     if isinstance(spec, RandomDistribution):
         return [float(x) for x in spec.get_values(n, rng=aux)]
