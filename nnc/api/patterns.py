@@ -5,6 +5,12 @@ Every pattern returns a :class:`~nnc.runtime.connectivity.Connectivity`. Random 
 connectivity. Weights and delays are drawn dendrite by dendrite, weights before delays, right after the
 dendrite's connectivity (the reference's order); a distribution without its own ``rng`` draws from
 ``ctx.aux`` (derived from the network seed) instead of an unseeded generator.
+
+The patterns compute that result without the reference's per-dendrite Python loop where the draws allow:
+``fixed_probability`` finds the kept pairs of all rows in one uniform stream
+(:func:`~nnc.api.bernoulli.bernoulli_indices`) unless weights or delays draw from ``ctx.rng`` too, and
+:meth:`Rows.add_many` draws a block of dendrites' values in one call where that gives the same numbers.
+tests/api/test_connectors_fast.py checks every path against the algorithm of API.md §7.2 written plainly.
 """
 
 from __future__ import annotations
@@ -97,7 +103,7 @@ class Rows:
 
     def shares(self, rng: np.random.Generator) -> bool:
         """Whether the weights or delays draw from ``rng`` (then their draws interleave with the rows')."""
-        return any(isinstance(v, RandomDistribution) and v.rng is rng for v in (self.weights, self.delays))
+        return any(self._generator(v) is rng for v in (self.weights, self.delays))
 
     def _draw(self, spec: Value, n: int) -> np.ndarray:
         if isinstance(spec, RandomDistribution):
