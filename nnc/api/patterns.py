@@ -24,7 +24,7 @@ import numpy as np
 from nnc.api.bernoulli import bernoulli_indices
 from nnc.descriptions.random import DISTRIBUTIONS, RandomDistribution
 from nnc.diagnostics import ModelError
-from nnc.runtime.connectivity import Connectivity, round_half_even
+from nnc.runtime.connectivity import Connectivity, round_half_even, stable_argsort
 
 Value = float | RandomDistribution
 #: gaussian/dog profile: squared distances -> (weights rounded through float32, synapse kept)
@@ -329,9 +329,10 @@ def fixed_number_post(
     lengths = np.fromiter((len(c) for c in chosen), dtype=np.int64, count=len(chosen))
     targets_flat = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
     sources = np.repeat(pre, lengths)
-    by_rank = np.argsort(post, kind="stable")
-    position = by_rank[np.searchsorted(post, targets_flat, sorter=by_rank)]  # index in post.ranks
-    order = np.argsort(position, kind="stable")  # by dendrite, pre ranks in drawing order
+    index_of = np.zeros(ctx.post.population.size, dtype=np.int64)  # type: ignore[attr-defined]
+    index_of[post] = np.arange(len(post))
+    position = index_of[targets_flat]  # index in post.ranks
+    order = stable_argsort(position, len(post))  # by dendrite, pre ranks in drawing order
     rows.add_many(post, np.bincount(position, minlength=len(post)), sources[order])
     return rows.build()
 

@@ -332,12 +332,12 @@ class Connectivity:
         if self.delays is None:
             steps = None
             max_steps = max(1, self.uniform_delay) if self.n_synapses else 1
-            order = _stable_argsort(self.pre_ranks, self.n_pre)
+            order = stable_argsort(self.pre_ranks, self.n_pre)
         else:
             steps = np.maximum(self.delays, 1)
             max_steps = int(steps.max(initial=1))
-            by_delay = _stable_argsort(steps, max_steps + 1)
-            order = by_delay[_stable_argsort(self.pre_ranks[by_delay], self.n_pre)]
+            by_delay = stable_argsort(steps, max_steps + 1)
+            order = by_delay[stable_argsort(self.pre_ranks[by_delay], self.n_pre)]
         ptr = np.zeros(self.n_pre + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.pre_ranks, minlength=self.n_pre), out=ptr[1:])
         arrays: dict[ConnField, Callable[[], np.ndarray | int]] = {
@@ -380,7 +380,7 @@ def _concat(rows: Sequence[Sequence[float]] | np.ndarray, dtype: np.dtype | type
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def _stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
+def stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` for integers in ``[0, bound)``, in linear time.
 
     NumPy's stable sort is a radix sort for 16-bit keys only: wider keys go in two 16-bit passes.

@@ -30,6 +30,7 @@ from nnc.descriptions.random import (
     RandomDistribution,
     Uniform,
 )
+from nnc.runtime.connectivity import stable_argsort
 
 
 class FakePopulation:
@@ -423,3 +424,15 @@ def test_math_helpers_agree():
     assert bernoulli.jump(0, 12345) == (1, 0)
     assert bernoulli.threshold(0.5) == 1 << 63
     assert math.isclose(bernoulli.threshold(1e-3) / 2**64, 1e-3, rel_tol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([1, 7, 2**16, 2**16 + 1, 2**20, 2**32, 2**40]),
+    st.integers(0, 3000),
+    st.integers(0, 2**32),
+)
+def test_stable_argsort_is_numpys(bound, n, seed):
+    """The linear-time stable sort of the event index and of fixed_number_post (one or two radix passes)."""
+    keys = np.random.default_rng(seed).integers(0, bound, n)
+    assert np.array_equal(stable_argsort(keys, bound), np.argsort(keys, kind="stable"))
