@@ -5,19 +5,26 @@ Every pattern returns a :class:`~nnc.runtime.connectivity.Connectivity`. Random 
 connectivity. Weights and delays are drawn dendrite by dendrite, weights before delays, right after the
 dendrite's connectivity (the reference's order); a distribution without its own ``rng`` draws from
 ``ctx.aux`` (derived from the network seed) instead of an unseeded generator.
+
+The patterns compute that result without the reference's per-dendrite Python loop where the draws allow:
+``fixed_probability`` finds the kept pairs of all rows in one uniform stream
+(:func:`~nnc.api.bernoulli.bernoulli_indices`) unless weights or delays draw from ``ctx.rng`` too, and
+:meth:`Rows.add_many` draws a block of dendrites' values in one call where that gives the same numbers.
+tests/api/test_connectors_fast.py checks every path against the algorithm of API.md §7.2 written plainly.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnc.descriptions.random import RandomDistribution
+from nnc.api.bernoulli import bernoulli_indices
+from nnc.descriptions.random import DISTRIBUTIONS, RandomDistribution
 from nnc.diagnostics import ModelError
-from nnc.runtime.connectivity import Connectivity, round_half_even
+from nnc.runtime.connectivity import Connectivity, round_half_even, stable_argsort
 
 Value = float | RandomDistribution
 #: gaussian/dog profile: squared distances -> (weights rounded through float32, synapse kept)
@@ -71,21 +78,40 @@ def delay_distribution(delays: RandomDistribution, dt: float) -> RandomDistribut
 
 
 class Rows:
-    """Accumulates dendrites, drawing each dendrite's weights then delays when it is added."""
+    """Accumulates dendrites, drawing each dendrite's weights then delays when it is added.
+
+    Dendrites come one at a time (:meth:`add`) or as a block (:meth:`add_many`); either way the
+    weights and delays are the values the reference draws dendrite by dendrite: a block draws a
+    distribution's values in one call where that yields the same numbers (see :meth:`add_many`).
+    """
 
     def __init__(self, ctx: ConnectContext, weights: Value, delays: Value):
         self.ctx = ctx
         self.weights = weights
         self.delays = delay_distribution(delays, ctx.dt) if isinstance(delays, RandomDistribution) else delays
-        self.post: list[int] = []
+        self.post: list[np.ndarray] = []  # post ranks of the dendrites, block by block
+        self.lengths: list[np.ndarray] = []
         self.pre: list[np.ndarray] = []
         self.w: list[np.ndarray] = []
         self.d: list[np.ndarray] = []
+
+    def _generator(self, spec: Value) -> np.random.Generator | None:
+        """The generator a distribution draws from (None: a number, or a fresh unseeded generator)."""
+        if not isinstance(spec, RandomDistribution):
+            return None
+        return spec.rng if spec.rng is not None else self.ctx.aux
+
+    def shares(self, rng: np.random.Generator) -> bool:
+        """Whether the weights or delays draw from ``rng`` (then their draws interleave with the rows')."""
+        return any(self._generator(v) is rng for v in (self.weights, self.delays))
 
     def _draw(self, spec: Value, n: int) -> np.ndarray:
         if isinstance(spec, RandomDistribution):
             return np.asarray(spec.get_values(n, rng=self.ctx.aux), dtype=np.float64).reshape(-1)
         return np.full(n, float(spec))
+
+    def _steps(self, values: np.ndarray) -> np.ndarray:
+        return round_half_even(values / self.ctx.dt).astype(np.int64)
 
     def add(
         self, post_rank: int, pre_ranks: Sequence[int] | np.ndarray, weights: np.ndarray | None = None
@@ -94,20 +120,78 @@ class Rows:
         ranks = np.asarray(pre_ranks, dtype=np.int64).reshape(-1)
         if len(ranks) == 0:
             return
-        self.post.append(int(post_rank))
+        self.post.append(np.array([post_rank], dtype=np.int64))
+        self.lengths.append(np.array([len(ranks)], dtype=np.int64))
         self.pre.append(ranks)
         self.w.append(self._draw(self.weights, len(ranks)) if weights is None else np.asarray(weights, float))
         if isinstance(self.delays, RandomDistribution):
-            self.d.append(round_half_even(self._draw(self.delays, len(ranks)) / self.ctx.dt).astype(np.int64))
+            self.d.append(self._steps(self._draw(self.delays, len(ranks))))
+
+    def add_many(self, post_ranks: np.ndarray, lengths: np.ndarray, pre_ranks: np.ndarray) -> None:
+        """Append dendrites ``post_ranks[i]`` holding the next ``lengths[i]`` of ``pre_ranks`` (flat).
+
+        Empty dendrites are skipped. Same draws as :meth:`add` dendrite by dendrite: a distribution of
+        a known class draws all its values in one call (NumPy's samplers consume their generator value
+        by value, so one call of ``n1 + n2`` values equals calls of ``n1`` then ``n2``), unless weights
+        and delays draw from the same generator (their draws alternate dendrite by dendrite).
+        """
+        post = np.asarray(post_ranks, dtype=np.int64).reshape(-1)
+        lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+        pre = np.asarray(pre_ranks, dtype=np.int64).reshape(-1)
+        full = lengths > 0
+        if not full.all():
+            post, lengths = post[full], lengths[full]
+        if len(post) == 0:
+            return
+        total = len(pre)
+        w_gen, d_gen = self._generator(self.weights), self._generator(self.delays)
+        if w_gen is not None and w_gen is d_gen:  # alternating draws: dendrite by dendrite
+            w_parts, d_parts = [], []
+            for n in lengths.tolist():
+                w_parts.append(self._draw(self.weights, n))
+                d_parts.append(self._draw(self.delays, n))
+            self.w.append(np.concatenate(w_parts))
+            self.d.append(self._steps(np.concatenate(d_parts)))
+        else:
+            self.w.append(self._draw_many(self.weights, lengths, total))
+            if isinstance(self.delays, RandomDistribution):
+                self.d.append(self._steps(self._draw_many(self.delays, lengths, total)))
+        self.post.append(post)
+        self.lengths.append(lengths)
+        self.pre.append(pre)
+
+    def _draw_many(self, spec: Value, lengths: np.ndarray, total: int) -> np.ndarray:
+        """Values of dendrites of ``lengths`` drawn one after the other."""
+        if not isinstance(spec, RandomDistribution):
+            return np.full(total, float(spec))
+        if type(spec) in _CONCATENABLE:
+            return self._draw(spec, total)
+        return np.concatenate([self._draw(spec, n) for n in lengths.tolist()])
 
     def build(self) -> Connectivity:
         """The connectivity of every dendrite added so far."""
+        post = _cat(self.post, np.int64)
+        pre = _cat(self.pre, np.int64)
+        w = _cat(self.w, np.float64)
+        synapse_post = np.repeat(post, _cat(self.lengths, np.int64))
         if isinstance(self.delays, RandomDistribution):
-            conn = Connectivity.from_rows(self.ctx.sizes, self.post, self.pre, self.w, self.d)
+            conn = Connectivity.from_synapses(self.ctx.sizes, synapse_post, pre, w, _cat(self.d, np.int64))
             return conn.with_max_delay(round(self.delays.max / self.ctx.dt))
-        return Connectivity.from_rows(
-            self.ctx.sizes, self.post, self.pre, self.w, round(float(self.delays) / self.ctx.dt)
+        return Connectivity.from_synapses(
+            self.ctx.sizes, synapse_post, pre, w, round(float(self.delays) / self.ctx.dt)
         )
+
+
+#: distributions whose ``get_values(n1 + n2)`` draws the values of ``get_values(n1)``, ``get_values(n2)``
+_CONCATENABLE = frozenset(DISTRIBUTIONS.values())
+
+
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _unique(ranks: np.ndarray) -> bool:
+    return len(np.unique(ranks)) == len(ranks)
 
 
 def _ranks(obj: object) -> np.ndarray:
@@ -120,59 +204,63 @@ def all_to_all(
 ) -> Connectivity:
     """Every pre rank to every post rank; self-connections dropped only within one population."""
     allow = allow_self_connections or not ctx.same_population
-    pre = _ranks(ctx.pre)
+    pre, post = _ranks(ctx.pre), _ranks(ctx.post)
     rows = Rows(ctx, weights, delays)
-    for r_post in _ranks(ctx.post).tolist():
-        ranks = pre
-        if not allow:
+    if not allow and not _unique(pre):  # the first occurrence of the post rank goes
+        for r_post in post.tolist():
             hit = np.flatnonzero(pre == r_post)
-            ranks = np.delete(pre, hit[0]) if len(hit) else pre
-        rows.add(r_post, ranks)
+            rows.add(r_post, np.delete(pre, hit[0]) if len(hit) else pre)
+        return rows.build()
+    if allow:
+        lengths = np.full(len(post), len(pre), dtype=np.int64)
+        flat = np.tile(pre, len(post))
+    else:
+        kept = pre[None, :] != post[:, None]
+        lengths = kept.sum(axis=1)
+        flat = np.broadcast_to(pre, kept.shape)[kept]
+    rows.add_many(post, lengths, flat)
     return rows.build()
 
 
 def one_to_one(ctx: ConnectContext, weights: Value, delays: Value) -> Connectivity:
     """``post.ranks[i] <- pre.ranks[i]`` for ``i < min(len(post), len(pre))``."""
     pre, post = _ranks(ctx.pre), _ranks(ctx.post)
+    m = min(len(pre), len(post))
     rows = Rows(ctx, weights, delays)
-    for i in range(min(len(pre), len(post))):
-        rows.add(int(post[i]), pre[i : i + 1])
+    rows.add_many(post[:m], np.ones(m, dtype=np.int64), pre[:m])
     return rows.build()
 
 
 def fixed_probability(
     ctx: ConnectContext, probability: float, weights: Value, delays: Value, allow_self_connections: bool
 ) -> Connectivity:
-    """Per post rank: ``u = rng.random(len(pre.ranks))``, keep ``pre.ranks[u < p]`` (sorted)."""
+    """Per post rank: ``u = rng.random(len(pre.ranks))``, keep ``pre.ranks[u < p]`` (sorted).
+
+    The rows' draws are consecutive, so the uniforms of all rows are one ``rng.random(n_post * n_pre)``
+    stream: :func:`~nnc.api.bernoulli.bernoulli_indices` finds the kept ones in it. Weights or delays
+    drawing from ``rng`` too interleave with the rows: then it goes row by row.
+    """
     allow = allow_self_connections or ctx.pre is not ctx.post
-    pre = _ranks(ctx.pre)
+    pre, post = _ranks(ctx.pre), _ranks(ctx.post)
+    width = len(pre)
     rows = Rows(ctx, weights, delays)
-    posts = _ranks(ctx.post).tolist()
-    for start, block in _uniform_blocks(ctx, rows, len(posts), len(pre)):
-        row, col = np.nonzero(block < probability)
-        bounds = np.searchsorted(row, np.arange(len(block) + 1))
-        for i in range(len(block)):
-            r_post = posts[start + i]
-            kept = pre[col[bounds[i] : bounds[i + 1]]]
+    if rows.shares(ctx.rng):
+        for r_post in post.tolist():
+            kept = pre[bernoulli_indices(ctx.rng, width, probability)]
             if not allow:
                 kept = kept[kept != r_post]
             rows.add(r_post, np.sort(kept))
+        return rows.build()
+    flat = bernoulli_indices(ctx.rng, len(post) * width, probability)
+    row = flat // max(width, 1)
+    kept = pre[flat - row * width]
+    if not allow:
+        other = kept != post[row]
+        row, kept = row[other], kept[other]
+    if np.any(pre[1:] < pre[:-1]):  # a view with unsorted ranks: sort each row
+        kept = kept[np.lexsort((kept, row))]
+    rows.add_many(post, np.bincount(row, minlength=len(post)), kept)
     return rows.build()
-
-
-def _uniform_blocks(
-    ctx: ConnectContext, rows: Rows, n_rows: int, width: int
-) -> Iterator[tuple[int, np.ndarray]]:
-    """``rng.random(width)`` for each of ``n_rows`` rows, drawn a block of rows at a time.
-
-    Consecutive ``random`` calls of a NumPy Generator read one stream, so a ``(k, width)`` block holds
-    the same numbers as ``k`` row-by-row calls. When weights or delays draw from the same generator
-    (``rng=net.default_rng``), their draws interleave with the rows and the block is one row.
-    """
-    shared = any(isinstance(v, RandomDistribution) and v.rng is ctx.rng for v in (rows.weights, rows.delays))
-    step = 1 if shared else max(1, (1 << 22) // max(width, 1))
-    for start in range(0, n_rows, step):
-        yield start, ctx.rng.random((min(step, n_rows - start), width))
 
 
 def fixed_number_pre(
@@ -180,11 +268,13 @@ def fixed_number_pre(
 ) -> Connectivity:
     """Per post rank: ``rng.choice(pre.ranks, number, replace=False)``, redrawn while it has the post rank."""
     allow = allow_self_connections or ctx.pre is not ctx.post
-    pre = _ranks(ctx.pre)
+    pre, post = _ranks(ctx.pre), _ranks(ctx.post)
     if number > len(pre):
         raise ModelError("fixed_number_pre: the number of pre-synaptic neurons exceeds the population size")
     rows = Rows(ctx, weights, delays)
-    for r_post in _ranks(ctx.post).tolist():
+    shared = rows.shares(ctx.rng)  # weight/delay draws interleave with the choices: add row by row
+    posts, chosen = [], []
+    for r_post in post.tolist():
         if not allow and number == len(pre) and r_post in pre:
             raise ModelError(
                 f"fixed_number_pre: {number} pre-synaptic neurons without self-connection "
@@ -195,31 +285,55 @@ def fixed_number_pre(
             continue
         while not allow and r_post in drawn:
             drawn = ctx.rng.choice(pre, size=number, replace=False)
-        rows.add(r_post, np.sort(drawn))
+        if shared:
+            rows.add(r_post, np.sort(drawn))
+        else:
+            posts.append(r_post)
+            chosen.append(drawn)
+    if chosen:
+        block = np.sort(np.stack(chosen), axis=1)
+        rows.add_many(np.array(posts), np.full(len(posts), number, dtype=np.int64), block.reshape(-1))
     return rows.build()
 
 
 def fixed_number_post(
     ctx: ConnectContext, number: int, weights: Value, delays: Value, allow_self_connections: bool
 ) -> Connectivity:
-    """Per pre rank: ``rng.choice(post.ranks, number, replace=False)`` (all if ``number >= len``)."""
+    """Per pre rank: ``rng.choice(post.ranks, number, replace=False)`` (all if ``number >= len``).
+
+    Each post rank collects the pre ranks that chose it, in pre-rank order; the dendrites follow the
+    order of ``post.ranks``.
+    """
     allow = allow_self_connections or ctx.pre is not ctx.post
-    post = _ranks(ctx.post)
+    pre, post = _ranks(ctx.pre), _ranks(ctx.post)
     if number > len(post):
         raise ModelError("fixed_number_post: the number of post-synaptic neurons exceeds the population size")
-    targets: dict[int, list[int]] = {int(p): [] for p in post}
-    for r_pre in _ranks(ctx.pre).tolist():
+    chosen = []
+    for r_pre in pre.tolist():
         if number >= len(post):
-            chosen = post
-        else:
-            chosen = ctx.rng.choice(post, size=number, replace=False)
-            while not allow and r_pre in chosen:
-                chosen = ctx.rng.choice(post, size=number, replace=False)
-        for p in chosen.tolist():
-            targets[p].append(r_pre)
+            chosen.append(post)
+            continue
+        drawn = ctx.rng.choice(post, size=number, replace=False)
+        while not allow and r_pre in drawn:
+            drawn = ctx.rng.choice(post, size=number, replace=False)
+        chosen.append(drawn)
     rows = Rows(ctx, weights, delays)
-    for r_post in post.tolist():
-        rows.add(r_post, targets[r_post])
+    if not _unique(post):  # a post rank listed twice collects its pre ranks twice
+        targets: dict[int, list[int]] = {int(p): [] for p in post}
+        for r_pre, drawn in zip(pre.tolist(), chosen, strict=True):
+            for p in drawn.tolist():
+                targets[p].append(r_pre)
+        for r_post in post.tolist():
+            rows.add(r_post, targets[r_post])
+        return rows.build()
+    lengths = np.fromiter((len(c) for c in chosen), dtype=np.int64, count=len(chosen))
+    targets_flat = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+    sources = np.repeat(pre, lengths)
+    index_of = np.zeros(ctx.post.population.size, dtype=np.int64)  # type: ignore[attr-defined]
+    index_of[post] = np.arange(len(post))
+    position = index_of[targets_flat]  # index in post.ranks
+    order = stable_argsort(position, len(post))  # by dendrite, pre ranks in drawing order
+    rows.add_many(post, np.bincount(position, minlength=len(post)), sources[order])
     return rows.build()
 
 

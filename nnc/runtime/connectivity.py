@@ -18,7 +18,7 @@ synaptic array (``nnc.backend.abi.ConnField``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,9 +111,12 @@ class Connectivity:
             post, pre, key = post[order], pre[order], key[order]
             if np.any(key[1:] == key[:-1]):
                 raise ModelError("the same synapse has been declared multiple times")
-        rows, counts = np.unique(post, return_counts=True)
-        row_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=row_ptr[1:])
+        # post is now non-decreasing: dendrites start where it changes
+        row_ptr = np.zeros(1, dtype=np.int64)
+        if len(post):
+            starts = np.flatnonzero(post[1:] != post[:-1]) + 1
+            row_ptr = np.concatenate(([0], starts, [len(post)])).astype(np.int64)
+        rows = post[row_ptr[:-1]]
         if isinstance(delays, (int, np.integer)):
             d, uniform, max_delay = None, int(delays), int(delays)
         else:
@@ -325,23 +328,30 @@ class Connectivity:
         """
         if not buffers.has(ConnKey(proj_id, ConnField.EV_PTR)):
             return
-        post = np.repeat(self.post_ranks, self.row_lengths)
-        steps = self.delays if self.delays is not None else np.full(self.n_synapses, self.uniform_delay)
-        steps = np.maximum(steps, 1)
-        order = np.lexsort((post, steps, self.pre_ranks))
+        # synapses are in (post, pre) order: stable sorts by delay, then by pre rank, give (pre, delay, post)
+        if self.delays is None:
+            steps = None
+            max_steps = max(1, self.uniform_delay) if self.n_synapses else 1
+            order = stable_argsort(self.pre_ranks, self.n_pre)
+        else:
+            steps = np.maximum(self.delays, 1)
+            max_steps = int(steps.max(initial=1))
+            by_delay = stable_argsort(steps, max_steps + 1)
+            order = by_delay[stable_argsort(self.pre_ranks[by_delay], self.n_pre)]
         ptr = np.zeros(self.n_pre + 1, dtype=np.int64)
         np.cumsum(np.bincount(self.pre_ranks, minlength=self.n_pre), out=ptr[1:])
-        arrays = {
-            ConnField.EV_PTR: ptr,
-            ConnField.EV_SLOT: self.slot_index(fmt)[order],
-            ConnField.EV_POST: post[order],
-            ConnField.EV_DELAY: steps[order],
+        arrays: dict[ConnField, Callable[[], np.ndarray | int]] = {
+            ConnField.EV_PTR: lambda: ptr,
+            ConnField.EV_SLOT: lambda: order if fmt is Format.CSR else self.slot_index(fmt)[order],
+            ConnField.EV_POST: lambda: np.repeat(self.post_ranks, self.row_lengths)[order],
+            ConnField.EV_DELAY: lambda: max_steps if steps is None else steps[order],
         }
         for f, values in arrays.items():
             key = ConnKey(proj_id, f)
             if buffers.has(key):
-                buffers.array(key)[: len(values)] = values
-        buffers.set_value(ConnKey(proj_id, ConnField.MAX_DELAY), max(1, int(steps.max(initial=1))))
+                target = buffers.array(key)
+                target[: len(ptr) if f is ConnField.EV_PTR else self.n_synapses] = values()
+        buffers.set_value(ConnKey(proj_id, ConnField.MAX_DELAY), max_steps)
 
     def _fill_post_index(self, buffers: Buffers, proj_id: int) -> None:
         """``POST_INDEX[i]``: the dendrite of post rank ``i``, -1 for none (if the kernels need it)."""
@@ -368,6 +378,20 @@ def _is_ragged(values: object) -> bool:
 def _concat(rows: Sequence[Sequence[float]] | np.ndarray, dtype: np.dtype | type) -> np.ndarray:
     parts = [np.asarray(r, dtype=dtype).reshape(-1) for r in rows]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def stable_argsort(keys: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for integers in ``[0, bound)``, in linear time.
+
+    NumPy's stable sort is a radix sort for 16-bit keys only: wider keys go in two 16-bit passes.
+    """
+    if bound <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    if bound <= 1 << 32:
+        keys = keys.astype(np.uint32)
+        low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+        return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(keys, kind="stable")
 
 
 def _check_ranks(what: str, ranks: np.ndarray, size: int) -> None:
