@@ -52,42 +52,38 @@ def test_a_target_the_neurons_do_not_use_gets_a_conductance(make_net) -> None:
     np.testing.assert_array_equal(m.get("g_exc")[:, 0], [0, 0, 5, 0, 0])
 
 
-def test_example_8_with_explicit_reset_equation(make_net) -> None:
+def _five_to_receivers(make_net, n_post: int, delays: object, steps: int, after_compile=None) -> np.ndarray:
+    """SEMANTICS.md §19 examples 8-10: 5 neurons fire at t = 1 onto receivers with ``g_exc = 0``."""
     net = make_net()
     sender = ann.Neuron(equations="v = t", spike="t == 1")
     receiver = ann.Neuron(equations=["g_exc = 0"], spike="g_exc > 1000")
-    pre, post = net.create(5, sender), net.create(1, receiver)
-    net.connect(pre, post, "exc").all_to_all(weights=1.0)
+    pre, post = net.create(5, sender), net.create(n_post, receiver)
+    proj = net.connect(pre, post, "exc")
+    proj.all_to_all(weights=1.0, delays=delays)
     m = net.monitor(post, "g_exc")
     net.compile()
-    net.simulate(5)
-    np.testing.assert_array_equal(m.get("g_exc")[:, 0], [0, 0, 5, 0, 0])
+    if after_compile is not None:
+        after_compile(proj)
+    net.simulate(steps)
+    return m.get("g_exc")
+
+
+def test_example_8_with_explicit_reset_equation(make_net) -> None:
+    g = _five_to_receivers(make_net, 1, 0.0, 5)
+    np.testing.assert_array_equal(g[:, 0], [0, 0, 5, 0, 0])
 
 
 def test_example_9_uniform_delay(make_net) -> None:
-    net = make_net()
-    sender = ann.Neuron(equations="v = t", spike="t == 1")
-    receiver = ann.Neuron(equations=["g_exc = 0"], spike="g_exc > 1000")
-    pre, post = net.create(5, sender), net.create(1, receiver)
-    net.connect(pre, post, "exc").all_to_all(weights=1.0, delays=3.0)
-    m = net.monitor(post, "g_exc")
-    net.compile()
-    net.simulate(6)
-    np.testing.assert_array_equal(m.get("g_exc")[:, 0], [0, 0, 0, 0, 5, 0])
+    g = _five_to_receivers(make_net, 1, 3.0, 6)
+    np.testing.assert_array_equal(g[:, 0], [0, 0, 0, 0, 5, 0])
 
 
 def test_example_10_per_synapse_delays_set_after_compile(make_net) -> None:
-    net = make_net()
-    sender = ann.Neuron(equations="v = t", spike="t == 1")
-    receiver = ann.Neuron(equations=["g_exc = 0"], spike="g_exc > 1000")
-    pre, post = net.create(5, sender), net.create(2, receiver)
-    proj = net.connect(pre, post, "exc")
-    proj.all_to_all(weights=1.0, delays=ann.Uniform(1.0, 3.0, rng=np.random.default_rng(0)))
-    m = net.monitor(post, "g_exc")
-    net.compile()
-    proj.delay = [[1, 2, 3, 2, 1], [3, 2, 1, 2, 3]]
-    net.simulate(5)
-    g = m.get("g_exc")
+    def set_delays(proj: object) -> None:
+        proj.delay = [[1, 2, 3, 2, 1], [3, 2, 1, 2, 3]]  # type: ignore[attr-defined]
+
+    delays = ann.Uniform(1.0, 3.0, rng=np.random.default_rng(0))
+    g = _five_to_receivers(make_net, 2, delays, 5, set_delays)
     np.testing.assert_array_equal(g[:, 0], [0, 0, 2, 2, 1])
     np.testing.assert_array_equal(g[:, 1], [0, 0, 1, 2, 2])
 
