@@ -144,6 +144,7 @@ class LlvmEngine:
         chooser = self._chooser
         if chooser is None or chooser.maximum != self.num_threads:
             chooser = self._chooser = ThreadChooser(self.num_threads)
+            self._pool.start(self.num_threads)  # thread start-up is not part of any measured chunk
         done = 0
         while done < nsteps:
             threads, chunk = chooser.next_chunk(nsteps - done)
@@ -181,43 +182,64 @@ class ThreadChooser:
     Every thread count gives the same results (fixed partition-independent orders), so nnc may run a
     chunk on fewer threads than asked when that is faster: on a machine whose other cores are busy, each
     barrier of a multi-threaded step can cost a context switch, and one thread is then faster. The
-    chooser keeps the measured time per step of ``maximum`` threads and of one thread, runs chunks of
-    about :data:`CHUNK_SECONDS` on the faster, and measures the other again with a short probe every
-    :data:`PROBE_EVERY` chunks (the load of a machine changes).
+    chooser keeps, for ``maximum`` threads and for one thread, the best time per step of their last
+    :data:`SAMPLES` chunks (robust to a chunk that an interruption slowed down), runs chunks of about
+    :data:`CHUNK_SECONDS` on the faster, and measures the other again with a short probe (the load of a
+    machine changes): after :data:`PROBE_EVERY` chunks, then twice as many each time a probe confirms
+    the choice (up to :data:`PROBE_EVERY_MAX`), back to :data:`PROBE_EVERY` when a probe changes it.
     """
 
     def __init__(self, maximum: int):
         self.maximum = maximum
-        self.per_step: dict[int, float] = {}
+        self.samples: dict[int, list[float]] = {maximum: [], 1: []}
         self.chunks = 0
+        self.interval = PROBE_EVERY
+        self.next_probe = PROBE_EVERY
+        self.best: int | None = None
+
+    @property
+    def per_step(self) -> dict[int, float]:
+        """Seconds per step of each measured thread count."""
+        return {n: min(v) for n, v in self.samples.items() if v}
 
     def next_chunk(self, remaining: int) -> tuple[int, int]:
         """``(threads, steps)`` of the next chunk of a run with ``remaining`` steps left."""
         self.chunks += 1
-        for n in (self.maximum, 1):
-            if n not in self.per_step:
-                return n, min(remaining, FIRST_PROBE_STEPS)
-        best = min(self.per_step, key=self.per_step.__getitem__)
+        short = [n for n, v in self.samples.items() if len(v) < 2]  # measure each twice at first
+        if short:
+            known = self.per_step.get(short[0])
+            steps = FIRST_PROBE_STEPS if known is None else int(PROBE_SECONDS / max(known, 1e-9))
+            return short[0], max(1, min(steps, remaining))
+        per_step = self.per_step
+        best = min(per_step, key=per_step.__getitem__)
+        if best != self.best:  # the last probe (or the load) changed the choice: probe often again
+            self.best, self.interval = best, PROBE_EVERY
+            self.next_probe = self.chunks + PROBE_EVERY
         threads, seconds = best, CHUNK_SECONDS
-        if self.chunks % PROBE_EVERY == 0:
+        if self.chunks >= self.next_probe:
             threads, seconds = (1 if best == self.maximum else self.maximum), PROBE_SECONDS
-        steps = int(seconds / max(self.per_step[threads], 1e-9))
+            self.interval = min(2 * self.interval, PROBE_EVERY_MAX)
+            self.next_probe = self.chunks + self.interval
+        steps = int(seconds / max(per_step[threads], 1e-9))
         return threads, max(1, min(steps, remaining))
 
     def observe(self, threads: int, steps: int, seconds: float) -> None:
-        """Remember the time per step of ``threads`` (a moving average)."""
+        """Remember the time per step of a chunk of ``threads``."""
         if steps <= 0:
             return
-        now = seconds / steps
-        old = self.per_step.get(threads)
-        self.per_step[threads] = now if old is None else 0.5 * old + 0.5 * now
+        kept = self.samples.setdefault(threads, [])
+        kept.append(seconds / steps)
+        del kept[:-SAMPLES]
 
 
 #: Length of the chunks of an adaptive run, of its probes, and of a first probe (steps).
 CHUNK_SECONDS = 0.05
-PROBE_SECONDS = 0.005
-PROBE_EVERY = 20
-FIRST_PROBE_STEPS = 50
+PROBE_SECONDS = 0.01
+PROBE_EVERY = 8
+PROBE_EVERY_MAX = 128
+FIRST_PROBE_STEPS = 20
+#: Chunks per thread count whose best time per step counts.
+SAMPLES = 3
 
 
 def _build_object(

@@ -85,6 +85,10 @@ class WorkerPool:
             self._jobs.append(jobs)
             self._threads.append(t)
 
+    def start(self, nthreads: int) -> None:
+        """Start the threads a run on ``nthreads`` threads needs (they park until a run)."""
+        self._ensure(nthreads)
+
     def run(self, ctx: int, nthreads: int, nsteps: int, request_stop: Callable[[bool], None]) -> float:
         """Run ``nsteps`` steps on ``nthreads`` threads; return the wall time (the caller counts steps).
 
