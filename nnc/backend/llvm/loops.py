@@ -3,14 +3,22 @@
 Parallel loops are statically partitioned (DESIGN.md §4): thread ``tid`` of ``nthreads`` runs a
 contiguous chunk of ``[0, n)`` whose length is a multiple of 8 elements (a 64-byte cache line of doubles),
 so threads never write the same cache line of a per-element array. Phases are separated by a barrier
-written in IR: spin ~100 times, then ``sched_yield``, then sleep on a futex (``syscall(SYS_futex)``), libc
-only. With one thread the barrier returns at once.
+written in IR, libc (or kernel32) only: a waiting thread spins with an adaptive budget, then sleeps. Two
+implementations share that interface (:class:`BarrierKind`), chosen by platform when the module is built:
+on Linux the waiter sleeps on a futex (``syscall(SYS_futex)``) and the last thread wakes it; elsewhere it
+yields a few times, then sleeps with a doubling delay (``usleep``, or ``Sleep`` on Windows) and polls.
+No barrier calls ``sched_yield`` after a failed spin on Linux: on a machine whose cores are all busy,
+each yield handed the core to another process for a whole time slice (measured, ``docs/DESIGN-NOTES.md``).
+With one thread the barrier returns at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from llvmlite import ir
 
@@ -23,9 +31,14 @@ PTR = ir.PointerType()
 
 #: Elements per partition granule (a cache line of 8 doubles).
 CHUNK_ALIGN = 8
-#: Barrier: busy polls before yielding, then yields before sleeping on the futex.
-SPIN_POLLS = 100
-YIELD_POLLS = 20
+#: Barrier: bounds of the adaptive spin budget (polls before a waiting thread sleeps); a wait that
+#: ends within SHORT_WAIT_NS of sleep on the futex, or within SHORT_NAPS yields and sleeps of the
+#: portable barrier, counts as short; the portable barrier's yields between spin and sleep.
+SPIN_MIN = 32
+SPIN_MAX = 4096
+SHORT_WAIT_NS = 200_000
+SHORT_NAPS = 4
+YIELD_POLLS = 2
 
 _SYS_FUTEX = {"x86_64": 202, "aarch64": 98}
 _FUTEX_WAIT_PRIVATE = 128
@@ -33,8 +46,8 @@ _FUTEX_WAKE_PRIVATE = 129
 _INT_MAX = 2**31 - 1
 
 #: Words of the module's synchronisation state (``@nnc.sync``, one cache line each).
-SYNC_ARRIVED, SYNC_GENERATION, SYNC_SLEEPERS, SYNC_STOP = 0, 16, 32, 48
-_SYNC_WORDS = 64
+SYNC_ARRIVED, SYNC_GENERATION, SYNC_SLEEPERS, SYNC_STOP, SYNC_SPIN = 0, 16, 32, 48, 64
+_SYNC_WORDS = 80
 
 
 def alloca_once(b: ir.IRBuilder, ty: ir.Type, name: str = "") -> ir.AllocaInstr:
@@ -89,6 +102,14 @@ def _smin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return b.select(b.icmp_signed("<", x, y), x, y)
 
 
+def _umin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    return b.select(b.icmp_unsigned("<", x, y), x, y)
+
+
+def _umax(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    return b.select(b.icmp_unsigned(">", x, y), x, y)
+
+
 def lane_max(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
     """Largest lane of an integer vector (``v`` itself for a scalar)."""
     if not isinstance(v.type, ir.VectorType):
@@ -102,15 +123,51 @@ def lane_max(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
 # barrier
 
 
+class BarrierKind(enum.StrEnum):
+    """How a waiting thread waits once spinning failed (both spin first, with the same adaptive budget)."""
+
+    FUTEX = "futex"  # Linux: sleep on the generation word (syscall futex), woken by the last thread
+    PORTABLE = "portable"  # any OS: yield a few times, then sleep with a growing delay and poll again
+
+
+@dataclass(frozen=True, slots=True)
+class OsWait:
+    """The portable barrier's yield and sleep calls on one OS family (``sleep(delay)``, delay in the
+    function's unit, grows as ``min(cap, 2 * delay + 1)`` from ``first``)."""
+
+    yield_fn: str
+    sleep_fn: str
+    first: int
+    cap: int
+
+
+#: The portable wait per OS family: POSIX ``usleep`` in microseconds, Windows ``Sleep`` in milliseconds.
+OS_WAITS = {
+    "posix": OsWait("sched_yield", "usleep", 1, 255),
+    "windows": OsWait("SwitchToThread", "Sleep", 0, 1),
+}
+
+
+def default_barrier_kind(arch: str, platform: str = sys.platform) -> BarrierKind:
+    """The barrier of this platform: the futex on Linux (where its syscall number is known), else portable."""
+    return BarrierKind.FUTEX if platform.startswith("linux") and arch in _SYS_FUTEX else BarrierKind.PORTABLE
+
+
+def os_family(platform: str = sys.platform) -> str:
+    """Key of :data:`OS_WAITS` for ``platform`` (``sys.platform`` by default)."""
+    return "windows" if platform == "win32" else "posix"
+
+
 def sync_state(module: ir.Module) -> ir.GlobalVariable:
-    """The module's synchronisation words (``@nnc.sync``): barrier counters and the published stop flag."""
+    """The module's synchronisation words (``@nnc.sync``): barrier counters, the published stop flag and
+    the barrier's spin budget (which starts at :data:`SPIN_MAX`)."""
     existing = module.globals.get("nnc.sync")
     if existing is not None:
         return existing
     ty = ir.ArrayType(I32, _SYNC_WORDS)
     gv = ir.GlobalVariable(module, ty, "nnc.sync")
     gv.linkage = "internal"
-    gv.initializer = ir.Constant(ty, None)
+    gv.initializer = ir.Constant(ty, [I32(SPIN_MAX if w == SYNC_SPIN else 0) for w in range(_SYNC_WORDS)])
     gv.align = 64
     return gv
 
@@ -134,16 +191,18 @@ def _declare(
 
 def _pause(b: ir.IRBuilder, arch: str) -> None:
     match arch:
-        case "x86_64":
+        case "x86_64" | "amd64":
             b.call(_declare(b.module, "llvm.x86.sse2.pause", ir.VoidType(), []), [])
-        case "aarch64":
+        case "aarch64" | "arm64":
             b.call(_declare(b.module, "llvm.aarch64.hint", ir.VoidType(), [I32]), [I32(1)])
 
 
-def _futex(b: ir.IRBuilder, arch: str, word: ir.Value, op: int, val: ir.Value) -> None:
+def _futex(
+    b: ir.IRBuilder, arch: str, word: ir.Value, op: int, val: ir.Value, timeout: ir.Value | None = None
+) -> None:
     syscall = _declare(b.module, "syscall", I64, [I64], var_arg=True)
     null = ir.Constant(PTR, None)
-    b.call(syscall, [I64(_SYS_FUTEX[arch]), word, I32(op), val, null, null, I32(0)])
+    b.call(syscall, [I64(_SYS_FUTEX[arch]), word, I32(op), val, timeout or null, null, I32(0)])
 
 
 def _changed(b: ir.IRBuilder, gen_ptr: ir.Value, gen: ir.Value) -> ir.Value:
@@ -156,12 +215,19 @@ def _publish_stop(b: ir.IRBuilder, stop: ir.Value) -> None:
     b.store_atomic(b.zext(flag, I32), sync_word(b, SYNC_STOP), "monotonic", 4)
 
 
-def build_barrier(module: ir.Module, arch: str) -> ir.Function:
+def build_barrier(
+    module: ir.Module, arch: str, kind: BarrierKind | None = None, platform: str = sys.platform
+) -> ir.Function:
     """Define ``void @nnc.barrier(i64 nthreads, ptr stop)``: a reusable central barrier.
 
     The last thread to arrive copies the host's STOP flag (``*stop``) into the shared stop word before
-    releasing the others, so every thread reads the same decision after the barrier.
+    releasing the others, so every thread reads the same decision after the barrier. A waiting thread
+    spins (:func:`_spin`), then waits as ``kind`` says (default: :func:`default_barrier_kind` of
+    ``arch`` and ``platform``, a ``sys.platform`` value: the process that builds the module runs it),
+    and adapts the spin budget to how long the wait was (:func:`_adapt`). The barrier only orders the
+    threads: results never depend on how a thread waited.
     """
+    kind = kind if kind is not None else default_barrier_kind(arch, platform)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, PTR]), "nnc.barrier")
     fn.linkage = "internal"
     fn.attributes.add("noinline")
@@ -178,41 +244,105 @@ def build_barrier(module: ir.Module, arch: str) -> ir.Function:
         _publish_stop(b, stop)
         b.store_atomic(I32(0), arrived, "monotonic", 4)
         b.atomic_rmw("add", gen_ptr, I32(1), "seq_cst")
-        if arch in _SYS_FUTEX:
+        if kind is BarrierKind.FUTEX:
             with b.if_then(b.icmp_unsigned("!=", b.load_atomic(sleepers, "seq_cst", 4), I32(0))):
                 _futex(b, arch, gen_ptr, _FUTEX_WAKE_PRIVATE, I32(_INT_MAX))
         b.ret_void()
-    sched_yield = _declare(module, "sched_yield", I32, [])
-    for polls, wait in (
-        (SPIN_POLLS, lambda: _pause(b, arch)),
-        (YIELD_POLLS, lambda: b.call(sched_yield, [])),
-    ):
-        with for_range(b, I32(0), I32(polls)):
-            with b.if_then(_changed(b, gen_ptr, gen)):
-                b.ret_void()
-            wait()
-    _sleep_until_changed(b, arch, gen_ptr, sleepers, gen)
+    spin = sync_word(b, SYNC_SPIN)
+    budget = _spin(b, arch, gen_ptr, gen, spin)
+    if kind is BarrierKind.FUTEX:
+        short = _futex_wait(b, arch, gen_ptr, sleepers, gen)
+    else:
+        starved = b.icmp_unsigned("==", budget, I32(SPIN_MIN))
+        short = _portable_wait(b, OS_WAITS[os_family(platform)], b.not_(starved), gen_ptr, gen)
+    _adapt(b, spin, budget, short)
     b.ret_void()
     return fn
 
 
-def _sleep_until_changed(
-    b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, sleepers: ir.Value, gen: ir.Value
-) -> None:
-    """Sleep on the futex (or keep yielding where there is none) until the generation changes."""
+def _spin(b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, gen: ir.Value, spin: ir.Value) -> ir.Value:
+    """Busy-poll the generation word up to the spin budget (``*spin``) times; return from the barrier if
+    it changes, raising the budget to ``2 i + SPIN_MIN`` when that took ``i`` polls. Returns the budget."""
+    budget = b.load_atomic(spin, "monotonic", 4)
+    with for_range(b, I32(0), budget) as i:
+        with b.if_then(_changed(b, gen_ptr, gen)):
+            wanted = _umin(b, b.add(b.shl(i, I32(1)), I32(SPIN_MIN)), I32(SPIN_MAX))
+            with b.if_then(b.icmp_unsigned(">", wanted, budget)):
+                b.store_atomic(wanted, spin, "monotonic", 4)
+            b.ret_void()
+        _pause(b, arch)
+    return budget
+
+
+def _adapt(b: ir.IRBuilder, spin: ir.Value, budget: ir.Value, short: ir.Value) -> None:
+    """After a spin that failed: double the budget if the wait was short (spinning a little longer would
+    have caught it: the other thread was running), halve it if it was long (the other thread was busy
+    for long, or not running at all on an oversubscribed machine: spinning only burns the core that
+    thread may be waiting for). Bounds: :data:`SPIN_MIN`, :data:`SPIN_MAX`."""
+    doubled = _umin(b, b.shl(budget, I32(1)), I32(SPIN_MAX))
+    halved = _umax(b, b.lshr(budget, I32(1)), I32(SPIN_MIN))
+    new = b.select(short, doubled, halved)
+    with b.if_then(b.icmp_unsigned("!=", new, budget)):
+        b.store_atomic(new, spin, "monotonic", 4)
+
+
+def _futex_wait(b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, sleepers: ir.Value, gen: ir.Value) -> ir.Value:
+    """Sleep on the futex until the generation changes (the last thread wakes the sleepers); the first
+    sleep times out after :data:`SHORT_WAIT_NS`. Returns whether the release came before that."""
+    timeout = alloca_once(b, ir.ArrayType(I64, 2), "timeout")  # struct timespec {tv_sec, tv_nsec}
+    b.store(ir.Constant(ir.ArrayType(I64, 2), [0, SHORT_WAIT_NS]), timeout)
+    pre = b.block
     loop = b.append_basic_block("sleep")
     done = b.append_basic_block("sleep.done")
     b.branch(loop)
     b.position_at_end(loop)
-    if arch in _SYS_FUTEX:
-        b.atomic_rmw("add", sleepers, I32(1), "seq_cst")
-        with b.if_then(b.icmp_unsigned("==", b.load_atomic(gen_ptr, "seq_cst", 4), gen)):
-            _futex(b, arch, gen_ptr, _FUTEX_WAIT_PRIVATE, gen)
-        b.atomic_rmw("sub", sleepers, I32(1), "seq_cst")
-    else:
-        b.call(_declare(b.module, "sched_yield", I32, []), [])
+    naps = b.phi(I32, name="naps")
+    naps.add_incoming(I32(0), pre)
+    first = b.icmp_unsigned("==", naps, I32(0))
+    b.atomic_rmw("add", sleepers, I32(1), "seq_cst")
+    with b.if_then(b.icmp_unsigned("==", b.load_atomic(gen_ptr, "seq_cst", 4), gen)):
+        limit = b.select(first, timeout, ir.Constant(timeout.type, None))
+        _futex(b, arch, gen_ptr, _FUTEX_WAIT_PRIVATE, gen, limit)
+    b.atomic_rmw("sub", sleepers, I32(1), "seq_cst")
+    naps.add_incoming(b.add(naps, I32(1)), b.block)
     b.cbranch(_changed(b, gen_ptr, gen), done, loop)
     b.position_at_end(done)
+    return first
+
+
+def _portable_wait(
+    b: ir.IRBuilder, os_wait: OsWait, yields: ir.Value, gen_ptr: ir.Value, gen: ir.Value
+) -> ir.Value:
+    """Yield :data:`YIELD_POLLS` times (only if ``yields``: a starved thread sleeps at once), then sleep
+    with a doubling delay until the generation changes; nobody wakes a sleeper, it sees the release after
+    its current delay (at most ``cap``). Returns whether the release came within :data:`SHORT_NAPS`
+    naps (yields and sleeps)."""
+    yield_fn = _declare(b.module, os_wait.yield_fn, I32, [])
+    sleep_fn = _declare(b.module, os_wait.sleep_fn, I32, [I32])
+    pre = b.block
+    loop = b.append_basic_block("nap")
+    nap = b.append_basic_block("nap.wait")
+    done = b.append_basic_block("nap.done")
+    b.branch(loop)
+    b.position_at_end(loop)
+    naps = b.phi(I32, name="naps")
+    naps.add_incoming(I32(0), pre)
+    delay = b.phi(I32, name="delay")
+    delay.add_incoming(I32(os_wait.first), pre)
+    b.cbranch(_changed(b, gen_ptr, gen), done, nap)
+    b.position_at_end(nap)
+    yielding = b.and_(yields, b.icmp_unsigned("<", naps, I32(YIELD_POLLS)))
+    with b.if_else(yielding) as (then, otherwise):
+        with then:
+            b.call(yield_fn, [])
+        with otherwise:
+            b.call(sleep_fn, [delay])
+    longer = b.select(yielding, delay, _umin(b, b.add(b.shl(delay, I32(1)), I32(1)), I32(os_wait.cap)))
+    naps.add_incoming(b.add(naps, I32(1)), b.block)
+    delay.add_incoming(longer, b.block)
+    b.branch(loop)
+    b.position_at_end(done)
+    return b.icmp_unsigned("<=", naps, I32(SHORT_NAPS))
 
 
 def arch_of(triple: str) -> str:
