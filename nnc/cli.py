@@ -14,6 +14,7 @@ import runpy
 import sys
 from collections.abc import Sequence
 
+from nnc import __version__
 from nnc.diagnostics import NncError
 
 EXIT_OK, EXIT_ERROR, EXIT_UNSUPPORTED = 0, 1, 2
@@ -28,6 +29,7 @@ def stage_names() -> list[str]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnc", description="nnc: neural-network simulation compiler")
+    parser.add_argument("--version", action="version", version=f"nnc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     dump = commands.add_parser("dump-ir", help="run a script up to compile() and print the IR at a stage")
     dump.add_argument("script", help="the Python script that builds and compiles a network")
