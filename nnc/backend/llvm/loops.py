@@ -35,9 +35,9 @@ CHUNK_ALIGN = 8
 #: ends within SHORT_WAIT_NS of sleep on the futex, or within SHORT_NAPS yields and sleeps of the
 #: portable barrier, counts as short; the portable barrier's yields between spin and sleep.
 SPIN_MIN = 32
-SPIN_MAX = 4096
-SHORT_WAIT_NS = 200_000
-SHORT_NAPS = 4
+SPIN_MAX = 2048
+SHORT_WAIT_NS = 50_000
+SHORT_NAPS = 3
 YIELD_POLLS = 2
 
 _SYS_FUTEX = {"x86_64": 202, "aarch64": 98}
@@ -262,13 +262,10 @@ def build_barrier(
 
 def _spin(b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, gen: ir.Value, spin: ir.Value) -> ir.Value:
     """Busy-poll the generation word up to the spin budget (``*spin``) times; return from the barrier if
-    it changes, raising the budget to ``2 i + SPIN_MIN`` when that took ``i`` polls. Returns the budget."""
+    it changes. Returns the budget."""
     budget = b.load_atomic(spin, "monotonic", 4)
-    with for_range(b, I32(0), budget) as i:
+    with for_range(b, I32(0), budget):
         with b.if_then(_changed(b, gen_ptr, gen)):
-            wanted = _umin(b, b.add(b.shl(i, I32(1)), I32(SPIN_MIN)), I32(SPIN_MAX))
-            with b.if_then(b.icmp_unsigned(">", wanted, budget)):
-                b.store_atomic(wanted, spin, "monotonic", 4)
             b.ret_void()
         _pause(b, arch)
     return budget
@@ -278,7 +275,8 @@ def _adapt(b: ir.IRBuilder, spin: ir.Value, budget: ir.Value, short: ir.Value) -
     """After a spin that failed: double the budget if the wait was short (spinning a little longer would
     have caught it: the other thread was running), halve it if it was long (the other thread was busy
     for long, or not running at all on an oversubscribed machine: spinning only burns the core that
-    thread may be waiting for). Bounds: :data:`SPIN_MIN`, :data:`SPIN_MAX`."""
+    thread may be waiting for, and a starved thread soon goes to sleep at once). A spin that succeeds
+    leaves the budget as it is. Bounds: :data:`SPIN_MIN`, :data:`SPIN_MAX`."""
     doubled = _umin(b, b.shl(budget, I32(1)), I32(SPIN_MAX))
     halved = _umax(b, b.lshr(budget, I32(1)), I32(SPIN_MIN))
     new = b.select(short, doubled, halved)
