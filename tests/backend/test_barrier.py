@@ -139,17 +139,19 @@ def test_the_last_thread_publishes_the_stop_flag(harness: Harness) -> None:
 @pytest.fixture(params=KINDS, ids=[k.value for k in KINDS])
 def adaptive(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
     """A harness whose waits count as short up to 20 ms of sleep (futex) or 12 naps (portable, about
-    1.5 ms): on a busy test machine a wake-up can take longer than the default thresholds."""
+    1.5 ms), and whose sleepers are late 20 ms after their wake-up: on a busy test machine a wake-up can
+    take longer than the default thresholds."""
     monkeypatch.setattr(loops, "SHORT_WAIT_NS", 20_000_000)
+    monkeypatch.setattr(loops, "WAKE_LATE_NS", 20_000_000)
     monkeypatch.setattr(loops, "SHORT_NAPS", 12)
     h = Harness(request.param)
     yield h
     h.loaded.close()
 
 
-def test_spin_budget_halves_after_long_waits_and_doubles_after_short_ones(adaptive: Harness) -> None:
+def test_spin_budget_halves_after_long_waits_and_grows_after_short_ones(adaptive: Harness) -> None:
     """A thread 50 ms late (busy, or not running at all) halves the budget down to SPIN_MIN; waits a
-    little longer than the spin double it again."""
+    little longer than the spin raise it by SPIN_MIN each."""
     h = adaptive
     assert h.word(SYNC_SPIN) == SPIN_MAX
     budgets = []
@@ -163,11 +165,27 @@ def test_spin_budget_halves_after_long_waits_and_doubles_after_short_ones(adapti
     assert h.word(SYNC_SPIN) >= 4 * SPIN_MIN
 
 
+@pytest.mark.skipif(BarrierKind.FUTEX not in KINDS, reason="the futex barrier is Linux's")
+def test_a_sleeper_woken_late_halves_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same short waits as above, but every futex sleeper counts as late after its wake-up (its core
+    was taken): the budget stays at SPIN_MIN."""
+    monkeypatch.setattr(loops, "SHORT_WAIT_NS", 20_000_000)
+    monkeypatch.setattr(loops, "WAKE_LATE_NS", -1)
+    h = Harness(BarrierKind.FUTEX)
+    try:
+        while h.word(SYNC_SPIN) > SPIN_MIN:
+            h.run(2, 1, delays=(0.0, 0.05))
+        h.run(2, 100, lag=4 * SPIN_MIN)
+        assert h.word(SYNC_SPIN) == SPIN_MIN
+    finally:
+        h.loaded.close()
+
+
 @pytest.mark.parametrize(
     ("platform", "arch", "kind", "calls"),
     [
-        ("linux", "x86_64", BarrierKind.FUTEX, {"syscall"}),
-        ("linux", "aarch64", BarrierKind.FUTEX, {"syscall"}),
+        ("linux", "x86_64", BarrierKind.FUTEX, {"syscall", "clock_gettime"}),
+        ("linux", "aarch64", BarrierKind.FUTEX, {"syscall", "clock_gettime"}),
         ("linux", "riscv64", BarrierKind.PORTABLE, {"sched_yield", "usleep"}),
         ("darwin", "arm64", BarrierKind.PORTABLE, {"sched_yield", "usleep"}),
         ("darwin", "x86_64", BarrierKind.PORTABLE, {"sched_yield", "usleep"}),

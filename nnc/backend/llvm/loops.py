@@ -7,9 +7,10 @@ written in IR, libc (or kernel32) only: a waiting thread spins with an adaptive 
 implementations share that interface (:class:`BarrierKind`), chosen by platform when the module is built:
 on Linux the waiter sleeps on a futex (``syscall(SYS_futex)``) and the last thread wakes it; elsewhere it
 yields a few times, then sleeps with a doubling delay (``usleep``, or ``Sleep`` on Windows) and polls.
-No barrier calls ``sched_yield`` after a failed spin on Linux: on a machine whose cores are all busy,
-each yield handed the core to another process for a whole time slice (measured, ``docs/DESIGN-NOTES.md``).
-With one thread the barrier returns at once.
+The futex barrier never calls ``sched_yield``: on a machine whose cores are all busy, each yield handed
+the core to another process for a whole time slice, and 2 threads ran several times slower than 1
+(measured with ``benchmarks/oversubscription.py``, ``docs/platforms.md``); the portable one yields only
+while its spin budget says the machine is not starved. With one thread the barrier returns at once.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ PTR = ir.PointerType()
 CHUNK_ALIGN = 8
 #: Barrier: bounds of the adaptive spin budget (polls before a waiting thread sleeps); a wait that
 #: ends within SHORT_WAIT_NS of sleep on the futex, or within SHORT_NAPS yields and sleeps of the
-#: portable barrier, counts as short; the portable barrier's yields between spin and sleep.
+#: portable barrier, counts as short; a futex sleeper that runs more than WAKE_LATE_NS after its wake-up
+#: was starved (its core was busy); the portable barrier's yields between spin and sleep.
 SPIN_MIN = 32
 SPIN_MAX = 2048
 SHORT_WAIT_NS = 50_000
+WAKE_LATE_NS = 100_000
 SHORT_NAPS = 3
 YIELD_POLLS = 2
 
@@ -44,10 +47,12 @@ _SYS_FUTEX = {"x86_64": 202, "aarch64": 98}
 _FUTEX_WAIT_PRIVATE = 128
 _FUTEX_WAKE_PRIVATE = 129
 _INT_MAX = 2**31 - 1
+_CLOCK_MONOTONIC = 1  # Linux
 
-#: Words of the module's synchronisation state (``@nnc.sync``, one cache line each).
-SYNC_ARRIVED, SYNC_GENERATION, SYNC_SLEEPERS, SYNC_STOP, SYNC_SPIN = 0, 16, 32, 48, 64
-_SYNC_WORDS = 80
+#: Words of the module's synchronisation state (``@nnc.sync``, one cache line each; SYNC_WOKEN is the
+#: 64-bit time of the last futex wake-up, in two words).
+SYNC_ARRIVED, SYNC_GENERATION, SYNC_SLEEPERS, SYNC_STOP, SYNC_SPIN, SYNC_WOKEN = 0, 16, 32, 48, 64, 80
+_SYNC_WORDS = 96
 
 
 def alloca_once(b: ir.IRBuilder, ty: ir.Type, name: str = "") -> ir.AllocaInstr:
@@ -172,11 +177,11 @@ def sync_state(module: ir.Module) -> ir.GlobalVariable:
     return gv
 
 
-def sync_word(b: ir.IRBuilder, word: int) -> ir.Value:
-    """Pointer to one word of ``@nnc.sync``."""
+def sync_word(b: ir.IRBuilder, word: int, ty: ir.Type = I32) -> ir.Value:
+    """Pointer to one word of ``@nnc.sync`` (``ty``: a wider integer starting there)."""
     state = sync_state(b.module)
     addr = b.gep(state, [I32(0), I32(word)], inbounds=True, source_etype=state.value_type)
-    addr.type = ir.PointerType(I32)  # a typed pointer: llvmlite's atomic builders check the pointee
+    addr.type = ir.PointerType(ty)  # a typed pointer: llvmlite's atomic builders check the pointee
     return addr
 
 
@@ -246,16 +251,18 @@ def build_barrier(
         b.atomic_rmw("add", gen_ptr, I32(1), "seq_cst")
         if kind is BarrierKind.FUTEX:
             with b.if_then(b.icmp_unsigned("!=", b.load_atomic(sleepers, "seq_cst", 4), I32(0))):
+                b.store_atomic(_now_ns(b), sync_word(b, SYNC_WOKEN, I64), "monotonic", 8)
                 _futex(b, arch, gen_ptr, _FUTEX_WAKE_PRIVATE, I32(_INT_MAX))
         b.ret_void()
     spin = sync_word(b, SYNC_SPIN)
     budget = _spin(b, arch, gen_ptr, gen, spin)
     if kind is BarrierKind.FUTEX:
-        short = _futex_wait(b, arch, gen_ptr, sleepers, gen)
+        short, late = _futex_wait(b, arch, gen_ptr, sleepers, gen)
     else:
         starved = b.icmp_unsigned("==", budget, I32(SPIN_MIN))
         short = _portable_wait(b, OS_WAITS[os_family(platform)], b.not_(starved), gen_ptr, gen)
-    _adapt(b, spin, budget, short)
+        late = ir.Constant(I1, 0)
+    _adapt(b, spin, budget, b.and_(short, b.not_(late)))
     b.ret_void()
     return fn
 
@@ -272,23 +279,32 @@ def _spin(b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, gen: ir.Value, spin: ir
 
 
 def _adapt(b: ir.IRBuilder, spin: ir.Value, budget: ir.Value, short: ir.Value) -> None:
-    """After a spin that failed: double the budget if the wait was short (spinning a little longer would
-    have caught it: the other thread was running), halve it if it was long (the other thread was busy
-    for long, or not running at all on an oversubscribed machine: spinning only burns the core that
-    thread may be waiting for, and a starved thread soon goes to sleep at once). A spin that succeeds
-    leaves the budget as it is. Bounds: :data:`SPIN_MIN`, :data:`SPIN_MAX`."""
-    doubled = _umin(b, b.shl(budget, I32(1)), I32(SPIN_MAX))
+    """After a spin that failed: raise the budget by :data:`SPIN_MIN` polls if the wait was short and the
+    sleeper ran as soon as it was woken (spinning a little longer would have caught it), halve it
+    otherwise: the other thread was busy for long, or not running at all, or this thread's core was
+    taken when it was woken. On an oversubscribed machine spinning only burns the time of a core
+    someone is waiting for, so the budget falls fast and rises slowly (measured: a spin of 2048 polls
+    made 2 threads about twice as slow as one of 128 with every core busy), and a starved thread soon
+    goes to sleep at once. A spin that succeeds leaves the budget as it is. Bounds: :data:`SPIN_MIN`,
+    :data:`SPIN_MAX`."""
+    longer = _umin(b, b.add(budget, I32(SPIN_MIN)), I32(SPIN_MAX))
     halved = _umax(b, b.lshr(budget, I32(1)), I32(SPIN_MIN))
-    new = b.select(short, doubled, halved)
+    new = b.select(short, longer, halved)
     with b.if_then(b.icmp_unsigned("!=", new, budget)):
         b.store_atomic(new, spin, "monotonic", 4)
 
 
-def _futex_wait(b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, sleepers: ir.Value, gen: ir.Value) -> ir.Value:
-    """Sleep on the futex until the generation changes (the last thread wakes the sleepers); the first
-    sleep times out after :data:`SHORT_WAIT_NS`. Returns whether the release came before that."""
+def _futex_wait(
+    b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, sleepers: ir.Value, gen: ir.Value
+) -> tuple[ir.Value, ir.Value]:
+    """Sleep on the futex until the generation changes (the last thread wakes the sleepers, noting the
+    time in ``@nnc.sync``); the first sleep times out after :data:`SHORT_WAIT_NS`. Returns whether the
+    release came before that, and whether this thread ran more than :data:`WAKE_LATE_NS` after the last
+    wake-up (only if it slept)."""
     timeout = alloca_once(b, ir.ArrayType(I64, 2), "timeout")  # struct timespec {tv_sec, tv_nsec}
     b.store(ir.Constant(ir.ArrayType(I64, 2), [0, SHORT_WAIT_NS]), timeout)
+    slept = alloca_once(b, I1, "slept")
+    b.store(ir.Constant(I1, 0), slept)
     pre = b.block
     loop = b.append_basic_block("sleep")
     done = b.append_basic_block("sleep.done")
@@ -301,11 +317,27 @@ def _futex_wait(b: ir.IRBuilder, arch: str, gen_ptr: ir.Value, sleepers: ir.Valu
     with b.if_then(b.icmp_unsigned("==", b.load_atomic(gen_ptr, "seq_cst", 4), gen)):
         limit = b.select(first, timeout, ir.Constant(timeout.type, None))
         _futex(b, arch, gen_ptr, _FUTEX_WAIT_PRIVATE, gen, limit)
+        b.store(ir.Constant(I1, 1), slept)
     b.atomic_rmw("sub", sleepers, I32(1), "seq_cst")
     naps.add_incoming(b.add(naps, I32(1)), b.block)
     b.cbranch(_changed(b, gen_ptr, gen), done, loop)
     b.position_at_end(done)
-    return first
+    late = alloca_once(b, I1, "late")
+    b.store(ir.Constant(I1, 0), late)
+    with b.if_then(b.load(slept, typ=I1)):
+        woken = b.load_atomic(sync_word(b, SYNC_WOKEN, I64), "monotonic", 8)
+        b.store(b.icmp_signed(">", b.sub(_now_ns(b), woken), I64(WAKE_LATE_NS)), late)
+    return first, b.load(late, typ=I1)
+
+
+def _now_ns(b: ir.IRBuilder) -> ir.Value:
+    """``CLOCK_MONOTONIC`` in nanoseconds (``clock_gettime``, Linux)."""
+    ts = alloca_once(b, ir.ArrayType(I64, 2), "now")
+    clock_gettime = _declare(b.module, "clock_gettime", I32, [I32, PTR])
+    b.call(clock_gettime, [I32(_CLOCK_MONOTONIC), ts])
+    sec = b.load(b.gep(ts, [I32(0), I32(0)], source_etype=ts.allocated_type), typ=I64)
+    nsec = b.load(b.gep(ts, [I32(0), I32(1)], source_etype=ts.allocated_type), typ=I64)
+    return b.add(b.mul(sec, I64(1_000_000_000)), nsec)
 
 
 def _portable_wait(
