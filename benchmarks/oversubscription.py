@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--n-in", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
+    load_average = os.getloadavg()[0]  # other processes before this one starts: is "quiet" quiet?
     with tempfile.TemporaryDirectory(prefix="oversubscription_") as directory:
         nets = networks(args, directory)
         for net, _ in nets.values():  # warm-up: pool threads started, pages touched
@@ -137,6 +138,7 @@ def main() -> None:
         "threads": args.threads,
         "load_processes": args.load,
         "cpu_count": os.cpu_count(),
+        "load_average_before": round(load_average, 2),
         "default_barrier": loops.default_barrier_kind(loops.arch_of(ann_host_triple())).value,
         "identical_results": all(np.array_equal(f, ref) for f in finals),
     }
