@@ -6,11 +6,11 @@ so threads never write the same cache line of a per-element array. Phases are se
 written in IR, libc (or kernel32) only: a waiting thread spins with an adaptive budget, then sleeps. Two
 implementations share that interface (:class:`BarrierKind`), chosen by platform when the module is built:
 on Linux the waiter sleeps on a futex (``syscall(SYS_futex)``) and the last thread wakes it; elsewhere it
-yields a few times, then sleeps with a doubling delay (``usleep``, or ``Sleep`` on Windows) and polls.
-The futex barrier never calls ``sched_yield``: on a machine whose cores are all busy, each yield handed
-the core to another process for a whole time slice, and 2 threads ran several times slower than 1
-(measured with ``benchmarks/oversubscription.py``, ``docs/platforms.md``); the portable one yields only
-while its spin budget says the machine is not starved. With one thread the barrier returns at once.
+sleeps with a doubling delay and polls (``usleep``; on Windows ``Sleep(0)``, a yield, then ``Sleep(1)``).
+Neither calls ``sched_yield``: on a machine whose cores are all busy, each yield handed the core to
+another process for a whole time slice, and 2 threads ran several times slower than 1 (measured with
+``benchmarks/oversubscription.py``, for both barriers; ``docs/platforms.md``). With one thread the
+barrier returns at once.
 """
 
 from __future__ import annotations
@@ -33,15 +33,14 @@ PTR = ir.PointerType()
 #: Elements per partition granule (a cache line of 8 doubles).
 CHUNK_ALIGN = 8
 #: Barrier: bounds of the adaptive spin budget (polls before a waiting thread sleeps); a wait that
-#: ends within SHORT_WAIT_NS of sleep on the futex, or within SHORT_NAPS yields and sleeps of the
-#: portable barrier, counts as short; a futex sleeper that runs more than WAKE_LATE_NS after its wake-up
-#: was starved (its core was busy); the portable barrier's yields between spin and sleep.
+#: ends within SHORT_WAIT_NS of sleep on the futex, or within SHORT_NAPS sleeps of the portable
+#: barrier, counts as short; a futex sleeper that runs more than WAKE_LATE_NS after its wake-up was
+#: starved (its core was busy).
 SPIN_MIN = 32
 SPIN_MAX = 2048
 SHORT_WAIT_NS = 50_000
 WAKE_LATE_NS = 100_000
-SHORT_NAPS = 3
-YIELD_POLLS = 2
+SHORT_NAPS = 2
 
 _SYS_FUTEX = {"x86_64": 202, "aarch64": 98}
 _FUTEX_WAIT_PRIVATE = 128
@@ -132,24 +131,24 @@ class BarrierKind(enum.StrEnum):
     """How a waiting thread waits once spinning failed (both spin first, with the same adaptive budget)."""
 
     FUTEX = "futex"  # Linux: sleep on the generation word (syscall futex), woken by the last thread
-    PORTABLE = "portable"  # any OS: yield a few times, then sleep with a growing delay and poll again
+    PORTABLE = "portable"  # any OS: sleep with a growing delay and poll again
 
 
 @dataclass(frozen=True, slots=True)
 class OsWait:
-    """The portable barrier's yield and sleep calls on one OS family (``sleep(delay)``, delay in the
-    function's unit, grows as ``min(cap, 2 * delay + 1)`` from ``first``)."""
+    """The portable barrier's sleep call on one OS family (``sleep(delay)``, delay in the function's unit,
+    grows as ``min(cap, 2 * delay + 1)`` from ``first``)."""
 
-    yield_fn: str
     sleep_fn: str
     first: int
     cap: int
 
 
-#: The portable wait per OS family: POSIX ``usleep`` in microseconds, Windows ``Sleep`` in milliseconds.
+#: The portable wait per OS family: POSIX ``usleep`` in microseconds (1 to 255), Windows ``Sleep`` in
+#: milliseconds (``Sleep(0)`` gives up the rest of the time slice to a ready thread, then 1 ms sleeps).
 OS_WAITS = {
-    "posix": OsWait("sched_yield", "usleep", 1, 255),
-    "windows": OsWait("SwitchToThread", "Sleep", 0, 1),
+    "posix": OsWait("usleep", 1, 255),
+    "windows": OsWait("Sleep", 0, 1),
 }
 
 
@@ -259,8 +258,7 @@ def build_barrier(
     if kind is BarrierKind.FUTEX:
         short, late = _futex_wait(b, arch, gen_ptr, sleepers, gen)
     else:
-        starved = b.icmp_unsigned("==", budget, I32(SPIN_MIN))
-        short = _portable_wait(b, OS_WAITS[os_family(platform)], b.not_(starved), gen_ptr, gen)
+        short = _portable_wait(b, OS_WAITS[os_family(platform)], gen_ptr, gen)
         late = ir.Constant(I1, 0)
     _adapt(b, spin, budget, b.and_(short, b.not_(late)))
     b.ret_void()
@@ -340,18 +338,14 @@ def _now_ns(b: ir.IRBuilder) -> ir.Value:
     return b.add(b.mul(sec, I64(1_000_000_000)), nsec)
 
 
-def _portable_wait(
-    b: ir.IRBuilder, os_wait: OsWait, yields: ir.Value, gen_ptr: ir.Value, gen: ir.Value
-) -> ir.Value:
-    """Yield :data:`YIELD_POLLS` times (only if ``yields``: a starved thread sleeps at once), then sleep
-    with a doubling delay until the generation changes; nobody wakes a sleeper, it sees the release after
-    its current delay (at most ``cap``). Returns whether the release came within :data:`SHORT_NAPS`
-    naps (yields and sleeps)."""
-    yield_fn = _declare(b.module, os_wait.yield_fn, I32, [])
+def _portable_wait(b: ir.IRBuilder, os_wait: OsWait, gen_ptr: ir.Value, gen: ir.Value) -> ir.Value:
+    """Sleep with a doubling delay until the generation changes; nobody wakes a sleeper, it sees the
+    release after its current delay (at most ``cap``). Returns whether the release came within
+    :data:`SHORT_NAPS` sleeps."""
     sleep_fn = _declare(b.module, os_wait.sleep_fn, I32, [I32])
     pre = b.block
     loop = b.append_basic_block("nap")
-    nap = b.append_basic_block("nap.wait")
+    nap = b.append_basic_block("nap.sleep")
     done = b.append_basic_block("nap.done")
     b.branch(loop)
     b.position_at_end(loop)
@@ -361,15 +355,9 @@ def _portable_wait(
     delay.add_incoming(I32(os_wait.first), pre)
     b.cbranch(_changed(b, gen_ptr, gen), done, nap)
     b.position_at_end(nap)
-    yielding = b.and_(yields, b.icmp_unsigned("<", naps, I32(YIELD_POLLS)))
-    with b.if_else(yielding) as (then, otherwise):
-        with then:
-            b.call(yield_fn, [])
-        with otherwise:
-            b.call(sleep_fn, [delay])
-    longer = b.select(yielding, delay, _umin(b, b.add(b.shl(delay, I32(1)), I32(1)), I32(os_wait.cap)))
-    naps.add_incoming(b.add(naps, I32(1)), b.block)
-    delay.add_incoming(longer, b.block)
+    b.call(sleep_fn, [delay])
+    naps.add_incoming(b.add(naps, I32(1)), nap)
+    delay.add_incoming(_umin(b, b.add(b.shl(delay, I32(1)), I32(1)), I32(os_wait.cap)), nap)
     b.branch(loop)
     b.position_at_end(done)
     return b.icmp_unsigned("<=", naps, I32(SHORT_NAPS))
