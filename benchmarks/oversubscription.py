@@ -86,6 +86,8 @@ def networks(args: argparse.Namespace, directory: str) -> dict[str, tuple[ann.Ne
     for name, threads, variant in [("1 thread", 1, "default")] + [(v, args.threads, v) for v in args.barrier]:
         net, res, _, _ = build(ann, args.n, args.n_in, args.seed)
         net.config(num_threads=threads)
+        if not args.adaptive_threads:  # measure the barrier: every run on exactly this many threads
+            net.config(adaptive_threads=False)
         with barrier_variant(variant, args.baseline):
             net.compile(directory=os.path.join(directory, name.replace(" ", "_")), silent=True)
         out[name] = (net, res)
@@ -115,6 +117,9 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=900.0, help="upper bound of the load's life")
     parser.add_argument(
         "--barrier", nargs="+", default=["default"], choices=["default", "futex", "portable", "baseline"]
+    )
+    parser.add_argument(
+        "--adaptive-threads", action="store_true", help="let a run fall back to one thread where faster"
     )
     parser.add_argument("--baseline", default=None, help="a loops.py whose build_barrier is 'baseline'")
     parser.add_argument("--n", type=int, default=2000)
