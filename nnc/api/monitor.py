@@ -351,10 +351,10 @@ class Monitor:
         return inter_spike_interval(self._spikes(spikes), ranks, per_neuron, self._network.dt)
 
     def coefficient_of_variation(
-        self, spikes: dict[int, list[int]] | None = None, ranks: list[int] | None = None
-    ) -> list[float]:
-        """Coefficient of variation of the ISIs per neuron."""
-        return coefficient_of_variation(self._spikes(spikes), ranks, self._network.dt)
+        self, spikes: dict[int, list[int]] | None = None, ranks: list[int] | None = None, per_neuron: bool = False
+    ) -> list[float] | dict[int, float]:
+        """Coefficient of variation of the ISIs per neuron (a dict by rank with ``per_neuron``)."""
+        return coefficient_of_variation(self._spikes(spikes), ranks, per_neuron, self._network.dt)
 
     def _last_window(self) -> tuple[int, int] | None:
         t = self._channels.get("spike")
@@ -368,7 +368,7 @@ class Monitor:
         """Mean firing rate (Hz) over the last recording segment."""
         data = self._spikes(spikes)
         window = self._last_window()
-        duration = None if window is None else (window[1] - window[0]) * self._network.dt
+        duration = None if window is None else window[1] - window[0]  # steps
         return mean_fr(data, duration, self._network.dt)
 
     def smoothed_rate(self, spikes: dict[int, list[int]] | None = None, smooth: float = 0.0) -> np.ndarray:

@@ -131,9 +131,16 @@ def _slots(proj: object) -> np.ndarray:
 
 
 def _split_rows(proj: object, dtype: DType) -> Shaper:
+    """What ``np.array`` makes of the per-step, per-dendrite lists (API.md §9): ``(T, n_dendrites,
+    n_synapses)`` of objects when every dendrite has the same length, else ``(T, n_dendrites)`` of lists."""
+
     def shape(data: np.ndarray, reshape: bool) -> np.ndarray:
         values = convert(data, dtype)
         conn = proj._conn  # type: ignore[attr-defined]
+        lengths = conn.row_lengths
+        if conn.n_dendrites and np.all(lengths == lengths[0]):
+            rows = values.reshape(values.shape[0], conn.n_dendrites, int(lengths[0]))
+            return np.array(rows.tolist(), dtype=object).reshape(rows.shape)
         out = np.empty((values.shape[0], conn.n_dendrites), dtype=object)
         for t in range(values.shape[0]):
             for i, piece in enumerate(conn.split(values[t])):

@@ -79,6 +79,7 @@ class ProjectionControl:
                 if np.ndim(value) != 0:
                     raise SimulationError(f"projection {self.name} has a uniform delay: assign one number")
                 steps = max(1, round(float(value) / dt))  # type: ignore[arg-type]
+                self._forget_delivered(self._buffers.value(ConnKey(self.id, ConnField.UNIFORM_DELAY)), steps)
                 self._ensure_queue(steps)
                 self._buffers.set_value(ConnKey(self.id, ConnField.UNIFORM_DELAY), steps)
                 self.__dict__["_conn"] = _with_delays(self._conn, steps, None)
@@ -96,6 +97,7 @@ class ProjectionControl:
             )
         flat = np.concatenate([np.asarray(r, dtype=np.float64).reshape(-1) for r in rows])
         steps = np.maximum(1, np.array([round(v / dt) for v in flat.tolist()], dtype=np.int64))
+        self._forget_delivered(max(1, conn.max_delay), int(steps.max(initial=1)))
         self._ensure_queue(int(steps.max(initial=1)))
         self._buffers.array(ConnKey(self.id, ConnField.DELAY))[:] = conn.scatter(
             self._values.fmt, steps, np.int32
@@ -103,6 +105,16 @@ class ProjectionControl:
         self.__dict__["_conn"] = _with_delays(conn, -1, steps)
         self._conn.fill_events(self._buffers, self.id, self._values.fmt)  # spiking: re-sorted by delay
         self._values.sync_mirrors()
+
+    def _forget_delivered(self, old: int, new: int) -> None:
+        """A spiking projection whose delay grows from ``old`` to ``new`` steps must not deliver again the
+        spikes the old delay already delivered (those emitted at or before step k - 1 - old), which a
+        spike history longer than ``old`` (another projection's delay, a firing-rate window) still holds:
+        like the reference, whose spike queue only kept ``old`` steps."""
+        key = ConnKey(self.id, ConnField.DELIVERED_UNTIL)
+        if new > old and self._buffers.has(key):
+            until = self._buffers.step - 1 - old
+            self._buffers.set_value(key, max(until, self._buffers.value(key)))
 
     def _ensure_queue(self, steps: int) -> None:
         pop = self.pre.population.id

@@ -71,26 +71,31 @@ def inter_spike_interval(
     return [x for r in chosen if r in isi for x in isi[r]]
 
 
-def coefficient_of_variation(spikes: Spikes, ranks: list[int] | None = None, dt: float = 1.0) -> list[float]:
-    """``std(isi)/mean(isi)`` (population std) of each neuron with at least two intervals."""
+def coefficient_of_variation(
+    spikes: Spikes, ranks: list[int] | None = None, per_neuron: bool = False, dt: float = 1.0
+) -> list[float] | dict[int, float]:
+    """``std(isi)/mean(isi)`` (population std) of each neuron with at least two intervals: a list, or a
+    dict by rank with ``per_neuron``."""
     isi = inter_spike_interval(spikes, ranks, per_neuron=True, dt=dt)
     assert isinstance(isi, dict)
-    return [float(np.std(v) / np.mean(v)) for v in isi.values() if len(v) > 1]
+    cv = {r: float(np.std(v) / np.mean(v)) for r, v in isi.items() if len(v) > 1}
+    return cv if per_neuron else list(cv.values())
 
 
 def mean_fr(spikes: Spikes, duration: float | None = None, dt: float = 1.0) -> float:
-    """Mean rate (Hz) over the recorded neurons: ``Σ count / N / duration · 1000``.
+    """Mean rate (Hz) over the recorded neurons: ``Σ count / N / duration / dt · 1000``.
 
-    ``duration`` is in ms; without it the span of the data (``t_max - t_min`` steps, times ``dt``) is used.
+    ``duration`` counts steps, as the reference's code does (its docs leave the unit open); without it
+    the span of the data (``t_max - t_min`` steps) is used.
     """
     n = len(spikes)
     if n == 0:
         return 0.0
     if duration is None:
         t_min, t_max = _window(spikes, None)
-        duration = (t_max - t_min) * dt
+        duration = t_max - t_min
     total = sum(len(train) for train in spikes.values())
-    return float(total / n / duration * 1000.0) if duration > 0 else 0.0
+    return float(total / n / duration / dt * 1000.0) if duration > 0 else 0.0
 
 
 def _low_pass(x: np.ndarray, smooth: float, dt: float) -> np.ndarray:

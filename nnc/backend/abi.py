@@ -67,6 +67,7 @@ class ConnField(Enum):
     EV_POST = "ev_post"  # int32[n_synapses]: post rank
     EV_DELAY = "ev_delay"  # int32[n_synapses]: delay in steps (DelayKind.NONUNIFORM)
     MAX_DELAY = "max_delay"  # value: longest delay in steps (DelayKind.NONUNIFORM)
+    DELIVERED_UNTIL = "delivered_until"  # value: spikes emitted at or before this step are not delivered again
 
 
 class PopField(Enum):
@@ -330,6 +331,7 @@ _CONN_VALUES = (
     ConnField.LEARN_PERIOD,
     ConnField.LEARN_OFFSET,
     ConnField.MAX_DELAY,
+    ConnField.DELIVERED_UNTIL,
 )
 #: initial contents of value slots that are not 0
 VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
@@ -342,6 +344,7 @@ VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
     PopField.QUEUE_LEN: 1,
     PopField.SPIKE_SLOTS: 1,
     ConnField.MAX_DELAY: 1,
+    ConnField.DELIVERED_UNTIL: -(1 << 62),
     TimedField.PERIOD: -1,
 }
 _CONN_SPEC = {

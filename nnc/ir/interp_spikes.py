@@ -158,7 +158,10 @@ def _pre_events(level: Level, domain: Domain) -> list[np.ndarray]:
             for j in spike_list(b, size, proj.pre, age)
         ]
     out = []
+    delivered_until = b.value(ConnKey(proj.id, ConnField.DELIVERED_UNTIL))
     for d in delays:
+        if ctx.step - max(d, 1) <= delivered_until:  # already delivered under a shorter delay
+            continue
         if domain is Domain.AXON_SPIKE:
             current = b.array(SpikeKey(proj.pre, SpikeField.CURRENT))
             spikes = b.array(SpikeKey(proj.pre, SpikeField.AXON))[: int(current[2])].astype(np.int64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnc.backend.abi import PopField, PopKey, SpikeField, SpikeKey, StateKey
+from nnc.backend.abi import VALUE_DEFAULTS, ConnField, ConnKey, PopField, PopKey, SpikeField, SpikeKey, StateKey
 from nnc.ir.model import LAST_SPIKE, NEVER, REFRACTORY_LEFT
 from nnc.ir.types import ObjKind
 from nnc.runtime.buffers import Buffers
@@ -30,6 +30,10 @@ def clear_spikes(buffers: Buffers, pop: int) -> None:
     buffers.array(StateKey(ObjKind.POPULATION, pop, REFRACTORY_LEFT))[:] = 0
     if buffers.value(PopKey(pop, PopField.FR_WINDOW)) > 0:
         buffers.array(StateKey(ObjKind.POPULATION, pop, "r"))[:] = 0
+    for proj in buffers.module.projections:  # no spike of the forgotten past remains to be skipped
+        key = ConnKey(proj.id, ConnField.DELIVERED_UNTIL)
+        if proj.pre == pop and buffers.has(key):
+            buffers.set_value(key, VALUE_DEFAULTS[ConnField.DELIVERED_UNTIL])
 
 
 def grow_spike_ring(buffers: Buffers, pop: int, slots: int) -> None:

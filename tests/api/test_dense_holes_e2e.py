@@ -139,7 +139,7 @@ def test_hebbian_weights_match_csr(make_net) -> None:
         assert runs[None][0] == runs[fmt][0]
         np.testing.assert_array_equal(runs[None][1], runs[fmt][1])
         for step_a, step_b in zip(runs[None][2], runs[fmt][2], strict=True):
-            assert list(step_a) == list(step_b)  # monitored rows: real synapses, in CSR order
+            np.testing.assert_array_equal(step_a, step_b)  # monitored rows: real synapses, in CSR order
 
 
 def test_save_and_load_refill_the_holed_rows(make_net, tmp_path) -> None:

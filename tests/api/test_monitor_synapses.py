@@ -49,9 +49,9 @@ def test_projection_monitor_shapes(net_objects, capsys: pytest.CaptureFixture[st
     net.simulate(STEPS)
     data = m.get()
     w = data["w"]
-    assert w.shape == (STEPS, 2)
+    assert w.shape == (STEPS, 2, 3)  # every dendrite has 3 synapses: np.array of the nested lists (API.md §9)
     assert w.dtype == object
-    assert w[2, 1] == [3.5, 3.5, 3.5]
+    assert w[2, 1].tolist() == [3.5, 3.5, 3.5]
     np.testing.assert_array_equal(data["y"], np.stack([2.0 * (K + 1)] * 2, axis=1))
     np.testing.assert_array_equal(data["z"], 3.0 * (K + 1))
 

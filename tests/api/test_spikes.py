@@ -43,12 +43,16 @@ def test_inter_spike_intervals_and_cv() -> None:
     assert inter_spike_interval(SPIKES, ranks=[1]) == [2.0, 1.0, 3.0]
     # population std / mean per neuron with >= 2 intervals: [2, 4] -> 1/3 ; [2, 1, 3] -> sqrt(2/3)/2
     assert coefficient_of_variation(SPIKES) == pytest.approx([1 / 3, np.sqrt(2 / 3) / 2])
+    by_rank = coefficient_of_variation(SPIKES, per_neuron=True)
+    assert by_rank.keys() == {0, 1} and by_rank[1] == pytest.approx(np.sqrt(2 / 3) / 2)  # type: ignore[union-attr]
 
 
 def test_mean_firing_rate() -> None:
     # 8 spikes, 4 neurons, span 9 - 2 = 7 steps of 0.5 ms: 8/4/3.5 ms -> Hz
     assert mean_fr(SPIKES, dt=0.5) == pytest.approx(8 / 4 / 3.5 * 1000)
     assert mean_fr(SPIKES, duration=100.0) == pytest.approx(8 / 4 / 100 * 1000)
+    # a given duration counts steps, as in the reference's code: 200 steps of 0.5 ms
+    assert mean_fr(SPIKES, duration=200.0, dt=0.5) == pytest.approx(8 / 4 / 100 * 1000)
     assert mean_fr({}) == 0.0
 
 

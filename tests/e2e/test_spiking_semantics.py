@@ -111,3 +111,24 @@ def test_a_view_lists_its_neurons_that_spiked_in_the_last_step(make_net) -> None
     assert view.spike == [2, 4]
     net.step()
     assert view.spike == [1, 3]
+
+
+def test_a_longer_delay_does_not_deliver_a_spike_again(make_net) -> None:
+    """Spikes at steps 2 and 8, delay 5 steps, raised to 12 at step 10: the spike of step 2 arrived at 7
+    and is not delivered again (the firing-rate window keeps it in the spike history), the spike of step 8
+    arrives at 20; after a reset both are delivered again with the new delay."""
+    net = make_net()
+    pre = net.create(1, ann.Neuron(equations="v = t", spike="v == 2.0 or v == 8.0"))
+    post = net.create(1, ann.Neuron(equations="v = g_exc", spike="v > 1000"))
+    proj = net.connect(pre, post, "exc")
+    proj.all_to_all(weights=1.0, delays=5.0)
+    pre.compute_firing_rate(50.0)
+    m = net.monitor(post, "g_exc")
+    net.compile()
+    net.simulate(10)
+    proj.delay = 12.0
+    net.simulate(20)
+    assert m.get("g_exc")[:, 0].nonzero()[0].tolist() == [7, 20]
+    net.reset()
+    net.simulate(25)
+    assert m.get("g_exc")[:, 0].nonzero()[0].tolist() == [14, 20]

@@ -340,7 +340,11 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
     restrict = b.icmp_signed(">", nthreads, I64(1))
     index = _Synapses(lw)
 
-    def deliver(base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None) -> None:
+    delivered_until = lw.conn_value(ConnField.DELIVERED_UNTIL)
+
+    def deliver(base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value) -> None:
+        fresh = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
+        count = b.select(fresh, count, I64(0))  # spikes delivered before a delay grew are not again
         with for_range(b, I64(0), count) as s:
             j = b.sext(b.load(element(b, buf, b.add(base, s), I32), typ=I32), I64)
             first, last = index.range_of(j, delay, posts, restrict)
@@ -348,7 +352,7 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
 
     if loop.domain is Domain.AXON_SPIKE:
         current = _ptr(lw, pre, SpikeField.CURRENT)
-        deliver(I64(0), b.load(element(b, current, I64(2), I64), typ=I64), _ptr(lw, pre, SpikeField.AXON), None)
+        deliver(I64(0), b.load(element(b, current, I64(2), I64), typ=I64), _ptr(lw, pre, SpikeField.AXON), None, I64(0))
         return
     ring = _ptr(lw, pre, SpikeField.RING)
     if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
@@ -356,18 +360,18 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
         window = b.sext(lw.read(window_key, DType.INT, None, top), I64)
         with for_range(b, I64(0), window) as age:
             base, count = _spike_list(lw, pre, age)
-            deliver(base, count, ring, None)
+            deliver(base, count, ring, None, age)
         return
     if proj.delay is DelayKind.NONUNIFORM:
         top_delay = lw.conn_value(ConnField.MAX_DELAY)
         with for_range(b, I64(1), b.add(top_delay, I64(1))) as d:
             base, count = _spike_list(lw, pre, b.sub(d, I64(1)))
-            deliver(base, count, ring, d)
+            deliver(base, count, ring, d, b.sub(d, I64(1)))
         return
     d = lw.conn_value(ConnField.UNIFORM_DELAY) if proj.delay is DelayKind.UNIFORM else I64(1)
     age = b.select(b.icmp_signed("<", d, I64(1)), I64(0), b.sub(d, I64(1)))
     base, count = _spike_list(lw, pre, age)
-    deliver(base, count, ring, None)
+    deliver(base, count, ring, None, age)
 
 
 def post_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir.Value, top: Element) -> None:
