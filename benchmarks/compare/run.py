@@ -98,6 +98,10 @@ def _environment(sim: str, reference: Path | None) -> dict[str, str]:
     env = {**os.environ, "SIM": sim, "PYTHONUNBUFFERED": "1", **(NNC_ENV if sim == "nnc" else {})}
     if reference is not None:  # the reference's build calls ``python3 -m nanobind``
         env["PATH"] = f"{reference / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        # CMake's FindPython prefers $VIRTUAL_ENV: when the harness runs from nnc's own venv, that venv
+        # (without nanobind) would be picked and the reference's "CMake generation" fails
+        env["VIRTUAL_ENV"] = str(reference)
+        env.pop("PYTHONHOME", None)
     return env
 
 
