@@ -41,11 +41,11 @@ DT = 0.1
 net = ann.Network(dt=DT, seed=5)
 
 curr = net.create(8, ann.IF_curr_exp(), name="curr")
-curr.i_offset = np.linspace(0.8, 3.0, curr.size)
+curr.i_offset = np.array([0.8, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 100.0])  # down to 2 steps per spike
 curr.tau_refrac = np.array([0.0, 0.1, 0.3, 0.5, 1.0, 2.05, 0.25, 5.0])
-cond = net.create(8, ann.IF_cond_exp(), name="cond")
-cond.i_offset = np.linspace(3.0, 0.8, cond.size)
-cond.tau_refrac = np.array([5.0, 0.25, 2.05, 1.0, 0.5, 0.3, 0.1, 0.0])
+cond = net.create(8, ann.IF_cond_exp(tau_m=15.0), name="cond")
+cond.i_offset = np.array([100.0, 1.2, 60.0, 3.0, 40.0, 7.0, 1.5, 30.0])
+cond.tau_refrac = np.array([0.1, 0.25, 0.0, 2.05, 0.3, 1.0, 0.5, 0.35])
 
 LIF = ann.Neuron(
     parameters=dict(tau=10.0, El=-70.0, vt=-55.0, vr=-75.0, I=ann.Parameter(20.0, locality="local")),
@@ -62,6 +62,7 @@ times = [[1.0, 5.04, 5.06, 20.0, 20.0], [2.32, 7.5, 30.0], [], [0.0, 0.1, 0.2, 4
 src = net.create(ann.SpikeSourceArray(spike_times=times, name="src"))
 Receiver = ann.Neuron(equations=["v = g_exc + 0.5 * g_inh"], spike="v > 1000.0")
 uni_post = net.create(3, ann.IF_cond_exp(i_offset=0.5), name="uni_post")
+uni_post.i_offset = [0.3, 0.5, 0.7]
 nonuni_post = net.create(3, ann.IF_curr_exp(i_offset=0.6), name="nonuni_post")
 recv = net.create(2, Receiver, name="recv")
 
@@ -71,6 +72,7 @@ W = np.array([[0.5, 1.0, None, 0.3, 2.0], [1.5, None, 0.7, 0.2, 0.4], [0.9, 0.6,
 D = np.array([[0.1, 1.3, 0.0, 2.74, 0.8], [3.0, 0.0, 0.46, 1.1, 5.02], [0.22, 2.0, 4.0, 0.0, 1.0]])
 nonuni = net.connect(src, nonuni_post, "exc", name="nonuni")
 nonuni.from_matrix(W.tolist(), delays=D.tolist())
+net.connect(src, cond, "exc", name="to_cond").fixed_number_pre(2, weights=0.3, delays=0.7)
 inst_uni = net.connect(src, recv, "exc", name="inst_uni")
 inst_uni.all_to_all(weights=1.0, delays=1.5)
 inst_non = net.connect(src, recv, "inh", name="inst_non")

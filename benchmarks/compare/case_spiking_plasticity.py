@@ -7,7 +7,8 @@ spikes, whatever their plastic input (which they only record): ``v = g_exc``, ``
 
 * built-in ``ann.STDP`` (all-to-all, weights from ``Uniform(rng=net.default_rng)``);
 * the trace-based STDP of anchors-bench/stdp.py written out (event-driven ``x``/``y``);
-* a nearest-neighbour rule on ``t_pre``/``t_post`` with an ``unless_post`` statement;
+* a nearest-neighbour rule on ``t_pre``/``t_post`` and a counter (``unless_post`` is not used: the
+  reference generates ``last_spike[[rk_j]]``, which does not compile);
 * the written-out STDP with a uniform delay (3 ms) and with per-synapse delays (``from_matrix``);
 * the written-out STDP with ``disable_learning()`` from compile, and another one switched off and on
   during the run (``plasticity`` flag; ``x``/``y`` keep evolving);
@@ -59,7 +60,7 @@ NEAREST = ann.Synapse(
     pre_spike="""
         g_target += w
         w = clip(w - A_minus * exp(-(t - t_post) / tau_minus), 0.0, w_max)
-        c += 1 : unless_post
+        c += 1
     """,
     post_spike="""
         w = clip(w + A_plus * exp(-(t - t_pre) / tau_plus), 0.0, w_max)
