@@ -107,6 +107,7 @@ mons = {
     "late": net.monitor(reg, "spike", start=False),
     "reg": net.monitor(reg, ["spike", "v"]),
     "none": net.monitor(src, "spike"),
+    "period": net.monitor(reg, ["spike", "v"], period=3.0),  # the period does not apply to spikes
 }
 out.compile(net, "dt1")
 net.simulate(15.0)
@@ -124,6 +125,10 @@ for name in ("all", "view", "reg"):
         out.value("reg.v", data["v"])
     out.same(f"{name}.times", m.times())
     analyse(name, m, d)
+data = mons["period"].get()
+out.same("period.dict", trains(data["spike"]))
+out.value("period.v", data["v"])
+out.same("period.times", mons["period"].times())
 # paused: spikes before the last segment (population_rate/smoothed_rate differ by design)
 d = mons["paused"].get("spike")
 out.same("paused.times", mons["paused"].times())
@@ -157,4 +162,11 @@ analyse("dt05", m2, d2, rates=False)
 d2v = m2v.get("spike")
 analyse("dt05.view", m2v, d2v, rates=False)
 analyse_offline("dt05.offline", d2, 0.5, rates=False)
+# an explicit duration: the reference divides by duration*dt (duration in steps)
+out.value("dt05.offline.mean_fr.duration", offline.mean_fr(d2, duration=80.0, dt=0.5))
+try:  # the reference's offline helper also has per_neuron (a dict rank -> CV)
+    cv = offline.coefficient_of_variation(d2, per_neuron=True, dt=0.5)
+    out.same("dt05.offline.cv.per_neuron", [[int(r), float(v)] for r, v in cv.items()])
+except TypeError as e:
+    out.same("dt05.offline.cv.per_neuron", f"TypeError: {e}")
 out.emit()

@@ -10,7 +10,9 @@ Network ``lif`` (dt = 0.1 ms):
   (changed after compile), per-synapse delays given at connect (matrix, not exact half multiples of dt) and
   changed after compile (list of lists), and into instantaneous-conductance receivers; ``g_exc`` traces.
 * (d) custom neurons: a ``reset`` of several statements, ``refractory`` naming a local parameter, an
-  ``unless_refractory`` flag (ignored by both), ``t_last`` read in an equation.
+  ``unless_refractory`` flag (ignored by both), ``t_last`` read in an equation; ``refractory`` naming a
+  variable that the reset increments.
+* ``compute_firing_rate`` (before compile, and after compile with a window of 5.05 ms -> 50 steps): ``r``.
 
 Networks ``izh1`` (dt = 1) and ``izh05`` (dt = 0.5): (c) 40 ``Izhikevich`` neurons without noise on fixed
 weight matrices (``from_matrix``, seeded numpy; excitatory and inhibitory), heterogeneous ``i_offset``.
@@ -112,9 +114,23 @@ custom = net.create(5, Custom, name="custom")
 custom.tref = np.array([0.0, 0.1, 0.35, 1.0, 3.0])
 custom.I = np.array([30.0, 45.0, 60.0, 35.0, 80.0])
 net.connect(src, custom, "exc", name="to_custom").one_to_one(weights=20.0, delays=0.5)
+# refractory naming a variable that the reset itself changes (the period is read after the reset)
+Growing = ann.Neuron(
+    parameters=dict(I=ann.Parameter(30.0, locality="local")),
+    equations=["10.0 * dv/dt = -70.0 - v + I : init=-70.0", "tr = tr : init=0.2"],
+    spike="v > -50.0",
+    reset="""
+        v = -70.0
+        tr += 0.15
+    """,
+    refractory="tr",
+)
+growing = net.create(3, Growing, name="growing")
+growing.I = [60.0, 120.0, 400.0]
+lif.compute_firing_rate(20.0)
 
 POPS = {"curr": curr, "cond": cond, "lif": lif, "uni_post": uni_post, "nonuni_post": nonuni_post,
-        "recv": recv, "recv2": recv2, "custom": custom, "src": src}
+        "recv": recv, "recv2": recv2, "custom": custom, "growing": growing, "src": src}
 spike_mon = {name: net.monitor(pop, "spike") for name, pop in POPS.items()}
 traces = {
     "curr": net.monitor(curr, "v"),
@@ -122,10 +138,14 @@ traces = {
     "nonuni_post": net.monitor(nonuni_post, ["v", "g_exc"]),
     "recv": net.monitor(recv, ["g_exc", "g_inh", "v"]),
     "recv2": net.monitor(recv2, "g_exc"),
+    "lif": net.monitor(lif, "r"),
+    "growing": net.monitor(growing, ["v", "tr"]),
     "custom": net.monitor(custom, ["v", "u", "z", "since", "frozen", "n", "stamp", "g_exc"]),
 }
 out.compile(net, "lif")
 lif.refractory = np.array([0.0, 0.1, 0.3, 0.5, 1.25, 2.0])
+curr.compute_firing_rate(5.05)  # int(5.05/0.1) = 50 steps
+traces["curr_r"] = net.monitor(curr, "r")
 net.simulate(60.0)
 uni.delay = 2.04
 nonuni.delay = [[0.5, 0.2, 1.9, 4.2], [0.1, 2.2, 3.3, 0.6], [1.0, 0.1, 0.7, 4.9]]
