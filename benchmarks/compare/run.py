@@ -8,7 +8,7 @@ relative to the largest reference magnitude, and for ``exact`` quantities (conne
 whether they are identical. A script passes when every relative difference is within its ``rtol`` and
 every exact quantity is identical. Reference outputs are cached per script content (``--fresh`` reruns).
 
-    python benchmarks/compare/run.py [--only methods learning] [--no-reference] [--jobs 2] [--table]
+    python benchmarks/compare/run.py [--only methods 'spik*'] [--no-reference] [--jobs 2] [--table]
                                      [--nnc-threads 2] [--nnc-engine interp]
 
 ``--nnc-threads``/``--nnc-engine`` run nnc with several threads (SEMANTICS §17: equal up to summation
@@ -56,6 +56,7 @@ API.md), the scripts avoid or isolate the construct; the list:
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -82,12 +83,13 @@ class Outcome:
 
 
 def scripts(only: list[str] | None) -> list[Path]:
-    """The comparison scripts, optionally restricted to names (``methods`` or ``case_methods``)."""
+    """The comparison scripts, optionally restricted to names or patterns (``methods``, ``case_methods``,
+    ``'spik*'``)."""
     found = sorted(HERE.glob("case_*.py"))
     if not only:
         return found
-    wanted = {n.removeprefix("case_").removesuffix(".py") for n in only}
-    return [p for p in found if p.stem.removeprefix("case_") in wanted]
+    wanted = [n.removeprefix("case_").removesuffix(".py") for n in only]
+    return [p for p in found if any(fnmatch.fnmatchcase(p.stem.removeprefix("case_"), w) for w in wanted)]
 
 
 #: extra environment of the nnc runs (``--nnc-threads``, ``--nnc-engine``); the reference ignores it
