@@ -13,7 +13,8 @@ spikes, whatever their plastic input (which they only record): ``v = g_exc``, ``
 * the written-out STDP with ``disable_learning()`` from compile, and another one switched off and on
   during the run (``plasticity`` flag; ``x``/``y`` keep evolving);
 * a closed loop: built-in STDP into ``IF_curr_exp`` neurons that the plastic input makes fire;
-* ``ann.STP`` (per-synapse ``U``) into ``IF_cond_exp`` neurons, ``g_exc`` and ``v`` recorded.
+* ``ann.STP`` with a per-synapse ``U`` (``u`` starts at 0.3, away from its steady state ``U``) and the
+  usual ``ann.STP`` (one ``U``, one weight) into ``IF_cond_exp`` neurons, ``g_exc`` and ``v`` recorded.
 
 Compared: post spike trains (exact), weights recorded every step (a whole projection and dendrites, with
 the event-driven variables), final weights and synaptic variables, ``g_exc`` traces.
@@ -121,12 +122,19 @@ stp_pre = net.create(ann.SpikeSourceArray(
 stp = net.connect(stp_pre, stp_post, "exc", ann.STP(tau_rec=80.0, tau_facil=30.0, U=0.3), name="stp")
 stp.all_to_all(weights=ann.Uniform(0.05, 0.2, rng=rng))
 stp.U = ann.Uniform(0.1, 0.6, rng=rng)
+# the usual STP: one U, so u starts at its steady state (the time since the last event does not matter)
+stp_std_post = net.create(2, ann.IF_cond_exp(i_offset=0.2), name="stp_std_post")
+stp_std = net.connect(stp_pre, stp_std_post, "exc", ann.STP(tau_rec=100.0, tau_facil=20.0, U=0.5),
+                      name="stp_std")
+stp_std.all_to_all(weights=0.15)  # one number, not plastic: proj.w is a scalar (API §7.1)
 
 spikes = {name: net.monitor(pop, "spike") for name, pop in posts.items()}
 spikes["loop_post"] = net.monitor(loop_post, "spike")
 spikes["stp_post"] = net.monitor(stp_post, "spike")
 g_mon = {name: net.monitor(pop, "v") for name, pop in posts.items()}
 g_mon["stp_post"] = net.monitor(stp_post, ["g_exc", "v"])
+g_mon["stp_std_post"] = net.monitor(stp_std_post, ["g_exc", "v"])
+spikes["stp_std_post"] = net.monitor(stp_std_post, "spike")
 g_mon["loop_post"] = net.monitor(loop_post, ["v", "g_exc"])
 out.compile(net)
 w_mon = {
@@ -136,6 +144,7 @@ w_mon = {
     "uniform_delay.d0": net.monitor(projs["uniform_delay"].dendrite(0), ["w", "x", "y"]),
     "nonuniform_delay.d3": net.monitor(projs["nonuniform_delay"].dendrite(3), ["w", "x"]),
     "stp.d0": net.monitor(stp.dendrite(0), ["x", "u"]),
+    "stp_std.d1": net.monitor(stp_std.dendrite(1), ["x", "u"]),
     "loop.d1": net.monitor(loop.dendrite(1), "w"),
 }
 for name, proj in projs.items():
@@ -167,4 +176,7 @@ for name, proj in projs.items():
 out.value("final.loop.w", loop.w)
 out.value("final.stp.x", stp.x)
 out.value("final.stp.u", stp.u)
+out.value("final.stp_std.x", stp_std.x)
+out.value("final.stp_std.u", stp_std.u)
+out.same("final.stp_std.w", stp_std.w)
 out.emit()
