@@ -23,15 +23,13 @@ reference, ms in nnc), ``times()`` of the ``start=False`` monitor (SEMANTICS §1
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Results
 
 out = Results("spike_monitors", rtol=1e-12)
 ann = out.ann
 if out.sim == "ANNarchy":
-    from ANNarchy.core import Monitor as offline
+    from ANNarchy.core import Monitor as offline  # noqa: N813 (the module, like nnc.api.monitor)
 else:
     from nnc.api import monitor as offline
 
@@ -93,7 +91,8 @@ Counter = ann.Neuron(parameters=dict(period=ann.Parameter(3.0, locality="local")
                      equations=["v = v + 1"], spike="v >= period", reset="v = 0")
 
 TIMES = [[0.0], [], [5.0], [3.0, 10.0, 17.0, 30.0, 31.0, 45.0], [2.0, 4.0, 8.0, 16.0, 32.0],
-         [7.0, 14.0, 21.0, 28.0, 35.0, 42.0, 49.0], [1.0, 2.0, 3.0, 20.0, 40.0], [12.0, 13.0, 25.0, 38.0, 49.0]]
+         [7.0, 14.0, 21.0, 28.0, 35.0, 42.0, 49.0], [1.0, 2.0, 3.0, 20.0, 40.0],
+         [12.0, 13.0, 25.0, 38.0, 49.0]]
 
 # ---------------------------------------------------------------- dt = 1
 net = ann.Network(dt=1.0, seed=3)
@@ -149,7 +148,8 @@ out.same("after_reset.view", trains(mons["view"].get("spike")))
 
 # ---------------------------------------------------------------- dt = 0.5
 net2 = ann.Network(dt=0.5, seed=4)
-TIMES2 = [[0.0], [0.5, 1.0, 7.5, 7.6, 20.0], [], [3.0, 4.5, 6.0, 9.0, 12.25, 30.0], [2.0], [1.5, 11.0, 21.5, 33.0],
+TIMES2 = [[0.0], [0.5, 1.0, 7.5, 7.6, 20.0], [], [3.0, 4.5, 6.0, 9.0, 12.25, 30.0], [2.0],
+          [1.5, 11.0, 21.5, 33.0],
           [0.5, 1.5, 2.5, 3.5, 4.5], [5.0, 15.0, 25.0, 35.0]]
 src2 = net2.create(ann.SpikeSourceArray(spike_times=TIMES2, name="src2"))
 m2 = net2.monitor(src2, "spike")

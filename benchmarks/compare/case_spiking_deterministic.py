@@ -70,7 +70,8 @@ recv = net.create(2, Receiver, name="recv")
 
 uni = net.connect(src, uni_post, "exc", name="uni")
 uni.all_to_all(weights=0.08, delays=3.5)
-W = np.array([[0.5, 1.0, None, 0.3, 2.0], [1.5, None, 0.7, 0.2, 0.4], [0.9, 0.6, 0.1, None, 1.2]], dtype=object)
+W = np.array([[0.5, 1.0, None, 0.3, 2.0], [1.5, None, 0.7, 0.2, 0.4], [0.9, 0.6, 0.1, None, 1.2]],
+             dtype=object)
 D = np.array([[0.1, 1.3, 0.0, 2.74, 0.8], [3.0, 0.0, 0.46, 1.1, 5.02], [0.22, 2.0, 4.0, 0.0, 1.0]])
 nonuni = net.connect(src, nonuni_post, "exc", name="nonuni")
 nonuni.from_matrix(W.tolist(), delays=D.tolist())

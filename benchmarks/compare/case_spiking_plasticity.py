@@ -1,4 +1,4 @@
-"""Spiking plasticity: STDP, STP, plasticity switched off, delays with STDP (SEMANTICS §4.1, §8, §9; DSL §9.7).
+"""Spiking plasticity: STDP, STP, plasticity off, delays with STDP (SEMANTICS §4.1, §8, §9, DSL §9.7).
 
 One network, dt = 0.5 ms. Pre-synaptic spikes come from a ``SpikeSourceArray``; post neurons of the
 "forced" populations fire exactly one step after a second spike source (the teacher, target ``force``)
@@ -83,7 +83,8 @@ pre = net.create(ann.SpikeSourceArray(spike_times=PRE_TIMES, name="pre"))
 teacher = net.create(ann.SpikeSourceArray(spike_times=TEACH_TIMES, name="teacher"))
 
 RULES = {
-    "builtin": (ann.STDP(tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.0105, w_min=0.0, w_max=0.05), {}),
+    "builtin": (ann.STDP(tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.0105, w_min=0.0, w_max=0.05),
+                {}),
     "trace": (TRACE_STDP, {}),
     "nearest": (NEAREST, {}),
     "uniform_delay": (TRACE_STDP, {"delays": 3.0}),
@@ -117,7 +118,7 @@ loop.all_to_all(weights=ann.Uniform(1.0, 3.0, rng=rng))
 # STP
 stp_post = net.create(2, ann.IF_cond_exp(i_offset=0.2), name="stp_post")
 stp_pre = net.create(ann.SpikeSourceArray(
-    spike_times=[list(np.arange(10.0, 110.0, 10.0)) + [150.0, 151.0], list(np.arange(20.0, 60.0, 2.5))],
+    spike_times=[[*np.arange(10.0, 110.0, 10.0), 150.0, 151.0], list(np.arange(20.0, 60.0, 2.5))],
     name="stp_pre"))
 stp = net.connect(stp_pre, stp_post, "exc", ann.STP(tau_rec=80.0, tau_facil=30.0, U=0.3), name="stp")
 stp.all_to_all(weights=ann.Uniform(0.05, 0.2, rng=rng))

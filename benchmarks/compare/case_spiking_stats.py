@@ -66,9 +66,9 @@ for seed in SEEDS:
     rate = counts.sum() / N / (DURATION / 1000.0)
     rates.append(rate)
     out.value(f"coba{seed}.n_spikes", counts.sum(), rtol=INFO)
+    seconds = DURATION / 1000.0
     out.value(f"coba{seed}.rate_exc_inh",
-              [counts[:NE].sum() / NE / (DURATION / 1000.0), counts[NE:].sum() / (N - NE) / (DURATION / 1000.0)],
-              rtol=INFO)
+              [counts[:NE].sum() / NE / seconds, counts[NE:].sum() / (N - NE) / seconds], rtol=INFO)
     steps = np.concatenate([np.asarray(spikes[i], dtype=np.int64) for i in range(N)])
     out.value(f"coba{seed}.per_ms", np.bincount(steps // 10, minlength=int(DURATION)), rtol=INFO)
     out.value(f"coba{seed}.rate", rate, rtol=0.15)

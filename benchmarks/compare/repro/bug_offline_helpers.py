@@ -10,7 +10,7 @@
 import os
 
 if os.environ.get("SIM", "nnc") == "ANNarchy":
-    from ANNarchy.core import Monitor as offline
+    from ANNarchy.core import Monitor as offline  # noqa: N813
 else:
     from nnc.api import monitor as offline
 
