@@ -63,6 +63,34 @@ def test_compare_uses_per_quantity_tolerances_and_exact_checks() -> None:
     assert run.compare(nnc, ref)["values"]["a"] == {"missing_in": "reference"}
 
 
+def test_informational_quantities_never_fail() -> None:
+    """``rtol`` 1e9 (case_spiking_stats): the difference is reported, the script still passes."""
+    nnc = {"rtol": 1e-9, "rtols": {"n": 1e9}, "values": {"n": [79802.0]}, "exact": {}}
+    ref = {"rtol": 1e-9, "rtols": {}, "values": {"n": [81000.0]}, "exact": {}}
+    result = run.compare(nnc, ref)
+    assert result["status"] == "ok"
+    assert result["values"]["n"]["max_abs"] == 1198.0
+
+
+def test_only_accepts_names_and_patterns() -> None:
+    names = [p.stem for p in run.scripts(["spik*", "case_spike_monitors"])]
+    assert names == sorted(names)
+    assert {"case_spike_monitors", "case_spiking_deterministic", "case_spiking_plasticity",
+            "case_spiking_stats"} <= set(names)
+    assert all(n.startswith("case_spik") for n in names)
+    assert [p.stem for p in run.scripts(["methods"])] == ["case_methods"]
+
+
+def test_the_reference_runs_in_its_own_virtual_environment(tmp_path: Path, monkeypatch) -> None:
+    """CMake's FindPython prefers $VIRTUAL_ENV: the reference must not see nnc's."""
+    monkeypatch.setenv("VIRTUAL_ENV", "/somewhere/nnc-venv")
+    env = run._environment("ANNarchy", tmp_path)
+    assert env["VIRTUAL_ENV"] == str(tmp_path)
+    assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "bin")
+    assert env["SIM"] == "ANNarchy"
+    assert run._environment("nnc", None)["VIRTUAL_ENV"] == "/somewhere/nnc-venv"
+
+
 def _needs(script: Path) -> str | None:
     """Why ``script`` cannot run under this nnc yet (a public name it uses is not exported), or None."""
     text = script.read_text()
