@@ -75,6 +75,10 @@ def stages_of(kernel: Kernel) -> tuple[Stage, ...]:
     return tuple(stages)
 
 
+#: Event loops partitioned by post neuron (:mod:`nnc.backend.llvm.spiking`).
+_DELIVERY = (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.RECENT_SPIKE)
+
+
 @dataclass(frozen=True, slots=True)
 class StageFunction:
     """A lowered stage: its function and the pointer slots it takes after ``(ctx, tid, nthreads, step)``."""
@@ -83,6 +87,7 @@ class StageFunction:
     parallel: bool
     slots: tuple[SlotKey, ...]
     always: bool = False
+    owned: bool = False  # delivers spikes: a thread writes only the conductances of its own post neurons
 
 
 @dataclass(slots=True)
@@ -179,7 +184,8 @@ def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared
             if isinstance(s, Let) and s.name in shared.later:
                 _share(b, f"{name}.%{s.name}", s.name, top.temps[s.name], shared)
     b.ret_void()
-    return StageFunction(fn, stage.parallel, slots, stage.always)
+    owned = stage.parallel and isinstance(stage.body[0], ForEach) and stage.body[0].domain in _DELIVERY
+    return StageFunction(fn, stage.parallel, slots, stage.always, owned)
 
 
 def _load_shared(b: ir.IRBuilder, shared: _Shared) -> dict[str, ir.Value]:

@@ -111,14 +111,20 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
     count, acount = alloca_once(b, I64, "spikes"), alloca_once(b, I64, "axonal")
     b.store(I64(0), count)
     b.store(I64(0), acount)
-    with for_range(b, begin, end) as i:
-        f = b.zext(b.load(element(b, flags, i, I8), typ=I8), I64)
-        rank = b.trunc(i, I32)
-        c, ca = b.load(count, typ=I64), b.load(acount, typ=I64)
-        b.store(rank, element(b, ring, b.add(base, b.add(begin, c)), I32))  # kept only if it spiked
-        b.store(rank, element(b, axon, b.add(begin, ca), I32))
-        b.store(b.add(c, b.and_(f, I64(1))), count)
-        b.store(b.add(ca, b.lshr(f, I64(1))), acount)
+    # Eight flags at a time: most words are 0 (no neuron of the eight fired). ``begin`` is a multiple of
+    # 8 (loops.partition) and the flags beyond the population are padding zeros (runtime.buffers).
+    with for_range(b, begin, end, 8) as w:
+        word = b.load(b.gep(flags, [w], inbounds=True, source_etype=I8), typ=I64, align=1)
+        with b.if_then(b.icmp_unsigned("!=", word, I64(0)), likely=False):
+            last = b.select(b.icmp_signed("<", b.add(w, I64(8)), end), b.add(w, I64(8)), end)
+            with for_range(b, w, last) as i:
+                f = b.zext(b.load(element(b, flags, i, I8), typ=I8), I64)
+                rank = b.trunc(i, I32)
+                c, ca = b.load(count, typ=I64), b.load(acount, typ=I64)
+                b.store(rank, element(b, ring, b.add(base, b.add(begin, c)), I32))  # kept only if it spiked
+                b.store(rank, element(b, axon, b.add(begin, ca), I32))
+                b.store(b.add(c, b.and_(f, I64(1))), count)
+                b.store(b.add(ca, b.lshr(f, I64(1))), acount)
     thread = _ptr(lw, pop.id, SpikeField.THREAD)
     b.store(b.load(count, typ=I64), element(b, thread, tid, I64))
     b.store(b.load(acount, typ=I64), element(b, thread, b.add(tid, I64(MAX_THREADS)), I64))
@@ -292,16 +298,15 @@ def _deliver_lanes(
 ) -> None:
     """The synapses ``[first, last)`` of pre rank ``j`` in lanes of :data:`LANES`: the synapses of one spike
     have distinct slots and distinct post neurons, so running them side by side (gathers and scatters)
-    is running them one after another; the last, partial group is masked."""
+    is running them one after another; the remaining ones (fewer than :data:`LANES`) one by one."""
     b = lw.b
     first, last = span
     full = b.add(first, b.mul(b.sdiv(b.sub(last, first), I64(LANES)), I64(LANES)))
     with for_range(b, first, full, LANES) as e:
         _run(lw, loop, _lane_element(lw, index, e, j, None, top))
-    with b.if_then(b.icmp_signed("<", full, last)):
-        lane = ir.Constant(ir.VectorType(I64, LANES), list(range(LANES)))
-        mask = b.icmp_signed("<", lane, splat(b, b.sub(last, full), LANES))
-        _run(lw, loop, _lane_element(lw, index, full, j, mask, top))
+    with for_range(b, full, last) as e:
+        slot = index.conn.load(ConnField.EV_SLOT, e, I32)
+        _run(lw, loop, _synapse_element(lw, e, slot, j, index.post(e), top))
 
 
 def _lane_element(

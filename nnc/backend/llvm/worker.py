@@ -73,10 +73,13 @@ class _Worker:
                 b.call(self.record_fn, [self.ctx, self.step, I64(phase.value)])
             self.barrier()
 
-    def kernel(self, kernel: Kernel, stages: tuple[StageFunction, ...]) -> None:
+    def kernel(self, kernel: Kernel, stages: tuple[StageFunction, ...], chained: bool = False) -> None:
+        """Run the stages of ``kernel``, each followed by a barrier; ``chained``: the last stage delivers
+        spikes and so does the next kernel's first stage, so no barrier is needed between them (each
+        thread only writes the conductances of the post neurons it owns, in program order)."""
         b = self.b
         gate = self.gate(kernel)
-        for stage in stages:
+        for n, stage in enumerate(stages):
             with b.if_then(I1(1) if stage.always else gate):
                 ptrs = [b.load(self.slot_ptr(k), typ=PTR) for k in stage.slots]
                 args = [self.ctx, self.tid, self.nthreads, self.step, *ptrs]
@@ -85,7 +88,8 @@ class _Worker:
                 else:
                     with b.if_then(self.thread0()):
                         b.call(stage.fn, args)
-                self.barrier()
+                if not (chained and n == len(stages) - 1):
+                    self.barrier()
 
     def gate(self, kernel: Kernel) -> ir.Value:
         """Whether ``kernel`` runs this step (the control flags of :class:`nnc.ir.model.Kernel`)."""
@@ -140,11 +144,18 @@ def _step(w: _Worker, lowered: list[tuple[Kernel, tuple[StageFunction, ...]]]) -
     """One step: kernels, records, and the step counter (at least one barrier, which publishes STOP)."""
     b = w.b
     inputs_recorded = False
-    for kernel, stages in lowered:
+    for n, (kernel, stages) in enumerate(lowered):
         if not inputs_recorded and kernel.phase.value > Phase.TRANSMIT.value:
             w.records(Phase.RECORD_INPUTS)
             inputs_recorded = True
-        w.kernel(kernel, stages)
+        following = lowered[n + 1] if n + 1 < len(lowered) else None
+        chained = (
+            following is not None
+            and kernel.phase is following[0].phase is Phase.TRANSMIT
+            and bool(stages) and stages[-1].owned
+            and bool(following[1]) and following[1][0].owned
+        )
+        w.kernel(kernel, stages, chained)
     if not inputs_recorded:
         w.records(Phase.RECORD_INPUTS)
     w.records(Phase.RECORD)
