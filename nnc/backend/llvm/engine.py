@@ -183,9 +183,10 @@ class ThreadChooser:
     chunk on fewer threads than asked when that is faster: on a machine whose other cores are busy, each
     barrier of a multi-threaded step can cost a context switch, and one thread is then faster. The
     chooser keeps, for ``maximum`` threads and for one thread, the best time per step of their last
-    :data:`SAMPLES` chunks (robust to a chunk that an interruption slowed down), runs chunks of about
-    :data:`CHUNK_SECONDS` on the faster, and measures the other again with a short probe (the load of a
-    machine changes): after :data:`PROBE_EVERY` chunks, then twice as many each time a probe confirms
+    :data:`SAMPLES` chunks (robust to a chunk that an interruption slowed down; the first chunk of all
+    warms up and is not counted), runs chunks of about :data:`CHUNK_SECONDS` on ``maximum`` threads
+    unless one thread is faster by :data:`MARGIN`, and measures the other again with a short probe (the
+    load of a machine changes): after :data:`PROBE_EVERY` chunks, then twice as many each time a probe confirms
     the choice (up to :data:`PROBE_EVERY_MAX`), back to :data:`PROBE_EVERY` when a probe changes it.
     """
 
@@ -205,13 +206,16 @@ class ThreadChooser:
     def next_chunk(self, remaining: int) -> tuple[int, int]:
         """``(threads, steps)`` of the next chunk of a run with ``remaining`` steps left."""
         self.chunks += 1
+        if self.chunks == 1:  # untimed warm-up: first touches of the buffers, caches, thread wake-ups
+            return self.maximum, max(1, min(FIRST_PROBE_STEPS, remaining))
         short = [n for n, v in self.samples.items() if len(v) < 2]  # measure each twice at first
         if short:
             known = self.per_step.get(short[0])
             steps = FIRST_PROBE_STEPS if known is None else int(PROBE_SECONDS / max(known, 1e-9))
             return short[0], max(1, min(steps, remaining))
         per_step = self.per_step
-        best = min(per_step, key=per_step.__getitem__)
+        # the requested count unless one thread is clearly faster (a busy machine), not within noise
+        best = 1 if per_step[1] * MARGIN < per_step[self.maximum] else self.maximum
         if best != self.best:  # the last probe (or the load) changed the choice: probe often again
             self.best, self.interval = best, PROBE_EVERY
             self.next_probe = self.chunks + PROBE_EVERY
@@ -224,8 +228,8 @@ class ThreadChooser:
         return threads, max(1, min(steps, remaining))
 
     def observe(self, threads: int, steps: int, seconds: float) -> None:
-        """Remember the time per step of a chunk of ``threads``."""
-        if steps <= 0:
+        """Remember the time per step of a chunk of ``threads`` (not the warm-up chunk's)."""
+        if steps <= 0 or self.chunks == 1:
             return
         kept = self.samples.setdefault(threads, [])
         kept.append(seconds / steps)
@@ -236,7 +240,9 @@ class ThreadChooser:
 CHUNK_SECONDS = 0.05
 PROBE_SECONDS = 0.01
 PROBE_EVERY = 8
-PROBE_EVERY_MAX = 128
+PROBE_EVERY_MAX = 32
+#: One thread replaces ``maximum`` only when it is faster by this factor.
+MARGIN = 1.15
 FIRST_PROBE_STEPS = 20
 #: Chunks per thread count whose best time per step counts.
 SAMPLES = 3
