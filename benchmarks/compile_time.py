@@ -58,7 +58,7 @@ COMPILE_MODULES = (
     "nnc.passes.bounds",
     "nnc.passes.select_format",
     "nnc.backend.llvm.engine",
-    "nnc.ir.interp",
+    "nnc.backend.interp.engine",
 )
 
 

@@ -80,8 +80,13 @@ def build_recurrent(
     stats = conn.stats(same_population=True)
     holes = stats.dense_holes() if fmt is Format.DENSE else Holes.NONE
     assert holes is not None
-    m = assemble("recurrent", Precision.F64, 1.0, (PopulationSpec(0, "res", (n,), model),),
-                 (ProjectionSpec(0, "rec", 0, 0, ("exc",), syn, stats),))
+    m = assemble(
+        "recurrent",
+        Precision.F64,
+        1.0,
+        (PopulationSpec(0, "res", (n,), model),),
+        (ProjectionSpec(0, "rec", 0, 0, ("exc",), syn, stats),),
+    )
     m = replace(m, projections=(replace(m.projections[0], format=fmt, holes=holes),))
     engine = LlvmEngine.compile(m, CompileOptions(num_threads=threads))
     buf = Buffers(m, engine.layout, {0: conn.shape(fmt)})
@@ -113,12 +118,9 @@ def recurrent(args: argparse.Namespace) -> dict:
         sums["dense_self"].tobytes() == sums["ell"].tobytes() == sums["csr"].tobytes()
     )
     result["speedup_dense_self_vs_ell"] = round(result["dense_self"]["sups"] / result["ell"]["sups"], 3)
-    result["dense_self_vs_dense_none"] = round(
-        result["dense_self"]["sups"] / result["dense_none"]["sups"], 3
-    )
+    result["dense_self_vs_dense_none"] = round(result["dense_self"]["sups"] / result["dense_none"]["sups"], 3)
     result["cpu_count"] = os.cpu_count()
     return result
-
 
 
 def main() -> None:

@@ -86,8 +86,14 @@ def small(net: ann.Network) -> ann.Population:
     rng = np.random.default_rng(44)
     inp = net.create(ann.InputArray(100, name="inp"))
     inp.r = rng.uniform(0.0, 1.0, 100)
-    a = net.create(200, ann.Neuron(parameters="tau = 10.0", equations=[
-        "tau * dx/dt + x = sum(in) + sum(rec) - mean(r)", "r = pos(x)"]), name="a")
+    a = net.create(
+        200,
+        ann.Neuron(
+            parameters="tau = 10.0",
+            equations=["tau * dx/dt + x = sum(in) + sum(rec) - mean(r)", "r = pos(x)"],
+        ),
+        name="a",
+    )
     b = net.create(50, ann.Neuron(equations="r = sum(in) - 0.1 * max(r)"), name="b")
     links = ((inp, a, "in", 0.2, 0.0), (a, a, "rec", 0.1, 2.0), (a, b, "in", 0.3, 3.0))
     for pre, post, target, p, delay in links:
@@ -129,9 +135,13 @@ def measure(name: str, threads: int, repeats: int, directory: str) -> dict[str, 
     off, on = statistics.median(times[False]), statistics.median(times[True])
     fused_net = nets[True][0]
     return {
-        "workload": name, "threads": threads, "steps": steps,
+        "workload": name,
+        "threads": threads,
+        "steps": steps,
         "fused": [list(k.fused) for k in fused_net._runtime.module.kernels if k.fused],
-        "unfused_ms_per_step": round(off, 4), "fused_ms_per_step": round(on, 4), "ratio": round(on / off, 3),
+        "unfused_ms_per_step": round(off, 4),
+        "fused_ms_per_step": round(on, 4),
+        "ratio": round(on / off, 3),
         "identical": bool(np.array_equal(nets[False][1].r, nets[True][1].r)),
     }
 

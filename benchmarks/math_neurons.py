@@ -37,21 +37,32 @@ def _local(**values: float) -> dict[str, object]:
 
 def _if_cond_exp() -> ann.Neuron:
     return ann.Neuron(
-        parameters=_local(v_rest=-65.0, cm=1.0, tau_m=20.0, tau_syn_E=5.0, tau_syn_I=5.0, v_thresh=-50.0,
-                          v_reset=-65.0, i_offset=0.0, e_rev_E=0.0, e_rev_I=-70.0),
+        parameters=_local(
+            v_rest=-65.0,
+            cm=1.0,
+            tau_m=20.0,
+            tau_syn_E=5.0,
+            tau_syn_I=5.0,
+            v_thresh=-50.0,
+            v_reset=-65.0,
+            i_offset=0.0,
+            e_rev_E=0.0,
+            e_rev_I=-70.0,
+        ),
         equations=[
             "cm * dv/dt = cm/tau_m*(v_rest - v) + g_exc * (e_rev_E - v) + g_inh * (e_rev_I - v)"
             " + i_offset : exponential, init=-65.0",
             "tau_syn_E * dg_exc/dt = - g_exc : exponential",
             "tau_syn_I * dg_inh/dt = - g_inh : exponential",
         ],
-        spike="v > v_thresh", reset="v = v_reset")
+        spike="v > v_thresh",
+        reset="v = v_reset",
+    )
 
 
 def _hodgkin_huxley() -> ann.Neuron:
     return ann.Neuron(
-        parameters=_local(C=1.0, VL=-59.387, VK=-82.0, VNa=45.0, gK=36.0, gNa=120.0, gL=0.3, vt=30.0,
-                          I=0.0),
+        parameters=_local(C=1.0, VL=-59.387, VK=-82.0, VNa=45.0, gK=36.0, gNa=120.0, gL=0.3, vt=30.0, I=0.0),
         equations=[
             "prev_V = V",
             "an = 0.01 * (V + 60.0) / (1.0 - exp(-0.1 * (V + 60.0)))",
@@ -66,21 +77,28 @@ def _hodgkin_huxley() -> ann.Neuron:
             "C * dV/dt = gL * (VL - V) + gK * n**4 * (VK - V) + gNa * m**3 * h * (VNa - V) + I"
             " : init = -50.0",
         ],
-        spike="(V > vt) and (prev_V <= vt)", reset="")
+        spike="(V > vt) and (prev_V <= vt)",
+        reset="",
+    )
 
 
 def _sine() -> ann.Neuron:
-    return ann.Neuron(parameters=_local(omega=0.01, phi=0.0),
-                      equations=["r = sin(omega*t + phi) + cos(omega*t)"])
+    return ann.Neuron(
+        parameters=_local(omega=0.01, phi=0.0), equations=["r = sin(omega*t + phi) + cos(omega*t)"]
+    )
 
 
 def _izhikevich() -> ann.Neuron:
     return ann.Neuron(
         parameters=_local(noise=5.0, a=0.02, b=0.2, c=-65.0, d=2.0) | {"v_thresh": 30.0},
-        equations=["I = g_exc - g_inh + noise * Normal(0.0, 1.0)",
-                   "dv/dt = 0.04 * v^2 + 5.0 * v + 140.0 - u + I : init = -65.0",
-                   "du/dt = a * (b*v - u) : init = -13.0"],
-        spike="v >= v_thresh", reset="v = c\nu += d")
+        equations=[
+            "I = g_exc - g_inh + noise * Normal(0.0, 1.0)",
+            "dv/dt = 0.04 * v^2 + 5.0 * v + 140.0 - u + I : init = -65.0",
+            "du/dt = a * (b*v - u) : init = -13.0",
+        ],
+        spike="v >= v_thresh",
+        reset="v = c\nu += d",
+    )
 
 
 def _setup(model: str, pop: object, gen: np.random.Generator) -> None:
@@ -96,8 +114,12 @@ def _setup(model: str, pop: object, gen: np.random.Generator) -> None:
             pop.phi = gen.uniform(0.0, 6.0, n)
 
 
-MODELS = {"if_cond_exp": (_if_cond_exp, 100_000), "hodgkin_huxley": (_hodgkin_huxley, 100_000),
-          "sine": (_sine, 100_000), "izhikevich": (_izhikevich, 1000)}
+MODELS = {
+    "if_cond_exp": (_if_cond_exp, 100_000),
+    "hodgkin_huxley": (_hodgkin_huxley, 100_000),
+    "sine": (_sine, 100_000),
+    "izhikevich": (_izhikevich, 1000),
+}
 
 
 def _seconds(model: str, n: int, steps: int, repeats: int) -> float:

@@ -28,8 +28,12 @@ from nnc.ir.transcendental import MathFn
 
 I64 = ir.IntType(64)
 REALS = {"f64": (ir.DoubleType(), np.float64), "f32": (ir.FloatType(), np.float32)}
-DOMAINS = {MathFn.EXP: (-50.0, 50.0), MathFn.LOG: (1e-3, 1e3), MathFn.SIN: (0.0, 2 * math.pi),
-           MathFn.COS: (0.0, 2 * math.pi)}
+DOMAINS = {
+    MathFn.EXP: (-50.0, 50.0),
+    MathFn.LOG: (1e-3, 1e3),
+    MathFn.SIN: (0.0, 2 * math.pi),
+    MathFn.COS: (0.0, 2 * math.pi),
+}
 
 
 def _kernel(module: ir.Module, name: str, real: ir.Type, call) -> None:
@@ -61,7 +65,8 @@ def _compile() -> llvm.ExecutionEngine:
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     tm = llvm.Target.from_default_triple().create_target_machine(
-        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3, jit=True)
+        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3, jit=True
+    )
     module = ir.Module("math_bench")
     module.triple = tm.triple
     for fn in MathFn:
@@ -88,8 +93,12 @@ def main() -> None:
     opts = parser.parse_args()
     engine = _compile()
     proto = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)
-    result: dict[str, object] = {"n": opts.n, "host_cpu": llvm.get_host_cpu_name(),
-                                 "machine": platform.machine(), "llvmlite": llvmlite.__version__}
+    result: dict[str, object] = {
+        "n": opts.n,
+        "host_cpu": llvm.get_host_cpu_name(),
+        "machine": platform.machine(),
+        "llvmlite": llvmlite.__version__,
+    }
     gen = np.random.default_rng(0)
     for fn, (lo, hi) in DOMAINS.items():
         for tag, (_, dtype) in REALS.items():
@@ -98,8 +107,11 @@ def main() -> None:
             rates = {}
             for impl in ("nnc", "libm"):
                 f = proto(engine.get_function_address(f"{impl}_{fn.value}_{tag}"))
-                secs = median_seconds(lambda f=f, x=x, out=out: f(opts.n, x.ctypes.data, out.ctypes.data),
-                                      opts.repeats, warmup=True)
+                secs = median_seconds(
+                    lambda f=f, x=x, out=out: f(opts.n, x.ctypes.data, out.ctypes.data),
+                    opts.repeats,
+                    warmup=True,
+                )
                 rates[impl] = opts.n / secs
                 result[f"{impl}_{fn.value}_{tag}_per_s"] = round(rates[impl])
             result[f"speedup_{fn.value}_{tag}"] = round(rates["nnc"] / rates["libm"], 2)

@@ -100,7 +100,6 @@ def simulate(args: argparse.Namespace, sim: str) -> dict[str, object]:
     }
 
 
-
 def bandwidth(nbytes: int) -> dict[str, float]:
     """NumPy copy (read + write), read-only sum and BLAS dot (x @ x) bandwidth, GB/s, for ``nbytes``."""
     src = np.random.default_rng(0).random(max(1, nbytes // 8))
@@ -118,9 +117,24 @@ def run_reference(args: argparse.Namespace) -> dict[str, object]:
     python = REFERENCE_VENV / "bin" / "python"
     if not python.exists():
         return {"skipped": f"reference virtual environment {REFERENCE_VENV} not found"}
-    cmd = [str(python), __file__, "--worker", "ANNarchy", "--steps", str(args.reference_steps or args.steps),
-           "--repeats", str(args.reference_repeats), "--threads", "1", "--n", str(args.n),
-           "--n-in", str(args.n_in), "--seed", str(args.seed)]
+    cmd = [
+        str(python),
+        __file__,
+        "--worker",
+        "ANNarchy",
+        "--steps",
+        str(args.reference_steps or args.steps),
+        "--repeats",
+        str(args.reference_repeats),
+        "--threads",
+        "1",
+        "--n",
+        str(args.n),
+        "--n-in",
+        str(args.n_in),
+        "--seed",
+        str(args.seed),
+    ]
     env = {**os.environ, "PATH": f"{REFERENCE_VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     for line in reversed(proc.stdout.splitlines()):

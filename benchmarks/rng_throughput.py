@@ -92,7 +92,8 @@ def _compile(cpu: str | None) -> llvm.ExecutionEngine:
     llvm.initialize_native_asmprinter()
     features = "" if cpu else llvm.get_host_cpu_features().flatten()
     tm = llvm.Target.from_default_triple().create_target_machine(
-        cpu=cpu or llvm.get_host_cpu_name(), features=features, opt=3, jit=True)
+        cpu=cpu or llvm.get_host_cpu_name(), features=features, opt=3, jit=True
+    )
     module = ir.Module("rng_bench")
     module.triple = tm.triple
     for build, _, _ in KERNELS.values():
@@ -109,7 +110,6 @@ def _compile(cpu: str | None) -> llvm.ExecutionEngine:
     return engine
 
 
-
 def main() -> None:
     """Measure and print one JSON line of draws per second."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -119,9 +119,14 @@ def main() -> None:
     opts = parser.parse_args()
     engine = _compile(opts.cpu)
     proto = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p)
-    result: dict[str, object] = {"n": opts.n, "cpu": opts.cpu or llvm.get_host_cpu_name(),
-                                 "host_cpu": llvm.get_host_cpu_name(), "machine": platform.machine(),
-                                 "llvmlite": llvmlite.__version__, "numpy": np.__version__}
+    result: dict[str, object] = {
+        "n": opts.n,
+        "cpu": opts.cpu or llvm.get_host_cpu_name(),
+        "host_cpu": llvm.get_host_cpu_name(),
+        "machine": platform.machine(),
+        "llvmlite": llvmlite.__version__,
+        "numpy": np.__version__,
+    }
     for name, (_, dtype, per) in KERNELS.items():
         out = np.empty(opts.n * per, dtype=dtype)
         fn = proto(engine.get_function_address(name))

@@ -31,8 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-
-ANCHORS = Path(os.environ.get("NNC_ANCHORS", Path(__file__).resolve().parents[2] / "shared" / "anchors-bench"))
+ANCHORS = Path(
+    os.environ.get("NNC_ANCHORS", Path(__file__).resolve().parents[2] / "shared" / "anchors-bench")
+)
 REFERENCE_VENV = Path(os.environ.get("NNC_REFERENCE_VENV", "/work/ref-venv"))
 
 #: workload -> (script, arguments, events per run from the script's JSON)
@@ -64,7 +65,9 @@ def _run(sim: str, script: str, args: list[str], threads: int, build_dir: str | 
     cmd = [python, str(ANCHORS / script), *args, "--threads", str(threads), "--no-recompile"]
     if build_dir is not None:
         cmd += ["--build-dir", build_dir]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(), timeout=3600)
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(), timeout=3600
+    )
     for line in reversed(out.stdout.splitlines()):
         if line.startswith("{"):
             return json.loads(line)
@@ -74,7 +77,10 @@ def _run(sim: str, script: str, args: list[str], threads: int, build_dir: str | 
 def _events(rec: dict, workload: str) -> float:
     """Synaptic events of a run: spikes times outgoing synapses (from the workload's figures)."""
     if workload.startswith("stdp"):
-        return float(rec.get("n_input_spikes") or 0) * rec["n_post"] + float(rec["n_output_spikes"]) * rec["n_in"]
+        return (
+            float(rec.get("n_input_spikes") or 0) * rec["n_post"]
+            + float(rec["n_output_spikes"]) * rec["n_in"]
+        )
     n = rec["n_neurons"]
     return float(rec.get("n_spikes") or 0) * rec["n_synapses"] / n
 
@@ -116,8 +122,12 @@ def bench(workload: str, repeats: int, quick: bool, reference: bool) -> dict:
     out.update({
         "nnc_1t_s": med[("nnc", 1)], "nnc_2t_s": med[("nnc", 2)],
         "speedup_nnc": med[("nnc", 1)] / med[("nnc", 2)],
-        "compile_nnc_s": statistics.median(r["compile_s"] for rs in runs.values() for r in rs if r["sim"] == "nnc"),
-        "peak_rss_nnc_mb": max(r["peak_rss_mb"] for (s, _), rs in runs.items() if s == "nnc" for r in rs),
+        "compile_nnc_s": statistics.median(
+            r["compile_s"] for rs in runs.values() for r in rs if r["sim"] == "nnc"
+        ),
+        "peak_rss_nnc_mb": max(
+            r["peak_rss_mb"] for (s, _), rs in runs.items() if s == "nnc" for r in rs
+        ),
         "events_per_s": _events(nnc1, workload) / med[("nnc", 1)],
     })  # fmt: skip
     if reference:

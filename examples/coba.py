@@ -23,8 +23,17 @@ parser.add_argument("--threads", type=int, default=1)
 args = parser.parse_args()
 
 COBA = ann.Neuron(
-    parameters=dict(El=-60.0, Vr=-60.0, Erev_exc=0.0, Erev_inh=-80.0, Vt=-50.0,
-                    tau=20.0, tau_exc=5.0, tau_inh=10.0, I=20.0),  # fmt: skip
+    parameters=dict(
+        El=-60.0,
+        Vr=-60.0,
+        Erev_exc=0.0,
+        Erev_inh=-80.0,
+        Vt=-50.0,
+        tau=20.0,
+        tau_exc=5.0,
+        tau_inh=10.0,
+        I=20.0,
+    ),
     equations=[
         "tau * dv/dt = (El - v) + g_exc * (Erev_exc - v) + g_inh * (Erev_inh - v) + I",
         "tau_exc * dg_exc/dt = - g_exc",

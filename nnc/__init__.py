@@ -7,6 +7,7 @@ distributions, and the legacy functions acting on the default network.
 from nnc.api.callbacks import every
 from nnc.api.config import float32, float64, setup
 from nnc.api.constant import Constant, add_function, functions
+from nnc.api.decoding import DecodingProjection
 from nnc.api.dendrite import Dendrite, IndividualSynapse
 from nnc.api.inputs import InputArray
 from nnc.api.io import load, load_parameters, save, save_parameters
@@ -37,11 +38,25 @@ from nnc.api.legacy import (
     step,
 )
 from nnc.api.lil import LILConnectivity
-from nnc.descriptions.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
 from nnc.api.monitor import Monitor, MonitorList
 from nnc.api.network import Network
 from nnc.api.population import Population
 from nnc.api.projection import Projection
+from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
+from nnc.api.special_projections import CurrentInjection
+from nnc.api.spike_inputs import (
+    HomogeneousCorrelatedSpikeTrains,
+    PoissonPopulation,
+    SpikeSourceArray,
+    TimedPoissonPopulation,
+)
+from nnc.api.timed_array import TimedArray
+from nnc.api.unbuilt import (
+    report,
+    timeit,
+)
+from nnc.api.views import IndividualNeuron, PopulationView
+from nnc.descriptions.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
 from nnc.descriptions.random import (
     Binomial,
     DiscreteUniform,
@@ -52,21 +67,6 @@ from nnc.descriptions.random import (
     RandomDistribution,
     Uniform,
 )
-from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
-from nnc.api.spike_inputs import (
-    HomogeneousCorrelatedSpikeTrains,
-    PoissonPopulation,
-    SpikeSourceArray,
-    TimedPoissonPopulation,
-)
-from nnc.api.timed_array import TimedArray
-from nnc.api.decoding import DecodingProjection
-from nnc.api.special_projections import CurrentInjection
-from nnc.api.unbuilt import (
-    report,
-    timeit,
-)
-from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.diagnostics import ANNarchyException
 from nnc.models import (
     IBCM,

@@ -15,7 +15,7 @@ ENGINES = ["interp", "llvm"]
 def engine_available(name: str) -> bool:
     """Whether the engine ``name`` is built in this checkout."""
     if name == "interp":
-        return importlib.util.find_spec("nnc.ir.interp") is not None
+        return importlib.util.find_spec("nnc.backend.interp.engine") is not None
     return importlib.util.find_spec("nnc.backend.llvm.engine") is not None
 
 

@@ -23,8 +23,10 @@ from common import Results
 out = Results("connectors")
 ann = out.ann
 
-Pre = ann.Neuron(parameters=dict(omega=ann.Parameter(0.1, locality="local")),
-                 equations=["r = 0.5 + 0.5 * sin(omega * t + 0.3)"])
+Pre = ann.Neuron(
+    parameters=dict(omega=ann.Parameter(0.1, locality="local")),
+    equations=["r = 0.5 + 0.5 * sin(omega * t + 0.3)"],
+)
 Post = ann.Neuron(equations=["r = 0.0"])
 
 net = ann.Network(dt=1.0, seed=4242)
@@ -52,8 +54,9 @@ proj("ata_self_allowed", a, a).all_to_all(weights=0.25, allow_self_connections=T
 proj("ata_view", b[2:12], post[3:15]).all_to_all(weights=ann.Uniform(-1.0, 1.0, rng=rng))
 proj("o2o", a).one_to_one(weights=ann.Uniform(0.0, 2.0, rng=rng))
 proj("o2o_view", b[5:15], post[0:10]).one_to_one(weights=0.5)
-proj("fp", b).fixed_probability(0.3, weights=ann.Normal(0.2, 0.1, rng=rng),
-                                delays=ann.Uniform(1.0, 5.0, rng=rng))
+proj("fp", b).fixed_probability(
+    0.3, weights=ann.Normal(0.2, 0.1, rng=rng), delays=ann.Uniform(1.0, 5.0, rng=rng)
+)
 proj("fp_self", a, a).fixed_probability(0.4, weights=ann.Uniform(0.0, 1.0, rng=rng))
 proj("fp_self_allowed", a, a).fixed_probability(0.4, weights=1.0, allow_self_connections=True)
 proj("fp_view", a[2:18], post[1:19]).fixed_probability(0.25, weights=ann.Uniform(0.0, 1.0, rng=rng))
@@ -81,7 +84,6 @@ local = np.random.default_rng(7)
 mask = local.random((a.size, post.size)) < 0.2
 values = local.uniform(1.0, 2.0, (a.size, post.size))
 proj("from_sparse", a).from_sparse(sparse.csr_matrix(np.where(mask, values, 0.0)))
-
 
 
 def band(pre, post, dt, width, weight):

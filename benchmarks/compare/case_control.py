@@ -19,8 +19,9 @@ out = Results("control")
 ann = out.ann
 
 Sum = ann.Neuron(equations=["r = sum(exc)"])
-Count = ann.Neuron(parameters=dict(limit=ann.Parameter(5.0, locality="local")),
-                   equations=["r += 1 + sum(exc)", "c = t"])
+Count = ann.Neuron(
+    parameters=dict(limit=ann.Parameter(5.0, locality="local")), equations=["r += 1 + sum(exc)", "c = t"]
+)
 Leaky = ann.Neuron(parameters=dict(tau=5.0), equations=["tau * dv/dt + v = sum(exc) : init=0.5", "r = v"])
 
 net = ann.Network(dt=1.0, seed=13)

@@ -19,10 +19,13 @@ from common import Results
 out = Results("float32", rtol=1e-5)
 ann = out.ann
 
-Input = ann.Neuron(parameters=dict(omega=ann.Parameter(0.1, locality="local")),
-                   equations=["r = 0.5 + 0.5 * sin(omega * t)"])
-Reservoir = ann.Neuron(parameters=dict(tau=10.0),
-                       equations=["tau * dx/dt + x = sum(in) + sum(rec) - 0.1 * mean(r)", "r = tanh(x)"])
+Input = ann.Neuron(
+    parameters=dict(omega=ann.Parameter(0.1, locality="local")), equations=["r = 0.5 + 0.5 * sin(omega * t)"]
+)
+Reservoir = ann.Neuron(
+    parameters=dict(tau=10.0),
+    equations=["tau * dx/dt + x = sum(in) + sum(rec) - 0.1 * mean(r)", "r = tanh(x)"],
+)
 
 
 def methods(method):

@@ -23,8 +23,9 @@ Input = ann.Neuron(
     parameters=dict(omega=ann.Parameter(0.1, locality="local"), phase=ann.Parameter(0.0, locality="local")),
     equations=["r = 0.5 + 0.5 * sin(omega * t + phase)"],
 )
-Output = ann.Neuron(parameters=dict(tau=5.0),
-                    equations=["tau * dv/dt + v = sum(exc)", "r = pos(tanh(v)) + 0.1"])
+Output = ann.Neuron(
+    parameters=dict(tau=5.0), equations=["tau * dv/dt + v = sum(exc)", "r = pos(tanh(v)) + 0.1"]
+)
 Custom = ann.Synapse(
     parameters=dict(eta=0.05, decay=ann.Parameter(0.1, locality="local")),
     equations=[
@@ -45,8 +46,13 @@ inp = net.create(10, Input, name="inp")
 local = np.random.default_rng(8)
 inp.omega = local.uniform(0.05, 0.4, inp.size)
 inp.phase = local.uniform(0.0, 6.28, inp.size)
-rules = {"hebb": ann.Hebb(eta=0.01), "oja": ann.Oja(eta=0.05, alpha=0.5),
-         "ibcm": ann.IBCM(eta=0.05, tau=20.0), "custom": Custom, "mid": Midpoint}
+rules = {
+    "hebb": ann.Hebb(eta=0.01),
+    "oja": ann.Oja(eta=0.05, alpha=0.5),
+    "ibcm": ann.IBCM(eta=0.05, tau=20.0),
+    "custom": Custom,
+    "mid": Midpoint,
+}
 posts = {name: net.create(6, Output, name=f"post_{name}") for name in rules}
 proj = {}
 for name, syn in rules.items():

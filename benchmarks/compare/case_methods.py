@@ -25,47 +25,62 @@ DRIVE = dict(
 
 
 def linear(method):
-    return ann.Neuron(parameters=DRIVE, equations=[
-        "I = a * sin(omega * t) + b",
-        f"tau * dv/dt + v = I : {method}, init=0.2",
-        "r = v",
-    ])
+    return ann.Neuron(
+        parameters=DRIVE,
+        equations=[
+            "I = a * sin(omega * t) + b",
+            f"tau * dv/dt + v = I : {method}, init=0.2",
+            "r = v",
+        ],
+    )
 
 
 def nonlinear(method):
-    return ann.Neuron(parameters=DRIVE, equations=[
-        "I = a * sin(omega * t) + b",
-        f"tau * dv/dt = -v + 1.5 * tanh(v) + I : {method}, init=0.3",
-        "r = v",
-    ])
+    return ann.Neuron(
+        parameters=DRIVE,
+        equations=[
+            "I = a * sin(omega * t) + b",
+            f"tau * dv/dt = -v + 1.5 * tanh(v) + I : {method}, init=0.3",
+            "r = v",
+        ],
+    )
 
 
 def cubic(method):
-    return ann.Neuron(parameters=DRIVE, equations=[
-        "I = a * sin(omega * t) + b",
-        f"tau * dv/dt = v - v^3 / 3.0 + I : {method}, init=-1.0",
-        "r = v",
-    ])
+    return ann.Neuron(
+        parameters=DRIVE,
+        equations=[
+            "I = a * sin(omega * t) + b",
+            f"tau * dv/dt = v - v^3 / 3.0 + I : {method}, init=-1.0",
+            "r = v",
+        ],
+    )
 
 
 def coupled(method):
     """SEMANTICS.md §19 #23: tau dv/dt = -v - u + I, tau du/dt = -u + I."""
-    return ann.Neuron(parameters=DRIVE, equations=[
-        "I = a * sin(omega * t) + b",
-        f"tau * dv/dt = -v - u + I : {method}",
-        f"tau * du/dt = -u + I : {method}",
-        "r = v",
-    ])
+    return ann.Neuron(
+        parameters=DRIVE,
+        equations=[
+            "I = a * sin(omega * t) + b",
+            f"tau * dv/dt = -v - u + I : {method}",
+            f"tau * du/dt = -u + I : {method}",
+            "r = v",
+        ],
+    )
 
 
 def fitzhugh(method):
     """FitzHugh-Nagumo: non-linear coupled system."""
-    return ann.Neuron(parameters=DRIVE, equations=[
-        "I = a * sin(omega * t) + b",
-        f"du/dt = u - u^3/3.0 - v + I : {method}, init=-1.0",
-        f"tau * dv/dt = u + 0.7 - 0.8 * v : {method}, init=1.0",
-        "r = u",
-    ])
+    return ann.Neuron(
+        parameters=DRIVE,
+        equations=[
+            "I = a * sin(omega * t) + b",
+            f"du/dt = u - u^3/3.0 - v + I : {method}, init=-1.0",
+            f"tau * dv/dt = u + 0.7 - 0.8 * v : {method}, init=1.0",
+            "r = u",
+        ],
+    )
 
 
 FAMILIES = {

@@ -20,14 +20,17 @@ out = Results("monitors")
 ann = out.ann
 DT = 0.5
 
-Source = ann.Neuron(parameters=dict(omega=ann.Parameter(0.2, locality="local")),
-                    equations=["r = 0.5 + 0.5 * sin(omega * t)"])
+Source = ann.Neuron(
+    parameters=dict(omega=ann.Parameter(0.2, locality="local")), equations=["r = 0.5 + 0.5 * sin(omega * t)"]
+)
 Integrator = ann.Neuron(
     parameters=dict(tau=4.0, b=ann.Parameter(0.0, locality="local")),
     equations=["tau * dv/dt + v = sum(exc) + b : init=0.1", "c = t", "r = tanh(v)"],
 )
-Trace = ann.Synapse(parameters=dict(tau=10.0),
-                    equations=["tau * dx/dt = pre.r - x : init=0.2", "dw/dt = 0.01 * pre.r * post.r"])
+Trace = ann.Synapse(
+    parameters=dict(tau=10.0),
+    equations=["tau * dx/dt = pre.r - x : init=0.2", "dw/dt = 0.01 * pre.r * post.r"],
+)
 
 net = ann.Network(dt=DT, seed=31)
 rng = net.default_rng

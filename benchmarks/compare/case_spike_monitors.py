@@ -87,12 +87,23 @@ def analyse_offline(tag, d, dt, rates=True):
         out.value(f"{tag}.population_rate.smooth", offline.population_rate(d, 3.0), rtol=SMOOTH_RTOL)
 
 
-Counter = ann.Neuron(parameters=dict(period=ann.Parameter(3.0, locality="local")),
-                     equations=["v = v + 1"], spike="v >= period", reset="v = 0")
+Counter = ann.Neuron(
+    parameters=dict(period=ann.Parameter(3.0, locality="local")),
+    equations=["v = v + 1"],
+    spike="v >= period",
+    reset="v = 0",
+)
 
-TIMES = [[0.0], [], [5.0], [3.0, 10.0, 17.0, 30.0, 31.0, 45.0], [2.0, 4.0, 8.0, 16.0, 32.0],
-         [7.0, 14.0, 21.0, 28.0, 35.0, 42.0, 49.0], [1.0, 2.0, 3.0, 20.0, 40.0],
-         [12.0, 13.0, 25.0, 38.0, 49.0]]
+TIMES = [
+    [0.0],
+    [],
+    [5.0],
+    [3.0, 10.0, 17.0, 30.0, 31.0, 45.0],
+    [2.0, 4.0, 8.0, 16.0, 32.0],
+    [7.0, 14.0, 21.0, 28.0, 35.0, 42.0, 49.0],
+    [1.0, 2.0, 3.0, 20.0, 40.0],
+    [12.0, 13.0, 25.0, 38.0, 49.0],
+]
 
 # ---------------------------------------------------------------- dt = 1
 net = ann.Network(dt=1.0, seed=3)
@@ -148,9 +159,16 @@ out.same("after_reset.view", trains(mons["view"].get("spike")))
 
 # ---------------------------------------------------------------- dt = 0.5
 net2 = ann.Network(dt=0.5, seed=4)
-TIMES2 = [[0.0], [0.5, 1.0, 7.5, 7.6, 20.0], [], [3.0, 4.5, 6.0, 9.0, 12.25, 30.0], [2.0],
-          [1.5, 11.0, 21.5, 33.0],
-          [0.5, 1.5, 2.5, 3.5, 4.5], [5.0, 15.0, 25.0, 35.0]]
+TIMES2 = [
+    [0.0],
+    [0.5, 1.0, 7.5, 7.6, 20.0],
+    [],
+    [3.0, 4.5, 6.0, 9.0, 12.25, 30.0],
+    [2.0],
+    [1.5, 11.0, 21.5, 33.0],
+    [0.5, 1.5, 2.5, 3.5, 4.5],
+    [5.0, 15.0, 25.0, 35.0],
+]
 src2 = net2.create(ann.SpikeSourceArray(spike_times=TIMES2, name="src2"))
 m2 = net2.monitor(src2, "spike")
 m2v = net2.monitor(src2[1:6], "spike")

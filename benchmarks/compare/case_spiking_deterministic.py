@@ -70,8 +70,9 @@ recv = net.create(2, Receiver, name="recv")
 
 uni = net.connect(src, uni_post, "exc", name="uni")
 uni.all_to_all(weights=0.08, delays=3.5)
-W = np.array([[0.5, 1.0, None, 0.3, 2.0], [1.5, None, 0.7, 0.2, 0.4], [0.9, 0.6, 0.1, None, 1.2]],
-             dtype=object)
+W = np.array(
+    [[0.5, 1.0, None, 0.3, 2.0], [1.5, None, 0.7, 0.2, 0.4], [0.9, 0.6, 0.1, None, 1.2]], dtype=object
+)
 D = np.array([[0.1, 1.3, 0.0, 2.74, 0.8], [3.0, 0.0, 0.46, 1.1, 5.02], [0.22, 2.0, 4.0, 0.0, 1.0]])
 nonuni = net.connect(src, nonuni_post, "exc", name="nonuni")
 nonuni.from_matrix(W.tolist(), delays=D.tolist())
@@ -79,8 +80,10 @@ net.connect(src, cond, "exc", name="to_cond").fixed_number_pre(2, weights=0.3, d
 inst_uni = net.connect(src, recv, "exc", name="inst_uni")
 inst_uni.all_to_all(weights=1.0, delays=1.5)
 inst_non = net.connect(src, recv, "inh", name="inst_non")
-inst_non.from_matrix([[1.0, 2.0, 3.0, 4.0, 5.0], [0.5, 0.25, 0.125, 2.0, 1.0]],
-                     delays=[[0.3, 1.7, 2.0, 0.9, 3.1], [4.0, 0.4, 1.2, 2.6, 0.1]])
+inst_non.from_matrix(
+    [[1.0, 2.0, 3.0, 4.0, 5.0], [0.5, 0.25, 0.125, 2.0, 1.0]],
+    delays=[[0.3, 1.7, 2.0, 0.9, 3.1], [4.0, 0.4, 1.2, 2.6, 0.1]],
+)
 
 recv2 = net.create(8, Receiver, name="recv2")
 relay = net.connect(curr, recv2, "exc", name="relay")
@@ -89,8 +92,13 @@ relay.one_to_one(weights=1.0, delays=0.5)
 # (d) custom neurons
 Custom = ann.Neuron(  # n and stamp change only in the reset (their equations keep them)
     parameters=dict(
-        tau=8.0, vt=-50.0, vr=-68.0, d=1.5,
-        tref=ann.Parameter(1.0, locality="local"), I=ann.Parameter(25.0, locality="local")),
+        tau=8.0,
+        vt=-50.0,
+        vr=-68.0,
+        d=1.5,
+        tref=ann.Parameter(1.0, locality="local"),
+        I=ann.Parameter(25.0, locality="local"),
+    ),
     equations=[
         ann.Variable("tau * dv/dt = -70.0 - v + I - u + g_exc", init=-70.0),
         "tau * du/dt = -u",
@@ -130,8 +138,18 @@ growing = net.create(3, Growing, name="growing")
 growing.I = [60.0, 120.0, 400.0]
 lif.compute_firing_rate(20.0)
 
-POPS = {"curr": curr, "cond": cond, "lif": lif, "uni_post": uni_post, "nonuni_post": nonuni_post,
-        "recv": recv, "recv2": recv2, "custom": custom, "growing": growing, "src": src}
+POPS = {
+    "curr": curr,
+    "cond": cond,
+    "lif": lif,
+    "uni_post": uni_post,
+    "nonuni_post": nonuni_post,
+    "recv": recv,
+    "recv2": recv2,
+    "custom": custom,
+    "growing": growing,
+    "src": src,
+}
 spike_mon = {name: net.monitor(pop, "spike") for name, pop in POPS.items()}
 traces = {
     "curr": net.monitor(curr, "v"),

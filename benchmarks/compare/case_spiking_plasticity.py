@@ -83,8 +83,10 @@ pre = net.create(ann.SpikeSourceArray(spike_times=PRE_TIMES, name="pre"))
 teacher = net.create(ann.SpikeSourceArray(spike_times=TEACH_TIMES, name="teacher"))
 
 RULES = {
-    "builtin": (ann.STDP(tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.0105, w_min=0.0, w_max=0.05),
-                {}),
+    "builtin": (
+        ann.STDP(tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.0105, w_min=0.0, w_max=0.05),
+        {},
+    ),
     "trace": (TRACE_STDP, {}),
     "nearest": (NEAREST, {}),
     "uniform_delay": (TRACE_STDP, {"delays": 3.0}),
@@ -110,23 +112,30 @@ posts["nonuniform_delay"] = post_nd
 
 # closed loop: the plastic input makes the post neurons fire
 loop_post = net.create(3, ann.IF_curr_exp(tau_m=10.0, tau_refrac=2.0), name="loop_post")
-loop_pre = net.create(ann.SpikeSourceArray(
-    spike_times=[list(np.arange(2.0 + i, 200.0, 7.0 + i)) for i in range(10)], name="loop_pre"))
+loop_pre = net.create(
+    ann.SpikeSourceArray(
+        spike_times=[list(np.arange(2.0 + i, 200.0, 7.0 + i)) for i in range(10)], name="loop_pre"
+    )
+)
 loop = net.connect(loop_pre, loop_post, "exc", ann.STDP(A_plus=0.02, A_minus=0.021, w_max=3.0), name="loop")
 loop.all_to_all(weights=ann.Uniform(1.0, 3.0, rng=rng))
 
 # STP
 stp_post = net.create(2, ann.IF_cond_exp(i_offset=0.2), name="stp_post")
-stp_pre = net.create(ann.SpikeSourceArray(
-    spike_times=[[*np.arange(10.0, 110.0, 10.0), 150.0, 151.0], list(np.arange(20.0, 60.0, 2.5))],
-    name="stp_pre"))
+stp_pre = net.create(
+    ann.SpikeSourceArray(
+        spike_times=[[*np.arange(10.0, 110.0, 10.0), 150.0, 151.0], list(np.arange(20.0, 60.0, 2.5))],
+        name="stp_pre",
+    )
+)
 stp = net.connect(stp_pre, stp_post, "exc", ann.STP(tau_rec=80.0, tau_facil=30.0, U=0.3), name="stp")
 stp.all_to_all(weights=ann.Uniform(0.05, 0.2, rng=rng))
 stp.U = ann.Uniform(0.1, 0.6, rng=rng)
 # the usual STP: one U, so u starts at its steady state (the time since the last event does not matter)
 stp_std_post = net.create(2, ann.IF_cond_exp(i_offset=0.2), name="stp_std_post")
-stp_std = net.connect(stp_pre, stp_std_post, "exc", ann.STP(tau_rec=100.0, tau_facil=20.0, U=0.5),
-                      name="stp_std")
+stp_std = net.connect(
+    stp_pre, stp_std_post, "exc", ann.STP(tau_rec=100.0, tau_facil=20.0, U=0.5), name="stp_std"
+)
 stp_std.all_to_all(weights=0.15)  # one number, not plastic: proj.w is a scalar (API §7.1)
 
 spikes = {name: net.monitor(pop, "spike") for name, pop in posts.items()}

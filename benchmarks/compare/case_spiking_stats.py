@@ -27,8 +27,17 @@ INFO = 1e9  # informational quantities: reported, never failing
 STAT = 0.05
 
 COBA = ann.Neuron(
-    parameters=dict(El=-60.0, Vr=-60.0, Erev_exc=0.0, Erev_inh=-80.0, Vt=-50.0, tau=20.0, tau_exc=5.0,
-                    tau_inh=10.0, I=20.0),
+    parameters=dict(
+        El=-60.0,
+        Vr=-60.0,
+        Erev_exc=0.0,
+        Erev_inh=-80.0,
+        Vt=-50.0,
+        tau=20.0,
+        tau_exc=5.0,
+        tau_inh=10.0,
+        I=20.0,
+    ),
     equations=[
         "tau * dv/dt = (El - v) + g_exc * (Erev_exc - v) + g_inh * (Erev_inh - v ) + I",
         "tau_exc * dg_exc/dt = - g_exc",
@@ -56,9 +65,13 @@ for seed in SEEDS:
     m = net.monitor(P, "spike")
     out.compile(net, f"coba{seed}")
     out.same(f"coba{seed}.nb_synapses", [int(Ce.nb_synapses), int(Ci.nb_synapses)])
-    out.same(f"coba{seed}.connectivity_digest",
-             [int(sum(sum(int(r) * (i + 1) for r in row) for i, row in enumerate(proj.pre_ranks)) % 1000003)
-              for proj in (Ce, Ci)])
+    out.same(
+        f"coba{seed}.connectivity_digest",
+        [
+            int(sum(sum(int(r) * (i + 1) for r in row) for i, row in enumerate(proj.pre_ranks)) % 1000003)
+            for proj in (Ce, Ci)
+        ],
+    )
     out.value(f"coba{seed}.v0", P.v[:20])
     net.simulate(DURATION)
     spikes = m.get("spike")
@@ -67,8 +80,11 @@ for seed in SEEDS:
     rates.append(rate)
     out.value(f"coba{seed}.n_spikes", counts.sum(), rtol=INFO)
     seconds = DURATION / 1000.0
-    out.value(f"coba{seed}.rate_exc_inh",
-              [counts[:NE].sum() / NE / seconds, counts[NE:].sum() / (N - NE) / seconds], rtol=INFO)
+    out.value(
+        f"coba{seed}.rate_exc_inh",
+        [counts[:NE].sum() / NE / seconds, counts[NE:].sum() / (N - NE) / seconds],
+        rtol=INFO,
+    )
     steps = np.concatenate([np.asarray(spikes[i], dtype=np.int64) for i in range(N)])
     out.value(f"coba{seed}.per_ms", np.bincount(steps // 10, minlength=int(DURATION)), rtol=INFO)
     out.value(f"coba{seed}.rate", rate, rtol=0.15)
@@ -92,11 +108,15 @@ for tag, dt in (("poisson1", 1.0), ("poisson05", 0.5)):
     pops = {
         "single": net.create(ann.PoissonPopulation(n, rates=20.0, name="single")),
         "array": net.create(ann.PoissonPopulation(n, rates=np.linspace(5.0, 80.0, n), name="array")),
-        "equation": net.create(ann.PoissonPopulation(n, rates="30.0 * (1.0 + sin(2*pi*t/250.0))",
-                                                     name="equation")),
+        "equation": net.create(
+            ann.PoissonPopulation(n, rates="30.0 * (1.0 + sin(2*pi*t/250.0))", name="equation")
+        ),
         "refractory": net.create(ann.PoissonPopulation(n, rates=60.0, refractory=8.0, name="refractory")),
-        "timed": net.create(ann.TimedPoissonPopulation(n, rates=[10.0, 50.0, 25.0],
-                                                       schedule=[0.0, 500.0, 1200.0], name="timed")),
+        "timed": net.create(
+            ann.TimedPoissonPopulation(
+                n, rates=[10.0, 50.0, 25.0], schedule=[0.0, 500.0, 1200.0], name="timed"
+            )
+        ),
     }
     mons = {name: net.monitor(pop, "spike") for name, pop in pops.items()}
     out.compile(net, tag)

@@ -55,8 +55,12 @@ src = net.create(8, Source, name="src")
 src.omega = np.linspace(0.05, 0.4, src.size)
 net.connect(src, src, "exc", name="src_rec").fixed_probability(0.3, weights=ann.Uniform(0.0, 0.2, rng=rng))
 projs, mons = {}, {}
-for name, syn in (("rk4", coupled("rk4")), ("implicit", coupled("implicit")),
-                  ("midpoint", coupled("midpoint")), ("mixed", Mixed)):
+for name, syn in (
+    ("rk4", coupled("rk4")),
+    ("implicit", coupled("implicit")),
+    ("midpoint", coupled("midpoint")),
+    ("mixed", Mixed),
+):
     post = net.create(5, Target, name=f"post_{name}")
     p = net.connect(src, post, "exc", syn, name=name)
     p.fixed_probability(0.7, weights=ann.Uniform(0.0, 0.4, rng=rng))

@@ -42,7 +42,8 @@ multi = net.create(6, ann.LeakyIntegrator(tau=5.0), name="multi")
 delayed = net.create(8, Delayed, name="delayed")
 view_post = net.create(10, ann.LeakyIntegrator(tau=2.0, sum="sum(exc)"), name="view_post")
 recurrent = net.create(
-    30, ann.LeakyIntegrator(tau=10.0, sum="sum(exc) - sum(inh) + sum(in)"), name="recurrent")
+    30, ann.LeakyIntegrator(tau=10.0, sum="sum(exc) - sum(inh) + sum(in)"), name="recurrent"
+)
 local = np.random.default_rng(3)
 src.omega = local.uniform(0.05, 0.5, src.size)
 src.phase = local.uniform(0.0, 6.28, src.size)
@@ -69,7 +70,8 @@ later.one_to_one(weights=1.0, delays=1.0)
 net.connect(src[3:11], view_post[2:9], "exc").all_to_all(weights=ann.Uniform(0.0, 0.4, rng=rng))
 net.connect(src[0:6], view_post[5:10], "exc").one_to_one(weights=2.0, delays=1.5)
 net.connect(recurrent, recurrent, "exc").fixed_probability(
-    0.2, weights=ann.Uniform(0.0, 0.6, rng=rng), delays=ann.DiscreteUniform(1, 5, rng=rng))
+    0.2, weights=ann.Uniform(0.0, 0.6, rng=rng), delays=ann.DiscreteUniform(1, 5, rng=rng)
+)
 net.connect(recurrent, recurrent, "inh").fixed_probability(0.2, weights=0.5, delays=2.0)
 net.connect(src, recurrent, "in").fixed_number_post(6, weights=ann.Normal(0.3, 0.1, rng=rng))
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnc.descriptions.random import RandomDistribution
 from nnc.backend.abi import StateKey
+from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import Attribute
 from nnc.ir.types import DType, Locality, ObjKind

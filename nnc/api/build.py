@@ -150,7 +150,7 @@ def _engine(net: Network, module: Module, directory: str | None, clean: bool, ll
     if cfg.paradigm == "cuda":
         raise NotImplementedError("paradigm='cuda': the PTX backend is not built yet")
     if cfg.engine == "interp" and not llvm:
-        from nnc.ir.interp import InterpEngine
+        from nnc.backend.interp.engine import InterpEngine
 
         return InterpEngine(module)
     from nnc.backend.llvm.engine import LlvmEngine
@@ -256,7 +256,7 @@ def stop_condition_checker(net: Network, pops: list[object], operator: str) -> C
     Populations without a stop condition are ignored; None when no listed population has one.
     """
     from nnc.frontend.analyse import parse_functions
-    from nnc.ir.interp_eval import evaluate
+    from nnc.ir.evaluate import evaluate
 
     checks: list[Callable[[], bool]] = []
     for pop in pops:

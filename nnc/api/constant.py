@@ -156,7 +156,7 @@ def add_function(function: str) -> None:
 
 def apply_function(f: FunctionDef, arrays: tuple[object, ...], real: np.dtype) -> list[object]:
     """``f`` applied element-wise to equal-length 1-D sequences (DSL.md §13), as a list."""
-    from nnc.ir.interp_eval import evaluate
+    from nnc.ir.evaluate import evaluate
 
     if len(arrays) != len(f.params):
         raise SimulationError(f"{f.name}() takes {len(f.params)} argument(s), got {len(arrays)}")

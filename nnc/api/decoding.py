@@ -28,7 +28,13 @@ class DecodingProjection(Projection):
     _decoding = True
 
     def __init__(
-        self, pre: object, post: object, target: str, window: float = 0.0, name: str | None = None, **kw: object
+        self,
+        pre: object,
+        post: object,
+        target: str,
+        window: float = 0.0,
+        name: str | None = None,
+        **kw: object,
     ):
         super().__init__(pre, post, target, None, name, **kw)
         if not self.pre.population.is_spiking:

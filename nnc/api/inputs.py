@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nnc.descriptions.models import Neuron
 from nnc.api.population import Population
+from nnc.descriptions.models import Neuron
 from nnc.diagnostics import ModelError
 
 if TYPE_CHECKING:

@@ -351,7 +351,10 @@ class Monitor:
         return inter_spike_interval(self._spikes(spikes), ranks, per_neuron, self._network.dt)
 
     def coefficient_of_variation(
-        self, spikes: dict[int, list[int]] | None = None, ranks: list[int] | None = None, per_neuron: bool = False
+        self,
+        spikes: dict[int, list[int]] | None = None,
+        ranks: list[int] | None = None,
+        per_neuron: bool = False,
     ) -> list[float] | dict[int, float]:
         """Coefficient of variation of the ISIs per neuron (a dict by rank with ``per_neuron``)."""
         return coefficient_of_variation(self._spikes(spikes), ranks, per_neuron, self._network.dt)

@@ -183,12 +183,16 @@ class Population(SpikingPopulation):
     @property
     def parameters(self) -> list[str]:
         """Names of the parameters."""
-        return [a.name for a in self._model().attributes if a.kind is AttrKind.PARAMETER and a.name not in HIDDEN]
+        return [
+            a.name for a in self._model().attributes if a.kind is AttrKind.PARAMETER and a.name not in HIDDEN
+        ]
 
     @property
     def variables(self) -> list[str]:
         """Names of the variables."""
-        return [a.name for a in self._model().attributes if a.kind is AttrKind.VARIABLE and a.name not in HIDDEN]
+        return [
+            a.name for a in self._model().attributes if a.kind is AttrKind.VARIABLE and a.name not in HIDDEN
+        ]
 
     @property
     def functions(self) -> list[str]:

@@ -72,7 +72,11 @@ class SpikingPopulation:
 
     def _refractory_steps(self) -> np.ndarray:
         """``int(value/dt)`` per neuron (truncation, SEMANTICS.md §6.2) of the refractory period in ms."""
-        value = self._refractory if self._refractory is not None else getattr(self.neuron_type, "refractory", None)
+        value = (
+            self._refractory
+            if self._refractory is not None
+            else getattr(self.neuron_type, "refractory", None)
+        )
         if value is None:
             return np.zeros(self.size, dtype=np.int32)
         ms = np.asarray(value, dtype=np.float64)
@@ -123,7 +127,7 @@ class SpikingPopulation:
                 self._buffers.array(StateKey(ObjKind.POPULATION, self.id, n))[: self.size] = values
 
     def compute_firing_rate(self, window: float) -> None:
-        """From now on ``r`` is the number of spikes in the last ``int(window/dt)`` steps × 1000/window."""
+        """From now on ``r`` is the number of spikes in the last ``int(window/dt)`` steps * 1000/window."""
         if not self.is_spiking:
             raise SimulationError(f"population {self.name}: compute_firing_rate() needs a spiking population")
         if window <= 0:

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from nnc.runtime.connectivity import Connectivity
 
 
-
 def _legacy_network() -> Network:
     from nnc.api.legacy import magic_network
 
@@ -129,8 +128,9 @@ class Projection(ConnectorMethods, ProjectionControl):
 
         pre, post = self.pre.population, self.post.population
         post_targets = tuple(dict.fromkeys((*post.targets, *self._targets)))
-        return analyse_synapse(self.synapse_type, env, pre.neuron_model, post.neuron_model,
-                               tuple(pre.targets), post_targets)
+        return analyse_synapse(
+            self.synapse_type, env, pre.neuron_model, post.neuron_model, tuple(pre.targets), post_targets
+        )
 
     def _model(self) -> SynapseModel:
         if self._analysed is None:

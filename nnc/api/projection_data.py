@@ -134,7 +134,9 @@ def projection_data(proj: Projection) -> dict[str, object]:
     last_event = StateKey(ObjKind.PROJECTION, proj.id, LAST_EVENT)
     if proj._buffers.has(last_event):  # the event-driven variables' clock (DSL.md §9.7)
         steps = conn.gather(proj._values.fmt, proj._buffers.array(last_event))
-        desc["last_event"] = _ragged([r.tolist() for r in steps]) if ragged else np.array([r.tolist() for r in steps])
+        desc["last_event"] = (
+            _ragged([r.tolist() for r in steps]) if ragged else np.array([r.tolist() for r in steps])
+        )
     for name in dict.fromkeys([*proj.attributes, "w"]):
         value = proj._values.get(name)
         desc[name] = (
@@ -183,7 +185,9 @@ def restore_projection(proj: Projection, desc: dict[str, object]) -> None:
             proj.delay = delays if np.ndim(delays) == 0 else _rows(delays)
     last_event = StateKey(ObjKind.PROJECTION, proj.id, LAST_EVENT)
     if "last_event" in desc and proj._buffers.has(last_event):
-        values = np.concatenate([np.asarray(r, dtype=np.int64).reshape(-1) for r in _rows(desc["last_event"])])
+        values = np.concatenate(
+            [np.asarray(r, dtype=np.int64).reshape(-1) for r in _rows(desc["last_event"])]
+        )
         proj._buffers.array(last_event)[:] = proj._conn.scatter(proj._values.fmt, values, np.int32)
     for name in desc["attributes"]:  # type: ignore[attr-defined]
         if name == "w":

@@ -25,9 +25,13 @@ class CurrentInjection(Projection):
         super().__init__(pre, post, target, None, name, **kwargs)
         pre_pop, post_pop = self.pre.population, self.post.population
         if pre_pop.is_spiking:
-            raise ModelError(f"CurrentInjection: the pre-synaptic population {pre_pop.name} must be rate-coded")
+            raise ModelError(
+                f"CurrentInjection: the pre-synaptic population {pre_pop.name} must be rate-coded"
+            )
         if not post_pop.is_spiking:
-            raise ModelError(f"CurrentInjection: the post-synaptic population {post_pop.name} must be spiking")
+            raise ModelError(
+                f"CurrentInjection: the post-synaptic population {post_pop.name} must be spiking"
+            )
         if self.pre.size != self.post.size:
             raise ModelError(
                 f"CurrentInjection: {pre_pop.name} ({self.pre.size} neurons) and {post_pop.name} "

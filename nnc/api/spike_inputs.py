@@ -22,7 +22,7 @@ from nnc.api.timed_array import ScheduledPopulation
 from nnc.backend.abi import SourceField, SourceKey, StateKey
 from nnc.descriptions.models import Neuron
 from nnc.diagnostics import ModelError, SimulationError
-from nnc.ir.model import SOURCE_NEXT, SOURCE_COUNTER, Attribute, NeuronModel
+from nnc.ir.model import SOURCE_COUNTER, SOURCE_NEXT, Attribute, NeuronModel
 from nnc.ir.nodes import (
     Assign,
     Binary,
@@ -318,7 +318,9 @@ class HomogeneousCorrelatedSpikeTrains(Population):
         network: Network | None = None,
     ):
         times = [0.0] if schedule is None else [float(x) for x in np.atleast_1d(schedule)]
-        rate_list, corr_list = (_per_entry(v, len(times), what) for v, what in ((rates, "rates"), (corr, "corr")))
+        rate_list, corr_list = (
+            _per_entry(v, len(times), what) for v, what in ((rates, "rates"), (corr, "corr"))
+        )
         if len(times) > 1:
             raise NotImplementedError(
                 "HomogeneousCorrelatedSpikeTrains: a schedule of several (rates, corr) entries is not built "

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnc.api.attributes import convert, scalar
-from nnc.descriptions.random import RandomDistribution
 from nnc.backend.abi import ConnField, ConnKey, MirrorKey, StateKey
+from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import LAST_EVENT, NEVER, Attribute
 from nnc.ir.types import Format, Locality, ObjKind

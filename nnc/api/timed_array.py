@@ -270,7 +270,6 @@ class ScheduledPopulation(Population):
         return data.reshape((len(data), *self.geometry)).copy()
 
 
-
 class TimedArray(ScheduledPopulation):
     """A rate-coded population showing row ``b`` of ``rates`` from the ``b``-th scheduled time on.
 

@@ -67,7 +67,9 @@ class ConnField(Enum):
     EV_POST = "ev_post"  # int32[n_synapses]: post rank
     EV_DELAY = "ev_delay"  # int32[n_synapses]: delay in steps (DelayKind.NONUNIFORM)
     MAX_DELAY = "max_delay"  # value: longest delay in steps (DelayKind.NONUNIFORM)
-    DELIVERED_UNTIL = "delivered_until"  # value: spikes emitted at or before this step are not delivered again
+    DELIVERED_UNTIL = (
+        "delivered_until"  # value: spikes emitted at or before this step are not delivered again
+    )
 
 
 class PopField(Enum):
@@ -239,8 +241,19 @@ class RuntimeKey:
 
 
 SlotKey = (
-    StateKey | InputKey | GlobalOpKey | BlockPartialKey | ConstantKey | ConnKey | PopKey | QueueKey
-    | TimedKey | SpikeKey | SourceKey | MirrorKey | RuntimeKey
+    StateKey
+    | InputKey
+    | GlobalOpKey
+    | BlockPartialKey
+    | ConstantKey
+    | ConnKey
+    | PopKey
+    | QueueKey
+    | TimedKey
+    | SpikeKey
+    | SourceKey
+    | MirrorKey
+    | RuntimeKey
 )
 
 
@@ -421,11 +434,7 @@ def _in_loops(module: Module) -> tuple[list[BlockPartialKey], set[int]]:
 
 def timed_populations(module: Module) -> list[int]:
     """Populations whose kernels hold a ``TimedStep`` (they get :class:`TimedKey` slots), in id order."""
-    found = {
-        k.owner_id
-        for k in module.kernels
-        if any(isinstance(s, TimedStep) for s in walk_stmts(k.body))
-    }
+    found = {k.owner_id for k in module.kernels if any(isinstance(s, TimedStep) for s in walk_stmts(k.body))}
     return sorted(found)
 
 
@@ -462,7 +471,9 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
             _lay_out_timed(b, module, pop.id)
         if pop.id in sources:
             b.pointer(SourceKey(pop.id, SourceField.TIMES), np.dtype(np.int32), Count.ONE, pop.id)
-            b.pointer(SourceKey(pop.id, SourceField.OFFSETS), np.dtype(np.int64), Count.NEURONS_PLUS_ONE, pop.id)
+            b.pointer(
+                SourceKey(pop.id, SourceField.OFFSETS), np.dtype(np.int64), Count.NEURONS_PLUS_ONE, pop.id
+            )
         for var in pop.delayed:
             b.pointer(QueueKey(pop.id, var), real, Count.QUEUE, pop.id)
         for a in pop.attributes:
@@ -509,7 +520,9 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
         for name in proj.mirrored:
             attr = proj.attribute(name)
             assert attr is not None
-            b.pointer(MirrorKey(proj.id, name), numpy_dtype(attr.dtype, module.precision), Count.SYNAPSES, proj.id)
+            b.pointer(
+                MirrorKey(proj.id, name), numpy_dtype(attr.dtype, module.precision), Count.SYNAPSES, proj.id
+            )
 
 
 def layout_of(module: Module) -> Layout:
@@ -530,7 +543,6 @@ def layout_of(module: Module) -> Layout:
         b.pointer(pkey, real_dtype(module.precision), Count.BLOCKS, pkey.pop)
     _lay_out_projections(b, module, fused)
     return Layout(dict(b.slots), dict(b.kinds), tuple(b.buffers))
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -585,3 +597,9 @@ ELEM_CODE_OF = {
     np.dtype(np.int32): ElemCode.I32,
     np.dtype(np.uint8): ElemCode.U8,
 }
+
+
+#: Temporaries through which every engine lowers a ``Spike`` statement: the neurons that fire while
+#: their resets run, and those whose axon fires (not DSL names, so they cannot clash with one).
+FIRE = "spike.fire"
+AXON = "spike.axon"

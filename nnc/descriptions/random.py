@@ -18,8 +18,9 @@ class RandomDistribution:
     #: names of the constructor's distribution arguments, in order (used by keywords() and the DSL)
     _args: tuple[str, ...] = ()
 
-    def __init__(self, rng: np.random.Generator | None = None, min: float | None = None,
-                 max: float | None = None):
+    def __init__(
+        self, rng: np.random.Generator | None = None, min: float | None = None, max: float | None = None
+    ):
         self.rng = rng
         self.min = min
         self.max = max
@@ -101,8 +102,14 @@ class Normal(RandomDistribution):
 
     _args = ("mu", "sigma")
 
-    def __init__(self, mu: float, sigma: float, min: float | None = None, max: float | None = None,
-                 rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        mu: float,
+        sigma: float,
+        min: float | None = None,
+        max: float | None = None,
+        rng: np.random.Generator | None = None,
+    ):
         if sigma < 0:
             raise ModelError(f"Normal: sigma must be positive, got {sigma}")
         super().__init__(rng, min, max)
@@ -117,8 +124,14 @@ class LogNormal(RandomDistribution):
 
     _args = ("mu", "sigma")
 
-    def __init__(self, mu: float, sigma: float, min: float | None = None, max: float | None = None,
-                 rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        mu: float,
+        sigma: float,
+        min: float | None = None,
+        max: float | None = None,
+        rng: np.random.Generator | None = None,
+    ):
         if sigma < 0:
             raise ModelError(f"LogNormal: sigma must be positive, got {sigma}")
         super().__init__(rng, min, max)
@@ -133,8 +146,13 @@ class Exponential(RandomDistribution):
 
     _args = ("Lambda",)
 
-    def __init__(self, Lambda: float, min: float | None = None, max: float | None = None,  # noqa: N803
-                 rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        Lambda: float,  # noqa: N803 (the reference's keyword)
+        min: float | None = None,
+        max: float | None = None,
+        rng: np.random.Generator | None = None,
+    ):
         if Lambda < 0:
             raise ModelError(f"Exponential: Lambda must be positive, got {Lambda}")
         super().__init__(rng, min, max)
@@ -149,8 +167,14 @@ class Gamma(RandomDistribution):
 
     _args = ("alpha", "beta")
 
-    def __init__(self, alpha: float, beta: float = 1.0, min: float | None = None,
-                 max: float | None = None, rng: np.random.Generator | None = None):
+    def __init__(
+        self,
+        alpha: float,
+        beta: float = 1.0,
+        min: float | None = None,
+        max: float | None = None,
+        rng: np.random.Generator | None = None,
+    ):
         super().__init__(rng, min, max)
         self.alpha, self.beta = alpha, beta
 

@@ -32,12 +32,11 @@ from nnc.ir.nodes import (
     Binary,
     BinaryOp,
     Cast,
-    Dt,
-    ReduceOp,
     ClearInputs,
     ComputeGlobalOp,
     Const,
     Delayed,
+    Dt,
     Expr,
     ForEach,
     GlobalOpValue,
@@ -47,6 +46,7 @@ from nnc.ir.nodes import (
     PushDelayed,
     Random,
     Reduce,
+    ReduceOp,
     Stmt,
     Temp,
     TimedStep,
@@ -201,6 +201,7 @@ def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:
             f"projection {spec.name}: axonal spikes (pre_axon_spike) through delays of more than one step "
             "are not built yet; connect without delays"
         )
+
     def delayed(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
         return tuple(map_exprs(s, lambda e: _delay_pre_reads(e, spec)) for s in stmts)
 
@@ -231,8 +232,13 @@ def _decoding_transmit(spec: ProjectionSpec) -> Kernel:
         Assign(decoded, Binary(BinaryOp.ADD, decoded, w)),
     )),))  # fmt: skip
     window = Cast(DType.REAL, Var(DECODING_WINDOW, DType.INT, Locality.GLOBAL))
-    rate = Binary(BinaryOp.DIV, Binary(BinaryOp.MUL, Binary(BinaryOp.DIV, decoded, window), Const(1000.0)), Dt())
-    body: list[Stmt] = [Let("n", Reduce(ReduceOp.SUM, Const(1.0))), Let("rate", Binary(BinaryOp.DIV, rate, Temp("n")))]
+    rate = Binary(
+        BinaryOp.DIV, Binary(BinaryOp.MUL, Binary(BinaryOp.DIV, decoded, window), Const(1000.0)), Dt()
+    )
+    body: list[Stmt] = [
+        Let("n", Reduce(ReduceOp.SUM, Const(1.0))),
+        Let("rate", Binary(BinaryOp.DIV, rate, Temp("n"))),
+    ]
     body += [AddInput(t, Temp("rate")) for t in spec.targets]
     body.append(Assign(decoded, Const(0.0)))
     kernel_body = (gather, ForEach(Domain.DENDRITE, tuple(body)))
@@ -313,9 +319,18 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
     hidden = event_state() if spiking.event_driven(proj.model) else ()
     hidden += decoding_state() if proj.decoding else ()
     return ProjectionDecl(
-        proj.id, proj.name, proj.pre, proj.post, proj.targets, (*proj.model.attributes, *hidden),
-        proj.model.operation, proj.stats, format_hint=proj.format_hint, delay=proj.delay,
-        current=proj.current, decoding=proj.decoding,
+        proj.id,
+        proj.name,
+        proj.pre,
+        proj.post,
+        proj.targets,
+        (*proj.model.attributes, *hidden),
+        proj.model.operation,
+        proj.stats,
+        format_hint=proj.format_hint,
+        delay=proj.delay,
+        current=proj.current,
+        decoding=proj.decoding,
     )
 
 

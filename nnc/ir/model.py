@@ -125,7 +125,16 @@ def decoding_state() -> tuple[Attribute, ...]:
 
 
 HIDDEN = frozenset(
-    {LAST_SPIKE, REFRACTORY_LEFT, REFRACTORY, LAST_EVENT, SOURCE_NEXT, SOURCE_COUNTER, DECODING_WINDOW, DECODED}
+    {
+        LAST_SPIKE,
+        REFRACTORY_LEFT,
+        REFRACTORY,
+        LAST_EVENT,
+        SOURCE_NEXT,
+        SOURCE_COUNTER,
+        DECODING_WINDOW,
+        DECODED,
+    }
 )
 
 

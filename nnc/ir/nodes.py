@@ -519,7 +519,7 @@ class ComputeGlobalOp(Stmt):
 
     The reduction order is fixed (the same for every backend, thread count and placement): neurons are
     cut into blocks of :data:`GLOBAL_OP_BLOCK` in rank order; each block is reduced in the 8-lane order of
-    :mod:`nnc.ir.interp_reduce`; the block results are combined sequentially in block order
+    :mod:`nnc.ir.reductions`; the block results are combined sequentially in block order
     (``((b0 ∘ b1) ∘ b2) ...``, starting from ``b0``); then ``mean`` divides by the size, ``norm2`` takes
     the square root, and ``max``/``min`` of an empty population give 0. A population of at most one
     block is therefore reduced exactly as one 8-lane row.

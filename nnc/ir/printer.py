@@ -239,8 +239,10 @@ class _Printer:
         self.emit(
             0,
             f"projection #{p.id} {p.name} {pre} -> {post} targets=({', '.join(p.targets)}) "
-            f"op={p.operation.value}" + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else "")
-            + (" current" if p.current else "") + (" decoding" if p.decoding else ""),
+            f"op={p.operation.value}"
+            + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else "")
+            + (" current" if p.current else "")
+            + (" decoding" if p.decoding else ""),
         )
         if p.stats is not None:
             st = p.stats

@@ -211,8 +211,9 @@ def _gamma_words(ctr: _Counters, idx: np.ndarray, block: np.ndarray) -> tuple[np
     return uniform53(x[0], x[1]), x[2] * 2.0**-32, (x[3].astype(np.float64) + 1.0) * 2.0**-32
 
 
-def _gamma_accept(ctr: _Counters, idx: np.ndarray, block: np.ndarray, d: np.ndarray,
-                  c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gamma_accept(
+    ctr: _Counters, idx: np.ndarray, block: np.ndarray, d: np.ndarray, c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """One Marsaglia-Tsang iteration for the elements ``idx``: (accepted mask, d·v)."""
     f = ctr.real
     u1, angle, w = _gamma_words(ctr, idx, block)
@@ -329,8 +330,16 @@ def _words32(x: np.ndarray | int) -> np.ndarray:
     return (np.asarray(x, dtype=np.int64) & _M32).astype(np.uint32)
 
 
-def draw(dist: Dist, args: tuple[np.ndarray | float, ...], seed: int, stream: int, elem_a: np.ndarray,
-         elem_b: np.ndarray | int, step: int, real: np.dtype) -> np.ndarray:
+def draw(
+    dist: Dist,
+    args: tuple[np.ndarray | float, ...],
+    seed: int,
+    stream: int,
+    elem_a: np.ndarray,
+    elem_b: np.ndarray | int,
+    step: int,
+    real: np.dtype,
+) -> np.ndarray:
     """One draw of ``dist(*args)`` per element (elem_a, elem_b) at ``step`` (the module docstring).
 
     ``elem_a``, ``elem_b`` and ``args`` broadcast together; the result has their shape and dtype ``real``

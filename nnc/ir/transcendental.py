@@ -57,8 +57,12 @@ class MathFn(Enum):
 #: DSL functions computed with nnc's implementations in both engines (docs/DESIGN-NOTES.md "Numbers" has
 #: the measurements behind the choice). Removing an entry makes both engines call the C library's
 #: function instead: the one place to change.
-DSL_MATH: dict[Func, MathFn] = {Func.EXP: MathFn.EXP, Func.LOG: MathFn.LOG, Func.SIN: MathFn.SIN,
-                                Func.COS: MathFn.COS}
+DSL_MATH: dict[Func, MathFn] = {
+    Func.EXP: MathFn.EXP,
+    Func.LOG: MathFn.LOG,
+    Func.SIN: MathFn.SIN,
+    Func.COS: MathFn.COS,
+}
 
 
 class Ops(Protocol[V]):
@@ -98,18 +102,61 @@ INF = float("inf")
 NAN = float("nan")
 # exp (fdlibm e_exp.c)
 INV_LN2, LN2_HI, LN2_LO = _h("0x1.71547652b82fep+0"), _h("0x1.62e42feep-1"), _h("0x1.a39ef35793c76p-33")
-EXP_P = tuple(map(_h, ("0x1.555555555553ep-3", "-0x1.6c16c16bebd93p-9", "0x1.1566aaf25de2cp-14",
-                       "-0x1.bbd41c5d26bf1p-20", "0x1.6376972bea4d0p-25")))
+EXP_P = tuple(
+    map(
+        _h,
+        (
+            "0x1.555555555553ep-3",
+            "-0x1.6c16c16bebd93p-9",
+            "0x1.1566aaf25de2cp-14",
+            "-0x1.bbd41c5d26bf1p-20",
+            "0x1.6376972bea4d0p-25",
+        ),
+    )
+)
 EXP_OVER, EXP_UNDER = _h("0x1.62e42fefa39efp+9"), _h("-0x1.74910d52d3051p+9")
 # log (fdlibm e_log.c)
-LOG_LG = tuple(map(_h, ("0x1.5555555555593p-1", "0x1.999999997fa04p-2", "0x1.2492494229359p-2",
-                        "0x1.c71c51d8e78afp-3", "0x1.7466496cb03dep-3", "0x1.39a09d078c69fp-3",
-                        "0x1.2f112df3e5244p-3")))
+LOG_LG = tuple(
+    map(
+        _h,
+        (
+            "0x1.5555555555593p-1",
+            "0x1.999999997fa04p-2",
+            "0x1.2492494229359p-2",
+            "0x1.c71c51d8e78afp-3",
+            "0x1.7466496cb03dep-3",
+            "0x1.39a09d078c69fp-3",
+            "0x1.2f112df3e5244p-3",
+        ),
+    )
+)
 # sin, cos (FreeBSD k_sin.c, k_cos.c); pi/2 = PIO2[0] + PIO2[1] + PIO2[2] + PIO2[3] (+ 2**-145)
-SIN_S = tuple(map(_h, ("-0x1.5555555555549p-3", "0x1.111111110f8a6p-7", "-0x1.a01a019c161d5p-13",
-                       "0x1.71de357b1fe7dp-19", "-0x1.ae5e68a2b9cebp-26", "0x1.5d93a5acfd57cp-33")))
-COS_C = tuple(map(_h, ("0x1.555555555554cp-5", "-0x1.6c16c16c15177p-10", "0x1.a01a019cb1590p-16",
-                       "-0x1.27e4f809c52adp-22", "0x1.1ee9ebdb4b1c4p-29", "-0x1.8fae9be8838d4p-37")))
+SIN_S = tuple(
+    map(
+        _h,
+        (
+            "-0x1.5555555555549p-3",
+            "0x1.111111110f8a6p-7",
+            "-0x1.a01a019c161d5p-13",
+            "0x1.71de357b1fe7dp-19",
+            "-0x1.ae5e68a2b9cebp-26",
+            "0x1.5d93a5acfd57cp-33",
+        ),
+    )
+)
+COS_C = tuple(
+    map(
+        _h,
+        (
+            "0x1.555555555554cp-5",
+            "-0x1.6c16c16c15177p-10",
+            "0x1.a01a019cb1590p-16",
+            "-0x1.27e4f809c52adp-22",
+            "0x1.1ee9ebdb4b1c4p-29",
+            "-0x1.8fae9be8838d4p-37",
+        ),
+    )
+)
 TWO_OVER_PI = _h("0x1.45f306dc9c883p-1")
 PIO2 = tuple(map(_h, ("0x1.921fb54p+0", "0x1.10b46118p-30", "0x1.313198ap-61", "0x1.701b839a25205p-92")))
 TRIG_LIMIT = 2.0**50
@@ -237,8 +284,9 @@ def _quadrant(o: Ops[V], x: V, shift: int) -> V:
     swap = o.sgt(o.and_(q, o.iconst(1)), zero)
     v = o.select(swap, _cos_kernel(o, hi, lo), _sin_kernel(o, hi, lo))
     v = o.select(o.sgt(o.and_(q, o.iconst(2)), zero), o.fneg(v), v)
-    v = o.select(o.fge(o.real(o.and_(o.bits(x), o.iconst(0x7FFFFFFFFFFFFFFF))), o.const(TRIG_LIMIT)),
-                 o.const(NAN), v)
+    v = o.select(
+        o.fge(o.real(o.and_(o.bits(x), o.iconst(0x7FFFFFFFFFFFFFFF))), o.const(TRIG_LIMIT)), o.const(NAN), v
+    )
     return o.select(o.isnan(x), x, v)
 
 

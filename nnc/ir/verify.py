@@ -31,8 +31,8 @@ from nnc.ir.nodes import (
     ComputeGlobalOp,
     Delayed,
     Deriv,
-    Expr,
     EventAge,
+    Expr,
     ForDendrite,
     ForEach,
     Let,
@@ -56,7 +56,11 @@ from nnc.ir.types import AttrKind, Domain, DType, Locality, NeuronKind, ObjKind,
 _NESTING = {
     (ObjKind.POPULATION, None): {Domain.NEURON},
     (ObjKind.PROJECTION, None): {
-        Domain.DENDRITE, Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.POST_SPIKE, Domain.RECENT_SPIKE
+        Domain.DENDRITE,
+        Domain.PRE_SPIKE,
+        Domain.AXON_SPIKE,
+        Domain.POST_SPIKE,
+        Domain.RECENT_SPIKE,
     },
     (ObjKind.PROJECTION, Domain.DENDRITE): {Domain.SYNAPSE},
     (ObjKind.PROJECTION, Domain.PRE_SPIKE): {Domain.SYNAPSE},
@@ -163,8 +167,11 @@ class _Verifier:
     def spike(self, k: Kernel, s: Spike, domain: Domain | None, last: bool, temps: set[str]) -> None:
         """Spike emission: the end of a spiking population's neuron loop; resets are neuron statements."""
         pop = self.module.populations[k.owner_id] if k.owner is ObjKind.POPULATION else None
-        if pop is None or pop.kind is not NeuronKind.SPIKE or domain is not Domain.NEURON or (
-            k.phase is not Phase.NEURON
+        if (
+            pop is None
+            or pop.kind is not NeuronKind.SPIKE
+            or domain is not Domain.NEURON
+            or (k.phase is not Phase.NEURON)
         ):
             self.fail(k, "spike emission outside the neuron loop of a spiking population's neuron kernel")
         if not last:
@@ -206,8 +213,10 @@ class _Verifier:
             return
         pop = self.module.populations[k.owner_id]
         r = pop.attribute(s.var)
-        if r is None or r.kind is not AttrKind.VARIABLE or (
-            r.locality is not Locality.LOCAL or r.dtype is not DType.REAL
+        if (
+            r is None
+            or r.kind is not AttrKind.VARIABLE
+            or (r.locality is not Locality.LOCAL or r.dtype is not DType.REAL)
         ):
             self.fail(k, f"TimedStep needs a population with a local real variable {s.var}")
 
@@ -266,8 +275,11 @@ class _Verifier:
         if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE and not proj.current:
             self.fail(k, f"a projection from a rate-coded population assigns post.{t.name}")
         attr = post.attribute(t.name)
-        if post.kind is not NeuronKind.SPIKE or not t.name.startswith("g_") or attr is None or (
-            attr.kind is not AttrKind.VARIABLE or attr.locality is not Locality.LOCAL
+        if (
+            post.kind is not NeuronKind.SPIKE
+            or not t.name.startswith("g_")
+            or attr is None
+            or (attr.kind is not AttrKind.VARIABLE or attr.locality is not Locality.LOCAL)
         ):
             self.fail(k, f"a spike may only add to a conductance g_<target> of a spiking post, not {t.name}")
 
@@ -302,10 +314,14 @@ class _Verifier:
                 self.fail(k, f"{d.value} takes {d.arity} arguments, got {len(args)}")
             case EventAge():
                 owner = self.module.projections[k.owner_id] if k.owner is ObjKind.PROJECTION else None
-                if owner is None or owner.attribute(LAST_EVENT) is None or not (
-                    self.outer is not None and self.outer.is_event
+                if (
+                    owner is None
+                    or owner.attribute(LAST_EVENT) is None
+                    or not (self.outer is not None and self.outer.is_event)
                 ):
-                    self.fail(k, "event_age outside the synapse loop of an event of a projection that tracks them")
+                    self.fail(
+                        k, "event_age outside the synapse loop of an event of a projection that tracks them"
+                    )
 
     def var(self, k: Kernel, node: Var, domain: Domain | None) -> None:
         if node.scope is Scope.NETWORK:

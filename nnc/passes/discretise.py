@@ -291,7 +291,11 @@ class _Lowering:
         return lets + [s for u in units for s in u.updates], [h for u in units for h in u.hoisted]
 
     def body(
-        self, stmts: tuple[Stmt, ...], in_loop: bool, domain: Domain | None = None, outer: Domain | None = None
+        self,
+        stmts: tuple[Stmt, ...],
+        in_loop: bool,
+        domain: Domain | None = None,
+        outer: Domain | None = None,
     ) -> tuple[tuple[Stmt, ...], list[Let]]:
         """Discretised ``stmts`` (the body of a loop over ``domain``, itself inside a loop over ``outer``)
         and the lets to hoist before the enclosing loop."""
@@ -324,6 +328,7 @@ class _Lowering:
 
 def _variables(module: Module, k: Kernel) -> Callable[[Var], bool]:
     """Whether an attribute read in ``k`` is a variable (of the owner, or of its pre/post population)."""
+
     def kinds(attrs: tuple) -> dict[str, AttrKind]:
         return {a.name: a.kind for a in attrs}
 

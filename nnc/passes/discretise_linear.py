@@ -169,8 +169,9 @@ def event_driven_update(
             "read parameters and constants only; use exponential for one that follows other variables",
         )
     x = ode.target
-    decay = Call(Func.EXP, (Binary(BinaryOp.DIV, Unary(UnaryOp.NEG, Binary(BinaryOp.MUL, elapsed, Dt())),
-                                   form.tau),))
+    decay = Call(
+        Func.EXP, (Binary(BinaryOp.DIV, Unary(UnaryOp.NEG, Binary(BinaryOp.MUL, elapsed, Dt())), form.tau),)
+    )
     if form.steady == ZERO:
         return [Assign(x, Binary(BinaryOp.MUL, x, decay), ode.span)]
     lets: list[Stmt] = []

@@ -156,7 +156,9 @@ def _prefixed(body: tuple[Stmt, ...], prefix: str) -> tuple[Stmt, ...]:
                 return replace(s, body=tuple(map(rename_lets, s.body)))
             case Spike():
                 return replace(
-                    s, reset=tuple(map(rename_lets, s.reset)), axon_reset=tuple(map(rename_lets, s.axon_reset))
+                    s,
+                    reset=tuple(map(rename_lets, s.reset)),
+                    axon_reset=tuple(map(rename_lets, s.axon_reset)),
                 )
         return s
 

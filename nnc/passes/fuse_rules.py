@@ -226,9 +226,9 @@ def _handled(s: Stmt) -> tuple[str, ...] | None:
     return None
 
 
-def dendrite_conflict(module: Module, ks: Kernels, pop: int, fused: dict[int, tuple[int, ...]]) -> tuple[
-    str | None, str | None
-]:
+def dendrite_conflict(
+    module: Module, ks: Kernels, pop: int, fused: dict[int, tuple[int, ...]]
+) -> tuple[str | None, str | None]:
     """Why ``pop``'s delay queue / global operations must stay in their phases: a fused dendrite reads
     the queue at or after ``pop``'s loop, or its global operations after it. ``fused``: post population
     -> projections whose dendrites its loop runs."""

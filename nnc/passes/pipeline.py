@@ -42,9 +42,7 @@ def pass_names(passes: tuple[Pass, ...]) -> tuple[str, ...]:
     return tuple(p.name for p in passes)
 
 
-def run_pipeline(
-    module: Module, passes: tuple[Pass, ...], on_stage: StageCallback | None = None
-) -> Module:
+def run_pipeline(module: Module, passes: tuple[Pass, ...], on_stage: StageCallback | None = None) -> Module:
     """Run ``passes`` in order; verify after each and report it to ``on_stage``.
 
     User errors raised inside a pass (``NncError``) propagate unchanged; anything else is a bug and is

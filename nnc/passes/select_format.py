@@ -86,7 +86,11 @@ def _mirrored(module: Module, proj: ProjectionDecl) -> tuple[str, ...]:
     read: list[str] = []
     for k in kernels:
         for loop in k.body:
-            if isinstance(loop, ForEach) and loop.domain in (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.RECENT_SPIKE):
+            if isinstance(loop, ForEach) and loop.domain in (
+                Domain.PRE_SPIKE,
+                Domain.AXON_SPIKE,
+                Domain.RECENT_SPIKE,
+            ):
                 for s in walk_stmts(loop.body):
                     for e in stmt_exprs(s):
                         for n in walk(e):
@@ -124,7 +128,9 @@ class SelectFormat:
 
     def __call__(self, module: Module) -> Module:
         projections = tuple(
-            self._spiking(module, p) if module.populations[p.pre].kind is NeuronKind.SPIKE else self._select(p)
+            self._spiking(module, p)
+            if module.populations[p.pre].kind is NeuronKind.SPIKE
+            else self._select(p)
             for p in module.projections
         )
         return replace(module, projections=projections)

@@ -1,7 +1,7 @@
 """The simplify pass: constant folding, IEEE-exact identities and common-subexpression elimination.
 
 Folding evaluates an operation whose operands are all literals with the interpreter
-(:func:`nnc.ir.interp_eval.evaluate`) in the module precision (float32 modules fold in float32). Only
+(:func:`nnc.ir.evaluate.evaluate`) in the module precision (float32 modules fold in float32). Only
 operations every backend computes exactly (correctly rounded or exact) are folded: ``+ - * /``,
 negation, comparisons, logic, conditionals, casts and the exact built-ins of :data:`FOLDABLE`.
 Transcendental functions (``exp``, ``log``, ``pow`` ...) are not folded, because libraries differ in
@@ -31,8 +31,8 @@ from typing import ClassVar
 import numpy as np
 
 from nnc.backend.abi import real_dtype
+from nnc.ir.evaluate import evaluate
 from nnc.ir.functions import Func
-from nnc.ir.interp_eval import evaluate
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import (
     Binary,
@@ -57,8 +57,24 @@ from nnc.passes.simplify_cse import canon, cse_body
 
 #: functions folded at compile time (exact in IEEE arithmetic, or defined by exact operations)
 FOLDABLE = frozenset(
-    {Func.POS, Func.NEG, Func.CLIP, Func.MODULO, Func.POWER, Func.ROUND, Func.FABS, Func.ISFINITE,
-     Func.ISNAN, Func.SQRT, Func.FLOOR, Func.CEIL, Func.TRUNC, Func.FMAX, Func.FMIN, Func.FMOD}
+    {
+        Func.POS,
+        Func.NEG,
+        Func.CLIP,
+        Func.MODULO,
+        Func.POWER,
+        Func.ROUND,
+        Func.FABS,
+        Func.ISFINITE,
+        Func.ISNAN,
+        Func.SQRT,
+        Func.FLOOR,
+        Func.CEIL,
+        Func.TRUNC,
+        Func.FMAX,
+        Func.FMIN,
+        Func.FMOD,
+    }
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE
 from nnc.ir.nodes import (
     AddInput,
     Assign,
@@ -20,12 +21,12 @@ from nnc.ir.nodes import (
     ClearInputs,
     ComputeGlobalOp,
     Const,
+    EventAge,
     Expr,
     ForEach,
     GlobalOpValue,
     Input,
     Let,
-    EventAge,
     Ode,
     Reduce,
     Spike,
@@ -38,7 +39,6 @@ from nnc.ir.nodes import (
     rewrite,
     with_children,
 )
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE
 from nnc.ir.types import DType, Scope
 
 ALL = "*"
@@ -92,8 +92,7 @@ def _attributes(e: Expr) -> tuple[object, ...]:
     names = _CHILD_FIELDS.get(type(e))
     if names is None:
         names = tuple(
-            f.name for f in fields(e)
-            if f.name != "span" and not isinstance(getattr(e, f.name), Expr | tuple)
+            f.name for f in fields(e) if f.name != "span" and not isinstance(getattr(e, f.name), Expr | tuple)
         )
         _CHILD_FIELDS[type(e)] = names
     return tuple(getattr(e, n) for n in names)
@@ -143,6 +142,7 @@ def _size(e: Expr) -> int:
 
 def _substitute(e: Expr, old: int, new: Expr, names: Interner) -> Expr:
     """``e`` with every occurrence of the structure numbered ``old`` replaced by ``new``."""
+
     def fn(x: Expr) -> Expr | None:
         if names.key(x) == old:
             return new
@@ -247,16 +247,29 @@ def cse_body(body: tuple[Stmt, ...], simplify: Callable[[Expr], Expr], names: se
                 case Assign() | Let() | AddInput():
                     out.append(replace(s, value=simplify(s.value)))
                 case Clamp(lo=lo, hi=hi):
-                    out.append(replace(s, lo=None if lo is None else simplify(lo),
-                                       hi=None if hi is None else simplify(hi)))
+                    out.append(
+                        replace(
+                            s,
+                            lo=None if lo is None else simplify(lo),
+                            hi=None if hi is None else simplify(hi),
+                        )
+                    )
                 case Ode(lhs=a, rhs=b, guard=g):
-                    out.append(replace(s, lhs=simplify(a), rhs=simplify(b), guard=None if g is None else simplify(g)))
+                    out.append(
+                        replace(s, lhs=simplify(a), rhs=simplify(b), guard=None if g is None else simplify(g))
+                    )
                 case Spike():
                     axon = None if s.axon_cond is None else simplify(s.axon_cond)
-                    out.append(replace(
-                        s, cond=simplify(s.cond), reset=visit(s.reset), refractory=simplify(s.refractory),
-                        axon_cond=axon, axon_reset=visit(s.axon_reset),
-                    ))
+                    out.append(
+                        replace(
+                            s,
+                            cond=simplify(s.cond),
+                            reset=visit(s.reset),
+                            refractory=simplify(s.refractory),
+                            axon_cond=axon,
+                            axon_reset=visit(s.axon_reset),
+                        )
+                    )
                 case _:
                     out.append(s)
         return tuple(_cse_list(out, fresh))

@@ -8,14 +8,14 @@ import numpy as np
 
 from nnc.backend.abi import (
     ELEM_CODE_OF,
-    ElemCode,
+    MAX_THREADS,
     RECORD_FIELDS,
     VALUE_DEFAULTS,
     BufferSpec,
     ConnField,
     ConnKey,
     Count,
-    MAX_THREADS,
+    ElemCode,
     Layout,
     MirrorKey,
     PopField,
@@ -88,7 +88,7 @@ class Buffers:
             self.set_value(ConnKey(pid, ConnField.N_SYNAPSES), shape.n_synapses)
 
     # ------------------------------------------------------------------ allocation
-    def _count(self, spec: BufferSpec) -> int:
+    def _count(self, spec: BufferSpec) -> int:  # noqa: C901 (one case per count kind)
         match spec.count:
             case Count.ONE:
                 return 1
@@ -151,11 +151,16 @@ class Buffers:
         """Reallocate every dendrite/synapse buffer of projection ``pid`` for a new connectivity shape."""
         self.shapes[pid] = shape
         for spec in self.layout.buffers:
-            if spec.owner_id == pid and spec.count in (
-                Count.DENDRITES,
-                Count.SYNAPSES,
-                Count.DENDRITES_PLUS_ONE,
-            ) and _is_projection_key(spec.key):
+            if (
+                spec.owner_id == pid
+                and spec.count
+                in (
+                    Count.DENDRITES,
+                    Count.SYNAPSES,
+                    Count.DENDRITES_PLUS_ONE,
+                )
+                and _is_projection_key(spec.key)
+            ):
                 self.reallocate(spec.key, self._count(spec))
         self.set_value(ConnKey(pid, ConnField.N_DENDRITES), shape.n_dendrites)
         self.set_value(ConnKey(pid, ConnField.N_SYNAPSES), shape.n_synapses)

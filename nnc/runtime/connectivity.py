@@ -123,15 +123,29 @@ class Connectivity:
             d = np.asarray(delays, dtype=np.int64)[order].astype(np.int32)
             uniform, max_delay = -1, int(d.max(initial=0))
         return cls(
-            n_pre, n_post, rows.astype(np.int32), row_ptr, pre.astype(np.int32),
-            np.asarray(weights, dtype=np.float64)[order], d, uniform, max_delay,
+            n_pre,
+            n_post,
+            rows.astype(np.int32),
+            row_ptr,
+            pre.astype(np.int32),
+            np.asarray(weights, dtype=np.float64)[order],
+            d,
+            uniform,
+            max_delay,
         )
 
     def with_max_delay(self, bound: int) -> Connectivity:
         """The same synapses with ``max_delay`` raised to at least ``bound`` steps."""
         return Connectivity(
-            self.n_pre, self.n_post, self.post_ranks, self.row_ptr, self.pre_ranks, self.weights,
-            self.delays, self.uniform_delay, max(self.max_delay, int(bound)),
+            self.n_pre,
+            self.n_post,
+            self.post_ranks,
+            self.row_ptr,
+            self.pre_ranks,
+            self.weights,
+            self.delays,
+            self.uniform_delay,
+            max(self.max_delay, int(bound)),
         )
 
     # ------------------------------------------------------------------ list-of-lists views
@@ -259,8 +273,9 @@ class Connectivity:
             column = np.arange(self.n_synapses, dtype=np.int64) - np.repeat(self.row_ptr[:-1], lengths)
         return row * self.stride(fmt) + column
 
-    def scatter(self, fmt: Format, values: Sequence[Sequence[float]] | np.ndarray,
-                dtype: np.dtype | type = np.float64) -> np.ndarray:
+    def scatter(
+        self, fmt: Format, values: Sequence[Sequence[float]] | np.ndarray, dtype: np.dtype | type = np.float64
+    ) -> np.ndarray:
         """Slot array of a local synaptic attribute given per dendrite (or flat, one per synapse).
 
         Padding slots of ELL and the dead slots of DENSE rows with holes hold 0.
@@ -300,8 +315,10 @@ class Connectivity:
             case Format.CSR:
                 arrays |= {ConnField.ROW_PTR: self.row_ptr, ConnField.PRE_RANK: self.pre_ranks}
             case Format.ELL:
-                arrays |= {ConnField.ROW_LEN: self.row_lengths,
-                           ConnField.PRE_RANK: self.scatter(fmt, self.pre_ranks, np.int32)}
+                arrays |= {
+                    ConnField.ROW_LEN: self.row_lengths,
+                    ConnField.PRE_RANK: self.scatter(fmt, self.pre_ranks, np.int32),
+                }
         for f, values in arrays.items():
             buffers.array(ConnKey(proj_id, f))[:] = values
         values = {

@@ -146,7 +146,9 @@ class Recorder:
                 if count:
                     fill = int(table[row, RecordField.FILL.value])
                     ranks, counts = self.buffers.spike_destination(row)
-                    steps = np.repeat(np.arange(info.first, info.first + count, dtype=np.int64), counts[:count])
+                    steps = np.repeat(
+                        np.arange(info.first, info.first + count, dtype=np.int64), counts[:count]
+                    )
                     info.chunks.append((steps, ranks[:fill].copy()))
                     table[row, _COUNT] = 0
                     table[row, RecordField.FILL.value] = 0

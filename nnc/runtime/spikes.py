@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnc.backend.abi import VALUE_DEFAULTS, ConnField, ConnKey, PopField, PopKey, SpikeField, SpikeKey, StateKey
+from nnc.backend.abi import (
+    VALUE_DEFAULTS,
+    ConnField,
+    ConnKey,
+    PopField,
+    PopKey,
+    SpikeField,
+    SpikeKey,
+    StateKey,
+)
 from nnc.ir.model import LAST_SPIKE, NEVER, REFRACTORY_LEFT
 from nnc.ir.types import ObjKind
 from nnc.runtime.buffers import Buffers

@@ -111,7 +111,8 @@ def test_from_function():
 def test_save_connectivity_then_from_file(tmp_path, ext):
     net, a, b = _net(5, 4, seed=2)
     p = net.connect(a, b, "exc", synapse=STATIC).fixed_probability(
-        0.5, 0.0, delays=2.0, force_multiple_weights=True)
+        0.5, 0.0, delays=2.0, force_multiple_weights=True
+    )
     bind(net)
     p.w = [list(np.arange(n) + 10 * i) for i, n in enumerate(p.nb_synapses_per_dendrite)]
     path = str(tmp_path / "sub" / f"conn{ext}")
@@ -129,7 +130,8 @@ def test_save_connectivity_then_from_file(tmp_path, ext):
 def test_from_file_nonuniform_delays_and_single_weight(tmp_path):
     net, a, b = _net(3, 3)
     p = net.connect(a, b, "exc", synapse=STATIC).from_matrix(
-        np.where(np.eye(3) > 0, 1.0, np.nan), delays=np.diag([1.0, 3.0, 4.0]))
+        np.where(np.eye(3) > 0, 1.0, np.nan), delays=np.diag([1.0, 3.0, 4.0])
+    )
     s = net.connect(a, b, "inh", synapse=STATIC).one_to_one(0.5)
     bind(net)
     p.save_connectivity(str(tmp_path / "p.npz"))

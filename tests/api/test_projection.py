@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from nnc.api.network import Network
-from nnc.descriptions.random import Normal, Uniform
 from nnc.backend.abi import ConnField, ConnKey, PopField, PopKey, QueueKey, StateKey, layout_of
+from nnc.descriptions.random import Normal, Uniform
 from nnc.diagnostics import ModelError, SimulationError
 from nnc.frontend.assemble import PopulationSpec, assemble
 from nnc.ir.model import Attribute, NeuronModel, SynapseModel
@@ -26,22 +26,34 @@ from nnc.runtime.buffers import Buffers, ProjectionShape
 RATE = NeuronModel("N", NeuronKind.RATE, (Attribute("r", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE),), ())
 
 
-def _attr(name: str, loc: Locality, kind: AttrKind = AttrKind.PARAMETER, init: object = 0.0,
-          dtype: DType = DType.REAL) -> Attribute:
+def _attr(
+    name: str,
+    loc: Locality,
+    kind: AttrKind = AttrKind.PARAMETER,
+    init: object = 0.0,
+    dtype: DType = DType.REAL,
+) -> Attribute:
     return Attribute(name, dtype, loc, kind, init)
 
 
 W = _attr("w", Locality.LOCAL)
 STATIC = SynapseModel("Static", (W,), ())
-RICH = SynapseModel("Rich", (
-    W,
-    _attr("tau", Locality.GLOBAL, init=10.0),
-    _attr("theta", Locality.SEMIGLOBAL, init=0.5),
-    _attr("trace", Locality.LOCAL, AttrKind.VARIABLE, init=Uniform(0.0, 1.0)),
-    _attr("count", Locality.LOCAL, AttrKind.VARIABLE, init=2.7, dtype=DType.INT),
-), ())
-PLASTIC = SynapseModel("Hebbish", (replace(W, kind=AttrKind.VARIABLE),),
-                       (Assign(Var("w", DType.REAL, Locality.LOCAL), Const(1.0)),))
+RICH = SynapseModel(
+    "Rich",
+    (
+        W,
+        _attr("tau", Locality.GLOBAL, init=10.0),
+        _attr("theta", Locality.SEMIGLOBAL, init=0.5),
+        _attr("trace", Locality.LOCAL, AttrKind.VARIABLE, init=Uniform(0.0, 1.0)),
+        _attr("count", Locality.LOCAL, AttrKind.VARIABLE, init=2.7, dtype=DType.INT),
+    ),
+    (),
+)
+PLASTIC = SynapseModel(
+    "Hebbish",
+    (replace(W, kind=AttrKind.VARIABLE),),
+    (Assign(Var("w", DType.REAL, Locality.LOCAL), Const(1.0)),),
+)
 
 
 def bind(net: Network, fmt: Format | None = None) -> Buffers:
@@ -52,10 +64,14 @@ def bind(net: Network, fmt: Format | None = None) -> Buffers:
     if fmt is not None:
         projs = [replace(s, format_hint=fmt) for s in projs]
     module = SelectFormat()(assemble("t", Precision.F64, net.dt, tuple(pops), tuple(projs)))
-    lengths = {d.pre: max(1, q.max_delay) for q, d in zip(net._projections, module.projections, strict=True)
-               if module.populations[d.pre].delayed}
-    buffers = Buffers(module, layout_of(module), {d.id: ProjectionShape(0, 0) for d in module.projections},
-                      lengths)
+    lengths = {
+        d.pre: max(1, q.max_delay)
+        for q, d in zip(net._projections, module.projections, strict=True)
+        if module.populations[d.pre].delayed
+    }
+    buffers = Buffers(
+        module, layout_of(module), {d.id: ProjectionShape(0, 0) for d in module.projections}, lengths
+    )
     for q, d in zip(net._projections, module.projections, strict=True):
         q._bind(buffers, d)
     net.__dict__["_runtime"] = SimpleNamespace(buffers=buffers)  # network time for enable_learning
@@ -282,7 +298,8 @@ def test_nonuniform_delays():
     net, a, b = _net()
     p = net.connect(a, b, "exc", synapse=STATIC).from_matrix(
         [[1, 1, None, None], [None, 1, None, None], [1, None, None, 1]],
-        delays=[[2, 3, 0, 0], [0, 2.5, 0, 0], [1, 0, 0, 4]])
+        delays=[[2, 3, 0, 0], [0, 2.5, 0, 0], [1, 0, 0, 4]],
+    )
     buffers = bind(net, Format.ELL)
     assert p.uniform_delay == -1
     assert p.max_delay == 4
@@ -361,14 +378,20 @@ def test_structural_plasticity_is_not_built():
 def test_legacy_connector_aliases_are_the_same_methods():
     net, a, b = _net()
     p = net.connect(a, b, "exc", synapse=STATIC)
-    for alias, name in [("connect_all_to_all", "all_to_all"), ("connect_one_to_one", "one_to_one"),
-                        ("connect_fixed_probability", "fixed_probability"),
-                        ("connect_fixed_number_pre", "fixed_number_pre"),
-                        ("connect_fixed_number_post", "fixed_number_post"), ("connect_gaussian", "gaussian"),
-                        ("connect_dog", "dog"), ("connect_with_func", "from_function"),
-                        ("connect_from_matrix", "from_matrix"), ("connect_from_sparse", "from_sparse"),
-                        ("connect_from_file", "from_file"),
-                        ("connect_from_matrix_market", "from_matrix_market")]:
+    for alias, name in [
+        ("connect_all_to_all", "all_to_all"),
+        ("connect_one_to_one", "one_to_one"),
+        ("connect_fixed_probability", "fixed_probability"),
+        ("connect_fixed_number_pre", "fixed_number_pre"),
+        ("connect_fixed_number_post", "fixed_number_post"),
+        ("connect_gaussian", "gaussian"),
+        ("connect_dog", "dog"),
+        ("connect_with_func", "from_function"),
+        ("connect_from_matrix", "from_matrix"),
+        ("connect_from_sparse", "from_sparse"),
+        ("connect_from_file", "from_file"),
+        ("connect_from_matrix_market", "from_matrix_market"),
+    ]:
         assert getattr(type(p), alias) is getattr(type(p), name)
 
 

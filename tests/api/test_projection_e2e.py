@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnc.descriptions.models import Neuron, Synapse
 from nnc.api.network import Network
+from nnc.descriptions.models import Neuron, Synapse
 from nnc.descriptions.random import Uniform
 
 INPUT = Neuron(parameters="r = 0.0")
@@ -69,7 +69,8 @@ def test_one_to_one_and_operations():
     mx = net.create(4, Neuron(equations="r = sum(exc)"))
     net.connect(pre, post, "exc").one_to_one(2.0)
     net.connect(pre, mx, "exc", Synapse(psp="w * pre.r", operation="max")).all_to_all(
-        Uniform(0.5, 1.0, rng=np.random.default_rng(0)))
+        Uniform(0.5, 1.0, rng=np.random.default_rng(0))
+    )
     net.compile()
     pre.r = [1.0, 2.0, 3.0, 4.0]
     net.step()
@@ -83,15 +84,18 @@ def test_formats_give_the_same_sums(fmt):
     """Dense = CSR = ELL: the storage format never changes results."""
     net, pre, post = _pair(30, 20, seed=5)
     proj = net.connect(pre, post, "exc").fixed_probability(
-        0.3, Uniform(-1.0, 1.0, rng=np.random.default_rng(7)), storage_format=fmt)
+        0.3, Uniform(-1.0, 1.0, rng=np.random.default_rng(7)), storage_format=fmt
+    )
     block = net.create(20, SUM)
     net.connect(pre[5:15], block, "exc").all_to_all(0.5, storage_format=fmt)
     net.compile()
     values = np.random.default_rng(1).uniform(0, 1, 30)
     pre.r = values
     net.step()
-    expected = [sum(w * values[q] for q, w in zip(ranks, ws, strict=True))
-                for ranks, ws in zip(proj.pre_ranks, proj.w, strict=True)]
+    expected = [
+        sum(w * values[q] for q, w in zip(ranks, ws, strict=True))
+        for ranks, ws in zip(proj.pre_ranks, proj.w, strict=True)
+    ]
     got = post.sum("exc")[proj.post_ranks]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     np.testing.assert_allclose(block.sum("exc"), [0.5 * values[5:15].sum()] * 20, rtol=1e-12)

@@ -44,7 +44,8 @@ def test_inter_spike_intervals_and_cv() -> None:
     # population std / mean per neuron with >= 2 intervals: [2, 4] -> 1/3 ; [2, 1, 3] -> sqrt(2/3)/2
     assert coefficient_of_variation(SPIKES) == pytest.approx([1 / 3, np.sqrt(2 / 3) / 2])
     by_rank = coefficient_of_variation(SPIKES, per_neuron=True)
-    assert by_rank.keys() == {0, 1} and by_rank[1] == pytest.approx(np.sqrt(2 / 3) / 2)  # type: ignore[union-attr]
+    assert by_rank.keys() == {0, 1}
+    assert by_rank[1] == pytest.approx(np.sqrt(2 / 3) / 2)
 
 
 def test_mean_firing_rate() -> None:

@@ -131,22 +131,39 @@ class RngJit:
         """(4, n) uint32 counters -> (4, n) words, by the IR."""
         ctr = np.ascontiguousarray(np.asarray(counter, dtype=np.uint32).T)
         out = np.empty_like(ctr)
-        proto = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32,
-                                 ctypes.c_void_p)
+        proto = ctypes.CFUNCTYPE(
+            None, ctypes.c_int64, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p
+        )
         proto(self._fn("philox"))(len(ctr), ctr.ctypes.data, key[0], key[1], out.ctypes.data)
         return out.T
 
-    def draw(self, dist: Dist, args: tuple[np.ndarray, ...], key: tuple[int, int],
-             elems: tuple[np.ndarray, np.ndarray], step: int, real: np.dtype) -> np.ndarray:
+    def draw(
+        self,
+        dist: Dist,
+        args: tuple[np.ndarray, ...],
+        key: tuple[int, int],
+        elems: tuple[np.ndarray, np.ndarray],
+        step: int,
+        real: np.dtype,
+    ) -> np.ndarray:
         """One draw per element by the IR (args arrays of the elements' length)."""
         ea, eb = (np.ascontiguousarray(e, dtype=np.uint32) for e in elems)
         n = len(ea)
         full = [np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=real) for a in args]
         full += [np.zeros(n, dtype=real)] * (2 - len(full))
         out = np.empty(n, dtype=np.int32 if dist.dtype is DType.INT else real)
-        proto = ctypes.CFUNCTYPE(None, ctypes.c_int64, *[ctypes.c_void_p] * 2, *[ctypes.c_uint32] * 3,
-                                 *[ctypes.c_void_p] * 3)
+        proto = ctypes.CFUNCTYPE(
+            None, ctypes.c_int64, *[ctypes.c_void_p] * 2, *[ctypes.c_uint32] * 3, *[ctypes.c_void_p] * 3
+        )
         proto(self._fn(self.names[dist, np.dtype(real)]))(
-            n, ea.ctypes.data, eb.ctypes.data, step & 0xFFFFFFFF, key[0], key[1],
-            full[0].ctypes.data, full[1].ctypes.data, out.ctypes.data)
+            n,
+            ea.ctypes.data,
+            eb.ctypes.data,
+            step & 0xFFFFFFFF,
+            key[0],
+            key[1],
+            full[0].ctypes.data,
+            full[1].ctypes.data,
+            out.ctypes.data,
+        )
         return out

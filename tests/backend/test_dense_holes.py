@@ -16,9 +16,9 @@ import pytest
 from netkit import B, G, I, attr, compile_module, neuron, var
 
 from nnc.backend.abi import InputKey, StateKey
+from nnc.backend.interp.engine import InterpEngine
 from nnc.diagnostics import BackendError, InternalError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import Module, SynapseModel
 from nnc.ir.nodes import (
     Assign,
@@ -82,7 +82,10 @@ def recurrent_module(
     """One population (``r``, ``b``, ``s``) projecting onto itself (target ``exc``) in ``layout``."""
     model = neuron("N", (attr("r"), attr("b", kind=PARAM), attr("s")), equations)
     m = assemble(
-        "rec", precision, 1.0, (PopulationSpec(0, "P", (size,), model),),
+        "rec",
+        precision,
+        1.0,
+        (PopulationSpec(0, "P", (size,), model),),
         (ProjectionSpec(0, "J", 0, 0, ("exc",), syn),),
     )
     fmt, holes = layout

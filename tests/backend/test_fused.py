@@ -25,11 +25,11 @@ from passes.fusekit import (
 )
 
 from nnc.backend.abi import ConnField, ConnKey, GlobalOpKey, PopField, PopKey, StateKey
+from nnc.backend.interp.engine import InterpEngine
 from nnc.backend.llvm.engine import LlvmEngine
-from nnc.ir.interp import InterpEngine
-from nnc.ir.interp_reduce import global_op
 from nnc.ir.model import Module
 from nnc.ir.nodes import Dist, GlobalOp, Random
+from nnc.ir.reductions import global_op
 from nnc.ir.types import ObjKind, Precision, Scope
 from nnc.options import CompileOptions
 
@@ -97,8 +97,12 @@ def test_global_op_order_written_out(op: GlobalOp) -> None:
         lanes = [np.float32(ident)] * 8
         for p, item in enumerate(value[start : start + 1024]):
             lanes[p % 8] = comb(lanes[p % 8], item)
-        blocks.append(comb(comb(comb(lanes[0], lanes[4]), comb(lanes[2], lanes[6])),
-                           comb(comb(lanes[1], lanes[5]), comb(lanes[3], lanes[7]))))
+        blocks.append(
+            comb(
+                comb(comb(lanes[0], lanes[4]), comb(lanes[2], lanes[6])),
+                comb(comb(lanes[1], lanes[5]), comb(lanes[3], lanes[7])),
+            )
+        )
     total = blocks[0]
     for b in blocks[1:]:
         total = comb(total, b)
@@ -200,11 +204,14 @@ def test_fused_transmission_is_one_loop_over_neurons() -> None:
 
 def _gated_net() -> Net:
     pops = [(input_neuron(), 6), (leaky_neuron(), 5), (global_neuron(), 4)]
-    return Net(pops, [
-        Proj(0, 1, [[0, 1], [], [2, 3, 4], [5], [0, 5]]),
-        Proj(2, 1, [[0], [1], [2], [3], []], delay=2),
-        Proj(0, 2, [[0, 1, 2, 3, 4, 5]] * 4),
-    ])
+    return Net(
+        pops,
+        [
+            Proj(0, 1, [[0, 1], [], [2, 3, 4], [5], [0, 5]]),
+            Proj(2, 1, [[0], [1], [2], [3], []], delay=2),
+            Proj(0, 2, [[0, 1, 2, 3, 4, 5]] * 4),
+        ],
+    )
 
 
 @pytest.mark.parametrize("control", ["transmission", "disabled"])
@@ -244,8 +251,10 @@ def test_post_index_maps_post_ranks_to_dendrites() -> None:
     np.testing.assert_array_equal(b.array(ConnKey(0, ConnField.POST_INDEX)), [0, -1, 1, 2, 3])
     np.testing.assert_array_equal(b.array(ConnKey(1, ConnField.POST_INDEX)), [0, 1, 2, 3, -1])
     m_unfused = net.module(fuse=False)
-    assert not any(isinstance(k, ConnKey) and k.field is ConnField.POST_INDEX
-                   for k in net.buffers(m_unfused).layout.slots)
+    assert not any(
+        isinstance(k, ConnKey) and k.field is ConnField.POST_INDEX
+        for k in net.buffers(m_unfused).layout.slots
+    )
 
 
 def test_connectivity_refill_updates_post_index() -> None:
@@ -305,10 +314,15 @@ def test_large_fused_population_with_inputs_and_blocks() -> None:
         return [sorted(rng.choice(n_pre, size=int(k), replace=False).tolist()) for k in sizes]
 
     inp_rows, rec_rows = rows(40, 9), rows(n, 5)
-    net = Net([(input_neuron(), 40), (global_neuron(GlobalOp.MIN), n)], [
-        Proj(0, 1, inp_rows, weights=[rng.uniform(-1, 1, len(r)).tolist() for r in inp_rows]),
-        Proj(1, 1, rec_rows, delay=3, weights=[rng.uniform(-0.1, 0.1, len(r)).tolist() for r in rec_rows]),
-    ])
+    net = Net(
+        [(input_neuron(), 40), (global_neuron(GlobalOp.MIN), n)],
+        [
+            Proj(0, 1, inp_rows, weights=[rng.uniform(-1, 1, len(r)).tolist() for r in inp_rows]),
+            Proj(
+                1, 1, rec_rows, delay=3, weights=[rng.uniform(-0.1, 0.1, len(r)).tolist() for r in rec_rows]
+            ),
+        ],
+    )
     m = net.module()
     assert {"proj0.transmit", "proj1.transmit", "pop1.globalops"} <= fused(m)
     first, *others = _runs(net, m, 5, threads=(1, 2, 3))

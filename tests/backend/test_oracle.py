@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from netkit import G, I, L, Rows, S, attr, compile_module, neuron, population_module, projection_module, var
 
 from nnc.backend.abi import ConnField, ConnKey, RecordField, RuntimeField, RuntimeKey, StateKey
+from nnc.backend.interp.engine import InterpEngine
 from nnc.ir.functions import Func
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import SynapseModel
 from nnc.ir.nodes import (
     Assign,

@@ -24,8 +24,11 @@ F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 KAT = [
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
     ((M32,) * 4, (M32, M32), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
 ]
 
 
@@ -41,8 +44,10 @@ def test_philox_known_answers(jit, ctr, key, expected):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(*[st.integers(0, M32)] * 4), min_size=1, max_size=40),
-       st.tuples(st.integers(0, M32), st.integers(0, M32)))
+@given(
+    st.lists(st.tuples(*[st.integers(0, M32)] * 4), min_size=1, max_size=40),
+    st.tuples(st.integers(0, M32), st.integers(0, M32)),
+)
 def test_philox_words_equal_the_reference(jit, counters, key):
     ctr = np.array(counters, dtype=np.uint32).T
     np.testing.assert_array_equal(jit.philox(ctr, key), philox4x32(ctr, key))
@@ -82,8 +87,13 @@ _ELEMS = st.lists(st.tuples(st.integers(0, M32), st.integers(0, M32)), min_size=
 @pytest.mark.parametrize("real", [F64, F32], ids=str)
 @pytest.mark.parametrize("dist", list(Dist), ids=lambda d: d.value)
 @settings(max_examples=25, deadline=None)
-@given(data=st.data(), seed=st.integers(0, 2**64 - 1), stream=st.integers(0, M32),
-       elems=_ELEMS, step=st.integers(0, 2**40))
+@given(
+    data=st.data(),
+    seed=st.integers(0, 2**64 - 1),
+    stream=st.integers(0, M32),
+    elems=_ELEMS,
+    step=st.integers(0, 2**40),
+)
 def test_draws_equal_the_reference(jit, dist, real, data, seed, stream, elems, step):
     args = tuple(np.asarray(a, dtype=real) for a in data.draw(_args(dist)))
     ea = np.array([e[0] for e in elems], dtype=np.int64)
@@ -157,8 +167,13 @@ def _module_with(draws: list[tuple[Dist, ir.Type]]) -> ir.Module:
 
 
 def test_helpers_are_internal_and_created_once_per_module():
-    text = str(_module_with([(Dist.NORMAL, ir.DoubleType())] * 3 + [(Dist.NORMAL, ir.FloatType())]
-                            + [(Dist.GAMMA, ir.DoubleType())] * 2))
+    text = str(
+        _module_with(
+            [(Dist.NORMAL, ir.DoubleType())] * 3
+            + [(Dist.NORMAL, ir.FloatType())]
+            + [(Dist.GAMMA, ir.DoubleType())] * 2
+        )
+    )
     assert len(re.findall(r"define internal .*@\"nnc\.rng\.Normal\.f64\"", text)) == 1
     assert len(re.findall(r"define internal .*@\"nnc\.rng\.Normal\.f32\"", text)) == 1
     assert len(re.findall(r"define internal .*@\"nnc\.rng\.Gamma\.f64\"", text)) == 1
@@ -172,7 +187,7 @@ def test_helpers_are_internal_and_created_once_per_module():
 def _definition(text: str, name: str) -> str:
     start = re.search(rf'define internal [^@]*@"{re.escape(name)}"\(.*', text)
     assert start, name
-    return text[start.start(): text.index("\n}", start.start())]
+    return text[start.start() : text.index("\n}", start.start())]
 
 
 def test_philox_is_straight_line_with_twenty_multiplies():
@@ -209,8 +224,12 @@ def test_every_external_call_is_a_listed_libm_symbol(jit):
     log, exp, cos or pow, which are nnc's own now."""
     module = _module_with([(d, r) for d in Dist for r in (ir.DoubleType(), ir.FloatType())])
     tm = llvm.Target.from_default_triple().create_target_machine(
-        cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=2, reloc="pic",
-        codemodel="small")
+        cpu=llvm.get_host_cpu_name(),
+        features=llvm.get_host_cpu_features().flatten(),
+        opt=2,
+        reloc="pic",
+        codemodel="small",
+    )
     asm = tm.emit_assembly(optimise(module, tm, 2))
     called = set(re.findall(r"^\s+(?:call|jmp)[a-z]*\s+([A-Za-z_][\w.]*)(?:@PLT)?\s*$", asm, re.M))
     external = {name for name in called if not name.startswith(("nnc.", "llvm."))}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import nnc as ann
 from nnc.backend.llvm.engine import CHUNK_SECONDS, PROBE_EVERY, ThreadChooser
 
@@ -21,8 +23,9 @@ def test_measures_both_then_runs_the_faster_and_probes_less_and_less() -> None:
     assert used[:5] == [2, 2, 2, 1, 1]  # a warm-up chunk, then each measured twice
     probes = [i for i, n in enumerate(used[5:], 5) if n == 1]
     assert probes[0] - 5 <= PROBE_EVERY
-    gaps = [b - a for a, b in zip(probes, probes[1:], strict=False)]
-    assert gaps == sorted(gaps) and gaps[-1] > gaps[0]  # the choice is confirmed: probes back off
+    gaps = [b - a for a, b in itertools.pairwise(probes)]
+    assert gaps == sorted(gaps)
+    assert gaps[-1] > gaps[0]
     threads, steps = chooser.next_chunk(10**9)
     if threads == 2:
         assert steps == int(CHUNK_SECONDS / 1e-5)

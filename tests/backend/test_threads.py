@@ -13,8 +13,8 @@ import pytest
 from netkit import G, Rows, attr, compile_module, neuron, population_module, projection_module, var
 
 from nnc.backend.abi import RecordField, RuntimeField, RuntimeKey, StateKey
+from nnc.backend.interp.engine import InterpEngine
 from nnc.ir.functions import Func
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import Kernel, SynapseModel
 from nnc.ir.nodes import (
     Assign,

@@ -13,8 +13,8 @@ from ir.timedkit import State, buffers_for, counters, proba_module, r_of, spec_s
 from netkit import compile_module
 
 from nnc.backend.abi import StateKey
+from nnc.backend.interp.engine import InterpEngine
 from nnc.backend.llvm.engine import LlvmEngine
-from nnc.ir.interp import InterpEngine
 from nnc.ir.types import ObjKind, Precision
 
 SIZES = (1, 13, 70)  # partitions with empty, partial and several chunks per thread

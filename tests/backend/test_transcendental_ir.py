@@ -15,16 +15,45 @@ from netkit import attr, compile_module, population_module, var
 
 from nnc.backend.llvm.transcendental import emit_math, math_function
 from nnc.diagnostics import InternalError
+from nnc.ir.evaluate import call_func
 from nnc.ir.functions import Func
-from nnc.ir.interp_eval import call_func
 from nnc.ir.nodes import Assign, Call, Const, Dist, Random
 from nnc.ir.transcendental import DSL_MATH, MathFn, evaluate
 from nnc.ir.types import Precision
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
-EDGES = [0.0, -0.0, math.inf, -math.inf, math.nan, 5e-324, -5e-324, 2.0**-1022, 1e-310, 1.0, -1.0, 0.5,
-         math.pi / 4, math.pi / 2, math.pi, 2 * math.pi, 709.782712893384, 709.79, -745.1332191019411,
-         -745.14, -708.5, 88.72, -103.97, 1e7, 2.0**23 * math.pi / 2, 2.0**50, 1e300, -1e300, 3.4e38, 1e-45]
+EDGES = [
+    0.0,
+    -0.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+    5e-324,
+    -5e-324,
+    2.0**-1022,
+    1e-310,
+    1.0,
+    -1.0,
+    0.5,
+    math.pi / 4,
+    math.pi / 2,
+    math.pi,
+    2 * math.pi,
+    709.782712893384,
+    709.79,
+    -745.1332191019411,
+    -745.14,
+    -708.5,
+    88.72,
+    -103.97,
+    1e7,
+    2.0**23 * math.pi / 2,
+    2.0**50,
+    1e300,
+    -1e300,
+    3.4e38,
+    1e-45,
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +79,21 @@ def _check(jit: MathJit, x: np.ndarray) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True), min_size=1,
-                max_size=64))
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True), min_size=1, max_size=64)
+)
 def test_f64_equals_the_definition(jit, xs):
     _check(jit, np.array(xs + EDGES, dtype=np.float64))
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True, allow_subnormal=True), min_size=1,
-                max_size=64))
+@given(
+    st.lists(
+        st.floats(width=32, allow_nan=True, allow_infinity=True, allow_subnormal=True),
+        min_size=1,
+        max_size=64,
+    )
+)
 def test_f32_equals_the_definition(jit, xs):
     with np.errstate(over="ignore"):
         _check(jit, np.array(xs + EDGES, dtype=np.float32))
@@ -67,8 +102,14 @@ def test_f32_equals_the_definition(jit, xs):
 @pytest.mark.parametrize("real", [F64, F32], ids=str)
 def test_dense_samples_equal_the_definition(jit, real):
     gen = np.random.default_rng(11)
-    x = np.concatenate([gen.uniform(-800, 800, 20_000), np.exp(gen.uniform(-745, 709, 20_000)),
-                        gen.uniform(0, 2 * math.pi, 20_000), gen.standard_normal(20_000) * 1e7])
+    x = np.concatenate(
+        [
+            gen.uniform(-800, 800, 20_000),
+            np.exp(gen.uniform(-745, 709, 20_000)),
+            gen.uniform(0, 2 * math.pi, 20_000),
+            gen.standard_normal(20_000) * 1e7,
+        ]
+    )
     with np.errstate(over="ignore"):
         _check(jit, x.astype(real))
 
@@ -89,7 +130,7 @@ def test_optimisation_does_not_change_any_value(jit):
 def _definition(text: str, name: str) -> str:
     start = re.search(rf'define internal [^@]*@"{re.escape(name)}"\(.*', text)
     assert start, name
-    return text[start.start(): text.index("\n}", start.start())]
+    return text[start.start() : text.index("\n}", start.start())]
 
 
 def test_functions_are_internal_inline_straight_line_and_call_nothing():
@@ -139,8 +180,9 @@ def test_neuron_loop_drawing_normal_is_vectorised(precision, lanes):
 @pytest.mark.parametrize("func", list(DSL_MATH), ids=lambda f: f.value)
 def test_dsl_functions_of_the_table_are_nnc_s_and_vectorise(func):
     x = Call(Func.FABS, (var("x"),)) if func is Func.LOG else var("x")
-    engine = compile_module(population_module((attr("x"), attr("r")), (Assign(var("r"), Call(func, (x,))),),
-                                              256))
+    engine = compile_module(
+        population_module((attr("x"), attr("r")), (Assign(var("r"), Call(func, (x,))),), 256)
+    )
     text = engine.optimised_ir()
     engine.close()
     assert _vector_loop(text, "double")

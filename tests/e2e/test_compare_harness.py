@@ -75,8 +75,12 @@ def test_informational_quantities_never_fail() -> None:
 def test_only_accepts_names_and_patterns() -> None:
     names = [p.stem for p in run.scripts(["spik*", "case_spike_monitors"])]
     assert names == sorted(names)
-    assert {"case_spike_monitors", "case_spiking_deterministic", "case_spiking_plasticity",
-            "case_spiking_stats"} <= set(names)
+    assert {
+        "case_spike_monitors",
+        "case_spiking_deterministic",
+        "case_spiking_plasticity",
+        "case_spiking_stats",
+    } <= set(names)
     assert all(n.startswith("case_spik") for n in names)
     assert [p.stem for p in run.scripts(["methods"])] == ["case_methods"]
 
@@ -105,7 +109,12 @@ def test_script_runs_under_nnc(script: Path, tmp_path: Path) -> None:
         pytest.skip(reason)
     env = {**os.environ, "SIM": "nnc", "NNC_COMPARE_BUILD": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

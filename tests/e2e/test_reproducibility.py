@@ -77,7 +77,7 @@ def test_llvm_matches_the_interpreter() -> None:
 # RandomDistributions without rng= follow the network seed, across processes (anchors.md: the reference
 # draws them from unseeded generators; nnc derives them from the network seed)
 
-UNSEEDED_SCRIPT = '''
+UNSEEDED_SCRIPT = """
 import json, sys
 import numpy as np
 import nnc as ann
@@ -106,7 +106,7 @@ print(json.dumps({
     "w": p.w, "delay": p.delay, "x": p.x, "q_w": q.w,
     "pre_ranks": p.pre_ranks, "q_pre_ranks": q.pre_ranks, "r": b.r.ravel().tolist(),
 }))
-'''
+"""
 
 
 def _run_unseeded(tmp_path, seed: int, hash_seed: int) -> dict:
@@ -114,8 +114,13 @@ def _run_unseeded(tmp_path, seed: int, hash_seed: int) -> dict:
     script.write_text(UNSEEDED_SCRIPT)
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
     proc = subprocess.run(
-        [sys.executable, str(script), str(seed)], cwd=tmp_path, env=env, capture_output=True, text=True,
-        check=False, timeout=300,
+        [sys.executable, str(script), str(seed)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -150,20 +155,26 @@ def _formatted_network(engine: str, fmt: str):
     """The same network with every projection stored as ``fmt`` (all are representable as dense)."""
     net = ann.Network(dt=1.0, seed=12)
     net.config(engine=engine, sparse_matrix_format=fmt)
-    src = net.create(10, ann.Neuron(parameters=dict(omega=ann.Parameter(0.2, locality="local")),
-                                    equations=["r = sin(omega * t)"]))
+    src = net.create(
+        10,
+        ann.Neuron(
+            parameters=dict(omega=ann.Parameter(0.2, locality="local")), equations=["r = sin(omega * t)"]
+        ),
+    )
     res = net.create(16, STATE)
     src.omega = np.linspace(0.05, 0.5, 10)
     res.x = np.random.default_rng(1).uniform(-1.0, 1.0, 16)
     weights = np.random.default_rng(2)
     projections = [
         net.connect(res, res, "rec", PLASTIC).all_to_all(
-            ann.Normal(0.0, 0.4, rng=weights), storage_format=fmt),
+            ann.Normal(0.0, 0.4, rng=weights), storage_format=fmt
+        ),
         net.connect(src, res, "ff").all_to_all(
-            ann.Uniform(-0.5, 0.5, rng=weights), delays=ann.Uniform(1.0, 4.0, rng=weights),
-            storage_format=fmt),
+            ann.Uniform(-0.5, 0.5, rng=weights), delays=ann.Uniform(1.0, 4.0, rng=weights), storage_format=fmt
+        ),
         net.connect(src[2:8], res[4:12], "inh", ann.Synapse(psp="w * pre.r", operation="max")).all_to_all(
-            ann.Uniform(0.0, 0.5, rng=weights), delays=2.0, storage_format=fmt),
+            ann.Uniform(0.0, 0.5, rng=weights), delays=2.0, storage_format=fmt
+        ),
     ]
     mon = net.monitor(res, ["r", "sum(rec)", "sum(ff)", "sum(inh)"])
     net.compile()

@@ -37,7 +37,9 @@ def test_poisson_rate_and_irregularity(rates) -> None:
 
 def test_poisson_rates_from_an_equation_and_from_a_target() -> None:
     net = ann.Network(dt=0.5, seed=4)
-    eq = net.create(ann.PoissonPopulation(200, rates="base * (1.0 + sin(t / 100.0))", parameters={"base": 30.0}))
+    eq = net.create(
+        ann.PoissonPopulation(200, rates="base * (1.0 + sin(t / 100.0))", parameters={"base": 30.0})
+    )
     drive = net.create(200, ann.Neuron(equations="r = 25.0"))
     target = net.create(ann.PoissonPopulation(200, target="exc"))
     net.connect(drive, target, "exc").one_to_one(weights=2.0)

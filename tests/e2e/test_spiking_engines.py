@@ -36,9 +36,7 @@ def _coba(net: ann.Network) -> dict[str, object]:
     inh = net.connect(pop[240:], pop, "inh")
     inh.fixed_probability(0.05, weights=ann.Uniform(4.0, 8.0, rng=net.default_rng), delays=2.0)
     late = net.connect(pop[:50], pop[100:], "exc")
-    late.fixed_probability(
-        0.1, weights=0.3, delays=ann.Uniform(0.1, 4.0, rng=net.default_rng)
-    )
+    late.fixed_probability(0.1, weights=0.3, delays=ann.Uniform(0.1, 4.0, rng=net.default_rng))
     return {"pop": pop, "spikes": net.monitor(pop, "spike"), "v": net.monitor(pop[:7], "v")}
 
 
@@ -103,11 +101,13 @@ def _run(build: Callable[[ann.Network], dict[str, object]], engine: str, threads
 
 def _same(a: object, b: object, where: str) -> None:
     if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        assert isinstance(b, dict), where
+        assert a.keys() == b.keys(), where
         for k in a:
             _same(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, list) and a and isinstance(a[0], list):  # per-dendrite lists
-        assert isinstance(b, list) and len(a) == len(b), where
+        assert isinstance(b, list), where
+        assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=f"{where}[{i}]")
     else:
@@ -119,7 +119,7 @@ def _same(a: object, b: object, where: str) -> None:
 def test_every_engine_and_thread_count_gives_the_same_bits(build, dt) -> None:
     results = [_run(build, engine, threads, dt) for engine, threads in RUNS]
     spikes = results[0]["spikes"]
-    total = sum(len(v) for v in (spikes["spike"] if "spike" in spikes else spikes).values())  # type: ignore[union-attr]
+    total = sum(len(v) for v in (spikes.get("spike", spikes)).values())  # type: ignore[union-attr]
     assert total > 0, "the network must spike for the test to mean anything"
     for (engine, threads), other in zip(RUNS[1:], results[1:], strict=True):
         _same(results[0], other, f"{engine}x{threads}")
@@ -136,7 +136,8 @@ def test_reset_reproduces_the_first_run() -> None:
     objects["stdp"].w = 0.01  # type: ignore[attr-defined]
     net.simulate(40.0)
     assert objects["inputs"].get("spike") == inputs  # type: ignore[attr-defined]
-    assert objects["spikes"].get("spike") != {} and first != {}  # type: ignore[attr-defined]
+    assert objects["spikes"].get("spike") != {}
+    assert first != {}
 
 
 def test_save_and_load_continue_a_plastic_spiking_run(tmp_path) -> None:

@@ -64,7 +64,10 @@ NEURONS = {
         ["prev_v", "an", "am", "ah", "bn", "bm", "bh", "n", "m", "h", "v", "g_exc", "g_inh"],
     ),
     "GIF_curr": (_GIF, ["u", "v", "Lambda", "p"]),
-    "GIF_curr_exp": ([*_GIF[:-1], "tau_g_exc", "tau_g_inh", "I_ext"], ["u", "v", "Lambda", "p", "g_exc", "g_inh"]),
+    "GIF_curr_exp": (
+        [*_GIF[:-1], "tau_g_exc", "tau_g_inh", "I_ext"],
+        ["u", "v", "Lambda", "p", "g_exc", "g_inh"],
+    ),
 }
 
 

@@ -47,10 +47,21 @@ from nnc.runtime.buffers import Buffers, ProjectionShape
 
 _LOC = {"g": Locality.GLOBAL, "s": Locality.SEMIGLOBAL, "l": Locality.LOCAL}
 _TYPE = {"real": DType.REAL, "int": DType.INT, "bool": DType.BOOL}
-_BIN = {ast.Add: BinaryOp.ADD, ast.Sub: BinaryOp.SUB, ast.Mult: BinaryOp.MUL, ast.Div: BinaryOp.DIV,
-        ast.Pow: BinaryOp.POW}
-_CMP = {ast.Lt: CmpOp.LT, ast.LtE: CmpOp.LE, ast.Gt: CmpOp.GT, ast.GtE: CmpOp.GE, ast.Eq: CmpOp.EQ,
-        ast.NotEq: CmpOp.NE}
+_BIN = {
+    ast.Add: BinaryOp.ADD,
+    ast.Sub: BinaryOp.SUB,
+    ast.Mult: BinaryOp.MUL,
+    ast.Div: BinaryOp.DIV,
+    ast.Pow: BinaryOp.POW,
+}
+_CMP = {
+    ast.Lt: CmpOp.LT,
+    ast.LtE: CmpOp.LE,
+    ast.Gt: CmpOp.GT,
+    ast.GtE: CmpOp.GE,
+    ast.Eq: CmpOp.EQ,
+    ast.NotEq: CmpOp.NE,
+}
 _GLOBAL_OPS = {op.value for op in GlobalOp}
 _DISTS = {d.value for d in Dist}
 _DERIV = re.compile(r"\bd([A-Za-z_]\w*)\s*/\s*dt\b")
@@ -70,8 +81,14 @@ def attrs(spec: str, **bounds: tuple[str | None, str | None]) -> tuple[Attribute
     result = tuple(out)
     kit = Kit(result)
     return tuple(
-        Attribute(a.name, a.dtype, a.locality, a.kind, a.init,
-                  *(None if b is None else kit.expr(b) for b in bounds.get(a.name, (None, None))))
+        Attribute(
+            a.name,
+            a.dtype,
+            a.locality,
+            a.kind,
+            a.init,
+            *(None if b is None else kit.expr(b) for b in bounds.get(a.name, (None, None))),
+        )
         for a in result
     )
 
@@ -79,10 +96,18 @@ def attrs(spec: str, **bounds: tuple[str | None, str | None]) -> tuple[Attribute
 class Kit:
     """Parses expressions and statements against the attributes of an object (and its pre/post)."""
 
-    def __init__(self, own: tuple[Attribute, ...], pre: tuple[Attribute, ...] = (),
-                 post: tuple[Attribute, ...] = (), constants: tuple[str, ...] = ()):
-        self.scopes = {Scope.SELF: {a.name: a for a in own}, Scope.PRE: {a.name: a for a in pre},
-                       Scope.POST: {a.name: a for a in post}}
+    def __init__(
+        self,
+        own: tuple[Attribute, ...],
+        pre: tuple[Attribute, ...] = (),
+        post: tuple[Attribute, ...] = (),
+        constants: tuple[str, ...] = (),
+    ):
+        self.scopes = {
+            Scope.SELF: {a.name: a for a in own},
+            Scope.PRE: {a.name: a for a in pre},
+            Scope.POST: {a.name: a for a in post},
+        }
         self.constants = constants
         self.streams = 0
 
@@ -151,34 +176,53 @@ class Kit:
         return Assign(self.var(lhs), self.expr(rhs))
 
 
-def neuron(name: str, attributes: tuple[Attribute, ...], equations: list[str],
-           default: Method = Method.EXPLICIT, constants: tuple[str, ...] = ()) -> NeuronModel:
+def neuron(
+    name: str,
+    attributes: tuple[Attribute, ...],
+    equations: list[str],
+    default: Method = Method.EXPLICIT,
+    constants: tuple[str, ...] = (),
+) -> NeuronModel:
     """A rate-coded neuron model."""
     kit = Kit(attributes, constants=constants)
     eqs = tuple(kit.stmt(e, default) for e in equations)
     return NeuronModel(name, NeuronKind.RATE, attributes, eqs)
 
 
-def synapse(name: str, attributes: tuple[Attribute, ...], equations: list[str], pre: NeuronModel,
-            post: NeuronModel, psp: str | None = None, default: Method = Method.EXPLICIT) -> SynapseModel:
+def synapse(
+    name: str,
+    attributes: tuple[Attribute, ...],
+    equations: list[str],
+    pre: NeuronModel,
+    post: NeuronModel,
+    psp: str | None = None,
+    default: Method = Method.EXPLICIT,
+) -> SynapseModel:
     """A synapse model between two neuron models."""
     kit = Kit(attributes, pre.attributes, post.attributes)
     eqs = tuple(kit.stmt(e, default) for e in equations)
     return SynapseModel(name, attributes, eqs, psp=None if psp is None else kit.expr(psp))
 
 
-def module(pops: list[tuple[NeuronModel, int]], projs: list[tuple[int, int, str, SynapseModel]] = (),
-           precision: Precision = Precision.F64, dt: float = 1.0, constants: tuple[str, ...] = (),
-           delay: DelayKind = DelayKind.NONE) -> Module:
+def module(
+    pops: list[tuple[NeuronModel, int]],
+    projs: list[tuple[int, int, str, SynapseModel]] = (),
+    precision: Precision = Precision.F64,
+    dt: float = 1.0,
+    constants: tuple[str, ...] = (),
+    delay: DelayKind = DelayKind.NONE,
+) -> Module:
     """Assemble populations ``(model, size)`` and projections ``(pre, post, target, synapse)``."""
     pspecs = tuple(PopulationSpec(i, f"pop{i}", (n,), m) for i, (m, n) in enumerate(pops))
-    prspecs = tuple(ProjectionSpec(i, f"proj{i}", a, b, (t,), s, delay=delay)
-                    for i, (a, b, t, s) in enumerate(projs))
+    prspecs = tuple(
+        ProjectionSpec(i, f"proj{i}", a, b, (t,), s, delay=delay) for i, (a, b, t, s) in enumerate(projs)
+    )
     return assemble("net", precision, dt, pspecs, prspecs, constants)
 
 
-def buffers(m: Module, rows: dict[int, list[list[int]]] | None = None,
-            queues: dict[int, int] | None = None) -> Buffers:
+def buffers(
+    m: Module, rows: dict[int, list[list[int]]] | None = None, queues: dict[int, int] | None = None
+) -> Buffers:
     """Buffers of ``m``; ``rows[proj] = [pre ranks of post neuron 0, of post 1, ...]`` stored as CSR.
 
     Post neurons with an empty list get no dendrite. ``queues`` gives delay-queue lengths.

@@ -20,8 +20,11 @@ M32 = 0xFFFFFFFF
 KAT = [
     ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
     ((M32,) * 4, (M32, M32), (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    (
+        (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+        (0xA4093822, 0x299F31D0),
+        (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+    ),
 ]
 
 
@@ -41,8 +44,9 @@ def philox_scalar(ctr: tuple[int, ...], key: tuple[int, int]) -> tuple[int, int,
     return c0, c1, c2, c3
 
 
-def uniforms_scalar(seed: int, stream: int, elem: tuple[int, int], step: int,
-                    block: int) -> tuple[float, float]:
+def uniforms_scalar(
+    seed: int, stream: int, elem: tuple[int, int], step: int, block: int
+) -> tuple[float, float]:
     """The first and second f64 uniform of a block."""
     key = (seed & M32, (stream ^ (seed >> 32)) & M32)
     x = philox_scalar((elem[0] & M32, elem[1] & M32, step & M32, block & M32), key)
@@ -88,8 +92,10 @@ def test_philox_known_answers(ctr, key, expected):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(*[st.integers(0, M32)] * 4), min_size=1, max_size=20),
-       st.tuples(st.integers(0, M32), st.integers(0, M32)))
+@given(
+    st.lists(st.tuples(*[st.integers(0, M32)] * 4), min_size=1, max_size=20),
+    st.tuples(st.integers(0, M32), st.integers(0, M32)),
+)
 def test_philox_vectorised_equals_scalar(counters, key):
     got = philox4x32(np.array(counters, dtype=np.uint32).T, key)
     assert [tuple(int(w) for w in col) for col in got.T] == [philox_scalar(c, key) for c in counters]
@@ -141,6 +147,7 @@ def test_normal_follows_box_muller(seed, stream, elem_list, step, mu, s):
 def test_discrete_uniform_follows_the_definition(seed, stream, elem_list, step, a, width):
     b = a + width
     us = [uniforms_scalar(seed, stream, e, step, 0)[0] for e in elem_list]
+
     def away(x, frac):  # truncation toward zero gives x back
         return x + frac if x >= 0 else x - frac
 
@@ -228,11 +235,13 @@ def test_a_draw_is_a_function_of_the_element_not_of_the_split(dist, seed, stream
 def test_streams_steps_and_elements_give_different_numbers():
     e = np.arange(1000)
     base = draw(Dist.UNIFORM, (0.0, 1.0), 11, 3, e, 0, 9, F64)
-    for other in (draw(Dist.UNIFORM, (0.0, 1.0), 12, 3, e, 0, 9, F64),
-                  draw(Dist.UNIFORM, (0.0, 1.0), 11 + 2**32, 3, e, 0, 9, F64),
-                  draw(Dist.UNIFORM, (0.0, 1.0), 11, 4, e, 0, 9, F64),
-                  draw(Dist.UNIFORM, (0.0, 1.0), 11, 3, e, 0, 10, F64),
-                  draw(Dist.UNIFORM, (0.0, 1.0), 11, 3, e, 1, 9, F64)):
+    for other in (
+        draw(Dist.UNIFORM, (0.0, 1.0), 12, 3, e, 0, 9, F64),
+        draw(Dist.UNIFORM, (0.0, 1.0), 11 + 2**32, 3, e, 0, 9, F64),
+        draw(Dist.UNIFORM, (0.0, 1.0), 11, 4, e, 0, 9, F64),
+        draw(Dist.UNIFORM, (0.0, 1.0), 11, 3, e, 0, 10, F64),
+        draw(Dist.UNIFORM, (0.0, 1.0), 11, 3, e, 1, 9, F64),
+    ):
         assert np.mean(base == other) < 0.01
         assert abs(np.corrcoef(base, other)[0, 1]) < 5 / math.sqrt(len(e))
     assert len(np.unique(base)) == len(base)

@@ -13,9 +13,9 @@ from ir.timedkit import State, buffers_for, counters, proba_module, r_of, spec_s
 
 from nnc.api.timed_array import TIMED_NEURON
 from nnc.backend.abi import SlotKind, StateKey, TimedField, TimedKey, layout_of
+from nnc.backend.interp.engine import InterpEngine
 from nnc.diagnostics import PassError
 from nnc.frontend.assemble import PopulationSpec, assemble
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import Attribute, Kernel
 from nnc.ir.nodes import Assign, ForEach, TimedStep, Var
 from nnc.ir.printer import print_module

@@ -44,17 +44,31 @@ def _samples(fn: MathFn, real: np.dtype, n: int = 1000) -> np.ndarray:
     gen = np.random.default_rng(20240)
     if fn is MathFn.EXP:
         lo, hi = (-745.2, 709.8) if real == F64 else (-103.98, 88.73)
-        parts = [gen.uniform(lo, hi, n), gen.uniform(-1, 1, n), gen.uniform(lo, lo + 40, n // 3),
-                 np.exp(gen.uniform(-60, 0, n // 3)) * gen.choice([-1, 1], n // 3)]
+        parts = [
+            gen.uniform(lo, hi, n),
+            gen.uniform(-1, 1, n),
+            gen.uniform(lo, lo + 40, n // 3),
+            np.exp(gen.uniform(-60, 0, n // 3)) * gen.choice([-1, 1], n // 3),
+        ]
     elif fn is MathFn.LOG:
         top = 709.7 if real == F64 else 88.7
         tiny = np.finfo(real).smallest_subnormal
-        parts = [np.exp(gen.uniform(-744, top, n)), gen.uniform(0.5, 2.0, n), 1 + gen.uniform(-1e-4, 1e-4, n),
-                 gen.uniform(1, 2**20, n // 3) * tiny, np.sqrt([0.5, 2.0])]
+        parts = [
+            np.exp(gen.uniform(-744, top, n)),
+            gen.uniform(0.5, 2.0, n),
+            1 + gen.uniform(-1e-4, 1e-4, n),
+            gen.uniform(1, 2**20, n // 3) * tiny,
+            np.sqrt([0.5, 2.0]),
+        ]
     else:
         top = 1.3e7
-        parts = [gen.uniform(0, 2 * math.pi, n), gen.uniform(-100, 100, n), gen.uniform(-top, top, n // 2),
-                 np.exp(gen.uniform(-700, 0, n // 3)), _near_half_pi_multiples(gen, n // 6, top)]
+        parts = [
+            gen.uniform(0, 2 * math.pi, n),
+            gen.uniform(-100, 100, n),
+            gen.uniform(-top, top, n // 2),
+            np.exp(gen.uniform(-700, 0, n // 3)),
+            _near_half_pi_multiples(gen, n // 6, top),
+        ]
     x = np.concatenate(parts).astype(real)
     return x[np.isfinite(x)]
 
@@ -70,11 +84,17 @@ def test_accuracy_in_ulp(fn: MathFn, real: np.dtype) -> None:
 
 INF, NAN = math.inf, math.nan
 SPECIAL = [
-    (MathFn.EXP, [0.0, -0.0, INF, -INF, NAN, 1e-300, -1e-300, 710.0, 1e300, -746.0, -1e300],
-     [1.0, 1.0, INF, 0.0, NAN, 1.0, 1.0, INF, INF, 0.0, 0.0]),
+    (
+        MathFn.EXP,
+        [0.0, -0.0, INF, -INF, NAN, 1e-300, -1e-300, 710.0, 1e300, -746.0, -1e300],
+        [1.0, 1.0, INF, 0.0, NAN, 1.0, 1.0, INF, INF, 0.0, 0.0],
+    ),
     (MathFn.LOG, [0.0, -0.0, -1e-30, -INF, INF, NAN, 1.0], [-INF, -INF, NAN, NAN, INF, NAN, 0.0]),
-    (MathFn.SIN, [0.0, -0.0, INF, -INF, NAN, 5e-324, -1e-200, TRIG_LIMIT, -1e300],
-     [0.0, -0.0, NAN, NAN, NAN, 5e-324, -1e-200, NAN, NAN]),
+    (
+        MathFn.SIN,
+        [0.0, -0.0, INF, -INF, NAN, 5e-324, -1e-200, TRIG_LIMIT, -1e300],
+        [0.0, -0.0, NAN, NAN, NAN, 5e-324, -1e-200, NAN, NAN],
+    ),
     (MathFn.COS, [0.0, -0.0, INF, -INF, NAN, 1e-200, TRIG_LIMIT], [1.0, 1.0, NAN, NAN, NAN, 1.0, NAN]),
 ]
 

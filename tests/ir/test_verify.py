@@ -82,7 +82,6 @@ def test_common_odes_are_solved_without_importing_sympy():
     assert out.stdout.strip() == "False"
 
 
-
 def test_global_attribute_assigned_inside_a_neuron_loop_is_rejected():
     from nnc.frontend.assemble import PopulationSpec, assemble
     from nnc.ir.model import Attribute, Kernel, NeuronModel

@@ -90,8 +90,15 @@ def global_neuron(op: GlobalOp = GlobalOp.MEAN) -> NeuronModel:
     """A global equation ``m = op(r)`` and ``r = 0.5 r + sum(exc) - 0.25 m + 0.125 max(r)``."""
     eqs = (
         Assign(v("m", GLOBAL), gop(op)),
-        Assign(v("r"), add(mul(c(0.5), v("r")), Input("exc"), mul(c(-0.25), v("m", GLOBAL)),
-                           mul(c(0.125), gop(GlobalOp.MAX)))),
+        Assign(
+            v("r"),
+            add(
+                mul(c(0.5), v("r")),
+                Input("exc"),
+                mul(c(-0.25), v("m", GLOBAL)),
+                mul(c(0.125), gop(GlobalOp.MAX)),
+            ),
+        ),
     )
     attrs = (Attribute("r", REAL, LOCAL, VAR), Attribute("m", REAL, GLOBAL, VAR))
     return NeuronModel("Global", NeuronKind.RATE, attrs, eqs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from ir.irkit import attrs, buffers, module, neuron, state
 
-from nnc.ir.interp import InterpEngine
+from nnc.backend.interp.engine import InterpEngine
 from nnc.ir.printer import print_stmts
 from nnc.passes.bounds import Bounds
 from nnc.passes.discretise import Discretise
@@ -15,8 +15,10 @@ from nnc.passes.simplify import Simplify
 
 def test_clamps_follow_each_update_also_in_ode_blocks():
     spec = attrs("p tau g, p lo g, v v l, v u l, v r l", v=("lo", "1.0"), r=(None, "lo * 2.0"))
-    m = run_pipeline(module([(neuron("n", spec, ["tau*dv/dt = u - v", "tau*du/dt = -u", "r = v"]), 2)]),
-                     (Discretise(), Bounds()))
+    m = run_pipeline(
+        module([(neuron("n", spec, ["tau*dv/dt = u - v", "tau*du/dt = -u", "r = v"]), 2)]),
+        (Discretise(), Bounds()),
+    )
     assert print_stmts(m.kernels[0].body) == (
         "for neuron:\n"
         "  let %0 = (u - v) / tau\n"

@@ -24,9 +24,7 @@ def lowered(equations: list[str], spec: str = NEURON_ATTRS, kernel: int = 0) -> 
 
 def test_explicit_solves_for_the_derivative_keeping_the_arrangement():
     assert lowered(["tau*dv/dt + v = I : explicit"]) == (
-        "for neuron:\n"
-        "  let %0 = (I - v) / tau\n"
-        "  v = v + dt * %0"
+        "for neuron:\n  let %0 = (I - v) / tau\n  v = v + dt * %0"
     )
 
 
@@ -61,20 +59,13 @@ def test_non_linear_derivative_is_an_error(equation: str):
 
 def test_exponential_factor_is_hoisted_when_tau_is_global():
     assert lowered(["tau*dv/dt + v = I + a : exponential"]) == (
-        "let %0 = 1.0 - exp(-dt / tau)\n"
-        "for neuron:\n"
-        "  let %1 = I + a\n"
-        "  let %2 = %0 * (%1 - v)\n"
-        "  v = v + %2"
+        "let %0 = 1.0 - exp(-dt / tau)\nfor neuron:\n  let %1 = I + a\n  let %2 = %0 * (%1 - v)\n  v = v + %2"
     )
 
 
 def test_exponential_factor_stays_in_the_loop_when_tau_is_local():
     assert lowered(["a*dv/dt + v = I : exponential"]) == (
-        "for neuron:\n"
-        "  let %0 = 1.0 - exp(-dt / a)\n"
-        "  let %1 = %0 * (I - v)\n"
-        "  v = v + %1"
+        "for neuron:\n  let %0 = 1.0 - exp(-dt / a)\n  let %1 = %0 * (I - v)\n  v = v + %1"
     )
 
 
@@ -97,11 +88,7 @@ def test_non_polynomial_terms_stay_in_the_steady_state():
 
 def test_semiimplicit():
     assert lowered(["tau*dv/dt + v = I : semiimplicit"]) == (
-        "for neuron:\n"
-        "  let %0 = dt / tau\n"
-        "  let %1 = %0 / (%0 + 1.0)\n"
-        "  let %2 = %1 * (I - v)\n"
-        "  v = v + %2"
+        "for neuron:\n  let %0 = dt / tau\n  let %1 = %0 / (%0 + 1.0)\n  let %2 = %1 * (I - v)\n  v = v + %2"
     )
 
 
@@ -116,9 +103,7 @@ def test_standardisation_errors(method: str):
 def test_implicit_matches_the_spec_example():
     """DSL.md §9.4: tau·dv/dt = E - v → v_new = (tau·v + dt·E)/(tau + dt)."""
     assert lowered(["tau*dv/dt = I - v : implicit"]) == (
-        "for neuron:\n"
-        "  let %0 = (tau * v + dt * I) / (tau + dt)\n"
-        "  v = %0"
+        "for neuron:\n  let %0 = (tau * v + dt * I) / (tau + dt)\n  v = %0"
     )
 
 
@@ -235,7 +220,7 @@ def test_discretise_is_identity_without_odes():
 
 
 def test_event_driven_update_decays_exactly():
-    from nnc.ir.interp_eval import evaluate
+    from nnc.ir.evaluate import evaluate
     from nnc.ir.nodes import Const, Let, Ode
     from nnc.passes.discretise_linear import event_driven_update
 

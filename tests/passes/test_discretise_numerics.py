@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ir.irkit import attrs, buffers, module, neuron, state
 
-from nnc.ir.interp import InterpEngine
+from nnc.backend.interp.engine import InterpEngine
 from nnc.ir.types import Method
 from nnc.passes.bounds import Bounds
 from nnc.passes.discretise import Discretise
@@ -18,8 +18,15 @@ from nnc.passes.simplify import Simplify
 PASSES = (Discretise(), Simplify(), Bounds())
 
 
-def simulate(equations: list[str], spec: str, values: dict[str, object], steps: int, dt: float = 1.0,
-             record: tuple[str, ...] = ("v",), size: int = 1) -> dict[str, np.ndarray]:
+def simulate(
+    equations: list[str],
+    spec: str,
+    values: dict[str, object],
+    steps: int,
+    dt: float = 1.0,
+    record: tuple[str, ...] = ("v",),
+    size: int = 1,
+) -> dict[str, np.ndarray]:
     """Run a one-population module; return each recorded variable after every step (rows = steps)."""
     m = run_pipeline(module([(neuron("n", attrs(spec), equations), size)], dt=dt), PASSES)
     b = buffers(m)
@@ -47,8 +54,14 @@ FACTOR = {
     "exponential": lambda h: np.exp(-h),
 }
 #: bound of |v_n - v(t_n)| for v0 - I = -1, tau = 10, dt = 0.5, 40 steps (global error of each order)
-BOUND = {"explicit": 2e-2, "midpoint": 1e-3, "rk4": 1e-6, "implicit": 2e-2, "semiimplicit": 2e-2,
-         "exponential": 1e-13}
+BOUND = {
+    "explicit": 2e-2,
+    "midpoint": 1e-3,
+    "rk4": 1e-6,
+    "implicit": 2e-2,
+    "semiimplicit": 2e-2,
+    "exponential": 1e-13,
+}
 
 
 @pytest.mark.parametrize("method", list(FACTOR))
@@ -124,8 +137,15 @@ def test_semantics_example_23_coupled_methods_agree():
 def test_random_draw_is_the_same_in_every_stage():
     """An rk4 ODE with a noise term: every stage sees one draw ξ, so dv/dt = ξ integrates to v + dt·ξ."""
     pytest.importorskip("nnc.ir.rng")
-    got = simulate(["dv/dt = Normal(0.0, 1.0) : rk4", "r = Normal(0.0, 1.0)"], "v v l, v r l",
-                   {}, 1, dt=0.5, record=("v", "r"), size=64)
+    got = simulate(
+        ["dv/dt = Normal(0.0, 1.0) : rk4", "r = Normal(0.0, 1.0)"],
+        "v v l, v r l",
+        {},
+        1,
+        dt=0.5,
+        record=("v", "r"),
+        size=64,
+    )
     # the same population drawing only stream 0 gives ξ
     xi = simulate(["r = Normal(0.0, 1.0)"], "v v l, v r l", {}, 1, record=("r",), size=64)["r"][0]
     assert np.std(xi) > 0.5

@@ -27,8 +27,8 @@ from passes.fusekit import (
     v,
 )
 
+from nnc.backend.interp.engine import InterpEngine
 from nnc.diagnostics import PassError
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import Attribute, Kernel, Module, NeuronModel
 from nnc.ir.nodes import ClearInputs, ForDendrite, ForEach, GlobalOp, Input, PushDelayed
 from nnc.ir.printer import print_module
@@ -125,8 +125,11 @@ def _refused(net: Net, *notes: str) -> str:
 
 def test_refused_pre_updated_in_this_loop() -> None:
     net = Net([(leaky_neuron(), 3)], [Proj(0, 0, ROWS)])
-    _refused(net, "proj0.transmit reads pop0.r, which pop0 updates in this loop",
-             "pop0.clear: no input of pop0 is fused")
+    _refused(
+        net,
+        "proj0.transmit reads pop0.r, which pop0 updates in this loop",
+        "pop0.clear: no input of pop0 is fused",
+    )
 
 
 def test_refused_pre_updated_earlier_in_phase_5() -> None:
@@ -155,8 +158,11 @@ def test_local_post_values_are_read_before_the_neuron_updates() -> None:
 
 def test_all_inputs_or_none() -> None:
     net = Net([(input_neuron(), 3), (leaky_neuron(), 3)], [Proj(0, 1, ROWS), Proj(1, 1, ROWS)])
-    text = _refused(net, "proj1.transmit reads pop1.r, which pop1 updates in this loop",
-                    "pop1.clear, proj0.transmit: every input of pop1 is fused, or none")
+    text = _refused(
+        net,
+        "proj1.transmit reads pop1.r, which pop1 updates in this loop",
+        "pop1.clear, proj0.transmit: every input of pop1 is fused, or none",
+    )
     assert text.startswith("kernel pop1.clear phase=clear_inputs:")
 
 
@@ -195,13 +201,16 @@ def test_delay_push_joins_the_loop_when_no_later_loop_reads_the_queue() -> None:
     pops = [(leaky_neuron(), 3), (leaky_neuron(), 3)]
     text = kernels(Net(pops, [Proj(1, 0, ROWS, delay=2)]).module())
     assert "kernel pop0.update phase=neuron fused=(pop0.clear, proj0.transmit):" in text
-    assert lines("""
+    assert (
+        lines("""
     kernel pop1.update phase=neuron fused=(pop1.delay):
       for neuron:
         v = v + 0.25 * (0.0 - v)
         r = pos(v)
         push delayed r
-    """) in text
+    """)
+        in text
+    )
 
 
 def test_refused_delay_push_before_a_fused_reader() -> None:
@@ -301,12 +310,21 @@ def test_property_networks_do_fuse() -> None:
     """The fixed cases the property covers fire every rule (the property is not vacuous)."""
     pops = [(input_neuron(), 4), (global_neuron(), 5), (leaky_neuron(), 3)]
     rows_15 = [[0, 1], [2], [], [3, 0], [1, 2, 3]]
-    net = Net(pops, [
-        Proj(0, 1, rows_15),
-        Proj(1, 1, [[0, 1], [2], [3], [4], []], delay=3),
-        Proj(2, 1, [[0], [1, 2], [], [2], [0]], delays=[[2], [1, 3], [], [2], [1]]),
-        Proj(1, 2, [[0, 1, 2, 3, 4]] * 3, syn=synapse(mul(v("w"), add(v("r", scope=Scope.PRE), c(1.0))))),
-    ])
-    assert {"pop1.clear", "proj0.transmit", "proj1.transmit", "proj2.transmit", "pop1.globalops",
-            "pop2.delay"} <= fused(net.module())
+    net = Net(
+        pops,
+        [
+            Proj(0, 1, rows_15),
+            Proj(1, 1, [[0, 1], [2], [3], [4], []], delay=3),
+            Proj(2, 1, [[0], [1, 2], [], [2], [0]], delays=[[2], [1, 3], [], [2], [1]]),
+            Proj(1, 2, [[0, 1, 2, 3, 4]] * 3, syn=synapse(mul(v("w"), add(v("r", scope=Scope.PRE), c(1.0))))),
+        ],
+    )
+    assert {
+        "pop1.clear",
+        "proj0.transmit",
+        "proj1.transmit",
+        "proj2.transmit",
+        "pop1.globalops",
+        "pop2.delay",
+    } <= fused(net.module())
     assert_same(_run_interp(net, False, 8), _run_interp(net, True, 8))

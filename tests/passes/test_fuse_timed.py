@@ -12,8 +12,8 @@ from passes.fusekit import Net, Proj, assert_same, fused, leaky_neuron, snapshot
 
 from nnc.api.timed_array import TIMED_NEURON
 from nnc.backend.abi import TimedField, TimedKey
+from nnc.backend.interp.engine import InterpEngine
 from nnc.backend.llvm.engine import LlvmEngine
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import Module
 from nnc.ir.printer import print_module
 from nnc.options import CompileOptions

@@ -27,8 +27,11 @@ def _input() -> object:
 
 def leaky() -> Module:
     """MODELS.md §1 LeakyIntegrator fed by an input population."""
-    li = neuron("LeakyIntegrator", attrs("p tau g, p B l, p T g, v v l, v r l"),
-                ["tau*dv/dt + v = sum(exc) - sum(inh) + B : exponential", "r = pos(v - T)"])
+    li = neuron(
+        "LeakyIntegrator",
+        attrs("p tau g, p B l, p T g, v v l, v r l"),
+        ["tau*dv/dt + v = sum(exc) - sum(inh) + B : exponential", "r = pos(v - T)"],
+    )
     inp = _input()
     syn = synapse("Default", attrs("p w l"), [], inp, li)
     return module([(inp, 4), (li, 3)], [(0, 1, "exc", syn), (0, 1, "inh", syn)])
@@ -37,30 +40,41 @@ def leaky() -> Module:
 def coupled() -> Module:
     """SEMANTICS.md §19 #23 with the implicit method, v bounded."""
     spec = attrs("p tau g, p I g, v v l, v u l, v r l", v=("-1.0", "1.0"))
-    n = neuron("Coupled", spec, ["tau*dv/dt = -v - u + I : implicit", "tau*du/dt = -u + I : implicit",
-                                 "r = v"])
+    n = neuron(
+        "Coupled", spec, ["tau*dv/dt = -v - u + I : implicit", "tau*du/dt = -u + I : implicit", "r = v"]
+    )
     return module([(n, 2)])
 
 
 def izhikevich() -> Module:
     """The explicit ODE block of MODELS.md §2.1 (rate-coded here: spike and reset are not passes' work)."""
     spec = attrs("p a l, p b l, p i_offset l, v g_exc l, v g_inh l, v I l, v v l, v u l, v r l")
-    n = neuron("Izhikevich", spec, [
-        "I = g_exc - g_inh + i_offset",
-        "dv/dt = 0.04 * v**2 + 5.0 * v + 140.0 - u + I",
-        "du/dt = a * (b*v - u)",
-        "r = v",
-    ])
+    n = neuron(
+        "Izhikevich",
+        spec,
+        [
+            "I = g_exc - g_inh + i_offset",
+            "dv/dt = 0.04 * v**2 + 5.0 * v + 140.0 - u + I",
+            "du/dt = a * (b*v - u)",
+            "r = v",
+        ],
+    )
     return module([(n, 2)])
 
 
 def oja() -> Module:
     """A learning rule: coupled midpoint synaptic ODEs with a bounded weight."""
     inp, out = _input(), neuron("Out", attrs("v r l"), ["r = sum(exc)"])
-    syn = synapse("Oja", attrs("p tau g, p alpha g, v w l, v x l", w=("0.0", None)), [
-        "tau*dw/dt = pre.r*post.r - alpha*post.r**2*w + x : midpoint",
-        "tau*dx/dt = -x + pre.r : midpoint",
-    ], inp, out)
+    syn = synapse(
+        "Oja",
+        attrs("p tau g, p alpha g, v w l, v x l", w=("0.0", None)),
+        [
+            "tau*dw/dt = pre.r*post.r - alpha*post.r**2*w + x : midpoint",
+            "tau*dx/dt = -x + pre.r : midpoint",
+        ],
+        inp,
+        out,
+    )
     return module([(inp, 3), (out, 2)], [(0, 1, "exc", syn)])
 
 

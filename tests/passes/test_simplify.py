@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ir.irkit import Kit, attrs, buffers, module, neuron, state, synapse
 
+from nnc.backend.interp.engine import InterpEngine
 from nnc.ir.functions import Func
-from nnc.ir.interp import InterpEngine
 from nnc.ir.model import NeuronModel
 from nnc.ir.nodes import (
     Assign,
@@ -84,12 +84,7 @@ def test_int_operand_keeps_its_conversion():
 
 def test_cse_within_a_statement_list():
     assert simplified(["r = exp(a)*b + exp(a)", "v = exp(a) + b*p", "w = b*p"]) == (
-        "for neuron:\n"
-        "  let %0 = exp(a)\n"
-        "  r = %0 * b + %0\n"
-        "  let %1 = b * p\n"
-        "  v = %0 + %1\n"
-        "  w = %1"
+        "for neuron:\n  let %0 = exp(a)\n  r = %0 * b + %0\n  let %1 = b * p\n  v = %0 + %1\n  w = %1"
     )
 
 
@@ -122,19 +117,24 @@ CONSTS = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 3.0]
 
 
 def _leaf() -> st.SearchStrategy[Expr]:
-    return st.one_of(st.sampled_from(REALS), st.sampled_from([Const(c) for c in CONSTS]),
-                     st.just(KIT.var("c")))
+    return st.one_of(
+        st.sampled_from(REALS), st.sampled_from([Const(c) for c in CONSTS]), st.just(KIT.var("c"))
+    )
 
 
 def _node(kids: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
     return st.one_of(
         st.builds(Binary, st.sampled_from(list(BinaryOp)), kids, kids),
         st.builds(Unary, st.just(UnaryOp.NEG), kids),
-        st.builds(lambda f, x, y: Call(f, (x,) if f in (Func.EXP, Func.SQRT, Func.ROUND) else (x, y)),
-                  st.sampled_from([Func.EXP, Func.SQRT, Func.ROUND, Func.FMAX, Func.MODULO, Func.POWER]),
-                  kids, kids),
-        st.builds(lambda c, x, y, z: Select(Compare(c, x, y), z, x), st.sampled_from(list(CmpOp)),
-                  kids, kids, kids),
+        st.builds(
+            lambda f, x, y: Call(f, (x,) if f in (Func.EXP, Func.SQRT, Func.ROUND) else (x, y)),
+            st.sampled_from([Func.EXP, Func.SQRT, Func.ROUND, Func.FMAX, Func.MODULO, Func.POWER]),
+            kids,
+            kids,
+        ),
+        st.builds(
+            lambda c, x, y, z: Select(Compare(c, x, y), z, x), st.sampled_from(list(CmpOp)), kids, kids, kids
+        ),
         st.builds(lambda x: Cast(DType.INT, x), kids),
     )
 

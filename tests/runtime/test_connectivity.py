@@ -167,7 +167,6 @@ def test_delays_round_half_to_even_like_the_reference():
     assert round_half_even([0.5, 1.5, 2.5, 2.4999999999999996, 3.5]).tolist() == [0, 2, 2, 2, 4]
 
 
-
 def test_two_slots_never_share_memory():
     """Generated code declares buffer pointers noalias: Buffers refuses an array another slot holds."""
     buf = _buffers(_from_dict(3, 2, {0: [0, 1], 1: [2]}), Format.CSR)

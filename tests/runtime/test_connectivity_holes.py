@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnc.backend.abi import ConnField, ConnKey, layout_of
+from nnc.backend.interp.engine import rows_of
 from nnc.diagnostics import ModelError
-from nnc.ir.interp import rows_of
 from nnc.ir.model import Attribute, Module, PopulationDecl, ProjectionDecl
 from nnc.ir.types import AttrKind, DType, Format, Holes, Locality, NeuronKind, Precision
 from nnc.runtime.buffers import Buffers
@@ -155,6 +155,4 @@ def test_all_to_all_without_self_connections():
     posts = list(range(5))
     conn = _connect(5, 0, 5, posts)
     assert conn.stats(same_population=True).holes is Holes.SELF
-    assert conn.slot_index(Format.DENSE).tolist() == [
-        s for s in range(25) if s not in (0, 6, 12, 18, 24)
-    ]
+    assert conn.slot_index(Format.DENSE).tolist() == [s for s in range(25) if s not in (0, 6, 12, 18, 24)]

@@ -10,6 +10,7 @@ is >= 12 steps the reference also delivers it again: both print [7, 14].)
     SIM=ANNarchy: [7]
     SIM=nnc:      [7, 14]
 """
+
 import importlib
 import os
 import tempfile

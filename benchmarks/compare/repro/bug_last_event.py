@@ -7,6 +7,7 @@ nnc over 10 steps -> exp(-1).
     SIM=ANNarchy: [0.0, ..., 0.0]          (g_exc at step 11 = 0.0)
     SIM=nnc:      [0.0, ..., 0.36787944117144233, 0.0]
 """
+
 import importlib
 import os
 import tempfile
@@ -16,8 +17,11 @@ ann = importlib.import_module(SIM)
 net = ann.Network(dt=1.0)
 pre = net.create(ann.SpikeSourceArray(spike_times=[[10.0]]))
 post = net.create(1, ann.Neuron(equations="v = g_exc", spike="v > 1000"))
-syn = ann.Synapse(parameters=dict(tau=10.0), equations="tau * dx/dt = -x : init=1.0, event-driven",
-                  pre_spike="g_target += x")
+syn = ann.Synapse(
+    parameters=dict(tau=10.0),
+    equations="tau * dx/dt = -x : init=1.0, event-driven",
+    pre_spike="g_target += x",
+)
 net.connect(pre, post, "exc", syn).all_to_all(weights=1.0)
 m = net.monitor(post, "g_exc")
 net.compile(directory=os.path.join(tempfile.gettempdir(), f"nnc-repro-last-event-{SIM}"), silent=True)

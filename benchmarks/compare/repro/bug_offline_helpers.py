@@ -7,6 +7,7 @@
     SIM=ANNarchy: 250.0 / {0: np.float64(0.2)}
     SIM=nnc:      125.0 / TypeError: ... unexpected keyword argument 'per_neuron'
 """
+
 import os
 
 if os.environ.get("SIM", "nnc") == "ANNarchy":

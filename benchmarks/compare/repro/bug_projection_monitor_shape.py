@@ -6,6 +6,7 @@ when every dendrite has the same number of synapses.
     SIM=ANNarchy: ndarray object (4, 3, 2)
     SIM=nnc:      ndarray object (4, 3)
 """
+
 import importlib
 import os
 import tempfile

@@ -128,7 +128,9 @@ def store(
         if mask is None:
             b.store(value, addr, align=align)
             return
-        fn = _intrinsic(b, f"llvm.masked.store.{mangle(value.type)}.p0", ir.VoidType(), [value.type, PTR, I32, lanes.type])
+        fn = _intrinsic(
+            b, f"llvm.masked.store.{mangle(value.type)}.p0", ir.VoidType(), [value.type, PTR, I32, lanes.type]
+        )
         b.call(fn, [value, addr, I32(align), lanes])
         return
     if at.kind is not AtKind.GATHER:

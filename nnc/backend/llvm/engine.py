@@ -186,8 +186,8 @@ class ThreadChooser:
     :data:`SAMPLES` chunks (robust to a chunk that an interruption slowed down; the first chunk of all
     warms up and is not counted), runs chunks of about :data:`CHUNK_SECONDS` on ``maximum`` threads
     unless one thread is faster by :data:`MARGIN`, and measures the other again with a short probe (the
-    load of a machine changes): after :data:`PROBE_EVERY` chunks, then twice as many each time a probe confirms
-    the choice (up to :data:`PROBE_EVERY_MAX`), back to :data:`PROBE_EVERY` when a probe changes it.
+    load of a machine changes): after :data:`PROBE_EVERY` chunks, then twice as many each time a probe
+    confirms the choice (up to :data:`PROBE_EVERY_MAX`), back to :data:`PROBE_EVERY` when a probe changes it.
     """
 
     def __init__(self, maximum: int):

@@ -1,6 +1,6 @@
 """Global operations in the canonical blocked order: serially, or as block partials combined after a loop.
 
-The order is that of :class:`nnc.ir.nodes.ComputeGlobalOp` (and :func:`nnc.ir.interp_reduce.global_op`):
+The order is that of :class:`nnc.ir.nodes.ComputeGlobalOp` (and :func:`nnc.ir.reductions.global_op`):
 the neurons are cut into blocks of ``GLOBAL_OP_BLOCK``; each block is one 8-lane row of
 :func:`~nnc.backend.llvm.reduce.lane_reduce`; the block results are combined sequentially in block order,
 starting from block 0; then ``mean`` divides by the size, ``norm2`` takes the square root and ``max``/``min``

@@ -24,11 +24,11 @@ from nnc.backend.abi import (
     MirrorKey,
     QueueKey,
     SlotKey,
-    StateKey,
     SourceField,
     SourceKey,
     SpikeField,
     SpikeKey,
+    StateKey,
     TimedField,
     TimedKey,
 )
@@ -41,8 +41,8 @@ from nnc.ir.model import (
     LAST_EVENT,
     LAST_SPIKE,
     REFRACTORY_LEFT,
-    SOURCE_NEXT,
     SOURCE_COUNTER,
+    SOURCE_NEXT,
     Kernel,
     Module,
     PopulationDecl,
@@ -231,7 +231,8 @@ class Places:
             return []
         pop = self.proj.post if loop.domain is Domain.POST_SPIKE else self.proj.pre
         keys: list[SlotKey] = [
-            SpikeKey(pop, f) for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)
+            SpikeKey(pop, f)
+            for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)
         ]
         if loop.domain is Domain.RECENT_SPIKE:
             keys.append(StateKey(ObjKind.PROJECTION, self.proj.id, DECODING_WINDOW))

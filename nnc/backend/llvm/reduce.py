@@ -5,7 +5,7 @@ results never depend on the thread count: over positions ``p`` of ``[0, n)``, la
 accumulates sequentially (starting from the identity); the lanes combine as
 ``((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))``; max folds as ``acc = v if v > acc else acc`` (min
 alike), so NaN values are skipped. ``mean`` divides by ``n``; ``max``/``min`` (and ``mean``) of an empty
-range give 0 (:mod:`nnc.ir.interp_reduce` states the same order for the interpreter). A population's
+range give 0 (:mod:`nnc.ir.reductions` states the same order for the interpreter). A population's
 global operation is such a row per block of 1024 neurons, combined in order (:mod:`.globalops`).
 
 A row with a hole (a DENSE row lacking its own post rank) keeps this order over its *real* synapses: the

@@ -8,7 +8,7 @@ thread compacts its flags into the ring slot of the step at offset ``begin`` (an
 even when the population is disabled, whose lists are then empty) moves the pieces together in thread
 order, so the lists are in rank order whatever the number of threads, makes that slot the head,
 publishes ``CURRENT`` for the recordings and updates the firing-rate counts (``SpikeField`` in
-:mod:`nnc.backend.abi`, :mod:`nnc.ir.interp_spikes` for the reference).
+:mod:`nnc.backend.abi`, :mod:`nnc.backend.interp.spikes` for the reference).
 
 Event loops (``pre_spike``, ``axon_spike``, ``post_spike``) are parallel stages. Every thread walks every
 delivered spike and handles the synapses whose post neuron lies in its own contiguous range of post ranks
@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING
 from llvmlite import ir
 
 from nnc.backend.abi import (
+    AXON,
+    FIRE,
     MAX_THREADS,
     ConnField,
-    ConnKey,
     PopField,
     PopKey,
     SpikeField,
@@ -41,7 +42,6 @@ from nnc.backend.llvm.loops import alloca_once, for_range, partition
 from nnc.backend.llvm.places import Element, Role
 from nnc.diagnostics import BackendError
 from nnc.ir.guard import guarded
-from nnc.ir.interp_spikes import AXON, FIRE
 from nnc.ir.model import DECODING_WINDOW, LAST_SPIKE, REFRACTORY_LEFT
 from nnc.ir.nodes import ForEach, Spike, Temp
 from nnc.ir.types import DelayKind, Domain, DType, ObjKind
@@ -80,7 +80,9 @@ def emit(lw: StatementLowering, s: Spike, el: Element) -> None:
     if s.axon_cond is not None:
         lo = lw.lowering(el)
         still = lo.as_type(s.cond, DType.BOOL)
-        axon = b.and_(b.and_(active, lo.as_type(s.axon_cond, DType.BOOL)), b.xor(still, ir.Constant(still.type, 1)))
+        axon = b.and_(
+            b.and_(active, lo.as_type(s.axon_cond, DType.BOOL)), b.xor(still, ir.Constant(still.type, 1))
+        )
         el.temps[AXON] = axon
         for st in guarded(s.axon_reset, Temp(AXON, DType.BOOL)):
             lw.stmt(st, el)
@@ -130,7 +132,9 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
     b.store(b.load(acount, typ=I64), element(b, thread, b.add(tid, I64(MAX_THREADS)), I64))
 
 
-def _gather(lw: StatementLowering, buf: ir.Value, base: ir.Value, nthreads: ir.Value, column: int) -> ir.Value:
+def _gather(
+    lw: StatementLowering, buf: ir.Value, base: ir.Value, nthreads: ir.Value, column: int
+) -> ir.Value:
     """Move every thread's piece of a list (``buf[base + begin_t ..]``) to follow the previous ones; the
     total length."""
     b, pop = lw.b, lw.places.population
@@ -202,7 +206,9 @@ def _firing_rate(lw: StatementLowering, nxt: ir.Value, n: ir.Value) -> None:
 # event loops
 
 
-def _lower_bound(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, below: Callable[[ir.Value], ir.Value]) -> ir.Value:
+def _lower_bound(
+    b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, below: Callable[[ir.Value], ir.Value]
+) -> ir.Value:
     """First ``e`` in ``[lo, hi)`` with ``below(e)`` false (``below`` must hold on a prefix)."""
     first, count = alloca_once(b, I64, "lb.first"), alloca_once(b, I64, "lb.count")
     b.store(lo, first)
@@ -254,14 +260,18 @@ class _Synapses:
             with b.if_then(restrict):
                 start = _lower_bound(b, lo, hi, lambda e: b.icmp_signed("<", self.post(e), posts[0]))
                 b.store(start, first)
-                b.store(_lower_bound(b, start, hi, lambda e: b.icmp_signed("<", self.post(e), posts[1])), last)
+                b.store(
+                    _lower_bound(b, start, hi, lambda e: b.icmp_signed("<", self.post(e), posts[1])), last
+                )
             return b.load(first, typ=I64), b.load(last, typ=I64)
 
         def before(bound: ir.Value) -> Callable[[ir.Value], ir.Value]:
             def test(e: ir.Value) -> ir.Value:
                 d = self.delay(e)
                 earlier = b.icmp_signed("<", d, delay)
-                return b.or_(earlier, b.and_(b.icmp_signed("==", d, delay), b.icmp_signed("<", self.post(e), bound)))
+                return b.or_(
+                    earlier, b.and_(b.icmp_signed("==", d, delay), b.icmp_signed("<", self.post(e), bound))
+                )
 
             return test
 
@@ -285,7 +295,13 @@ def _synapse_element(
     b = lw.b
     conn, _ = lw.connectivity()
     dend = conn.load(ConnField.POST_INDEX, post, I32)
-    at = {Role.SELF: At(slot), Role.PRE: At(pre), Role.POST: At(post), Role.DENDRITE: At(dend), Role.EVENT: At(e)}
+    at = {
+        Role.SELF: At(slot),
+        Role.PRE: At(pre),
+        Role.POST: At(post),
+        Role.DENDRITE: At(dend),
+        Role.EVENT: At(e),
+    }
     return top.inner(Domain.SYNAPSE, at, (b.trunc(post, I32), b.trunc(pre, I32)))
 
 
@@ -294,7 +310,12 @@ LANES = 8
 
 
 def _deliver_lanes(
-    lw: StatementLowering, loop: ForEach, index: _Synapses, j: ir.Value, span: tuple[ir.Value, ir.Value], top: Element
+    lw: StatementLowering,
+    loop: ForEach,
+    index: _Synapses,
+    j: ir.Value,
+    span: tuple[ir.Value, ir.Value],
+    top: Element,
 ) -> None:
     """The synapses ``[first, last)`` of pre rank ``j`` in lanes of :data:`LANES`: the synapses of one spike
     have distinct slots and distinct post neurons, so running them side by side (gathers and scatters)
@@ -319,7 +340,9 @@ def _lane_element(
     vec64 = ir.VectorType(I64, LANES)
     slots = b.sext(load(b, conn.pointers[ConnField.EV_SLOT], I32, at_e, LANES, mask), vec64)
     posts = b.sext(load(b, conn.pointers[ConnField.EV_POST], I32, at_e, LANES, mask), vec64)
-    dend = b.sext(load(b, conn.pointers[ConnField.POST_INDEX], I32, At(posts, AtKind.GATHER), LANES, mask), vec64)
+    dend = b.sext(
+        load(b, conn.pointers[ConnField.POST_INDEX], I32, At(posts, AtKind.GATHER), LANES, mask), vec64
+    )
     at = {
         Role.SELF: At(slots, AtKind.GATHER), Role.PRE: At(j), Role.POST: At(posts, AtKind.GATHER),
         Role.DENDRITE: At(dend, AtKind.GATHER), Role.EVENT: at_e,
@@ -347,7 +370,9 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
 
     delivered_until = lw.conn_value(ConnField.DELIVERED_UNTIL)
 
-    def deliver(base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value) -> None:
+    def deliver(
+        base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value
+    ) -> None:
         fresh = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
         count = b.select(fresh, count, I64(0))  # spikes delivered before a delay grew are not again
         with for_range(b, I64(0), count) as s:
@@ -357,7 +382,13 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
 
     if loop.domain is Domain.AXON_SPIKE:
         current = _ptr(lw, pre, SpikeField.CURRENT)
-        deliver(I64(0), b.load(element(b, current, I64(2), I64), typ=I64), _ptr(lw, pre, SpikeField.AXON), None, I64(0))
+        deliver(
+            I64(0),
+            b.load(element(b, current, I64(2), I64), typ=I64),
+            _ptr(lw, pre, SpikeField.AXON),
+            None,
+            I64(0),
+        )
         return
     ring = _ptr(lw, pre, SpikeField.RING)
     if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
@@ -379,7 +410,9 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
     deliver(base, count, ring, None, age)
 
 
-def post_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir.Value, top: Element) -> None:
+def post_spikes(
+    lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir.Value, top: Element
+) -> None:
     """Post-synaptic events: the post neurons that fired this step, split between threads."""
     b, proj = lw.b, lw.places.proj
     conn, desc = lw.connectivity()

@@ -172,7 +172,12 @@ class StatementLowering:
     def _gated(self, t: Var, emit: Callable[[], None]) -> None:
         k = self.places.kernel
         plastic_phases = (Phase.SYNAPSE, Phase.TRANSMIT, Phase.POST_EVENTS)
-        if k.phase in plastic_phases and k.owner is ObjKind.PROJECTION and t.name == "w" and t.scope is Scope.SELF:
+        if (
+            k.phase in plastic_phases
+            and k.owner is ObjKind.PROJECTION
+            and t.name == "w"
+            and t.scope is Scope.SELF
+        ):
             with self.b.if_then(self.b.icmp_signed("!=", self.conn_value(ConnField.PLASTICITY), I64(0))):
                 emit()
         else:

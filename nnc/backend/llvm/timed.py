@@ -75,10 +75,7 @@ def advance(lw: StatementLowering) -> None:
     following = b.select(b.icmp_signed("==", following, _slot(lw, TimedField.N_SCHEDULE)), I64(0), following)
     block = b.select(b.and_(d.due, d.has_row), following, d.block)
     period = _slot(lw, TimedField.PERIOD)
-    wrap = b.and_(
-        b.icmp_signed(">=", period, I64(0)), b.icmp_signed("==", d.tau, b.sub(period, I64(1)))
-    )
+    wrap = b.and_(b.icmp_signed(">=", period, I64(0)), b.icmp_signed("==", d.tau, b.sub(period, I64(1))))
     pid = lw.places.population.id
     lw.store_ctx(TimedKey(pid, TimedField.BLOCK), b.select(wrap, I64(0), block))
     lw.store_ctx(TimedKey(pid, TimedField.COUNTER), b.add(b.select(wrap, I64(-1), d.tau), I64(1)))
-

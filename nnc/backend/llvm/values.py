@@ -43,7 +43,7 @@ from nnc.backend.llvm.reduce import (
     zero_if_empty,
 )
 from nnc.diagnostics import BackendError
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_NEXT, SOURCE_COUNTER
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_COUNTER, SOURCE_NEXT
 from nnc.ir.nodes import (
     Delayed,
     Deriv,
@@ -147,7 +147,9 @@ class ValueEnv:
         first = b.load(element(b, offsets, at.index, I64), typ=I64)
         end = b.load(element(b, offsets, b.add(at.index, I64(1)), I64), typ=I64)
         nxt = b.sext(lw.read(StateKey(ObjKind.POPULATION, pid, SOURCE_NEXT), DType.INT, at, self.el), I64)
-        counter = b.sext(lw.read(StateKey(ObjKind.POPULATION, pid, SOURCE_COUNTER), DType.INT, None, self.el), I64)
+        counter = b.sext(
+            lw.read(StateKey(ObjKind.POPULATION, pid, SOURCE_COUNTER), DType.INT, None, self.el), I64
+        )
         left = b.icmp_signed("<", nxt, b.sub(end, first))
         index = b.select(left, b.add(first, nxt), I64(0))
         times = lw.ptrs[SourceKey(pid, SourceField.TIMES)]

@@ -152,8 +152,10 @@ def _step(w: _Worker, lowered: list[tuple[Kernel, tuple[StageFunction, ...]]]) -
         chained = (
             following is not None
             and kernel.phase is following[0].phase is Phase.TRANSMIT
-            and bool(stages) and stages[-1].owned
-            and bool(following[1]) and following[1][0].owned
+            and bool(stages)
+            and stages[-1].owned
+            and bool(following[1])
+            and following[1][0].owned
         )
         w.kernel(kernel, stages, chained)
     if not inputs_recorded:
@@ -211,7 +213,8 @@ def _due(b: ir.IRBuilder, row: ir.Value, step: ir.Value, phase: ir.Value) -> ir.
 
 
 def _copy_spikes(b: ir.IRBuilder, row: ir.Value) -> None:
-    """A spike row: append the list ``SRC`` describes to ``DST`` at ``FILL``; its length to ``INDEX[COUNT]``."""
+    """A spike row: append the list ``SRC`` describes to ``DST`` at ``FILL``; its length to
+    ``INDEX[COUNT]``."""
     src = b.inttoptr(_field(b, row, RecordField.SRC), PTR)
     n = b.load(element(b, src, I64(0), I64), typ=I64)
     ranks = b.inttoptr(b.load(element(b, src, I64(1), I64), typ=I64), PTR)

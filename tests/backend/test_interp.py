@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-
 from dataclasses import replace
 
 import numpy as np
@@ -23,11 +22,11 @@ from nnc.backend.abi import (
     RuntimeKey,
     layout_of,
 )
+from nnc.backend.interp.engine import InterpEngine
 from nnc.diagnostics import CompileError
-from nnc.ir.interp import InterpEngine
-from nnc.ir.interp_reduce import reduce_rows
 from nnc.ir.model import Module
 from nnc.ir.nodes import ReduceOp
+from nnc.ir.reductions import reduce_rows
 from nnc.ir.types import DelayKind, Format, ObjKind, Precision
 from nnc.passes.bounds import Bounds
 from nnc.passes.discretise import Discretise
@@ -136,8 +135,7 @@ def test_nonuniform_delays_read_each_synapse_slot():
     pre = neuron("pre", attrs("v r l"), ["r = t"])
     post = neuron("post", attrs("v r l"), ["r = sum(ff)"])
     syn = synapse("s", attrs("p w l"), [], pre, post)
-    m = run_pipeline(module([(pre, 1), (post, 3)], [(0, 1, "ff", syn)], delay=DelayKind.NONUNIFORM),
-                     PASSES)
+    m = run_pipeline(module([(pre, 1), (post, 3)], [(0, 1, "ff", syn)], delay=DelayKind.NONUNIFORM), PASSES)
     b = buffers(m, {0: [[0], [0], [0]]}, queues={0: 5})
     b.array(ConnKey(0, ConnField.DELAY))[:] = [3, 5, 2]
     state(b, "w", 0, ObjKind.PROJECTION)[:] = 1.0
@@ -194,8 +192,12 @@ def _lane_reduce(values: list[float], op: str) -> float:
     """The documented order, written out: 8 sequential lanes, combined ((0,4),(2,6)),((1,5),(3,7))."""
     if not values:
         return 0.0
-    fold = {"sum": lambda a, v: a + v, "mean": lambda a, v: a + v,
-            "max": lambda a, v: v if v > a else a, "min": lambda a, v: v if v < a else a}[op]
+    fold = {
+        "sum": lambda a, v: a + v,
+        "mean": lambda a, v: a + v,
+        "max": lambda a, v: v if v > a else a,
+        "min": lambda a, v: v if v < a else a,
+    }[op]
     ident = {"sum": 0.0, "mean": 0.0, "max": -np.inf, "min": np.inf}[op]
     lanes = [ident] * 8
     for i, v in enumerate(values):
@@ -252,8 +254,9 @@ def test_stop_slot_ends_the_run_before_a_step():
 
 
 def test_float32_modules_compute_in_float32():
-    m, b = one_population(["tau*dv/dt + v = I : exponential"], "p tau g, p I l, v v l", size=3,
-                          precision=Precision.F32, dt=0.1)
+    m, b = one_population(
+        ["tau*dv/dt + v = I : exponential"], "p tau g, p I l, v v l", size=3, precision=Precision.F32, dt=0.1
+    )
     state(b, "tau")[:] = 3.0
     state(b, "I")[:] = [0.1, 1.0, 7.0]
     InterpEngine(m).run(b, 2)
@@ -282,6 +285,14 @@ def test_random_draws_use_the_reference_generator():
     m, b = one_population(["r = Uniform(-1.0, 1.0)"], "v r l", size=5)
     b.set_value(RuntimeKey(RuntimeField.SEED), 1234)
     InterpEngine(m).run(b, 3)
-    want = rng.draw(Dist.UNIFORM, (-1.0, 1.0), 1234, random_stream(ObjKind.POPULATION, 0, 0),
-                    np.arange(5), 0, 2, np.dtype(np.float64))
+    want = rng.draw(
+        Dist.UNIFORM,
+        (-1.0, 1.0),
+        1234,
+        random_stream(ObjKind.POPULATION, 0, 0),
+        np.arange(5),
+        0,
+        2,
+        np.dtype(np.float64),
+    )
     assert state(b, "r").tobytes() == np.asarray(want, dtype=np.float64).tobytes()

@@ -30,7 +30,7 @@ running the body element by element. Global values are arrays of one entry and b
   synapses; DENSE rows hold ``row_stride`` synapses with pre ranks ``pre_offset + j``, less the column of
   their own post rank when ``ProjectionDecl.holes`` is ``SELF`` (position ``p`` of such a row with the
   hole at column ``h`` sits at column ``p + (p >= h)``).
-* ``Reduce`` and ``ComputeGlobalOp`` use the fixed order of :mod:`nnc.ir.interp_reduce`: lane
+* ``Reduce`` and ``ComputeGlobalOp`` use the fixed order of :mod:`nnc.ir.reductions`: lane
   ``l = position mod 8`` accumulates sequentially, lanes combine as
   ``((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))``, empty lanes give the identity, max/min of an empty row give
   0, mean divides the sum by the row length; a global operation reduces blocks of 1024 neurons as rows
@@ -66,10 +66,10 @@ from nnc.backend.abi import (
     TimedField,
     TimedKey,
 )
+from nnc.backend.interp import spikes as interp_spikes
+from nnc.backend.interp.level import Level, Rows, Step, rows_of
 from nnc.diagnostics import CompileError, InternalError
-from nnc.ir.interp_eval import convert, eval_expr, to_real
-from nnc.ir.interp_level import Level, Rows, Step, rows_of
-from nnc.ir.interp_reduce import global_op
+from nnc.ir.evaluate import convert, eval_expr, to_real
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import (
     AddInput,
@@ -88,7 +88,7 @@ from nnc.ir.nodes import (
     Var,
     walk_stmts,
 )
-from nnc.ir import interp_spikes
+from nnc.ir.reductions import global_op
 from nnc.ir.types import Domain, Locality, ObjKind, Phase, Scope
 from nnc.runtime.buffers import Buffers
 
@@ -108,7 +108,9 @@ def _store(level: Level, target: Var, value: np.ndarray) -> None:
     if target.scope is Scope.POST:  # a conductance of the post neurons (one per element: no duplicates)
         post = ctx.module.projections[ctx.kernel.owner_id].post
         arr = ctx.buffers.array(StateKey(ObjKind.POPULATION, post, target.name))
-        idx = level.conn.post_rank if level.domain is Domain.DENDRITE else level.conn.post_rank[level.conn.rows]
+        idx = (
+            level.conn.post_rank if level.domain is Domain.DENDRITE else level.conn.post_rank[level.conn.rows]
+        )
         arr[idx] = np.broadcast_to(value, (level.n,)).astype(arr.dtype)
         return
     arr = ctx.buffers.array(StateKey(ctx.kernel.owner, ctx.kernel.owner_id, target.name))

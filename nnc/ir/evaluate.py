@@ -158,7 +158,9 @@ def _libm(name: str, arity: int = 1) -> Callable[..., Array]:
         arrays = np.broadcast_arrays(*(np.asarray(x) for x in xs))
         dtype = arrays[0].dtype
         single = dtype == np.float32
-        fn = _libm_symbol(name + "f" if single else name, ctypes.c_float if single else ctypes.c_double, arity)
+        fn = _libm_symbol(
+            name + "f" if single else name, ctypes.c_float if single else ctypes.c_double, arity
+        )
         ufunc = np.frompyfunc(fn, arity, 1)
         return np.asarray(ufunc(*(a.astype(dtype) for a in arrays)), dtype=dtype)
 

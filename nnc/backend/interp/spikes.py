@@ -22,6 +22,8 @@ from dataclasses import replace
 import numpy as np
 
 from nnc.backend.abi import (
+    AXON,
+    FIRE,
     ConnField,
     ConnKey,
     PopField,
@@ -31,18 +33,14 @@ from nnc.backend.abi import (
     SpikeKey,
     StateKey,
 )
+from nnc.backend.interp.level import Level, Rows
 from nnc.diagnostics import InternalError
+from nnc.ir.evaluate import eval_expr, to_bool, to_int
 from nnc.ir.guard import guarded
-from nnc.ir.interp_eval import eval_expr, to_bool, to_int
-from nnc.ir.interp_level import Level, Rows
 from nnc.ir.model import DECODING_WINDOW, LAST_SPIKE, REFRACTORY_LEFT, Module
-from nnc.ir.nodes import ForEach, Spike, Stmt, Temp
+from nnc.ir.nodes import ForEach, Spike, Temp
 from nnc.ir.types import DelayKind, Domain, DType, ObjKind
 from nnc.runtime.buffers import Buffers
-
-#: Temporary holding the neurons that fire, while their resets run (not a DSL name).
-FIRE = "spike.fire"
-AXON = "spike.axon"
 
 
 def _state(b: Buffers, pop: int, name: str) -> np.ndarray:
@@ -193,7 +191,9 @@ def event_loop(level: Level, s: ForEach, run: object) -> None:
         step = replace(ctx, rows={**ctx.rows, ctx.kernel.owner_id: sub})
         for inner in s.body:
             if not (isinstance(inner, ForEach) and inner.domain is Domain.SYNAPSE):
-                raise InternalError("interp", f"an event loop holds {type(inner).__name__}, not synapse loops")
+                raise InternalError(
+                    "interp", f"an event loop holds {type(inner).__name__}, not synapse loops"
+                )
             run(Level(step, Domain.SYNAPSE, dict(level.temps), len(sel)), inner.body)  # type: ignore[operator]
 
 

@@ -3,7 +3,7 @@
 A :class:`Level` is one loop level of a running kernel (global statements, a neuron, dendrite or
 synapse loop); it loads attributes, inputs, queues and temporaries as arrays with one entry per element
 of that level, and knows the projection's flattened connectivity (:class:`Rows`). See
-:mod:`nnc.ir.interp` for the semantics.
+:mod:`nnc.backend.interp.engine` for the semantics.
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from nnc.backend.abi import (
     real_dtype,
 )
 from nnc.diagnostics import InternalError
-from nnc.ir.interp_eval import convert, eval_expr, to_real
-from nnc.ir.interp_reduce import reduce_rows
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_NEXT, SOURCE_COUNTER, Kernel, Module
-from nnc.ir.nodes import Step as StepCounter
+from nnc.ir.evaluate import convert, eval_expr, to_real
+from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_COUNTER, SOURCE_NEXT, Kernel, Module
 from nnc.ir.nodes import (
     Delayed,
     Dt,
@@ -47,6 +45,8 @@ from nnc.ir.nodes import (
     Time,
     Var,
 )
+from nnc.ir.nodes import Step as StepCounter
+from nnc.ir.reductions import reduce_rows
 from nnc.ir.types import DelayKind, Domain, Format, Holes, Locality, ObjKind, Scope
 from nnc.runtime.buffers import Buffers
 
@@ -274,8 +274,8 @@ class Level:
         at = np.where(left, offsets[:-1] + nxt, 0)
         return left & (times[at] == tau)
 
-    def leaf(self, node: Expr) -> np.ndarray:
-        """Value of a leaf node at this level (the :class:`~nnc.ir.interp_eval.Leaves` protocol)."""
+    def leaf(self, node: Expr) -> np.ndarray:  # noqa: C901 (one case per leaf kind)
+        """Value of a leaf node at this level (the :class:`~nnc.ir.evaluate.Leaves` protocol)."""
         match node:
             case Var():
                 return self._var(node)
@@ -297,7 +297,9 @@ class Level:
             case SourceDue():
                 return self._source_due()
             case EventAge(lag=lag):
-                last = self.ctx.buffers.array(StateKey(self.ctx.kernel.owner, self.ctx.kernel.owner_id, LAST_EVENT))
+                last = self.ctx.buffers.array(
+                    StateKey(self.ctx.kernel.owner, self.ctx.kernel.owner_id, LAST_EVENT)
+                )
                 age = (self.ctx.step - lag) - last[self.conn.slots].astype(np.int64)
                 return age.astype(self.real)
             case Input():

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ir.irkit import Kit, attrs
 
+from nnc.ir.evaluate import evaluate
 from nnc.ir.functions import Func
-from nnc.ir.interp_eval import evaluate
 from nnc.ir.nodes import Call, Cast, Const, Select, Temp
 from nnc.ir.types import DType
 
