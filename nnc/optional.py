@@ -36,8 +36,14 @@ EXTRAS: dict[str, Extra] = {
     for e in (
         Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
         Extra("dask", "parallel_run on a dask cluster", ("dask>=2024.1",), ("dask",)),
-        Extra("plot", "plotting recorded data", ("matplotlib>=3.8",), ("matplotlib",)),
-        Extra("docs", "building the documentation", ("mkdocs>=1.6",), ("mkdocs",)),
+        Extra("plot", "plotting recorded data (nnc.plot) and the gallery", ("matplotlib>=3.8",), ("matplotlib", "mpl_toolkits")),
+        Extra("progress", "the progress bar of simulate(progress=True)", ("tqdm>=4.66",), ("tqdm",)),
+        Extra(
+            "docs",
+            "building the documentation site",
+            ("mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"),
+            ("mkdocs", "material", "mkdocstrings"),
+        ),
         Extra(
             "image",
             "ImagePopulation (Pillow) and VideoPopulation (OpenCV), nnc.extensions.image",
@@ -48,8 +54,19 @@ EXTRAS: dict[str, Extra] = {
         Extra(
             "test",
             "the test suite (including the built-wheel test)",
-            ("pytest>=8", "hypothesis>=6.100", "build>=1.2", "twine>=6.1", "setuptools>=77"),
-            ("pytest", "hypothesis", "build", "twine", "setuptools"),
+            (
+                "pytest>=8",
+                "hypothesis>=6.100",
+                "build>=1.2",
+                "twine>=6.1",
+                "setuptools>=77",
+                "matplotlib>=3.8",
+                "tqdm>=4.66",
+                "mkdocs>=1.6",
+                "mkdocs-material>=9.5",
+                "mkdocstrings[python]>=0.26",
+            ),
+            ("pytest", "hypothesis", "build", "twine", "setuptools", "matplotlib", "tqdm", "mkdocs"),
         ),
     )
 }

@@ -67,9 +67,10 @@ _PERFORMANCE_KEYS = (
 @dataclass(frozen=True, slots=True)
 class Config:
     """Every configuration key with its default (API.md §3, plus nnc's ``engine``, ``fuse``: whether the
-    fuse pass merges kernels, and ``adaptive_threads``: whether a run may use one thread for stretches
+    fuse pass merges kernels, ``adaptive_threads``: whether a run may use one thread for stretches
     where that is faster than ``num_threads``, as on a machine whose other cores are busy; results are
-    the same bits either way)."""
+    the same bits either way, and ``progress``: whether ``simulate()`` shows a progress bar, None for
+    only when standard output is a terminal)."""
 
     dt: float = 1.0
     seed: int | None = None
@@ -98,6 +99,7 @@ class Config:
     engine: str = "llvm"
     fuse: bool = True
     adaptive_threads: bool = True
+    progress: bool | None = None
 
     @property
     def format_hint(self) -> Format | None:
@@ -160,6 +162,10 @@ def _cores(key: str, v: object) -> tuple[int, ...]:
     return tuple(int(c) for c in v)  # type: ignore[attr-defined]
 
 
+def _optional_flag(key: str, v: object) -> bool | None:
+    return None if v is None else bool(v)
+
+
 def _anything(key: str, v: object) -> object:
     return v
 
@@ -187,7 +193,12 @@ _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "engine": _choice(_ENGINES),
     "fuse": _flag,
     "adaptive_threads": _flag,
+    "progress": _optional_flag,
 } | {k: _flag for k in _PERFORMANCE_KEYS}
+
+
+#: Keys that only change how a network runs, which ``net.config()`` accepts after compile too.
+RUN_TIME_KEYS = frozenset({"progress"})
 
 
 class Warnings:

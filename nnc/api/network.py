@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnc.api.config import DEFAULTS, Config, Warnings, updated
+from nnc.api.config import DEFAULTS, RUN_TIME_KEYS, Config, Warnings, updated
 from nnc.api.constant import GLOBAL, Constant
 from nnc.api.monitor import Monitor
 from nnc.api.network_objects import NetworkObjects
@@ -23,6 +23,8 @@ from nnc.api.population import Population
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.backend.abi import real_dtype
 from nnc.diagnostics import ModelError, SimulationError
+from nnc.runtime.progress import Progress
+from nnc.runtime.progress import wanted as progress_wanted
 from nnc.runtime.scheduler import (
     CallbackTiming,
     callback_firings,
@@ -157,7 +159,10 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
     # ------------------------------------------------------------------ configuration, messages
     def config(self, **kwargs: object) -> None:
-        """Network-level ``setup()`` (API.md §3); only before compile."""
+        """Network-level ``setup()`` (API.md §3); only before compile, except ``progress``."""
+        if self.compiled and set(kwargs) <= RUN_TIME_KEYS:
+            self._config = updated(self._config, kwargs, self._warnings)
+            return
         if self.compiled:
             self._warn("config() after compile has no effect")
             return
@@ -336,29 +341,48 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             raise SimulationError(f"{what}: the network is not compiled (call compile() first)")
         return self._runtime
 
-    def _run(self, nsteps: int) -> int:
+    def _run(self, nsteps: int, progress: Progress | None = None) -> int:
         rt = self._require_compiled("simulate")
-        return run_recorded(rt.engine, rt.buffers, rt.recorder, nsteps)
+        return run_recorded(rt.engine, rt.buffers, rt.recorder, nsteps, progress)
 
-    def simulate(self, duration: float, measure_time: bool = False) -> None:
-        """Run ``ceil(duration/dt)`` steps (``int()`` when callbacks are active, API.md §15)."""
+    def simulate(self, duration: float, measure_time: bool = False, progress: bool | None = None) -> None:
+        """Run ``ceil(duration/dt)`` steps (``int()`` when callbacks are active, API.md §15).
+
+        ``progress=True`` shows a progress bar (tqdm, the ``progress`` extra) with the steps per second
+        and the ratio of biological to wall-clock time; ``None`` (the default) takes the ``progress``
+        configuration key, which by default shows it only when standard output is a terminal.
+        ``measure_time=True`` prints the wall-clock time of the run as the reference does.
+        """
         self._require_compiled("simulate")
         t0 = _time.perf_counter()
         active = self._callbacks_enabled and bool(self._callbacks)
         nsteps = steps_for(duration, self.dt, active)
-        if active:
-            timings = [t for t, _ in self._callbacks]
-            firings = callback_firings(timings, self.current_step, nsteps, self.dt)
-            run_with_callbacks(
-                self._run, self.current_step, nsteps, firings, lambda i, n: self._callbacks[i][1](n)
-            )
-        else:
-            self._run(nsteps)
+        bar = (
+            Progress(nsteps, self.dt, f"network {self.id}")
+            if nsteps > 0 and progress_wanted(progress if progress is not None else self._config.progress)
+            else None
+        )
+        try:
+            if active:
+                timings = [t for t, _ in self._callbacks]
+                firings = callback_firings(timings, self.current_step, nsteps, self.dt)
+                run_with_callbacks(
+                    lambda n: self._run(n, bar),
+                    self.current_step,
+                    nsteps,
+                    firings,
+                    lambda i, n: self._callbacks[i][1](n),
+                )
+            else:
+                self._run(nsteps, bar)
+        finally:
+            if bar is not None:
+                bar.close()
         if measure_time:
-            print(
-                f"Simulating {duration / 1000.0} seconds of the network {self.id} took "
-                f"{_time.perf_counter() - t0} seconds."
-            )
+            # the reference's wording: the default (magic) network 0 is not named
+            which = "the network" if self.id == 0 else f"the network {self.id}"
+            took = _time.perf_counter() - t0
+            print(f"Simulating {duration / 1000.0} seconds of {which} took {took} seconds.")
 
     def simulate_until(
         self, max_duration: float, population: object, operator: str = "and", measure_time: bool = False
@@ -378,7 +402,8 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             if check is not None and check():
                 break
         if measure_time:
-            print(f"Simulating the network {self.id} took {_time.perf_counter() - t0} seconds.")
+            took = _time.perf_counter() - t0
+            print(f"Simulating {done * self.dt / 1000.0} seconds of the network took {took} seconds.")
         return done * self.dt
 
     def step(self) -> None:
