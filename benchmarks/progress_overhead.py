@@ -65,7 +65,11 @@ def main() -> None:
                     net.simulate(duration, progress=on)
                     times[on].append(time.perf_counter() - t0)
         off, on = statistics.median(times[False]), statistics.median(times[True])
-        print(json.dumps({"network": name, "duration_ms": duration, "off_s": off, "on_s": on, "ratio": on / off}))
+        print(
+            json.dumps(
+                {"network": name, "duration_ms": duration, "off_s": off, "on_s": on, "ratio": on / off}
+            )
+        )
 
 
 if __name__ == "__main__":

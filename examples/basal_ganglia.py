@@ -63,7 +63,9 @@ for name, eps in EPS.items():
 pops["cortex"].drive = salience_1
 for pre, post, target, w, pattern in WIRING:
     proj = net.connect(pops[pre], pops[post], target)
-    proj.one_to_one(weights=w) if pattern == "one" else proj.all_to_all(weights=w, allow_self_connections=True)
+    proj.one_to_one(weights=w) if pattern == "one" else proj.all_to_all(
+        weights=w, allow_self_connections=True
+    )
 monitors = {name: net.monitor(pops[name], "r") for name in ("cortex", "gpi", "thalamus")}
 
 net.config(num_threads=args.threads)

@@ -58,7 +58,9 @@ def chi(v: np.ndarray) -> float:
 def rates(spikes: dict[int, list[int]]) -> np.ndarray:
     """1000 / mean inter-spike interval of each neuron over the second half."""
     half = duration / 2 / net.dt
-    return np.array([1000.0 / (np.mean(np.diff([s for s in spikes[i] if s >= half])) * net.dt) for i in range(N)])
+    return np.array(
+        [1000.0 / (np.mean(np.diff([s for s in spikes[i] if s >= half])) * net.dt) for i in range(N)]
+    )
 
 
 rate_u, rate_c = rates(data_u["spike"]), rates(data_c["spike"])

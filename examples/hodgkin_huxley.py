@@ -134,7 +134,9 @@ def figure():
 report(
     args,
     {
-        "lowest current that fires repetitively (uA/cm2)": float(firing.min()) if len(firing) else float("nan"),
+        "lowest current that fires repetitively (uA/cm2)": float(firing.min())
+        if len(firing)
+        else float("nan"),
         "rate at 10 uA/cm2 (Hz)": float(rates[int(np.argmin(np.abs(currents - 10.0)))]),
         "SciPy rate at 10 uA/cm2 (Hz)": reference[10.0],
         "largest relative deviation from SciPy": deviation,

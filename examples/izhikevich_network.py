@@ -68,7 +68,7 @@ counts = np.array([len(spikes[i]) for i in range(Ne + Ni)])
 seconds = duration / 1000.0
 
 # Dominant rhythm: the peak of the power spectrum of the excitatory population's spike count (1 ms bins).
-steps_per_ms = int(round(1.0 / net.dt))
+steps_per_ms = round(1.0 / net.dt)
 bins = np.zeros(int(duration))
 for r in range(Ne):
     np.add.at(bins, np.asarray(spikes[r], dtype=np.int64) // steps_per_ms, 1.0)
@@ -85,7 +85,11 @@ def figure():
 
     fig = plt.figure(figsize=(9, 7))
     grid = fig.add_gridspec(2, 2, height_ratios=[3, 1.2], width_ratios=[2.2, 1])
-    top, trace, spectrum = fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    top, trace, spectrum = (
+        fig.add_subplot(grid[0, :]),
+        fig.add_subplot(grid[1, 0]),
+        fig.add_subplot(grid[1, 1]),
+    )
     nnc.plot.raster(m, spikes=spikes, ax=top, bin_ms=1.0)
     top.axhline(Ne - 0.5, color="r", linewidth=0.8)
     top.set_title("Izhikevich (2003): 800 excitatory, 200 inhibitory neurons (above the red line)")

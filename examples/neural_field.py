@@ -85,7 +85,9 @@ def figure():
     fig, axes = plt.subplots(2, 4, figsize=(12, 6))
     for col, k in enumerate(snapshots):
         axes[0, col].imshow(s[k].T, origin="lower", vmin=0, vmax=1.1, cmap="gray_r")
-        axes[0, col].set_title(f"stimuli at {t[k]:.0f} ms\n" + ("B stronger" if t[k] > duration / 2 else "A stronger"))
+        axes[0, col].set_title(
+            f"stimuli at {t[k]:.0f} ms\n" + ("B stronger" if t[k] > duration / 2 else "A stronger")
+        )
         axes[1, col].imshow(r[k].T, origin="lower", vmin=0, vmax=1, cmap="viridis")
         axes[1, col].plot(*(centre_a[k] * (n - 1)), "r+", markersize=12, mew=2)
         axes[1, col].set_title("field (+: stimulus A)")

@@ -29,7 +29,9 @@ L = np.linalg.cholesky(C)
 net = ann.Network(dt=1.0, seed=1982)
 # Ornstein-Uhlenbeck noise (unit variance, correlation time 20 ms): successive steps are close, so the
 # one-step lag of every projection (the neuron sees the inputs of the previous step) hardly matters.
-OU = ann.Neuron(parameters="tau = 20.0", equations="tau * dr/dt = -r + sqrt(2.0 * tau / dt) * Normal(0.0, 1.0)")
+OU = ann.Neuron(
+    parameters="tau = 20.0", equations="tau * dr/dt = -r + sqrt(2.0 * tau / dt) * Normal(0.0, 1.0)"
+)
 noise = net.create(2, OU, name="noise")
 inputs = net.create(2, ann.Neuron(equations="r = sum(mix)"), name="inputs")
 neuron = net.create(1, ann.Neuron(equations="r = sum(exc)"), name="neuron")

@@ -73,7 +73,9 @@ if __name__ == "__main__":
         for i, (tau, rates) in enumerate(zip(taus, curves, strict=True)):
             color = plt.cm.viridis(i / max(1, len(taus) - 1))
             ax.plot(CURRENTS, rates, ".", color=color, label=f"tau = {tau:g} ms")
-            ax.plot(grid, 1000.0 / (t_ref + tau * np.log(grid / (grid - 1.0))), "-", color=color, linewidth=0.8)
+            ax.plot(
+                grid, 1000.0 / (t_ref + tau * np.log(grid / (grid - 1.0))), "-", color=color, linewidth=0.8
+            )
         ax.set_xlabel("input I (threshold 1)")
         ax.set_ylabel("rate (Hz)")
         ax.set_title(f"{len(taus)} copies run by parallel_run (dots) and the analytic rates (lines)")
@@ -85,7 +87,9 @@ if __name__ == "__main__":
         args,
         {
             "copies": len(taus),
-            "rate at I = 2, tau = 10 ms (Hz)": float(curves[taus.index(10.0)][np.argmin(np.abs(CURRENTS - 2.0))]),
+            "rate at I = 2, tau = 10 ms (Hz)": float(
+                curves[taus.index(10.0)][np.argmin(np.abs(CURRENTS - 2.0))]
+            ),
             "largest relative deviation from the analytic rate": float(max(errors)),
         },
         figure,

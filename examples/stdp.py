@@ -1,12 +1,13 @@
 """Spike-timing-dependent plasticity makes a neuron's input weights bimodal (Song, Miller & Abbott, 2000).
 
-One conductance-based integrate-and-fire neuron (tau_m = 20 ms, threshold -54 mV, reset -60 mV) receives
-1000 excitatory Poisson inputs at 15 Hz (--rate) through plastic synapses and 200 inhibitory ones at 10 Hz through
-fixed synapses. The built-in ``STDP`` synapse (nearest-neighbour traces, tau = 20 ms, A+ = 0.01, depression 5 %
-stronger than potentiation, weights clipped to [0, gmax]) starts from uniform weights. Inputs that
-often fire just before the neuron are potentiated and the others depressed: the weights drift to the
-bounds (a bimodal distribution) and the output rate falls from about 80 Hz and settles near 15 Hz whatever the input rate
--- the competition and rate normalisation of the paper's Fig. 2 and 3.
+One conductance-based integrate-and-fire neuron (tau_m = 20 ms, threshold -54 mV, reset -60 mV)
+receives 1000 excitatory Poisson inputs at 15 Hz (``--rate``) through plastic synapses and 200
+inhibitory ones at 10 Hz through fixed synapses. The built-in ``STDP`` synapse (nearest-neighbour
+traces, tau = 20 ms, A+ = 0.01, depression 5 % stronger than potentiation, weights clipped to
+[0, gmax]) starts from uniform weights. Inputs that often fire just before the neuron are potentiated
+and the others depressed: the weights drift to the bounds (a bimodal distribution) and the output
+rate falls from about 80 Hz and settles near 15 Hz whatever the input rate -- the competition and
+rate normalisation of the paper's Fig. 2 and 3.
 
     python examples/stdp.py            # 100 s of biological time at dt = 0.1 ms
     python examples/stdp.py --quick    # 20 s
@@ -18,7 +19,6 @@ import numpy as np
 from _gallery import options, report
 
 import nnc as ann
-
 
 
 def more(parser):
@@ -69,7 +69,9 @@ def figure():
     fig, (hist, rate) = plt.subplots(1, 2, figsize=(10, 4))
     bins = np.linspace(0.0, gmax, 31)
     hist.hist(w0 / gmax, bins / gmax, color="0.75", label="initial")
-    hist.hist(w / gmax, bins / gmax, histtype="step", color="k", linewidth=1.5, label=f"after {duration/1000:g} s")
+    hist.hist(
+        w / gmax, bins / gmax, histtype="step", color="k", linewidth=1.5, label=f"after {duration / 1000:g} s"
+    )
     hist.set_xlabel("w / gmax")
     hist.set_ylabel("synapses")
     hist.set_title("weights of the 1000 excitatory inputs")

@@ -23,7 +23,10 @@ import nnc as ann
 args = options(__doc__)
 dt = 0.1
 train = [20.0 + 50.0 * i for i in range(10)] + [20.0 + 50.0 * 9 + 500.0]
-SETS = {"depressing": dict(U=0.5, tau_rec=800.0, tau_facil=0.01), "facilitating": dict(U=0.1, tau_rec=100.0, tau_facil=1000.0)}  # fmt: skip
+SETS = {
+    "depressing": dict(U=0.5, tau_rec=800.0, tau_facil=0.01),
+    "facilitating": dict(U=0.1, tau_rec=100.0, tau_facil=1000.0),
+}
 
 net = ann.Network(dt=dt, seed=1)
 pre = net.create(ann.SpikeSourceArray([train, train]))
@@ -48,7 +51,7 @@ g = mg.get("g_exc")
 v = mv.get("v")
 
 
-def recursion(U: float, tau_rec: float, tau_facil: float) -> np.ndarray:
+def recursion(U: float, tau_rec: float, tau_facil: float) -> np.ndarray:  # noqa: N803 - the model's name
     """Amplitudes w*u*x of the model's update rule, by hand (w = 1; delivered one step after the spike)."""
     steps = [round(t / dt) + 1 for t in train]  # delivery steps (the minimum delay: one step)
     x, u, last, out = 1.0, U, None, []

@@ -40,14 +40,24 @@ def _parser() -> argparse.ArgumentParser:
         "--network", default=None, help="network to dump: its id or class name (default: first)"
     )
     dump.add_argument("--debuginfo", action="store_true", help="print source locations")
+    dump.add_argument(
+        "--graph",
+        action="store_true",
+        help="print the compiled step as Graphviz DOT (populations, projections, kernels per phase)",
+    )
     parser.epilog = "Arguments after '--' are passed to the script."
     return parser
 
 
-def dump_ir(script: str, stage: str, network: str | None, debuginfo: bool, args: Sequence[str]) -> int:
+def dump_ir(
+    script: str, stage: str, network: str | None, debuginfo: bool, args: Sequence[str], graph: bool = False
+) -> int:
     """Run ``script`` until the selected network compiles; print ``stage``; return the exit code."""
     from nnc.api.build import DumpRequest, StageDumped, dumping
 
+    if graph and stage in ("parse", "llvm", "ptx"):
+        print(f"error: --graph draws a module: use --stage ir or a pass, not '{stage}'", file=sys.stderr)
+        return EXIT_ERROR
     if stage == "ptx":
         print("error: the PTX backend is not built yet; --stage ptx is unavailable", file=sys.stderr)
         return EXIT_UNSUPPORTED
@@ -55,7 +65,7 @@ def dump_ir(script: str, stage: str, network: str | None, debuginfo: bool, args:
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:
-        with dumping(DumpRequest(stage, network, debuginfo)):
+        with dumping(DumpRequest(stage, network, debuginfo, graph)):
             runpy.run_path(script, run_name="__main__")
     except StageDumped as dumped:
         sys.stdout.write(dumped.text if dumped.text.endswith("\n") else dumped.text + "\n")
@@ -83,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not os.path.isfile(ns.script):
         print(f"error: no such script: {ns.script}", file=sys.stderr)
         return EXIT_ERROR
-    return dump_ir(ns.script, stage, ns.network, ns.debuginfo, script_args)
+    return dump_ir(ns.script, stage, ns.network, ns.debuginfo, script_args, ns.graph)
 
 
 if __name__ == "__main__":

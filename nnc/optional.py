@@ -36,7 +36,12 @@ EXTRAS: dict[str, Extra] = {
     for e in (
         Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
         Extra("dask", "parallel_run on a dask cluster", ("dask>=2024.1",), ("dask",)),
-        Extra("plot", "plotting recorded data (nnc.plot) and the gallery", ("matplotlib>=3.8",), ("matplotlib", "mpl_toolkits")),
+        Extra(
+            "plot",
+            "plotting recorded data (nnc.plot) and the gallery",
+            ("matplotlib>=3.8",),
+            ("matplotlib", "mpl_toolkits"),
+        ),
         Extra("progress", "the progress bar of simulate(progress=True)", ("tqdm>=4.66",), ("tqdm",)),
         Extra(
             "docs",

@@ -143,7 +143,9 @@ def traces(
     sample ``i`` is ``(start + i * period)`` of the monitor's last recording segment. ``data`` (an array
     for one variable, or a dict) replaces ``monitor.get(variables, keep=True)``.
     """
-    names = monitor.variables if variables is None else [variables] if isinstance(variables, str) else variables
+    names = (
+        monitor.variables if variables is None else [variables] if isinstance(variables, str) else variables
+    )
     names = [v for v in names if v not in ("spike", "axon_spike")]
     if not names:
         raise SimulationError("nnc.plot.traces: no recorded variable to draw (spikes: use nnc.plot.raster)")
@@ -171,7 +173,9 @@ def traces(
     return ax
 
 
-def weights(projection: Projection, variable: str = "w", ax: Axes | None = None, cmap: str = "viridis") -> Axes:
+def weights(
+    projection: Projection, variable: str = "w", ax: Axes | None = None, cmap: str = "viridis"
+) -> Axes:
     """The ``(post, pre)`` matrix of a synaptic variable; blank where there is no synapse."""
     ax = _axes(ax)
     matrix = _matrix(projection, variable)

@@ -22,6 +22,7 @@ import numpy as np
 from nnc.backend.abi import ConstantKey, RuntimeField, RuntimeKey, layout_of
 from nnc.diagnostics import ModelError, NncError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
+from nnc.ir.graph import module_graph
 from nnc.ir.model import Module, NeuronModel
 from nnc.ir.printer import print_model, print_module
 from nnc.ir.types import NeuronKind
@@ -43,12 +44,14 @@ if TYPE_CHECKING:
 class DumpRequest:
     """Stop the compile of a network after ``stage`` and report its text.
 
-    ``network`` selects the network by id or class name (None: the first one compiled).
+    ``network`` selects the network by id or class name (None: the first one compiled); ``graph``
+    reports the module as a Graphviz DOT picture (:mod:`nnc.ir.graph`) instead of its text.
     """
 
     stage: str
     network: str | None = None
     debuginfo: bool = False
+    graph: bool = False
 
 
 class StageDumped(NncError):  # noqa: N818 - a control-flow signal, not a failure
@@ -231,6 +234,8 @@ def _stage_callback(request: DumpRequest | None) -> Callable[[str, Module], None
 
     def on_stage(name: str, module: Module) -> None:
         if name == request.stage:
+            if request.graph:
+                raise StageDumped(name, module_graph(module))
             raise StageDumped(name, print_module(module, debuginfo=request.debuginfo))
 
     return on_stage

@@ -43,7 +43,9 @@ def main() -> None:
     args = parser.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    scripts = sorted(p for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_") and p.stem not in NNC_ONLY)
+    scripts = sorted(
+        p for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_") and p.stem not in NNC_ONLY
+    )
     if args.only:
         scripts = [p for p in scripts if p.stem in args.only]
     ref_env = {
@@ -69,7 +71,11 @@ def main() -> None:
         rows = {}
         for name in ours if "error" not in ours else []:
             a, b = ours[name], ref.get(name)
-            rel = abs(a - b) / max(abs(b), 1e-12) if isinstance(a, float | int) and isinstance(b, float | int) else None
+            rel = (
+                abs(a - b) / max(abs(b), 1e-12)
+                if isinstance(a, float | int) and isinstance(b, float | int)
+                else None
+            )
             rows[name] = {"nnc": a, "reference": b, "relative difference": rel}
         report[script.stem] = rows if rows else {"nnc": ours, "reference": ref}
         print(json.dumps({script.stem: report[script.stem]}), flush=True)
