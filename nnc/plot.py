@@ -66,7 +66,7 @@ def raster(
     """Raster plot of a spike monitor, with the population rate (Hz) in an axes below it.
 
     ``spikes`` defaults to ``monitor.get('spike', keep=True)``. The rate is the spike count of every
-    recorded neuron in bins of ``bin_ms`` (default: 1 ms, at least one step) divided by the number of
+    recorded neuron in bins of ``bin_ms`` (default: 5 ms, at least one step) divided by the number of
     recorded neurons and the bin length. ``ranks`` keeps a slice of the neurons (e.g. ``slice(0, 200)``)
     for the dots; the rate always counts every recorded neuron. The returned raster Axes has the rate
     Axes as ``rate_axes`` (None when ``rate=False``).
@@ -116,7 +116,7 @@ def population_rate(
     spikes: dict[int, list[int]], dt: float, bin_ms: float | None, window: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(bin centres in ms, rate in Hz)`` of all neurons of ``spikes`` in bins of ``bin_ms``."""
-    width = max(1, round((bin_ms if bin_ms is not None else max(1.0, dt)) / dt))
+    width = max(1, round((bin_ms if bin_ms is not None else 5.0) / dt))
     first, last = round(window[0] / dt), max(round(window[1] / dt), round(window[0] / dt) + 1)
     nbins = max(1, -(-(last - first) // width))
     counts = np.zeros(nbins)

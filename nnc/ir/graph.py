@@ -79,7 +79,8 @@ def module_graph(module: Module) -> str:
     for proj in module.projections:
         fmt = proj.format.value if proj.format is not None else "unselected"
         count = f", {proj.stats.n_synapses} synapses" if proj.stats is not None else ""
-        label = f"{proj.name}: {', '.join(proj.targets)}\n{fmt}{count}, delay {proj.delay.name.lower()}"
+        delay = "no delay" if proj.delay.name == "NONE" else f"{proj.delay.name.lower()} delays"
+        label = f"{proj.name}: {', '.join(proj.targets)}\n{fmt}{count}, {delay}"
         lines.append(
             f"    {_pop_node(proj.pre)} -> {_pop_node(proj.post)} [label={_quote(label)}, penwidth=1.5];"
         )
@@ -94,7 +95,8 @@ def module_graph(module: Module) -> str:
         lines.append(f"  subgraph cluster_phase{phase.value} {{")
         lines.append(f'    label={_quote(title)}; style=filled; color="gray92";')
         for i, kernel in kernels:
-            label = f"{kernel.name}\n{_statements(kernel.body)} statements"
+            count = _statements(kernel.body)
+            label = f"{kernel.name}\n{count} statement{'s' if count != 1 else ''}"
             extra = ""
             if kernel.fused:
                 label += "\nfused: " + ", ".join(kernel.fused)
@@ -104,7 +106,7 @@ def module_graph(module: Module) -> str:
         lines.append("  }")
         first = _kernel_node(kernels[0][0])
         if previous is not None:  # the order of the phases
-            lines.append(f'  {previous} -> {first} [style=bold, color="gray40", constraint=false];')
+            lines.append(f'  {previous} -> {first} [style=bold, color="gray40", weight=10];')
         previous = _kernel_node(kernels[-1][0])
     for i, kernel in owners:
         owner = (
@@ -112,7 +114,9 @@ def module_graph(module: Module) -> str:
             if kernel.owner is ObjKind.POPULATION
             else _owner_of_projection(module, kernel)
         )
-        lines.append(f'  {_kernel_node(i)} -> {owner} [style=dashed, color="gray50", arrowhead=none];')
+        lines.append(
+            f'  {_kernel_node(i)} -> {owner} [style=dashed, color="gray60", arrowhead=none, constraint=false];'
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
