@@ -81,7 +81,7 @@ traces = {name: m.get("r") for name, m in monitors.items()}
 def steady_state(salience: np.ndarray, a: dict[str, np.ndarray] | None = None) -> tuple[dict, dict]:
     """The fixed point of the same equations (activations, rates), by damped iteration from ``a``."""
     a = a if a is not None else {name: np.zeros(C) for name in EPS}
-    for _ in range(20000):
+    for _ in range(3000):
         r = {name: np.clip(a[name] - EPS[name], 0.0, 1.0) for name in EPS}
         target = {name: (salience if name == "cortex" else np.zeros(C)).copy() for name in EPS}
         for pre, post, kind, w, pattern in WIRING:

@@ -112,6 +112,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "largest state difference from NumPy": (lambda x: x < 1e-12, "independent: the NumPy reservoir"),
         "test NRMSE (10 steps ahead)": (lambda x: x < 0.1, "paper: Jaeger & Haas 2004, small errors"),
     },
+    "dump_ir_tour": {
+        "ODEs in the ir stage": (lambda x: x == 3, "the model: v and u of Izhikevich, v of the field"),
+        "ODEs left after discretise": (lambda x: x == 0, "the discretise pass's postcondition"),
+        "kernels merged by fuse": (lambda x: x >= 1, "the fuse pass: spike emission into the update"),
+    },
     "basal_ganglia": {
         "selected channel before 500 ms": (lambda x: x == 2, "analytic: the largest salience"),
         "selected channel after 500 ms": (lambda x: x == 4, "analytic: the largest salience"),
