@@ -3,8 +3,9 @@
 The network has a bit of everything: 200 Izhikevich neurons with noise (explicit Euler, a random draw
 per neuron and step), recurrent excitation through fixed-probability synapses, and a 1-D field of
 leaky integrators (exponential Euler) that reads the spiking population's decoded rate and inhibits
-itself through a Gaussian projection. For each stage the script prints the network's text and what the stage did, and
-counts the kernels and statements; the figure shows those counts stage by stage. The same text comes
+itself through a Gaussian projection. For each stage the script prints what the stage did, the parts
+of the network's text that changed, and the numbers of kernels and statements; the figure shows those
+counts stage by stage. The same text comes
 from the command line::
 
     nnc dump-ir examples/dump_ir_tour.py --stage discretise -- --quick
@@ -105,7 +106,8 @@ for stage, text in texts.items():
         print(f"    ({kernels(text)} kernels, {statements(text)} statements)")
     shown = SHOW.get(stage, [])
     if shown == "formats":
-        print(indent("\n".join(line.strip() for line in text.splitlines() if line.strip().startswith("format"))))
+        formats = [line.strip() for line in text.splitlines() if line.strip().startswith("format")]
+        print(indent("\n".join(formats)))
     else:
         for name in shown:
             print(indent(kernel_text(text, name)))

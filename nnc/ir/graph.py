@@ -114,9 +114,8 @@ def module_graph(module: Module) -> str:
             if kernel.owner is ObjKind.POPULATION
             else _owner_of_projection(module, kernel)
         )
-        lines.append(
-            f'  {_kernel_node(i)} -> {owner} [style=dashed, color="gray60", arrowhead=none, constraint=false];'
-        )
+        style = 'style=dashed, color="gray60", arrowhead=none, constraint=false'
+        lines.append(f"  {_kernel_node(i)} -> {owner} [{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
