@@ -77,7 +77,8 @@ def dumping(request: DumpRequest) -> Iterator[None]:
 
 
 def _request_for(net: Network) -> DumpRequest | None:
-    for r in _REQUESTS:
+    """The innermost request matching ``net`` (a script run by ``nnc dump-ir`` may dump on its own)."""
+    for r in reversed(_REQUESTS):
         if r.network is None or r.network in (str(net.id), type(net).__name__):
             return r
     return None

@@ -48,7 +48,7 @@ class Progress:
             total=total,
             desc=description,
             unit="step",
-            unit_scale=True,
+            unit_scale=total >= 10_000,  # 12.3k/200k for long runs, exact counts for short ones
             file=file if file is not None else sys.stderr,
             dynamic_ncols=True,
             leave=True,
