@@ -1,9 +1,11 @@
 """Render the gallery's figures: run every script of examples/ (full length) into docs/gallery/.
 
     python docs/gallery/render.py [names...]
+    python docs/gallery/render.py --shrink      # only shrink the PNGs already here
 
 Each script writes ``<name>.png`` and ``<name>.json`` (its key numbers) here; the gallery page shows
-the figures. Runs take from one second to about a minute each.
+the figures. Runs take from one second to about a minute each. The figures are kept in git, so they
+are stored as 256-colour palette PNGs (less than half the size; line plots look the same).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ SKIP = {"_gallery", "leaky_field"}
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--shrink"]:  # only shrink figures already rendered
+        for path in sorted(HERE.glob("*.png")):
+            shrink(path)
+        return
     names = sys.argv[1:] or sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem not in SKIP)
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
     for name in names:
@@ -26,6 +32,17 @@ def main() -> None:
         cmd += ["--json", str(HERE / f"{name}.json")]
         print(f"--- {name}", flush=True)
         subprocess.run(cmd, env=env, cwd=HERE, check=True)
+        shrink(HERE / f"{name}.png")
+
+
+def shrink(path: Path) -> None:
+    """Rewrite ``path`` as an optimised 256-colour palette PNG."""
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+    palette = rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette.save(path, optimize=True)
 
 
 if __name__ == "__main__":
