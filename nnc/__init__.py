@@ -5,6 +5,7 @@ distributions, and the legacy functions acting on the default network.
 """
 
 from nnc.api.callbacks import every
+from nnc.api.cluster import ParallelRunError
 from nnc.api.config import float32, float64, setup
 from nnc.api.constant import Constant, add_function, functions
 from nnc.api.decoding import DecodingProjection
@@ -44,6 +45,7 @@ from nnc.api.population import Population
 from nnc.api.projection import Projection
 from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
 from nnc.api.special_projections import CurrentInjection
+from nnc.api.sweep import Sweep, sweep
 from nnc.api.spike_inputs import (
     HomogeneousCorrelatedSpikeTrains,
     PoissonPopulation,
@@ -110,6 +112,7 @@ __all__ = [
     "Izhikevich",
     "LeakyIntegrator",
     "Oja",
+    "ParallelRunError",
     "Projection",
     "Binomial",
     "Constant",
@@ -179,4 +182,6 @@ __all__ = [
     "sparse_delays_from_weights",
     "sparse_random_matrix",
     "step",
+    "Sweep",
+    "sweep",
 ]
