@@ -45,13 +45,13 @@ from nnc.api.population import Population
 from nnc.api.projection import Projection
 from nnc.api.sparse import sparse_delays_from_weights, sparse_random_matrix
 from nnc.api.special_projections import CurrentInjection
-from nnc.api.sweep import Sweep, sweep
 from nnc.api.spike_inputs import (
     HomogeneousCorrelatedSpikeTrains,
     PoissonPopulation,
     SpikeSourceArray,
     TimedPoissonPopulation,
 )
+from nnc.api.sweep import Sweep, sweep
 from nnc.api.timed_array import TimedArray
 from nnc.api.unbuilt import (
     report,

@@ -255,7 +255,7 @@ def _client(distributed: ModuleType, target: object, max_processes: int, number:
         workers = min(number, max_processes if max_processes > 0 else (os.cpu_count() or 1))
         with (
             distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -358,5 +358,5 @@ def run_on_dask(
     job = _job(net, method, plan)
     with _client(distributed, target, max_processes, plan.number) as client:
         if getattr(client, "asynchronous", False):
-            raise SimulationError("parallel_run: an asynchronous Dask client is not supported; use a Client()")
+            raise SimulationError("parallel_run: an asynchronous Dask client is not supported")
         return _collect(distributed, client, job, plan)

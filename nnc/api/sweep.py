@@ -113,7 +113,7 @@ def sweep(
 
     ``parameters`` maps names to the values to try; ``fixed`` names are given unchanged to every copy
     (as a constructor or method argument, like ``parallel_run``'s keyword arguments). ``seeds`` is as
-    for ``parallel_run`` over all ``points × repeats`` copies (None: a seed drawn per copy, and recorded).
+    for ``parallel_run`` over all ``points * repeats`` copies (None: a seed drawn per copy, and recorded).
     ``client`` runs the copies on a Dask cluster (see ``parallel_run``).
     """
     if not parameters:
