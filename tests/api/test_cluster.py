@@ -293,10 +293,13 @@ def test_a_scheduler_and_two_workers_started_as_on_a_cluster(tmp_path) -> None:
             assert done.returncode == 0, done.stderr
             assert done.stdout.strip() == "same 3"
     finally:
-        for p in procs:
+        for p in reversed(procs):  # the workers before the scheduler they would wait for
             p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 def test_a_bad_client_and_a_missing_extra_are_clear_errors(tmp_path, monkeypatch) -> None:
