@@ -27,6 +27,7 @@ import llvmlite.binding as llvm
 from nnc.backend.llvm.objfile import undefined_symbols
 from nnc.diagnostics import BackendError
 
+
 def initialise() -> None:
     """Initialise LLVM's native target and assembly printer (idempotent)."""
     llvm.initialize_native_target()
