@@ -1,10 +1,11 @@
 """``parallel_run`` on a Dask cluster (``dask.distributed``): each copy of the network is one Dask task.
 
-The client sends one :class:`Job` (the network's class, constructor arguments, configuration, the
-module-level state a new network reads, the method, and the parent's compiled object code) as a task of
-its own, so the scheduler can recompute it if the worker holding it dies; every copy is a task that
-depends on it, and so each worker receives the job once. A worker builds its copy exactly as the local
-path does (:func:`nnc.api.parallel.build_copy`), so a copy computes the same bits wherever it runs.
+The client sends one :class:`Job` (the network's class, configuration and constructor arguments, the
+arguments given alike to every copy, the module-level state a new network reads, the method, and the
+parent's compiled object code) as a task of its own, so the scheduler can recompute it if the worker
+holding it dies; every copy is a task that depends on it, and so each worker receives the job once. A
+worker builds its copy exactly as the local path does (:func:`nnc.api.parallel.build_copy`), so a copy
+computes the same bits wherever it runs.
 
 Scheduling, retries after a lost worker, data transfer and serialisation (cloudpickle, so classes and
 functions of ``__main__`` or a notebook travel by value) are Dask's. What nnc adds is what a copy
@@ -99,6 +100,9 @@ class Job:
     token: str
     cls: type[Network]
     args: tuple[object, ...]
+    #: the constructor and method keyword arguments equal for every copy (sent once, not per copy)
+    ctor: dict[str, object]
+    method_args: dict[str, object]
     config: Config
     context: Context
     method: Callable[..., object]
@@ -220,11 +224,11 @@ def run_copy(job: Job, ctor: dict[str, object], method_args: dict[str, object], 
             job.context.install()
             directory = _cache_directory()
             _prime(directory, job.objects)
-            copy = build_copy(job.cls, job.config, str(directory), job.args, dict(ctor), seed)
+            copy = build_copy(job.cls, job.config, str(directory), job.args, job.ctor | ctor, seed)
     except Exception as e:
         return Outcome(seed, failure=Failure.of("build", e, _worker_name()))
     try:
-        value = job.method(copy, **method_args)
+        value = job.method(copy, **(job.method_args | method_args))
     except Exception as e:
         return Outcome(copy.seed, failure=Failure.of("method", e, _worker_name()))
     return Outcome(copy.seed, value)
@@ -265,12 +269,20 @@ def _client(distributed: ModuleType, target: object, max_processes: int, number:
         yield client
 
 
+def _shared(per_copy: list[dict[str, object]]) -> dict[str, object]:
+    """The arguments that are the same object in every copy (a value given once to ``parallel_run``)."""
+    first = per_copy[0]
+    return {k: v for k, v in first.items() if all(k in d and d[k] is v for d in per_copy)}
+
+
 def _job(net: Network, method: Callable[..., object], plan: Plan) -> Job:
     # the configuration travels without the choice of executor (a copy's own parallel_run runs locally)
     return Job(
         uuid.uuid4().hex,
         type(net),
         plan.args,
+        _shared(plan.ctor),
+        _shared(plan.method),
         replace(net._config, parallel="processes"),
         Context.current(),
         method,
@@ -287,7 +299,8 @@ def _describe(index: int, seed: int | None, failure: Failure) -> str:
 
 def _build_failed(index: int, seed: int | None, failure: Failure) -> BaseException:
     """The compiler's error of a copy that could not be built, raised once for the whole run."""
-    where = f"parallel_run: building copy {index} failed on {failure.worker}"
+    seed_text = "a random seed" if seed is None else f"seed {seed}"
+    where = f"parallel_run: building copy {index} ({seed_text}) failed on {failure.worker}"
     exc = failure.error()
     if exc is None:
         return ParallelRunError(f"{where}: {failure.type_name}: {failure.message}", [], {index: failure})
@@ -301,11 +314,21 @@ def _progress(total: int) -> object:
     return tqdm.tqdm(total=total, desc="parallel_run", unit="copy", disable=None)
 
 
+def _own(per_copy: dict[str, object], shared: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in per_copy.items() if k not in shared}
+
+
 def _collect(distributed: ModuleType, client: object, job: Job, plan: Plan) -> list[object]:
+    bar = _progress(plan.number)
     job_future = client.submit(_identity, job, key=f"nnc-job-{job.token}", pure=False)  # type: ignore[attr-defined]
     futures = [
         client.submit(  # type: ignore[attr-defined]
-            run_copy, job_future, plan.ctor[i], plan.method[i], plan.seeds[i], key=f"nnc-copy-{job.token}-{i}"
+            run_copy,
+            job_future,
+            _own(plan.ctor[i], job.ctor),
+            _own(plan.method[i], job.method_args),
+            plan.seeds[i],
+            key=f"nnc-copy-{job.token}-{i}",
         )
         for i in range(plan.number)
     ]
@@ -313,7 +336,6 @@ def _collect(distributed: ModuleType, client: object, job: Job, plan: Plan) -> l
     results: list[object] = [None] * plan.number
     failures: dict[int, Failure] = {}
     seeds = list(plan.seeds)
-    bar = _progress(plan.number)
     try:
         for future in distributed.as_completed(futures):
             i = index[future.key]

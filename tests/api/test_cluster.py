@@ -102,8 +102,9 @@ def _seeded(seed: int):
 
 def test_config_parallel_dask_uses_the_current_client(client, tmp_path) -> None:
     net = _parent(tmp_path, parallel="dask")
-    got = net.parallel_run(trial, number=3, seeds="sequential")
-    _assert_same(got, net.parallel_run(trial, number=3, seeds="sequential", client="processes"))
+    shared = dict(seeds="sequential", gain=2.0, duration=9.0)  # sent once with the job, not per copy
+    got = net.parallel_run(trial, number=3, **shared)
+    _assert_same(got, net.parallel_run(trial, number=3, client="processes", **shared))
     with pytest.raises(ann.ANNarchyException, match="parallel"):
         Noisy().config(parallel="threads")
 
