@@ -35,7 +35,12 @@ EXTRAS: dict[str, Extra] = {
     e.name: e
     for e in (
         Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
-        Extra("dask", "parallel_run on a dask cluster", ("dask>=2024.1",), ("dask",)),
+        Extra(
+            "dask",
+            "parallel_run and sweep on a Dask cluster",
+            ("dask[distributed]>=2024.1", "tqdm>=4.66"),
+            ("dask", "distributed", "tqdm"),
+        ),
         Extra(
             "plot",
             "plotting recorded data (nnc.plot) and the gallery",
@@ -70,8 +75,22 @@ EXTRAS: dict[str, Extra] = {
                 "mkdocs>=1.6",
                 "mkdocs-material>=9.5",
                 "mkdocstrings[python]>=0.26",
+                "dask[distributed]>=2024.1",
             ),
-            ("pytest", "hypothesis", "build", "twine", "setuptools", "matplotlib", "tqdm", "mkdocs"),
+            (
+                "pytest",
+                "hypothesis",
+                "build",
+                "twine",
+                "setuptools",
+                "matplotlib",
+                "tqdm",
+                "mkdocs",
+                "material",
+                "mkdocstrings",
+                "dask",
+                "distributed",
+            ),
         ),
     )
 }
