@@ -73,4 +73,4 @@ def test_graphviz_renders_it(capsys, tmp_path):
     dot = graph(capsys, "basal_ganglia.py")
     check_structure(dot)
     svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
-    assert svg.count("<g id=\"node") == dot.count(" [shape=")
+    assert svg.count('<g id="node') == dot.count(" [shape=")
