@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +32,8 @@ def main() -> None:
         cmd = [sys.executable, str(ROOT / "examples" / f"{name}.py"), "--out", str(HERE)]
         cmd += ["--json", str(HERE / f"{name}.json")]
         print(f"--- {name}", flush=True)
-        subprocess.run(cmd, env=env, cwd=HERE, check=True)
+        with tempfile.TemporaryDirectory() as work:  # caches the scripts leave stay out of docs/
+            subprocess.run(cmd, env=env, cwd=work, check=True)
         shrink(HERE / f"{name}.png")
 
 

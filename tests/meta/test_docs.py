@@ -52,3 +52,18 @@ def test_every_page_is_in_the_navigation() -> None:
     walk(config["nav"])
     pages = {str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs").rglob("*.md")}
     assert pages - listed == set(), "pages missing from mkdocs.yml's nav"
+
+
+def test_the_gallery_page_shows_every_example_s_figure() -> None:
+    """Each gallery script has its rendered figure in docs/gallery/, shown on the gallery page under
+    a heading of its own (README and the guides link to these headings)."""
+    import re
+
+    page = (ROOT / "docs" / "gallery" / "index.md").read_text()
+    shown = set(re.findall(r"^!\[[^\]]+\]\((\w+)\.png\)$", page, flags=re.M))
+    # as tests/e2e/test_gallery.py: every script of examples/ but the helper and README's first example
+    scripts = {p.stem for p in (ROOT / "examples").glob("*.py")} - {"_gallery", "leaky_field"}
+    assert shown == scripts
+    for name in scripts:
+        assert (ROOT / "docs" / "gallery" / f"{name}.png").exists(), name
+        assert f"`{name}.py`" in page, name
