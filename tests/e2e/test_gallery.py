@@ -117,6 +117,19 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "ODEs left after discretise": (lambda x: x == 0, "the discretise pass's postcondition"),
         "kernels merged by fuse": (lambda x: x >= 1, "the fuse pass: spike emission into the update"),
     },
+    "hybrid": {
+        "largest decoding difference from the spike counts": (
+            lambda x: x < 1e-9,
+            "analytic: DecodingProjection's window count, recomputed from the recorded spikes",
+        ),
+        "mean squared z-score of the spike counts": (
+            between(0.9, 1.1),
+            "analytic: binomial counts (about 7000 samples: 1 +- 0.02)",
+        ),
+        "z-score of the total spike count": (between(-4.0, 4.0), "analytic: binomial total"),
+        "spikes at zero rate": (lambda x: x == 0, "analytic: probability 0"),
+        "RMS error / Poisson prediction": (between(0.85, 1.15), "analytic: the window's binomial noise"),
+    },
     "basal_ganglia": {
         "selected channel before 500 ms": (lambda x: x == 2, "analytic: the largest salience"),
         "selected channel after 500 ms": (lambda x: x == 4, "analytic: the largest salience"),
