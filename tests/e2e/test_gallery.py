@@ -130,6 +130,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "spikes at zero rate": (lambda x: x == 0, "analytic: probability 0"),
         "RMS error / Poisson prediction": (between(0.85, 1.15), "analytic: the window's binomial noise"),
     },
+    "bar_learning": {
+        "bars represented by one neuron each": (lambda x: x == 16, "paper: Foldiak 1990, a complete code"),
+        "receptive field contrast, after": (lambda x: x > 0.4, "paper: each weight vector becomes a bar"),
+        "largest response to a bar of another neuron": (lambda x: x < 0.05, "paper: one unit per bar"),
+    },
     "basal_ganglia": {
         "selected channel before 500 ms": (lambda x: x == 2, "analytic: the largest salience"),
         "selected channel after 500 ms": (lambda x: x == 4, "analytic: the largest salience"),
