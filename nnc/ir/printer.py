@@ -72,7 +72,7 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
 )
-from nnc.ir.types import DelayKind, DType, Holes, Scope
+from nnc.ir.types import DelayKind, DType, Holes, ObjKind, Phase, Scope
 
 # binding strength, higher binds tighter
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = range(
@@ -295,18 +295,59 @@ class _Printer:
             holes = f" holes={p.holes.value}" if p.holes is not Holes.NONE else ""
             mirror = f" mirror=({_names(p.mirrored)})" if p.mirrored else ""
             self.emit(1, f"format {p.format.value}{holes}{mirror}{reason}")
+        if p.connect is not None:
+            args = ", ".join(f"{k}={format_value(v)}" for k, v in p.connect.args)
+            self.emit(1, f"connect {p.connect.kind}({args})")
         for a in p.attributes:
             self.attribute(a, 1)
 
     def kernel(self, k: Kernel) -> None:
         self.temps = {}
         fused = f" fused=({', '.join(format_object_name(f, dotted=True) for f in k.fused)})" if k.fused else ""
-        self.emit(0, f"kernel {format_object_name(k.name, dotted=True)} phase={k.phase.name.lower()}{fused}:")
+        owner = ""
+        if self.module is not None and implied_owner(self.module, k.name, k.phase) != (k.owner, k.owner_id):
+            owner = f" owner={k.owner.value} #{k.owner_id}"
+        name = format_object_name(k.name, dotted=True)
+        self.emit(0, f"kernel {name} phase={k.phase.name.lower()}{owner}{fused}:")
         if self.comments:
             for note in k.notes:
                 self.emit(1, f"// not fused: {note}")
         for s in k.body:
             self.stmt(s, 1)
+
+
+#: Owner kind of the kernels of each phase whose owner the kernel name implies (``<object>.<suffix>``).
+_PHASE_OWNER = {
+    Phase.CLEAR_INPUTS: ObjKind.POPULATION,
+    Phase.NEURON: ObjKind.POPULATION,
+    Phase.DELAY: ObjKind.POPULATION,
+    Phase.GLOBAL_OPS: ObjKind.POPULATION,
+    Phase.TRANSMIT: ObjKind.PROJECTION,
+    Phase.SYNAPSE: ObjKind.PROJECTION,
+    Phase.POST_EVENTS: ObjKind.PROJECTION,
+}
+
+
+def implied_owner(m: Module, name: str, phase: Phase) -> tuple[ObjKind, int] | None:
+    """The owner a kernel header implies without an ``owner=``: the object named by the part of the kernel
+    name before its last '.', of the kind that runs in ``phase`` (None when that names nothing)."""
+    kind = _PHASE_OWNER.get(phase)
+    prefix = name.rpartition(".")[0]
+    objects = m.populations if kind is ObjKind.POPULATION else m.projections
+    if kind is None or not prefix:
+        return None
+    found = [o.id for o in objects if o.name == prefix]
+    return (kind, found[0]) if len(found) == 1 else None
+
+
+def format_value(value: object) -> str:
+    """A connector argument: a number, bool, string (JSON) or random distribution."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if value is None:
+        return "None"
+    text = _format_init(value)
+    return text if text is not None else "None"
 
 
 def _names(names: tuple[str, ...]) -> str:
@@ -362,7 +403,14 @@ def print_module(m: Module, *, debuginfo: bool = False, comments: bool = True) -
     p = _Printer(debuginfo=debuginfo, comments=comments, module=m)
     p.emit(0, f"module {format_object_name(m.name)} precision={m.precision.value} dt={m.dt!r}")
     if m.constants:
-        p.emit(0, "constants " + _names(m.constants))
+        values = dict(m.constant_values)
+        p.emit(
+            0,
+            "constants "
+            + ", ".join(
+                format_name(c) + (f"={float(values[c])!r}" if c in values else "") for c in m.constants
+            ),
+        )
     for pop in m.populations:
         p.emit(0, "")
         p.population(pop)
