@@ -236,7 +236,7 @@ class ConnectivityStats:
         return Holes.NONE if self.contiguous_rows else self.holes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ConnectorRef:
     """Where a module read from text finds a projection's synapses (``connect`` line of the text form).
 
@@ -249,6 +249,22 @@ class ConnectorRef:
 
     kind: str
     args: tuple[tuple[str, object], ...] = ()
+
+    def _key(self) -> tuple[object, ...]:
+        """Arguments by value (distributions by type and parameters: they have no equality of their own)."""
+        out = []
+        for name, value in self.args:
+            keywords = getattr(value, "keywords", None)
+            out.append(
+                (name, (type(value).__name__, tuple(keywords().items())) if callable(keywords) else value)
+            )
+        return (self.kind, tuple(out))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConnectorRef) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def arg(self, name: str, default: object = None) -> object:
         """The argument called ``name``, or ``default``."""

@@ -240,7 +240,11 @@ class _Printer:
                 for inner in body:
                     self.stmt(inner, indent + 1)
             case ForDendrite(proj=j, body=body):
-                name = format_object_name(self.module.projections[j].name) if self.module is not None else f"#{j}"
+                name = (
+                    format_object_name(self.module.projections[j].name)
+                    if self.module is not None
+                    else f"#{j}"
+                )
                 self.emit(indent, f"for dendrite of {name}:")
                 for inner in body:
                     self.stmt(inner, indent + 1)
@@ -303,7 +307,9 @@ class _Printer:
 
     def kernel(self, k: Kernel) -> None:
         self.temps = {}
-        fused = f" fused=({', '.join(format_object_name(f, dotted=True) for f in k.fused)})" if k.fused else ""
+        fused = (
+            f" fused=({', '.join(format_object_name(f, dotted=True) for f in k.fused)})" if k.fused else ""
+        )
         owner = ""
         if self.module is not None and implied_owner(self.module, k.name, k.phase) != (k.owner, k.owner_id):
             owner = f" owner={k.owner.value} #{k.owner_id}"

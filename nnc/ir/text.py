@@ -270,7 +270,7 @@ def _loc(node: Tree) -> SourceSpan | None:
     return None
 
 
-def _enum(src: _Source, enum: type, tok: Token, what: str, by_name: bool = False):  # noqa: ANN202
+def _enum(src: _Source, enum: type, tok: Token, what: str, by_name: bool = False):
     text = str(tok)
     for member in enum:
         if (member.name.lower() if by_name else member.value) == text:
@@ -442,7 +442,9 @@ class _Reader:
             case "scoped_input":
                 scope_tok, fn, target = node.children
                 if str(fn) != "sum" or str(scope_tok) not in ("pre", "post"):
-                    raise src.error(f"unknown '{scope_tok}.{fn}(...)'", node, "write pre.sum(t) or post.sum(t)")
+                    raise src.error(
+                        f"unknown '{scope_tok}.{fn}(...)'", node, "write pre.sum(t) or post.sum(t)"
+                    )
                 return Input(_name(target), _SCOPES[str(scope_tok)])
         raise src.error(f"unexpected {node.data}", node)
 
@@ -483,7 +485,9 @@ class _Reader:
         return Var(name, attr.dtype, attr.locality, scope)
 
     def args(self, node: Tree, names: _Names) -> tuple[Expr, ...]:
-        return tuple(self.expr(c, names) for c in node.children[1:] if not isinstance(c, Token) or c.type != "INT")
+        return tuple(
+            self.expr(c, names) for c in node.children[1:] if not isinstance(c, Token) or c.type != "INT"
+        )
 
     def call(self, node: Tree, names: _Names) -> Expr:  # noqa: C901 - one case per special call
         src = self.src
@@ -542,9 +546,7 @@ class _Reader:
     def random(self, node: Tree, names: _Names) -> Random:
         fn, *raw, stream = node.children
         if str(fn) not in _DISTS:
-            raise self.src.error(
-                f"unknown distribution '{fn}'", fn, f"expected one of: {', '.join(_DISTS)}"
-            )
+            raise self.src.error(f"unknown distribution '{fn}'", fn, f"expected one of: {', '.join(_DISTS)}")
         dist = _DISTS[str(fn)]
         args = tuple(self.expr(c, names) for c in raw)
         if len(args) != dist.arity:
@@ -611,14 +613,16 @@ class _Reader:
                     raise src.error("write 'timed step NAME'", word)
                 return TimedStep(_name(var))
             case "spike":
-                cond, refractory, *rest = kids
+                cond, refractory, *_rest = kids
                 reset = self.block(_child(node, "block"), names)
                 axon = _child(node, "axon_spike")
                 axon_cond, axon_reset = None, ()
                 if axon is not None:
                     axon_cond = self.expr(axon.children[0], names)
                     axon_reset = self.block(_child(axon, "block"), names)
-                return Spike(self.expr(cond, names), reset, self.expr(refractory, names), axon_cond, axon_reset)
+                return Spike(
+                    self.expr(cond, names), reset, self.expr(refractory, names), axon_cond, axon_reset
+                )
             case "for_each":
                 domain = _enum(src, Domain, kids[0], "loop domain")
                 return ForEach(domain, self.block(_child(node, "block"), names))
@@ -645,7 +649,9 @@ class _Reader:
     # ---------------------------------------------------------------- declarations
     def attribute(self, node: Tree, names: _Names | None) -> Attribute:
         src = self.src
-        kind, name, dtype, locality, *rest = [c for c in node.children if not (isinstance(c, Token) and c.type == "LOC")]
+        kind, name, dtype, locality, *rest = [
+            c for c in node.children if not (isinstance(c, Token) and c.type == "LOC")
+        ]
         attr_kind = _enum(src, AttrKind, kind, "attribute kind")
         dt = _enum(src, DType, dtype, "type")
         loc = _enum(src, Locality, locality, "locality")
@@ -695,7 +701,9 @@ class _Reader:
         toks = _tokens(node)
         pid, kind = toks[0], [t for t in toks if t.type == "NAME"][-1]
         if int(pid) != index:
-            raise src.error(f"population #{pid} is declared as the population #{index}", pid, "number them 0, 1, ...")
+            raise src.error(
+                f"population #{pid} is declared as the population #{index}", pid, "number them 0, 1, ..."
+            )
         name = _name(node.children[1])
         geometry = tuple(int(t) for t in toks[1:] if t.type == "INT")
         targets = _child(node, "targets")
@@ -729,24 +737,17 @@ class _Reader:
         src = self.src
         pid = node.children[0]
         if int(pid) != index:
-            raise src.error(f"projection #{pid} is declared as the projection #{index}", pid, "number them 0, 1, ...")
+            raise src.error(
+                f"projection #{pid} is declared as the projection #{index}", pid, "number them 0, 1, ..."
+            )
         name = _name(node.children[1])
         pre, post = (self.population_id(node.children[i], pops) for i in (2, 3))
         targets = self.names_list(_child(node, "names"))  # type: ignore[arg-type]
-        op_tok = [c for c in node.children if isinstance(c, Token) and c.type == "NAME"][0]
-        decl = ProjectionDecl(index, name, pre, post, targets, (), operation=_enum(src, ReduceOp, op_tok, "operation"))
-        for flag in node.children:
-            if not isinstance(flag, Tree):
-                continue
-            match flag.data:
-                case "delay":
-                    decl = replace(decl, delay=_enum(src, DelayKind, flag.children[0], "delay kind"))
-                case "hint":
-                    decl = replace(decl, format_hint=_enum(src, Format, flag.children[0], "format"))
-                case "current":
-                    decl = replace(decl, current=True)
-                case "decoding":
-                    decl = replace(decl, decoding=True)
+        op_tok = next(c for c in node.children if isinstance(c, Token) and c.type == "NAME")
+        decl = ProjectionDecl(
+            index, name, pre, post, targets, (), operation=_enum(src, ReduceOp, op_tok, "operation")
+        )
+        decl = self.projection_flags(node, decl)
         body = _child(node, "proj_body")
         if body is None:
             return decl
@@ -759,7 +760,9 @@ class _Reader:
         connect = _child(body, "connect")
         if connect is not None:
             kind = connect.children[0]
-            decl = replace(decl, connect=ConnectorRef(str(kind), _keywords(src, _children(connect, "keyword"))))
+            decl = replace(
+                decl, connect=ConnectorRef(str(kind), _keywords(src, _children(connect, "keyword")))
+            )
         m = self.module
         assert m is not None
 
@@ -775,6 +778,23 @@ class _Reader:
 
         attrs = self.attributes(_children(body, "attribute"), f"projection {name}", names_for)
         return replace(decl, attributes=attrs)
+
+    def projection_flags(self, node: Tree, decl: ProjectionDecl) -> ProjectionDecl:
+        """``delay=``, ``hint=``, ``current`` and ``decoding`` of a projection header."""
+        src = self.src
+        for flag in node.children:
+            if not isinstance(flag, Tree):
+                continue
+            match flag.data:
+                case "delay":
+                    decl = replace(decl, delay=_enum(src, DelayKind, flag.children[0], "delay kind"))
+                case "hint":
+                    decl = replace(decl, format_hint=_enum(src, Format, flag.children[0], "format"))
+                case "current":
+                    decl = replace(decl, current=True)
+                case "decoding":
+                    decl = replace(decl, decoding=True)
+        return decl
 
     def stats(self, node: Tree) -> ConnectivityStats:
         ints = [int(t) for t in _tokens(node, "INT")]
@@ -838,7 +858,11 @@ class _Reader:
             kind, oid = owner
             if kind is ObjKind.POPULATION:
                 pop = m.populations[oid]
-                names = _Names(f"population {pop.name}", {a.name: a for a in pop.attributes}, constants=frozenset(m.constants))
+                names = _Names(
+                    f"population {pop.name}",
+                    {a.name: a for a in pop.attributes},
+                    constants=frozenset(m.constants),
+                )
             else:
                 names = self.projection_names(m.projections[oid])
             for c in body_node.children:
@@ -872,7 +896,14 @@ class _Reader:
             constants.append(cname)
             if len(c.children) > 1:
                 values.append((cname, float(_number(src, c.children[-1]).value)))
-        self.module = Module(name, precision, float(dt_const.value), (), constants=tuple(constants), constant_values=tuple(values))
+        self.module = Module(
+            name,
+            precision,
+            float(dt_const.value),
+            (),
+            constants=tuple(constants),
+            constant_values=tuple(values),
+        )
         pops = tuple(self.population(p, i) for i, p in enumerate(_children(node, "population")))
         self.module = replace(self.module, populations=pops)
         projs = tuple(self.projection(p, i, pops) for i, p in enumerate(_children(node, "projection")))
@@ -882,7 +913,9 @@ class _Reader:
         return self.module
 
     # ---------------------------------------------------------------- analysed models
-    def model(self, node: Tree, loose: dict[str, tuple[DType, Locality]]) -> tuple[str, NeuronModel | SynapseModel]:
+    def model(
+        self, node: Tree, loose: dict[str, tuple[DType, Locality]]
+    ) -> tuple[str, NeuronModel | SynapseModel]:
         src = self.src
         kind_node, name_node, kind_tok, *rest = node.children
         op = _child(node, "model_op")
@@ -902,8 +935,16 @@ class _Reader:
         attrs = self.attributes(attr_nodes, owner, names_for)
         names = names_for(list(attrs))
         fields: dict[str, object] = {}
-        for f in [c for c in (body.children if body else []) if isinstance(c, Tree) and c.data.startswith("field")]:
-            label = "spike" if f.data == "field_spike" else "axon_spike" if f.data == "field_axon_spike" else str(f.children[0])
+        for f in [
+            c for c in (body.children if body else []) if isinstance(c, Tree) and c.data.startswith("field")
+        ]:
+            label = (
+                "spike"
+                if f.data == "field_spike"
+                else "axon_spike"
+                if f.data == "field_axon_spike"
+                else str(f.children[0])
+            )
             fields[label] = f
         if neuron:
             spike = self.field_expr(fields.pop("spike", None), names)
@@ -1026,7 +1067,9 @@ def _canonical_kernel(k: Kernel) -> Kernel:
         return k
 
     def rename_expr(e: Expr) -> Expr:
-        return rewrite(e, lambda n: replace(n, name=order.get(n.name, n.name)) if isinstance(n, Temp) else None)
+        return rewrite(
+            e, lambda n: replace(n, name=order.get(n.name, n.name)) if isinstance(n, Temp) else None
+        )
 
     def rename(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
         out = []
