@@ -83,8 +83,8 @@ def _check_runnable(m: Module) -> None:
                 isinstance(n, SourceDue) for e in stmt_exprs(s) for n in walk(e)
             ):
                 raise NotImplementedError(
-                    f"kernel {k.name}: timed arrays and spike source arrays take their schedules from Python; "
-                    "a module read from text cannot run them"
+                    f"kernel {k.name}: timed arrays and spike source arrays take their schedules from "
+                    "Python; a module read from text cannot run them"
                 )
 
 
@@ -153,7 +153,7 @@ def _from_file(p: ProjectionDecl, base: Path, sizes: tuple[int, int]) -> Connect
         missing = [n for n in ("post_ranks", "row_ptr", "pre_ranks", "weights") if n not in arrays]
         if missing:
             raise ModelError(f"projection {p.name}: {full} lacks {', '.join(f'{key}.{n}' for n in missing)}")
-        delays = data[f"{key}.delays"] if f"{key}.delays" in data else None
+        delays = data.get(f"{key}.delays", None)
         uniform = int(data[f"{key}.uniform_delay"]) if f"{key}.uniform_delay" in data else 0
     lengths = np.diff(arrays["row_ptr"])
     post = np.repeat(arrays["post_ranks"].astype(np.int64), lengths)
@@ -225,6 +225,13 @@ def prepare(module: Module, base: Path | str = ".", seed: int = 0) -> TextRun:
             buffers.array(ConstantKey(name))[0] = values[name]
     buffers.set_value(RuntimeKey(RuntimeField.SEED), seed)
     buffers.step = 0
+    _bind_populations(buffers, m, rng)
+    for p in m.projections:
+        _bind_projection(buffers, p, conns[p.id], rng, m)
+    return TextRun(m, buffers, conns)
+
+
+def _bind_populations(buffers: Buffers, m: Module, rng: np.random.Generator) -> None:
     for pop in m.populations:
         known: dict[str, np.ndarray] = {}
         for a in pop.attributes:
@@ -238,9 +245,6 @@ def prepare(module: Module, base: Path | str = ".", seed: int = 0) -> TextRun:
             buffers.array(QueueKey(pop.id, var)).reshape(-1, pop.size)[:] = known[var][None, :]
         if pop.kind is NeuronKind.SPIKE:
             clear_spikes(buffers, pop.id)
-    for p in m.projections:
-        _bind_projection(buffers, p, conns[p.id], rng, m)
-    return TextRun(m, buffers, conns)
 
 
 def _bind_projection(

@@ -169,10 +169,12 @@ class _Printer:
                 return f"d{n}/dt", _PREC_ATOM
             case Temp(name=n):
                 return self.temp(n), _PREC_ATOM
-            case Unary(op=UnaryOp.NEG, operand=Const() as a) if not self.expr(a).startswith("-"):
-                return f"-({self.expr(a)})", _PREC_NEG  # ``-1.0`` is the literal, ``-(1.0)`` its negation
             case Unary(op=UnaryOp.NEG, operand=a):
-                return "-" + self.expr(a, _PREC_NEG), _PREC_NEG
+                inner = self.expr(a, _PREC_NEG)
+                if inner[0].isdigit() or inner.startswith(("inf", "nan")):
+                    # ``-1.0`` and ``-1.0 ^ x`` start with the literal -1.0: ``-(1.0)`` negates
+                    return f"-({inner})", _PREC_NEG
+                return "-" + inner, _PREC_NEG
             case Unary(op=UnaryOp.NOT, operand=a):
                 return "not " + self.expr(a, _PREC_NOT), _PREC_NOT
             case Binary(op=op, lhs=a, rhs=b):

@@ -126,7 +126,9 @@ def _load_builtins() -> None:
     if _LOADED["builtins"]:
         return
     _LOADED["builtins"] = True
-    # importing the modules runs their @register decorators, in pipeline order
+    # importing the modules runs their @register decorators
+    for module in ("discretise", "simplify", "bounds", "select_format", "fuse"):
+        importlib.import_module(f"nnc.passes.{module}")
 
 
 def _load_entry_points() -> None:
@@ -153,10 +155,15 @@ def registered() -> dict[str, PassInfo]:
     return dict(_REGISTRY)
 
 
+#: The order of nnc's own pipeline (modules may be imported, and so registered, in any order).
+BUILTIN_ORDER = ("discretise", "simplify", "bounds", "select-format", "fuse")
+
+
 def default_pass_names() -> tuple[str, ...]:
     """The default pipeline, in order."""
     _load_builtins()
-    return tuple(_DEFAULT_ORDER)
+    rank = {n: i for i, n in enumerate(BUILTIN_ORDER)}
+    return tuple(sorted(_DEFAULT_ORDER, key=lambda n: (rank.get(n, len(rank)), _DEFAULT_ORDER.index(n))))
 
 
 def get_pass(name: str, options: CompileOptions | None = None) -> Pass:

@@ -31,7 +31,11 @@ GOLDEN_FILES = sorted(GOLDEN.glob("*/*.ir"))
 def assert_module_round_trip(m: Module) -> None:
     text = print_module(m, debuginfo=True)
     back = parse_module(text)
-    assert back == canonical_temps(m)
+    expected = canonical_temps(m)
+    for k1, k2 in zip(back.kernels, expected.kernels, strict=True):
+        for s1, s2 in zip(k1.body, k2.body, strict=True):
+            assert s1 == s2, f"kernel {k1.name} reads back differently:\n{text}"
+    assert back == expected
     assert print_module(back, debuginfo=True) == text
     assert [k.notes for k in back.kernels] == [k.notes for k in m.kernels]
     assert [p.format_reason for p in back.projections] == [p.format_reason for p in m.projections]
