@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import Indenter
+from lark.indenter import DedentError, Indenter
 
 from nnc.descriptions import random as distributions
 from nnc.diagnostics import DslSyntaxError, SourceSpan, SourceText
@@ -226,6 +226,31 @@ def _parse_tree(text: str, name: str) -> tuple[_Source, Tree]:
         return src, _parser().parse(body)
     except UnexpectedInput as e:
         raise _syntax_error(src, e) from None
+    except DedentError:
+        line, col = _bad_dedent(body)
+        raise IrTextError(
+            "cannot read the IR text",
+            src.span(line, col),
+            "the indentation does not match an enclosing block",
+        ) from None
+
+
+def _bad_dedent(text: str) -> tuple[int, int]:
+    """Line and column of the first line indented to a column no enclosing block has."""
+    levels = [0]
+    for n, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped.startswith("//"):
+            continue
+        indent = len(line) - len(stripped)
+        if indent > levels[-1]:
+            levels.append(indent)
+            continue
+        while indent < levels[-1]:
+            levels.pop()
+        if indent != levels[-1]:
+            return n, indent + 1
+    return 1, 1
 
 
 # --------------------------------------------------------------------------------------------------
