@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         help="verify after every pass (default) or only at the end",
     )
     opt.add_argument("--print-after-all", action="store_true", help="print the module after every pass")
+    opt.add_argument(
+        "--load",
+        action="append",
+        default=[],
+        metavar="PLUGIN",
+        help="import a Python file or module that registers passes (repeatable)",
+    )
     opt.add_argument("-o", "--output", default=None, help="write the result here instead of printing it")
 
     run = commands.add_parser("run", help="run a module read from text and print or save its state")
@@ -81,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, required=True, help="number of steps")
     run.add_argument("--engine", choices=("interp", "llvm"), default="interp")
     run.add_argument("--passes", default=None, help="passes to run first (comma-separated)")
+    run.add_argument("--load", action="append", default=[], metavar="PLUGIN", help="as for opt")
     run.add_argument("--seed", type=int, default=0, help="seed of the initial values, connectors and draws")
     run.add_argument("--threads", type=int, default=1, help="worker threads of the LLVM engine")
     run.add_argument(

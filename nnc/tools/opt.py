@@ -32,6 +32,27 @@ def _read(path: str) -> tuple[Module, Path]:
     return parse_module(p.read_text(), path), p.resolve().parent
 
 
+def load_plugins(plugins: list[str]) -> None:
+    """Import each Python file (``*.py``) or module of ``plugins``; their ``@register`` decorators run."""
+    import importlib
+    import importlib.util
+
+    for plugin in plugins:
+        if plugin.endswith(".py"):
+            path = Path(plugin)
+            if not path.is_file():
+                raise _Usage(f"--load: no such file: {plugin}")
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules.setdefault(path.stem, module)
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            try:
+                importlib.import_module(plugin)
+            except ImportError as e:
+                raise _Usage(f"--load: cannot import {plugin}: {e}") from None
+
+
 def _pass_list(text: str | None) -> list[Pass] | None:
     if text is None:
         return None
@@ -104,6 +125,7 @@ def opt_main(ns: argparse.Namespace) -> int:
     from nnc.cli import PTX_UNAVAILABLE
 
     try:
+        load_plugins(ns.load)
         passes, lower = _plan(ns.passes, ns.stage)
         if lower == "ptx":
             print(PTX_UNAVAILABLE, file=sys.stderr)
@@ -147,6 +169,7 @@ def run_main(ns: argparse.Namespace) -> int:
     try:
         if ns.steps < 0:
             raise _Usage("--steps must be >= 0")
+        load_plugins(ns.load)
         module, base = _read(ns.file)
         passes = _pass_list(ns.passes) or []
         module = run_passes(module, passes) if passes else module
