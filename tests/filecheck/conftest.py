@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from litkit import NirFailure, run_lit
+from litkit import FileCheckError, run_lit
 
 HERE = Path(__file__).parent
 
@@ -28,7 +28,7 @@ class NirTest(pytest.Item):
         run_lit(self.path)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-        if isinstance(excinfo.value, NirFailure):
+        if isinstance(excinfo.value, FileCheckError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)  # type: ignore[return-value]
 

@@ -10,15 +10,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class NirFailure(Exception):
+class FileCheckError(Exception):
     """A FileCheck test that failed: lit's report."""
 
 
 def run_lit(path: Path) -> None:
-    """Run ``lit`` on one file; raise :class:`NirFailure` with its report when a check fails."""
+    """Run ``lit`` on one file; raise :class:`FileCheckError` with its report when a check fails."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     lit = [sys.executable, "-c", "import sys, lit.main; sys.argv[0] = 'lit'; lit.main.main()"]
     done = subprocess.run([*lit, "-v", str(path)], capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        raise NirFailure(done.stdout + done.stderr)
+        raise FileCheckError(done.stdout + done.stderr)
