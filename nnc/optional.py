@@ -48,8 +48,16 @@ EXTRAS: dict[str, Extra] = {
         Extra(
             "test",
             "the test suite (including the built-wheel test)",
-            ("pytest>=8", "hypothesis>=6.100", "build>=1.2", "twine>=6.1", "setuptools>=77"),
-            ("pytest", "hypothesis", "build", "twine", "setuptools"),
+            (
+                "pytest>=8",
+                "hypothesis>=6.100",
+                "build>=1.2",
+                "twine>=6.1",
+                "setuptools>=77",
+                "lit>=17",
+                "filecheck>=1.0",
+            ),
+            ("pytest", "hypothesis", "build", "twine", "setuptools", "lit", "filecheck"),
         ),
     )
 }
