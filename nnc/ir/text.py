@@ -200,7 +200,7 @@ def _syntax_error(src: _Source, e: UnexpectedInput) -> IrTextError:
             )
         case UnexpectedToken(token=tok) if tok.type not in ("$END", "_DEDENT", "_INDENT"):
             expected = sorted({_terminal_text(n) for n in e.expected if not n.startswith("$")})
-            what = "the end of the line" if tok.type == "_NL" else repr(str(tok))
+            what = "end of line" if tok.type == "_NL" else repr(str(tok))
             return IrTextError(
                 "cannot read the IR text",
                 src.at(tok),
