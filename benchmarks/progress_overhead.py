@@ -66,9 +66,17 @@ def main() -> None:
                     net.simulate(duration, progress=on)
                     times[on].append(time.perf_counter() - t0)
         off, on = statistics.median(times[False]), statistics.median(times[True])
+        pairs = statistics.median(b / a for a, b in zip(times[False], times[True], strict=True))
         print(
             json.dumps(
-                {"network": name, "duration_ms": duration, "off_s": off, "on_s": on, "ratio": on / off}
+                {
+                    "network": name,
+                    "duration_ms": duration,
+                    "off_s": off,
+                    "on_s": on,
+                    "ratio_of_medians": on / off,
+                    "median_pair_ratio": pairs,
+                }
             )
         )
 
