@@ -67,3 +67,19 @@ def test_the_gallery_page_shows_every_example_s_figure() -> None:
     for name in scripts:
         assert (ROOT / "docs" / "gallery" / f"{name}.png").exists(), name
         assert f"`{name}.py`" in page, name
+
+
+def test_the_first_network_page_runs(tmp_path: Path) -> None:
+    """The code blocks of 'A first network', run in order as one script (the plot to the Agg backend)."""
+    import re
+
+    page = (ROOT / "docs" / "guide" / "first-network.md").read_text()
+    script = tmp_path / "first.py"
+    script.write_text("\n".join(re.findall(r"```python\n(.*?)```", page, flags=re.S)))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rate = float(proc.stdout.split()[-2])  # print(m.mean_fr(spikes), "Hz")
+    assert 1.0 < rate < 100.0
