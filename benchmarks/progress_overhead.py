@@ -1,11 +1,13 @@
 """Cost of ``simulate(progress=True)``: the same runs with and without the progress bar, side by side.
 
 Builds the COBA network (4000 neurons, as examples/coba.py) and a rate network (2000 neurons, 0.1-sparse
-recurrent), then alternates ``simulate(duration)`` with ``progress=False`` and ``progress=True`` (the
-bar drawn into /dev/null) ``--repeats`` times each and prints one JSON line per network: the median
-wall time of each and the median of the ratios of consecutive pairs (robust to a machine whose load
-drifts; the bar cuts the run into chunks of about 0.25 s), for wall-clock time and for the process's
-CPU time (which a busy machine disturbs less: the bar's own cost is CPU work in this process).
+recurrent), then runs, interleaved ``--repeats`` times, ``simulate(duration)`` without the bar, with it
+(``progress=True``, drawn into /dev/null; the bar cuts the run into chunks of about 0.25 s), and the
+same steps in the bar's chunks without the bar. It prints one JSON line per network: the median wall
+and CPU time (of this process: the bar's cost is CPU work here, and a busy machine disturbs it less) of
+each, and the two parts of the bar's cost measured alone: its own work (a tqdm bar created, advanced
+over the run's chunks and closed, without simulating) and the CPU time of one more engine call (100
+calls of 1 % of the run against one call; the fastest of the repeats).
 
     python benchmarks/progress_overhead.py [--repeats 5] [--duration 2000]
 """
@@ -18,8 +20,10 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Callable
 
 import nnc as ann
+from nnc.runtime import progress as progress_module
 
 
 def coba() -> ann.Network:
@@ -50,42 +54,86 @@ def rate() -> ann.Network:
     return net
 
 
+def fastest_cpu(run: Callable[[], object], repeats: int) -> float:
+    """The least CPU time of ``repeats`` calls of ``run``."""
+    best = float("inf")
+    for _ in range(repeats):
+        c0 = time.process_time()
+        run()
+        best = min(best, time.process_time() - c0)
+    return best
+
+
+def chunk_sizes(net: ann.Network, duration: float) -> list[int]:
+    """The chunks (steps) into which ``simulate(duration, progress=True)`` cuts a run."""
+    sizes: list[int] = []
+    advance = progress_module.Progress.advance
+
+    def record(self, steps: int) -> None:
+        sizes.append(steps)
+        advance(self, steps)
+
+    progress_module.Progress.advance = record  # type: ignore[method-assign]
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            net.simulate(duration, progress=True)
+    finally:
+        progress_module.Progress.advance = advance  # type: ignore[method-assign]
+    return sizes
+
+
+def bar_alone(total: int, dt: float, chunks: list[int]) -> None:
+    with open(os.devnull, "w") as devnull:
+        bar = progress_module.Progress(total, dt, file=devnull)
+        for steps in chunks:
+            bar.advance(steps)
+        bar.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--duration", type=float, default=2000.0, help="ms per run (both networks)")
     args = parser.parse_args()
-    for name, build, duration in (("coba", coba, args.duration), ("rate", rate, args.duration)):
+    for name, build in (("coba", coba), ("rate", rate)):
         net = build()
         net.compile()
-        net.simulate(duration / 10)  # warm-up
-        times: dict[bool, list[float]] = {False: [], True: []}
-        cpu: dict[bool, list[float]] = {False: [], True: []}
+        net.simulate(args.duration / 10)  # warm-up
+        duration, dt = args.duration, net.dt
+        chunks = chunk_sizes(net, duration)
+        variants = {
+            "off": lambda: net.simulate(duration),  # noqa: B023
+            "on": lambda: net.simulate(duration, progress=True),  # noqa: B023
+            "chunks": lambda: [net.simulate(k * dt) for k in chunks],  # noqa: B023
+        }
+        wall: dict[str, list[float]] = {k: [] for k in variants}
+        cpu: dict[str, list[float]] = {k: [] for k in variants}
         with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
-            for _ in range(args.repeats):
-                for on in (False, True):
+            for _ in range(args.repeats):  # interleaved, so that a change of load hits all three
+                for key, run in variants.items():
                     t0, c0 = time.perf_counter(), time.process_time()
-                    net.simulate(duration, progress=on)
-                    times[on].append(time.perf_counter() - t0)
-                    cpu[on].append(time.process_time() - c0)
-        off, on = statistics.median(times[False]), statistics.median(times[True])
-        pairs = statistics.median(b / a for a, b in zip(times[False], times[True], strict=True))
-        cpu_pairs = statistics.median(b / a for a, b in zip(cpu[False], cpu[True], strict=True))
+                    run()
+                    wall[key].append(time.perf_counter() - t0)
+                    cpu[key].append(time.process_time() - c0)
+        one_call = min(cpu["off"])
+        part = duration / 100
+        many = fastest_cpu(lambda: [net.simulate(part) for _ in range(100)], args.repeats)  # noqa: B023
+        bar_cost = fastest_cpu(lambda: bar_alone(sum(chunks), dt, chunks), args.repeats)  # noqa: B023
+        med = {k: statistics.median(v) for k, v in wall.items()}
+        med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
         print(
             json.dumps(
                 {
                     "network": name,
                     "duration_ms": duration,
-                    "off_s": off,
-                    "on_s": on,
-                    "ratio_of_medians": on / off,
-                    "median_pair_ratio": pairs,
-                    "cpu_off_s": statistics.median(cpu[False]),
-                    "cpu_on_s": statistics.median(cpu[True]),
-                    "median_pair_cpu_ratio": cpu_pairs,
-                    # the fastest runs are the ones the machine's other work disturbed least
-                    "min_ratio": min(times[True]) / min(times[False]),
-                    "min_cpu_ratio": min(cpu[True]) / min(cpu[False]),
+                    "repeats": args.repeats,
+                    "chunks": len(chunks),
+                    "wall_median_s": med,
+                    "cpu_median_s": med_cpu,
+                    "wall_ratio_on_off": med["on"] / med["off"],
+                    "cpu_ratio_on_off": med_cpu["on"] / med_cpu["off"],
+                    "cpu_bar_alone_s": bar_cost,
+                    "cpu_per_engine_call_s": (many - one_call) / 99,
                 }
             )
         )
