@@ -41,7 +41,7 @@ rates = net.create(C, Oscillator, name="rates")
 rates.phase = 2.0 * np.pi * np.arange(C) / C
 spikes = net.create(ann.PoissonPopulation(C * N, target="exc"))
 groups = np.arange(C * N) // N  # the channel of every Poisson neuron
-encode = np.full((C * N, C), np.nan)  # post x pre; NaN: no synapse
+encode = np.full((C * N, C), None, dtype=object)  # post x pre; None: no synapse
 encode[np.arange(C * N), groups] = 1.0
 net.connect(rates, spikes, "exc").from_matrix(encode)
 decoded = net.create(C, ann.Neuron(equations="r = sum(exc)"), name="decoded")
