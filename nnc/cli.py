@@ -48,9 +48,6 @@ def dump_ir(script: str, stage: str, network: str | None, debuginfo: bool, args:
     """Run ``script`` until the selected network compiles; print ``stage``; return the exit code."""
     from nnc.api.build import DumpRequest, StageDumped, dumping
 
-    if stage == "ptx":
-        print("error: the PTX backend is not built yet; --stage ptx is unavailable", file=sys.stderr)
-        return EXIT_UNSUPPORTED
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))

@@ -144,11 +144,29 @@ def _options(net: Network) -> CompileOptions:
     )
 
 
-def _engine(net: Network, module: Module, directory: str | None, clean: bool, llvm: bool = False) -> Engine:
+def _engine(
+    net: Network,
+    module: Module,
+    directory: str | None,
+    clean: bool,
+    llvm: bool = False,
+    cuda_config: dict | None = None,
+) -> Engine:
     """The engine selected by the configuration (``llvm`` forces the LLVM JIT, for its IR dump)."""
     cfg = net._config
-    if cfg.paradigm == "cuda":
-        raise NotImplementedError("paradigm='cuda': the PTX backend is not built yet")
+    if cfg.paradigm == "cuda" and not llvm:
+        from nnc.backend.ptx.cuda import open_device
+        from nnc.backend.ptx.engine import GpuEngine
+
+        config = dict(cuda_config or {})
+        device = open_device(config)
+        return GpuEngine(
+            module,
+            _options(net),
+            device,
+            block_size=int(config.get("block_size", 256)),
+            max_blocks=config.get("max_blocks"),
+        )
     if cfg.engine == "interp" and not llvm:
         from nnc.backend.interp.engine import InterpEngine
 
@@ -193,7 +211,18 @@ def _initialise(net: Network, runtime: Runtime) -> None:
         m._bind(runtime.recorder)
 
 
-def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime:
+def _ptx_text(module: Module, cuda_config: dict | None) -> str:
+    """The PTX of ``module`` (``nnc dump-ir --stage ptx``) for ``cuda_config['sm']`` (default sm_80)."""
+    from nnc.backend.ptx.emit import DEFAULT_SM, compile_ptx
+    from nnc.backend.ptx.lower import Flavour, build_gpu_module
+
+    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX)
+    return compile_ptx(gm, str((cuda_config or {}).get("sm", DEFAULT_SM))).text
+
+
+def compile_network(
+    net: Network, directory: str | None, clean: bool, cuda_config: dict | None = None
+) -> Runtime:
     """Compile ``net`` and return its runtime (or raise :class:`StageDumped` under :func:`dumping`)."""
     if not net.get_populations():
         raise ModelError(f"compile: network {net.id} has no population")
@@ -210,8 +239,10 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(c.name for c in net.get_constants()),
     )
     module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
+    if request is not None and request.stage == "ptx":
+        raise StageDumped("ptx", _ptx_text(module, cuda_config))
     dump_llvm = request is not None and request.stage == "llvm"
-    engine = _engine(net, module, directory, clean, llvm=dump_llvm)
+    engine = _engine(net, module, directory, clean, llvm=dump_llvm, cuda_config=cuda_config)
     if dump_llvm:
         text = engine.llvm_ir  # type: ignore[attr-defined]
         engine.close()

@@ -1,0 +1,237 @@
+"""GPU stages: how each kernel of a module runs as a sequence of GPU kernel launches.
+
+The CPU backend cuts a kernel into stages (:func:`nnc.backend.llvm.kernels.stages_of`): serial runs of
+statements, one parallel loop each, and the serial stages that finish fused work. On the GPU every stage
+becomes one launch; the launch boundary orders memory the way the CPU's barriers do. What changes is the
+loop structure:
+
+* element loops (neurons, dendrites, inputs to clear, a timed array's row copy, delay pushes, global
+  operation blocks) are *grid-stride* loops: thread ``g`` of ``G`` handles elements ``g, g + G, ...``,
+  so neighbouring threads touch neighbouring elements (coalesced);
+* spike emission appends each spiking neuron's rank with an atomic counter right after its update
+  (no flag compaction pass); a one-thread stage publishes the list (:func:`spiking.publish`);
+* spike delivery (``pre_spike``, ``axon_spike``, decoding windows) gives each delivered spike to a
+  thread block and the synapses of its row to the block's threads; ``post_spike`` events give each
+  post neuron that fired to a block and its dendrite to the threads. Accumulations into post-synaptic
+  variables (``post.g = post.g + w``) become atomic adds. When a loop writes anything else that
+  several threads could share, or reads what it accumulates, it falls back to the CPU's
+  post-partitioned delivery (each thread owns a range of post neurons: no atomics, deterministic);
+* a top-level ``PushDelayed`` is split into a parallel copy and the one-thread head move.
+
+Everything else (statements, expressions, rows, reductions, random draws) is lowered by the CPU
+backend's code (:mod:`nnc.backend.llvm.statements`), so a new IR node is lowered once for both targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from nnc.backend.llvm import globalops, spiking
+from nnc.backend.llvm.kernels import stages_of
+from nnc.ir.model import Kernel, Module
+from nnc.ir.nodes import (
+    Assign,
+    Binary,
+    BinaryOp,
+    Clamp,
+    ClearInputs,
+    ComputeGlobalOp,
+    Expr,
+    ForEach,
+    PushDelayed,
+    Spike,
+    Stmt,
+    TimedStep,
+    Var,
+    stmt_exprs,
+    walk,
+    walk_stmts,
+)
+from nnc.ir.types import Domain, DType, Locality, Scope
+
+
+class Job(Enum):
+    """What a GPU stage does."""
+
+    SERIAL = "serial"  # top-level statements, one thread
+    NEURONS = "neurons"  # a neuron loop (with spike appends if it emits spikes)
+    DENDRITES = "dendrites"  # a dendrite loop, one thread per dendrite
+    CLEAR = "clear"  # ClearInputs
+    TIMED = "timed"  # a timed array's row copy
+    PUSH = "push"  # a top-level PushDelayed's copy
+    PARTIALS = "partials"  # global-operation block partials of a fused neuron loop
+    FINISH = "finish"  # fused finish: queue heads, global operations (one thread)
+    TIMED_ADVANCE = "timed_advance"  # a timed array's counters (one thread)
+    SPIKES = "spikes"  # publish the step's spike list (one thread)
+    DELIVER = "deliver"  # pre-synaptic spikes: a block per spike, atomics
+    DELIVER_OWNED = "deliver_owned"  # pre-synaptic spikes: post-partitioned, no atomics
+    POST_EVENTS = "post_events"  # post-synaptic spikes: a block per spike
+    POST_EVENTS_OWNED = "post_events_owned"  # post-synaptic spikes: a thread per spike
+
+
+#: Jobs run by a single thread.
+SERIAL_JOBS = frozenset({Job.SERIAL, Job.FINISH, Job.TIMED_ADVANCE, Job.SPIKES})
+#: Jobs that give one delivered spike to each thread block.
+BLOCK_JOBS = frozenset({Job.DELIVER, Job.POST_EVENTS})
+
+
+@dataclass(frozen=True, slots=True)
+class GpuStage:
+    """One launch of a kernel: its job and body; ``always``: runs even when the kernel's gate is closed;
+    ``atomic``: the assignments (by identity) lowered as atomic adds."""
+
+    kernel: Kernel
+    job: Job
+    body: tuple[Stmt, ...]
+    always: bool = False
+    atomic: tuple[Stmt, ...] = ()
+
+
+def gpu_stages(module: Module, kernel: Kernel) -> tuple[GpuStage, ...]:
+    """The launches of ``kernel``, in order."""
+    out: list[GpuStage] = []
+    for stage in stages_of(kernel):
+        if stage.parallel:
+            out.extend(_parallel(module, kernel, stage.body[0], stage.body))
+        elif stage.finish:
+            out.extend(_finishing(kernel, stage.body))
+        else:
+            out.extend(_serial(kernel, stage.body))
+    return tuple(out)
+
+
+def _finishing(kernel: Kernel, body: tuple[Stmt, ...]) -> list[GpuStage]:
+    if isinstance(body[0], TimedStep):
+        return [GpuStage(kernel, Job.TIMED_ADVANCE, body)]
+    if isinstance(body[-1], Spike):
+        rest = tuple(s for s in body if not isinstance(s, Spike))
+        out = [GpuStage(kernel, Job.FINISH, rest)] if rest else []
+        return [*out, GpuStage(kernel, Job.SPIKES, (body[-1],), always=True)]
+    return [GpuStage(kernel, Job.FINISH, body)]
+
+
+def _parallel(module: Module, kernel: Kernel, first: Stmt, body: tuple[Stmt, ...]) -> list[GpuStage]:
+    match first:
+        case ClearInputs():
+            return [GpuStage(kernel, Job.CLEAR, body)]
+        case TimedStep():
+            return [GpuStage(kernel, Job.TIMED, body)]
+        case ForEach(domain=Domain.NEURON):
+            out = [GpuStage(kernel, Job.NEURONS, body)]
+            pop = module.populations[kernel.owner_id]
+            ops = tuple(s for s in first.body if isinstance(s, ComputeGlobalOp))
+            if ops and globalops.blocked(pop.size):
+                out.append(GpuStage(kernel, Job.PARTIALS, ops))
+            return out
+        case ForEach(domain=Domain.DENDRITE):
+            return [GpuStage(kernel, Job.DENDRITES, body)]
+        case ForEach(domain=Domain.PRE_SPIKE | Domain.AXON_SPIKE | Domain.RECENT_SPIKE):
+            atomic = atomic_plan(first, post_side=True)
+            job = Job.DELIVER if atomic is not None else Job.DELIVER_OWNED
+            return [GpuStage(kernel, job, body, atomic=atomic or ())]
+        case ForEach(domain=Domain.POST_SPIKE):
+            atomic = atomic_plan(first, post_side=False)
+            job = Job.POST_EVENTS if atomic is not None else Job.POST_EVENTS_OWNED
+            return [GpuStage(kernel, job, body, atomic=atomic or ())]
+    raise NotImplementedError(f"GPU: kernel {kernel.name}: no GPU lowering for {type(first).__name__}")
+
+
+def _serial(kernel: Kernel, body: tuple[Stmt, ...]) -> list[GpuStage]:
+    """A serial CPU stage: top-level delay pushes become a parallel copy and a one-thread head move."""
+    out: list[GpuStage] = []
+    run: list[Stmt] = []
+    for s in body:
+        if isinstance(s, PushDelayed):
+            if run:
+                out.append(GpuStage(kernel, Job.SERIAL, tuple(run)))
+                run = []
+            out.append(GpuStage(kernel, Job.PUSH, (s,)))
+            out.append(GpuStage(kernel, Job.FINISH, (s,)))
+        else:
+            run.append(s)
+    if run:
+        out.append(GpuStage(kernel, Job.SERIAL, tuple(run)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# when event loops may run in parallel with atomics
+
+
+def _accumulated(s: Assign) -> Expr | None:
+    """``e`` if ``s`` is ``x = x + e`` or ``x = e + x`` (e not reading x), else None."""
+    v = s.value
+    if not isinstance(v, Binary) or v.op is not BinaryOp.ADD:
+        return None
+    for same, other in ((v.lhs, v.rhs), (v.rhs, v.lhs)):
+        if same == s.target and not any(n == s.target for n in walk(other)):
+            return other
+    return None
+
+
+def atomic_plan(loop: ForEach, post_side: bool) -> tuple[Stmt, ...] | None:
+    """The assignments of an event loop to lower as atomic adds, or None when the loop must not run with
+    several threads per spike.
+
+    A spike's synapses run in parallel, and so do different spikes. Each synapse is visited once per
+    step, so its own variables are private to its thread. A variable of the post neuron (``post_side``:
+    pre-synaptic events; of the pre neuron for post-synaptic events) is shared: it may only be
+    accumulated (``x = x + e``, real, or integer with an integer ``e``) and not read otherwise in the loop.
+    Anything else (a dendrite variable, the other side's variables, bounds on shared ones) is shared
+    by the threads of one spike.
+    """
+    shared_scope = Scope.POST if post_side else Scope.PRE
+    atomic: list[Stmt] = []
+    accumulated: set[tuple[str, Scope]] = set()
+    reads: list[Var] = []
+    for s in walk_stmts(loop.body):
+        for e in _read_exprs(s):
+            reads.extend(x for x in walk(e) if isinstance(x, Var))
+        if isinstance(s, Clamp):
+            if not _private(s.target):
+                return None
+            continue
+        if not isinstance(s, Assign):
+            continue
+        t = s.target
+        if _private(t):
+            continue
+        increment = _accumulated(s)
+        if t.scope is not shared_scope or increment is None or t.dtype is DType.BOOL:
+            return None
+        if t.dtype is DType.INT and increment.dtype is not DType.INT:
+            return None
+        atomic.append(s)
+        accumulated.add((t.name, t.scope))
+    if any((v.name, v.scope) in accumulated for v in reads):
+        return None  # read besides its own accumulations
+    return tuple(atomic)
+
+
+def _private(t: Var) -> bool:
+    return t.scope is Scope.SELF and t.locality is Locality.LOCAL
+
+
+def _read_exprs(s: Stmt) -> tuple[Expr, ...]:
+    if isinstance(s, Assign):
+        acc = _accumulated(s)
+        if acc is not None and not _private(s.target):
+            return (acc,)
+    return tuple(stmt_exprs(s))
+
+
+def contains_spike(stage: GpuStage) -> bool:
+    """Whether a neuron stage emits spikes."""
+    return stage.job is Job.NEURONS and spiking.contains_spike(stage.body[0])
+
+
+__all__ = [
+    "BLOCK_JOBS",
+    "SERIAL_JOBS",
+    "GpuStage",
+    "Job",
+    "atomic_plan",
+    "contains_spike",
+    "gpu_stages",
+]
