@@ -46,7 +46,7 @@ from nnc.backend.ptx.device import Device, LaunchStep
 from nnc.backend.ptx.lower import Launch, Size, build_gpu_module, step_sequence
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import Module
-from nnc.ir.nodes import Assign, Clamp, walk_stmts
+from nnc.ir.nodes import Assign, Clamp, ForDendrite, Stmt, nested_bodies
 from nnc.options import CompileOptions
 from nnc.runtime.buffers import PADDING, Buffers
 
@@ -62,13 +62,21 @@ BLOCKS_PER_SM = 32
 def written_keys(module: Module, layout: Layout) -> set[SlotKey]:
     """Pointer slots a kernel may write (the host copy is stale after a run)."""
     keys: set[SlotKey] = set()
-    for kernel in module.kernels:
-        places = Places(module, kernel)
-        for s in walk_stmts(kernel.body):
+
+    def visit(places: Places, body: tuple[Stmt, ...]) -> None:
+        for s in body:
+            if isinstance(s, ForDendrite):
+                visit(Places(module, module.dendrite_kernel(s)), s.body)
+                continue
             if isinstance(s, Assign | Clamp):
                 keys.add(places.state(s.target)[0])
             else:
                 keys.update(places._stmt_slots(s))
+            for inner in nested_bodies(s):
+                visit(places, inner)
+
+    for kernel in module.kernels:
+        visit(Places(module, kernel), kernel.body)
     return {k for k in keys if layout.kinds.get(k) is SlotKind.POINTER}
 
 

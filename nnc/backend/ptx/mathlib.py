@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from llvmlite import ir
@@ -46,9 +45,10 @@ NVPTX_SAFE = frozenset(
 LIBDEVICE_ENV = "NNC_LIBDEVICE"
 
 
-@dataclass(slots=True)
 class LibdeviceMath(MathLib):
     """Math calls of a GPU module: safe intrinsics as they are, everything else through ``__nv_*``."""
+
+    __slots__ = ()
 
     def intrinsic(self, b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
         """The intrinsic ``name`` if NVPTX lowers it, else libdevice's function of the same name."""
@@ -124,7 +124,7 @@ def find_libdevice() -> Path | None:
 
 def uses_libdevice(module_text: str) -> bool:
     """Whether a module's text calls a libdevice function."""
-    return "@__nv_" in module_text
+    return "@__nv_" in module_text or '@"__nv_' in module_text
 
 
 def link_libdevice(mod, libdevice: Path | None = None) -> None:

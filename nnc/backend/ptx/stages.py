@@ -43,6 +43,8 @@ from nnc.ir.nodes import (
     Spike,
     Stmt,
     TimedStep,
+    Unary,
+    UnaryOp,
     Var,
     stmt_exprs,
     walk,
@@ -160,13 +162,15 @@ def _serial(kernel: Kernel, body: tuple[Stmt, ...]) -> list[GpuStage]:
 
 
 def _accumulated(s: Assign) -> Expr | None:
-    """``e`` if ``s`` is ``x = x + e`` or ``x = e + x`` (e not reading x), else None."""
+    """``e`` if ``s`` is ``x = x + e``, ``x = e + x`` or ``x = x - e`` (then ``-e``: IEEE subtraction is
+    the addition of the negation), ``e`` not reading ``x``; else None."""
     v = s.value
-    if not isinstance(v, Binary) or v.op is not BinaryOp.ADD:
+    if not isinstance(v, Binary) or v.op not in (BinaryOp.ADD, BinaryOp.SUB):
         return None
-    for same, other in ((v.lhs, v.rhs), (v.rhs, v.lhs)):
+    pairs = ((v.lhs, v.rhs), (v.rhs, v.lhs)) if v.op is BinaryOp.ADD else ((v.lhs, v.rhs),)
+    for same, other in pairs:
         if same == s.target and not any(n == s.target for n in walk(other)):
-            return other
+            return other if v.op is BinaryOp.ADD else Unary(UnaryOp.NEG, other)
     return None
 
 

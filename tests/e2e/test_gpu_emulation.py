@@ -1,0 +1,176 @@
+"""The GPU kernels, emulated on the host, give the interpreter's bits on rate, spiking, plastic and Poisson
+networks.
+
+``compile(cuda_config={"device": "emulate"})`` builds the same kernels as for a GPU (the same body
+functions; only the kernel wrappers differ, :mod:`nnc.backend.ptx.lower`) and runs every thread of every
+block of each launch through the whole GpuEngine: lazy copies, the record table on the device, launch
+plans. In emulation, threads run in order, so atomic spike lists come out in rank order, and as long as
+every delivered spike has a block of its own, atomic accumulations add in spike-list order: the results
+must equal the interpreter's exactly. Small blocks and (for rate networks) a capped grid make the grid-
+and block-stride loops wrap. With fewer blocks than spikes, a block handles spikes ``b, b + G, ...``, so
+a conductance receives its inputs in another order (as on a real GPU, where the order is not fixed):
+equal spikes, floats within rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from test_spiking_engines import _coba, _collect, _hybrid, _plastic, _same
+
+import nnc as ann
+
+EMULATE = {"device": "emulate", "block_size": 32, "max_blocks": 3}  # every loop wraps
+ONE_BLOCK_PER_SPIKE = {"device": "emulate", "block_size": 32, "max_blocks": 4096}
+
+
+def _rate(net: ann.Network) -> dict[str, object]:
+    """Dense with a self hole, CSR with per-synapse delays, Oja learning, a semiglobal variable, a global
+    operation and bounds (tests/e2e/scripts/rate_network.py), plus tanh/pow (libdevice on a GPU)."""
+    inp = net.create(
+        8,
+        ann.Neuron(
+            parameters=dict(omega=ann.Parameter(0.1, locality="local")),
+            equations=["r = 0.5 + 0.5 * sin(omega * t)"],
+        ),
+    )
+    readout = ann.Neuron(
+        parameters=dict(tau=5.0),
+        equations=["tau * dv/dt + v = sum(exc) - 0.1 * mean(r) : min=-1.0", "r = pos(v) + 0.01 * tanh(v)"],
+    )
+    trace = ann.Synapse(
+        parameters=dict(eta=0.01),
+        equations=[
+            ann.Variable("s = post.r - mean(post.r)", locality="semiglobal"),
+            "dw/dt = eta * s * pre.r : min=0.0",
+        ],
+    )
+    res = net.create(40, ann.LeakyIntegrator(tau=10.0, sum="sum(exc) + sum(rec)"))
+    out = net.create(3, readout)
+    inp.omega = np.linspace(0.05, 0.4, 8)
+    net.connect(res, res, "rec").all_to_all(ann.Normal(0.0, 0.3, rng=net.default_rng))
+    net.connect(inp, res, "exc").fixed_probability(
+        0.5, ann.Uniform(0.0, 0.5, rng=net.default_rng), delays=ann.Uniform(1.0, 3.0, rng=net.default_rng)
+    )
+    oja = net.connect(res, out, "exc", ann.Oja(eta=0.01))
+    oja.all_to_all(0.1)
+    tr = net.connect(inp[:3], out, "exc", trace)
+    tr.one_to_one(0.5)
+    return {"res": res, "out": out, "oja": oja, "trace": tr, "m": net.monitor(res[:5], ["r", "v"])}
+
+
+def _large(net: ann.Network) -> dict[str, object]:
+    """More than one block of 1024 neurons: global operations reduced as block partials; single
+    precision; a timed array."""
+    net.config(dtype=ann.float32)
+    big = net.create(
+        2500,
+        ann.Neuron(
+            parameters=dict(tau=4.0, phase=ann.Parameter(0.0, locality="local")),
+            equations=["tau * dr/dt + r = sum(exc) + 0.1 * cos(phase * t) - max(r) + pow(mean(r), 2.0)"],
+        ),
+    )
+    big.phase = np.linspace(0.0, 0.5, 2500)
+    schedule = ann.TimedArray(rates=np.linspace(0.0, 1.0, 4 * 7).reshape(4, 7), schedule=[0.0, 2.0, 5.0, 6.0])
+    stim = net.create(schedule)
+    net.connect(stim, big, "exc").fixed_number_pre(3, weights=ann.Uniform(0.0, 1.0, rng=net.default_rng))
+    return {"big": big, "stim": stim, "m": net.monitor(big[::500], "r")}
+
+
+def _run(
+    build: Callable[[ann.Network], dict[str, object]],
+    dt: float,
+    gpu: bool,
+    duration: float,
+    config: dict | None = None,
+) -> dict:
+    net = ann.Network(dt=dt, seed=7)
+    objects = build(net)
+    if gpu:
+        net.config(paradigm="cuda")
+    else:
+        net.config(engine="interp")
+    net.compile(cuda_config=config or EMULATE)
+    net.simulate(duration / 2)
+    net.simulate(duration / 2)  # a second run continues from the device state
+    return _collect(objects)
+
+
+NETWORKS = [
+    (_rate, 1.0, 30.0, EMULATE),
+    (_large, 1.0, 12.0, EMULATE),
+    (_coba, 0.1, 40.0, ONE_BLOCK_PER_SPIKE),
+    (_plastic, 0.5, 40.0, ONE_BLOCK_PER_SPIKE),
+    (_hybrid, 0.25, 40.0, ONE_BLOCK_PER_SPIKE),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "dt", "duration", "config"), NETWORKS, ids=["rate", "large", "coba", "plastic", "hybrid"]
+)
+def test_emulated_gpu_equals_the_interpreter(build, dt, duration, config) -> None:
+    expected = _run(build, dt, False, duration)
+    got = _run(build, dt, True, duration, config)
+    _same(expected, got, "gpu")
+    spikes = expected.get("spikes")
+    if isinstance(spikes, dict):
+        total = sum(len(v) for v in spikes.get("spike", spikes).values())
+        assert total > 0, "the network must spike for the test to mean anything"
+
+
+def test_host_writes_between_runs_reach_the_device() -> None:
+    """Lazy copies: a value written by the host after a run is uploaded before the next run, and values
+    read after a run are the device's."""
+    results = []
+    for gpu in (False, True):
+        net = ann.Network(dt=0.5, seed=2)
+        objects = _plastic(net)
+        net.config(**({"paradigm": "cuda"} if gpu else {"engine": "interp"}))
+        net.compile(cuda_config=EMULATE)
+        net.simulate(10.0)
+        pop, stdp = objects["pop"], objects["stdp"]
+        v_mid = np.array(pop.v)  # type: ignore[attr-defined]
+        pop.v = -55.0  # type: ignore[attr-defined]
+        stdp.w = 0.02  # type: ignore[attr-defined]
+        net.simulate(10.0)
+        results.append((v_mid, _collect(objects)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    _same(results[0][1], results[1][1], "after host writes")
+
+
+def test_reset_and_rerun_on_the_emulated_gpu() -> None:
+    net = ann.Network(dt=0.5, seed=3)
+    objects = _plastic(net)
+    net.config(paradigm="cuda")
+    net.compile(cuda_config=EMULATE)
+    net.simulate(20.0)
+    first = objects["inputs"].get("spike")  # type: ignore[attr-defined]
+    net.reset(projections=True)
+    net.simulate(20.0)
+    assert objects["inputs"].get("spike") == first  # type: ignore[attr-defined]
+    assert first
+
+
+def _close(a: object, b: object, where: str) -> None:
+    if isinstance(a, dict):
+        assert isinstance(b, dict), where
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list) and a and isinstance(a[0], list):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            np.testing.assert_allclose(
+                np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-12, err_msg=f"{where}[{i}]"
+            )
+    else:
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12, err_msg=where)
+
+
+def test_blocks_handling_several_spikes() -> None:
+    """Fewer blocks than spikes: the same spikes, conductances within rounding."""
+    expected = _run(_coba, 0.1, False, 20.0)
+    got = _run(_coba, 0.1, True, 20.0, EMULATE)
+    assert expected["spikes"] == got["spikes"]
+    _close(expected, got, "gpu")
