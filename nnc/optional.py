@@ -48,8 +48,15 @@ EXTRAS: dict[str, Extra] = {
         Extra(
             "test",
             "the test suite (including the built-wheel test)",
-            ("pytest>=8", "hypothesis>=6.100", "build>=1.2", "twine>=6.1", "setuptools>=77"),
-            ("pytest", "hypothesis", "build", "twine", "setuptools"),
+            (
+                "pytest>=8",
+                "hypothesis>=6.100",
+                "build>=1.2",
+                "twine>=6.1",
+                "setuptools>=77",
+                "cuda-bindings>=12",
+            ),
+            ("pytest", "hypothesis", "build", "twine", "setuptools", "cuda.bindings"),
         ),
     )
 }

@@ -31,7 +31,7 @@ needs_libdevice = pytest.mark.skipif(
 )
 
 
-class _Captured(Exception):
+class _Captured(Exception):  # noqa: N818 - a control-flow signal
     def __init__(self, module: Module):
         self.module = module
 
@@ -167,7 +167,7 @@ def test_event_loops_use_atomics_only_when_safe() -> None:
     assert _jobs(network(shared))[0] == Job.DELIVER_OWNED.value
 
 
-def test_dump_ir_ptx_for_another_sm(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
+def test_dump_ir_ptx_for_another_sm(tmp_path) -> None:
     script = tmp_path / "net.py"
     script.write_text(
         "import nnc as ann\nnet = ann.Network()\nnet.create(4, ann.LeakyIntegrator())\n"

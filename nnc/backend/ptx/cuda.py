@@ -71,7 +71,6 @@ class CudaBindingsDevice:
         self._module: Any = None
         self._functions: dict[str, Any] = {}
         self._graphs: dict[tuple, Any] = {}
-        self._params: list[Any] = []
         self.ptx = ""
 
     def _check(self, result: Any, what: str) -> Any:
@@ -122,14 +121,10 @@ class CudaBindingsDevice:
             )
 
     def _launch(self, step: LaunchStep, ctx: int) -> None:
-        arg = ctypes.c_uint64(ctx)
-        params = (ctypes.c_void_p * 1)(ctypes.addressof(arg))
-        self._params.append((arg, params))  # alive until the graph or stream no longer needs them
+        params = ((ctx,), (ctypes.c_uint64,))  # the kernel's one argument: the device context address
         fn = self._functions[step.name]
         self._check(
-            self.cu.cuLaunchKernel(
-                fn, step.grid, 1, 1, step.block, 1, 1, 0, self.stream, ctypes.addressof(params), 0
-            ),
+            self.cu.cuLaunchKernel(fn, step.grid, 1, 1, step.block, 1, 1, 0, self.stream, params, 0),
             f"cuLaunchKernel({step.name})",
         )
 
