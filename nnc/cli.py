@@ -2,7 +2,8 @@
 
 The script runs unchanged until it calls ``compile()`` on the selected network; the compile stops after
 the requested stage and its text is printed (``parse``: the analysed models, ``ir``: the assembled
-module, a pass name: the module after that pass, ``llvm``: the LLVM IR of the CPU backend). This module
+module, a pass name: the module after that pass, ``llvm``: the LLVM IR of the CPU backend, ``ptx``: the
+PTX of the GPU backend). This module
 is the only place where nnc reads the process environment (arguments, working directory).
 """
 

@@ -174,3 +174,30 @@ def test_blocks_handling_several_spikes() -> None:
     got = _run(_coba, 0.1, True, 20.0, EMULATE)
     assert expected["spikes"] == got["spikes"]
     _close(expected, got, "gpu")
+
+
+def test_copies_are_lazy() -> None:
+    """After the first run, a run uploads only the context (and the record table), and a host read
+    downloads only the buffer read."""
+    net = ann.Network(dt=1.0, seed=1)
+    pop = net.create(1000, ann.LeakyIntegrator(tau=10.0))
+    other = net.create(1000, ann.LeakyIntegrator(tau=5.0))
+    pop.B = 1.0
+    net.config(paradigm="cuda")
+    net.compile(cuda_config=EMULATE)
+    device = net._runtime.engine.device  # type: ignore[union-attr]
+    net.simulate(5.0)
+    small = 8 * (net._runtime.engine.layout.size + 64)  # type: ignore[union-attr]
+    device.copies.update(upload=0, download=0)
+    net.simulate(5.0)
+    assert device.copies["upload"] <= small  # the context, nothing else
+    assert device.copies["download"] <= small
+    device.copies.update(upload=0, download=0)
+    r = np.array(pop.r)
+    assert device.copies["download"] == 1000 * 8  # one buffer
+    assert r[0] > 0.0
+    assert np.all(np.array(other.r) == 0.0)
+    device.copies.update(upload=0, download=0)
+    pop.B = 2.0  # a host write: that buffer goes up before the next run
+    net.simulate(1.0)
+    assert 1000 * 8 <= device.copies["upload"] <= 3 * 1000 * 8 + small

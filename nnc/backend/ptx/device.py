@@ -105,6 +105,7 @@ class EmulatedDevice:
         self._loaded = None
         self._kernels: dict[str, ctypes._CFuncPtr] = {}
         self.launches = 0
+        self.copies = {"upload": 0, "download": 0}  # bytes copied each way (tests of the lazy copies)
 
     def load(self, gm: GpuModule, opt_level: int) -> dict[str, float]:
         """JIT the host flavour of the kernels."""
@@ -131,11 +132,13 @@ class EmulatedDevice:
 
     def upload(self, addr: int, host: np.ndarray) -> None:
         """memcpy host -> 'device'."""
+        self.copies["upload"] += host.nbytes
         if host.nbytes:
             ctypes.memmove(addr, host.ctypes.data, host.nbytes)
 
     def download(self, host: np.ndarray, addr: int) -> None:
         """memcpy 'device' -> host."""
+        self.copies["download"] += host.nbytes
         if host.nbytes:
             ctypes.memmove(host.ctypes.data, addr, host.nbytes)
 
