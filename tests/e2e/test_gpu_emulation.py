@@ -201,3 +201,38 @@ def test_copies_are_lazy() -> None:
     pop.B = 2.0  # a host write: that buffer goes up before the next run
     net.simulate(1.0)
     assert 1000 * 8 <= device.copies["upload"] <= 3 * 1000 * 8 + small
+
+
+def _events(net: ann.Network) -> dict[str, object]:
+    """A decoding projection (every age of a window), axonal spikes, and a firing-rate window."""
+    poisson = net.create(ann.PoissonPopulation(30, rates=ann.Uniform(20.0, 120.0, rng=net.default_rng)))
+    out = net.create(4, ann.Neuron(equations="r = sum(exc)"))
+    net.connect(ann.DecodingProjection(poisson, out, "exc", window=6.0)).all_to_all(weights=0.5)
+    axonal = ann.Neuron(
+        parameters=dict(tau=5.0),
+        equations="tau * dv/dt = -v + g_exc + 12.0",
+        spike="v > 10.0",
+        reset="v = 0.0",
+        axon_spike="v > 9.0",
+        axon_reset="v = v - 0.5",
+    )
+    cells = net.create(12, axonal)
+    syn = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 0.5 * w")
+    net.connect(poisson, cells, "exc", syn).fixed_probability(
+        0.5, weights=ann.Uniform(0.5, 2.0, rng=net.default_rng)
+    )
+    net.connect(cells, cells, "exc", syn).fixed_probability(0.3, weights=0.4)
+    cells.compute_firing_rate(5.0)
+    return {
+        "out": out,
+        "cells": cells,
+        "spikes": net.monitor(cells, ["spike", "v"]),
+        "m": net.monitor(out, "r"),
+    }
+
+
+def test_decoding_windows_and_axonal_spikes() -> None:
+    expected = _run(_events, 0.5, False, 30.0)
+    got = _run(_events, 0.5, True, 30.0, ONE_BLOCK_PER_SPIKE)
+    _same(expected, got, "gpu")
+    assert sum(len(v) for v in expected["spikes"]["spike"].values()) > 0
