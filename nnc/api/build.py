@@ -157,8 +157,10 @@ def _engine(
     if cfg.paradigm == "cuda" and not llvm:
         from nnc.backend.ptx.cuda import open_device
         from nnc.backend.ptx.engine import GpuEngine
+        from nnc.backend.ptx.stages import GpuChoices
 
         config = dict(cuda_config or {})
+        choices = GpuChoices.of(config)
         device = open_device(config)
         return GpuEngine(
             module,
@@ -166,6 +168,7 @@ def _engine(
             device,
             block_size=int(config.get("block_size", 256)),
             max_blocks=config.get("max_blocks"),
+            choices=choices,
         )
     if cfg.engine == "interp" and not llvm:
         from nnc.backend.interp.engine import InterpEngine
@@ -215,8 +218,9 @@ def _ptx_text(module: Module, cuda_config: dict | None) -> str:
     """The PTX of ``module`` (``nnc dump-ir --stage ptx``) for ``cuda_config['sm']`` (default sm_80)."""
     from nnc.backend.ptx.emit import DEFAULT_SM, compile_ptx
     from nnc.backend.ptx.lower import Flavour, build_gpu_module
+    from nnc.backend.ptx.stages import GpuChoices
 
-    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX)
+    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX, GpuChoices.of(cuda_config))
     return compile_ptx(gm, str((cuda_config or {}).get("sm", DEFAULT_SM))).text
 
 

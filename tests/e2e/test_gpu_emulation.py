@@ -120,6 +120,32 @@ def test_emulated_gpu_equals_the_interpreter(build, dt, duration, config) -> Non
         assert total > 0, "the network must spike for the test to mean anything"
 
 
+@pytest.mark.parametrize("lanes", [True, False])
+@pytest.mark.parametrize(
+    ("build", "dt", "duration"), [(_rate, 1.0, 30.0), (_large, 1.0, 12.0)], ids=["rate", "large"]
+)
+def test_weighted_sums_over_8_threads_per_dendrite_give_the_same_bits(build, dt, duration, lanes) -> None:
+    """Every weighted sum split over 8 threads per dendrite (``sum_lanes=True``: dense rows with a hole,
+    CSR, ELL, double and single precision), or none: the interpreter's bits either way."""
+    expected = _run(build, dt, False, duration)
+    got = _run(build, dt, True, duration, {**EMULATE, "sum_lanes": lanes})
+    _same(expected, got, f"sum_lanes={lanes}")
+
+
+@pytest.mark.parametrize(
+    ("build", "dt", "duration"),
+    [(_coba, 0.1, 20.0), (_plastic, 0.5, 30.0), (_hybrid, 0.25, 30.0)],
+    ids=["coba", "plastic", "hybrid"],
+)
+def test_deterministic_kernels_equal_the_interpreter_with_few_blocks(build, dt, duration) -> None:
+    """``deterministic=True``: rank-ordered spike lists and post-partitioned delivery, no atomics. With
+    fewer threads than neurons and blocks than spikes (where atomic appends and adds change the order of
+    the lists and of the additions) the results are still the interpreter's bits."""
+    expected = _run(build, dt, False, duration)
+    got = _run(build, dt, True, duration, {**EMULATE, "deterministic": True})
+    _same(expected, got, "deterministic")
+
+
 def test_host_writes_between_runs_reach_the_device() -> None:
     """Lazy copies: a value written by the host after a run is uploaded before the next run, and values
     read after a run are the device's."""
@@ -231,8 +257,11 @@ def _events(net: ann.Network) -> dict[str, object]:
     }
 
 
-def test_decoding_windows_and_axonal_spikes() -> None:
+@pytest.mark.parametrize(
+    "config", [ONE_BLOCK_PER_SPIKE, {**EMULATE, "deterministic": True}], ids=["atomic", "ordered"]
+)
+def test_decoding_windows_and_axonal_spikes(config) -> None:
     expected = _run(_events, 0.5, False, 30.0)
-    got = _run(_events, 0.5, True, 30.0, ONE_BLOCK_PER_SPIKE)
+    got = _run(_events, 0.5, True, 30.0, config)
     _same(expected, got, "gpu")
     assert sum(len(v) for v in expected["spikes"]["spike"].values()) > 0

@@ -21,7 +21,7 @@ from nnc.backend.abi import layout_of
 from nnc.backend.ptx.emit import check_sm, compile_ptx, ptxas, ptxas_path, sm_of_capability
 from nnc.backend.ptx.lower import Flavour, build_gpu_module
 from nnc.backend.ptx.mathlib import find_libdevice
-from nnc.backend.ptx.stages import Job, gpu_stages
+from nnc.backend.ptx.stages import GpuChoices, Job, gpu_stages
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Module
 
@@ -78,13 +78,19 @@ NETWORKS = {
 }
 
 
+#: the default kernels, and the other variants: every weighted sum split over 8 threads per dendrite,
+#: spike delivery without atomics
+CHOICES = {"default": GpuChoices(), "lanes-deterministic": GpuChoices(deterministic=True, lane_rows=0)}
+
+
 @needs_ptxas
 @needs_libdevice
+@pytest.mark.parametrize("choices", sorted(CHOICES))
 @pytest.mark.parametrize("sm", ["sm_80", "sm_90"])
 @pytest.mark.parametrize("name", sorted(NETWORKS))
-def test_every_kernel_assembles(name: str, sm: str) -> None:
+def test_every_kernel_assembles(name: str, sm: str, choices: str) -> None:
     module = module_of(NETWORKS[name])
-    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX)
+    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX, CHOICES[choices])
     ptx = compile_ptx(gm, sm)
     assert f".target {sm}" in ptx.text
     entries = set(re.findall(r"\.visible \.entry (\w+)\(", ptx.text))
@@ -138,9 +144,36 @@ def test_sm_names_are_checked_before_llvm() -> None:
         sm_of_capability(5, 2)
 
 
-def _jobs(build: Callable[[ann.Network], object]) -> list[str]:
+def _jobs(build: Callable[[ann.Network], object], choices: GpuChoices | None = None) -> list[str]:
     module = module_of(build)
-    return [st.job.value for k in module.kernels for st in gpu_stages(module, k)]
+    return [st.job.value for k in module.kernels for st in gpu_stages(module, k, choices)]
+
+
+def test_deterministic_delivery_never_uses_atomics() -> None:
+    jobs = _jobs(_coba, GpuChoices(deterministic=True))
+    assert Job.DELIVER_OWNED.value in jobs
+    assert Job.DELIVER.value not in jobs
+    assert Job.DELIVER.value in _jobs(_coba)
+
+
+def test_weighted_sums_of_long_rows_use_8_threads_per_dendrite() -> None:
+    """``_rate``: 40 x 40 recurrent rows (39 synapses, a hole) and 40-synapse rows onto ``out`` are split
+    by default; the 8 -> 40 input (about 4 per row) and the one-to-one projection are not."""
+    module = module_of(_rate)
+    split = {
+        module.projections[k.owner_id].name
+        for k in module.kernels
+        for st in gpu_stages(module, k)
+        if st.job is Job.SUM_LANES
+    }
+    long_rows = {
+        p.name for p in module.projections if p.stats and p.stats.n_synapses >= 32 * p.stats.n_dendrites
+    }
+    assert split == long_rows
+    assert len(split) == 2
+    assert Job.SUM_LANES.value not in _jobs(_rate, GpuChoices(lane_rows=None))
+    every = sum(j == Job.SUM_LANES.value for j in _jobs(_rate, GpuChoices(lane_rows=0)))
+    assert every == 4  # every transmit loop
 
 
 def test_event_loops_use_atomics_only_when_safe() -> None:

@@ -42,11 +42,14 @@ from nnc.backend.abi import (
 )
 from nnc.backend.llvm.globalops import block_count
 from nnc.backend.llvm.places import Places
+from nnc.backend.llvm.reduce import LANES
 from nnc.backend.ptx.device import Device, LaunchStep
 from nnc.backend.ptx.lower import Launch, Size, build_gpu_module, step_sequence
+from nnc.backend.ptx.stages import SPIKE_CHUNK, GpuChoices
 from nnc.diagnostics import SimulationError
 from nnc.ir.model import Module
 from nnc.ir.nodes import Assign, Clamp, ForDendrite, Stmt, nested_bodies
+from nnc.ir.types import Precision
 from nnc.options import CompileOptions
 from nnc.runtime.buffers import PADDING, Buffers
 
@@ -108,6 +111,7 @@ class GpuEngine:
         device: Device,
         block_size: int = BLOCK,
         max_blocks: int | None = None,
+        choices: GpuChoices | None = None,
     ):
         self.module = module
         self.options = options
@@ -116,7 +120,8 @@ class GpuEngine:
         self.block_size = int(block_size)
         self.max_blocks = int(max_blocks) if max_blocks else device.multiprocessors * BLOCKS_PER_SM
         t0 = time.perf_counter()
-        self.gpu_module = build_gpu_module(module, self.layout, device.flavour)
+        self.choices = choices or GpuChoices()
+        self.gpu_module = build_gpu_module(module, self.layout, device.flavour, self.choices)
         self.compile_seconds = {"lower": time.perf_counter() - t0}
         self.compile_seconds.update(device.load(self.gpu_module, options.opt_level))
         self._written = written_keys(module, self.layout)
@@ -126,7 +131,8 @@ class GpuEngine:
         self._mirrors: dict[SlotKey, _Mirror] = {}
         self._stale_host: set[SlotKey] = set()  # the device copy is newer
         self._stale_device: set[SlotKey] = set()  # the host copy may be newer
-        self._dctx = np.zeros(max(self.layout.size, 1), dtype=np.uint64)
+        self._dctx = np.zeros(max(self.layout.size + len(self.gpu_module.scratch), 1), dtype=np.uint64)
+        self._scratch: list[tuple[int, int]] = []  # (address, bytes) of each scratch buffer
         self._ctx_addr = device.alloc(self._dctx.nbytes)
         self._buffers: Buffers | None = None
         self._temporary: list[int] = []
@@ -182,6 +188,27 @@ class GpuEngine:
         for key, kind in self.layout.kinds.items():
             if kind is SlotKind.VALUE:
                 self._dctx[self.layout.slot(key)] = buffers.ctx[self.layout.slot(key)]
+        self._size_scratch(buffers)
+
+    def _size_scratch(self, buffers: Buffers) -> None:
+        """(Re)allocate the weighted-sum partials for the projections' current dendrite counts."""
+        real = 8 if self.module.precision is Precision.F64 else 4
+        for n, entry in enumerate(self.gpu_module.scratch):
+            if entry.spikes:
+                nbytes = 8 * entry.count
+            else:
+                nbytes = (
+                    entry.count * buffers.value(ConnKey(entry.owner, ConnField.N_DENDRITES)) * LANES * real
+                )
+            if n == len(self._scratch):
+                self._scratch.append((0, -1))
+            addr, have = self._scratch[n]
+            if have < nbytes:
+                if have >= 0:
+                    self.device.free(addr)
+                addr = self.device.alloc(max(nbytes, 8))
+                self._scratch[n] = (addr, nbytes)
+            self._dctx[self.layout.size + n] = addr
 
     # ------------------------------------------------------------------ records
     def _device_table(
@@ -258,6 +285,11 @@ class GpuEngine:
                 grid, block = self._elements(block_count(pops[launch.owner].size))
             case Size.DENDRITES:
                 grid, block = self._elements(buffers.value(ConnKey(launch.owner, ConnField.N_DENDRITES)))
+            case Size.CHUNKS:
+                grid, block = self._elements(-(-pops[launch.owner].size // SPIKE_CHUNK))
+            case Size.DENDRITE_LANES:
+                n = buffers.value(ConnKey(launch.owner, ConnField.N_DENDRITES))
+                grid, block = self._elements(LANES * n)
             case Size.POST_OWNERS:
                 grid, block = self._elements(-(-pops[launch.post].size // 8))
             case Size.POST_NEURONS:

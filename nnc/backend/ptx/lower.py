@@ -52,15 +52,26 @@ from nnc.backend.llvm import fused, globalops, spiking, timed
 from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I8, I32, I64, PTR, MathLib, element, real_type, storage_type
 from nnc.backend.llvm.kernels import Target
-from nnc.backend.llvm.loops import for_range
+from nnc.backend.llvm.loops import alloca_once, for_range
 from nnc.backend.llvm.places import Element, Places, Role, slot_name
+from nnc.backend.llvm.reduce import LANES, REDUCE_OPS, combine_lanes, finish_mean, zero_if_empty
 from nnc.backend.llvm.statements import StageArgs, StatementLowering
 from nnc.backend.llvm.worker import _due, _field, kernel_gate
 from nnc.backend.ptx.mathlib import LibdeviceMath
-from nnc.backend.ptx.stages import BLOCK_JOBS, SERIAL_JOBS, GpuStage, Job, contains_spike, gpu_stages
+from nnc.backend.ptx.stages import (
+    BLOCK_JOBS,
+    ORDERED_JOBS,
+    SERIAL_JOBS,
+    SPIKE_CHUNK,
+    GpuChoices,
+    GpuStage,
+    Job,
+    contains_spike,
+    gpu_stages,
+)
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
-from nnc.ir.nodes import Assign, ForEach, Let, Stmt, Temp, stmt_exprs, walk, walk_stmts
+from nnc.ir.nodes import Assign, ForEach, Let, Reduce, ReduceOp, Stmt, Temp, stmt_exprs, walk, walk_stmts
 from nnc.ir.types import Domain, DType, Phase
 
 
@@ -84,6 +95,8 @@ class Size(Enum):
     NEURONS = "neurons"  # owner population's size
     BLOCKS = "blocks"  # global-operation blocks of the owner population
     DENDRITES = "dendrites"  # n_dendrites of the owner projection
+    DENDRITE_LANES = "dendrite_lanes"  # 8 threads per dendrite of the owner projection
+    CHUNKS = "chunks"  # chunks of SPIKE_CHUNK neurons of the owner population
     PRE_SPIKES = "pre_spikes"  # blocks: pre population size; threads: mean pre->post row length
     POST_SPIKES = "post_spikes"  # blocks: post population size; threads: mean dendrite length
     POST_OWNERS = "post_owners"  # post population size / 8 (post-partitioned delivery)
@@ -103,6 +116,17 @@ class Launch:
     post: int = -1
 
 
+@dataclass(frozen=True, slots=True)
+class Scratch:
+    """A buffer only the GPU kernels use: the weighted-sum partials of projection ``owner`` (``count``
+    sums: ``count * n_dendrites * 8`` reals), or (``spikes``) the per-chunk spike counts of population
+    ``owner`` (``count`` int64 words)."""
+
+    owner: int
+    count: int
+    spikes: bool = False
+
+
 @dataclass(slots=True)
 class GpuModule:
     """An LLVM module of GPU kernels and the launches of one step, in order."""
@@ -114,6 +138,9 @@ class GpuModule:
     records: dict[int, tuple[Launch, Launch]] = field(default_factory=dict)
     #: the kernels launched after each record phase's kernels
     record_after: dict[int, int] = field(default_factory=dict)
+    #: device buffers of the GPU kernels only; the device context holds their addresses after the
+    #: layout's slots
+    scratch: tuple[Scratch, ...] = ()
 
     def kernel_names(self) -> list[str]:
         """Every kernel of the module."""
@@ -169,16 +196,44 @@ def stride(b: ir.IRBuilder, start: ir.Value, stop: ir.Value, step: ir.Value) -> 
 
 
 class GpuLowering(StatementLowering):
-    """The CPU statement lowering, with some assignments ``x = x + e`` lowered as atomic adds."""
+    """The CPU statement lowering, with some assignments ``x = x + e`` lowered as atomic adds, and some
+    weighted sums read from the partials of a :attr:`Job.SUM_LANES` launch."""
 
     atomic: tuple[Stmt, ...] = ()
+    lanes: tuple[Let, ...] = ()
+    scratch: ir.Value | None = None
 
     def stmt(self, s: Stmt, el: Element) -> None:
         """Lower ``s`` (atomically if it is one of :attr:`atomic`)."""
         if isinstance(s, Assign) and any(s is a for a in self.atomic):
             self._atomic_add(s, el)
             return
+        if isinstance(s, Let) and any(s is a for a in self.lanes):
+            el.temps[s.name] = self._combined(s, el)
+            return
         super().stmt(s, el)
+
+    def _combined(self, s: Let, el: Element) -> ir.Value:
+        """The weighted sum ``s`` of dendrite ``el``: its 8 lane partials combined in the CPU's order."""
+        b = self.b
+        assert isinstance(s.value, Reduce)
+        assert self.scratch is not None
+        assert el.row is not None
+        r = next(n for n, a in enumerate(self.lanes) if a is s)
+        d = el.at[Role.DENDRITE].index
+        base = _partial_index(b, self.conn_value(ConnField.N_DENDRITES), r, d, I64(0))
+        vty = ir.VectorType(self.real, LANES)
+        ptr = element(b, self.scratch, base, self.real)
+        partials = b.load(ptr, typ=vty, align=LANES * (8 if isinstance(self.real, ir.DoubleType) else 4))
+        red = REDUCE_OPS[s.value.op]
+        total = combine_lanes(b, self.target.lib, red, partials)
+        n = el.row.count(b)
+        match s.value.op:
+            case ReduceOp.MEAN:
+                return finish_mean(b, self.real, total, n)
+            case ReduceOp.MAX | ReduceOp.MIN:
+                return zero_if_empty(b, self.real, total, n)
+        return total
 
     def _atomic_add(self, s: Assign, el: Element) -> None:
         from nnc.backend.ptx.stages import _accumulated
@@ -222,8 +277,11 @@ def _sanitise(name: str) -> str:
 class _Builder:
     """Builds the kernels of one GPU module."""
 
-    def __init__(self, module: Module, layout: Layout, flavour: Flavour):
+    def __init__(self, module: Module, layout: Layout, flavour: Flavour, choices: GpuChoices):
         self.module = module
+        self.choices = choices
+        self.scratch: list[Scratch] = []
+        self._scratch_of: dict[object, int] = {}
         self.layout = layout
         self.flavour = flavour
         self.llmod = ir.Module(name=module.name)
@@ -255,7 +313,11 @@ class _Builder:
         return b.load(element(b, ctx, I64(self.layout.slot(key)), I64), typ=I64)
 
     def _pointer(self, b: ir.IRBuilder, ctx: ir.Value, key: SlotKey) -> ir.Value:
-        addr = element(b, ctx, I64(self.layout.slot(key)), I64)
+        return self.pointer_at(b, ctx, self.layout.slot(key))
+
+    def pointer_at(self, b: ir.IRBuilder, ctx: ir.Value, slot: int) -> ir.Value:
+        """The buffer address in context slot ``slot`` (a global pointer on the GPU)."""
+        addr = element(b, ctx, I64(slot), I64)
         if self.flavour is Flavour.HOST:
             return b.load(addr, typ=PTR)
         # loaded as a global pointer, then made generic for the shared lowering: LLVM's address-space
@@ -317,6 +379,21 @@ class _Builder:
                 raise BackendError(f"kernel {places.kernel.name}: the layout has no slot for {k}")
         return tuple(k for k in used if self.layout.kinds[k] is SlotKind.POINTER)
 
+    def _scratch_index(self, stage: GpuStage) -> int:
+        """The scratch buffer of a stage (shared by the launches of a dendrite loop's weighted sums, or of
+        a population's ordered spike list)."""
+        if stage.lanes:
+            key: object = id(stage.lanes)
+            entry = Scratch(stage.kernel.owner_id, len(stage.lanes))
+        else:
+            key = ("spikes", stage.kernel.owner_id)
+            size = self.module.populations[stage.kernel.owner_id].size
+            entry = Scratch(stage.kernel.owner_id, 2 * _chunks(size), spikes=True)
+        if key not in self._scratch_of:
+            self._scratch_of[key] = len(self.scratch)
+            self.scratch.append(entry)
+        return self._scratch_of[key]
+
     # ------------------------------------------------------------------ stages
     def stage(self, name: str, stage: GpuStage, shared: _Shared) -> Launch:
         places = Places(self.module, stage.kernel)
@@ -327,6 +404,9 @@ class _Builder:
         ptrs = dict(zip(slots, fn.args[6:], strict=True))
         lw = GpuLowering(self.target, places, b, StageArgs(ctx, step, ptrs))
         lw.atomic = stage.atomic
+        if stage.lanes or stage.job in ORDERED_JOBS:
+            lw.lanes = stage.lanes
+            lw.scratch = self.pointer_at(b, ctx, self.layout.size + self._scratch_index(stage))
         grid = Grid(tid, ntid, ctaid, nctaid)
         top = Element(None, {}, temps={n: b.load(gv, typ=ty) for n, (gv, ty) in shared.globals.items()})
         _lower_body(lw, stage, grid, top, shared, name)
@@ -358,6 +438,8 @@ def _serial_body(lw: GpuLowering, stage: GpuStage, top: Element, shared: _Shared
             timed.advance(lw)
         case Job.SPIKES:
             _publish(lw)
+        case Job.SPIKE_SCAN:
+            _spike_scan(lw)
         case _:
             for s in body:
                 lw.stmt(s, top)
@@ -378,7 +460,7 @@ def _neuron_loop(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -> 
     b = lw.b
     with stride(b, grid.gid(b), _neurons(lw), grid.size(b)) as i:
         lw.loop_body(stage.body[0], i, top)  # type: ignore[arg-type]
-        if contains_spike(stage):
+        if contains_spike(stage) and not stage.ordered:
             _append_spike(lw, i)
 
 
@@ -386,6 +468,49 @@ def _dendrite_loop(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -
     b = lw.b
     with stride(b, grid.gid(b), lw.conn_value(ConnField.N_DENDRITES), grid.size(b)) as d:
         lw.loop_body(stage.body[0], d, top)  # type: ignore[arg-type]
+
+
+def _dendrite_element(lw: GpuLowering, d: ir.Value, top: Element) -> Element:
+    """Dendrite ``d``'s element, as the CPU's dendrite loop builds it."""
+    b = lw.b
+    conn, desc = lw.connectivity()
+    post = conn.load(ConnField.POST_RANK, d, I32)
+    at = {Role.DENDRITE: At(d), Role.POST: At(post)}
+    return top.inner(Domain.DENDRITE, at, (b.trunc(post, I32), I32(0)), row=desc.row(conn, d))
+
+
+def _partial_index(b: ir.IRBuilder, n_dendrites: ir.Value, r: int, d: ir.Value, lane: ir.Value) -> ir.Value:
+    """Where lane ``lane`` of weighted sum ``r`` of dendrite ``d`` keeps its partial."""
+    return b.add(b.mul(b.add(b.mul(I64(r), n_dendrites), d), I64(LANES)), lane)
+
+
+def _sum_lanes(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -> None:
+    """8 threads per dendrite: thread ``l`` folds positions ``l, l + 8, ...`` of the row (lane ``l`` of the
+    CPU's accumulator, :mod:`nnc.backend.llvm.reduce`) and stores the partial for the dendrite loop."""
+    b, lib, scratch = lw.b, lw.target.lib, lw.scratch
+    assert scratch is not None
+    conn, desc = lw.connectivity()
+    n_dendrites = lw.conn_value(ConnField.N_DENDRITES)
+    with stride(b, grid.gid(b), b.mul(n_dendrites, I64(LANES)), grid.size(b)) as g:
+        d, lane = b.lshr(g, I64(3)), b.and_(g, I64(LANES - 1))
+        el = _dendrite_element(lw, d, top)
+        row = el.row
+        assert row is not None
+        for r, let in enumerate(stage.lanes):
+            node = let.value
+            assert isinstance(node, Reduce)
+            red = REDUCE_OPS[node.op]
+            acc = alloca_once(b, lw.real, name="partial")
+            b.store(ir.Constant(lw.real, red.identity), acc)
+            with for_range(b, lane, row.count(b), LANES) as p:
+                slot = row.slot(b, p)
+                pre = desc.pre_rank(conn, slot, b.sub(slot, row.begin))
+                at = {Role.SELF: At(slot), Role.PRE: At(pre)}
+                syn = el.inner(Domain.SYNAPSE, at, (el.counter[0], b.trunc(pre, I32)))
+                value = lw.lowering(syn).real(node.value)
+                b.store(red.combine(b, lib, b.load(acc, typ=lw.real), value), acc)
+            cell = element(b, scratch, _partial_index(b, n_dendrites, r, d, lane), lw.real)
+            b.store(b.load(acc, typ=lw.real), cell)
 
 
 def _clear(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -> None:
@@ -451,6 +576,88 @@ def _append_spike(lw: StatementLowering, i: ir.Value) -> None:
         b.store(rank, element(b, lw.ptrs[SpikeKey(pid, SpikeField.AXON)], pos, I32))
 
 
+def _chunks(size: int) -> int:
+    return -(-size // SPIKE_CHUNK)
+
+
+def _chunk_loop(lw: GpuLowering, grid: Grid, body) -> None:
+    """``body(c, start, stop)`` for every chunk ``c`` of :data:`SPIKE_CHUNK` neurons, over the grid."""
+    b, size = lw.b, lw.places.population.size
+    with stride(b, grid.gid(b), I64(_chunks(size)), grid.size(b)) as c:
+        start = b.mul(c, I64(SPIKE_CHUNK))
+        stop = b.add(start, I64(SPIKE_CHUNK))
+        body(c, start, b.select(b.icmp_signed("<", stop, I64(size)), stop, I64(size)))
+
+
+def _flag_bits(lw: GpuLowering, i: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """Whether neuron ``i`` spiked, and whether it sent an axonal spike (``i64`` 0 or 1)."""
+    b = lw.b
+    flags = lw.ptrs[SpikeKey(lw.places.population.id, SpikeField.FLAGS)]
+    f = b.zext(b.load(element(b, flags, i, I8), typ=I8), I64)
+    return b.and_(f, I64(1)), b.and_(b.lshr(f, I64(1)), I64(1))
+
+
+def _spike_count(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -> None:
+    """Ordered spike lists, 1/3: the spikes (and axonal spikes) of each chunk of neurons."""
+    b, scratch, chunks = lw.b, lw.scratch, _chunks(lw.places.population.size)
+    assert scratch is not None
+
+    def count(c: ir.Value, start: ir.Value, stop: ir.Value) -> None:
+        n, na = alloca_once(b, I64, "n"), alloca_once(b, I64, "na")
+        b.store(I64(0), n)
+        b.store(I64(0), na)
+        with for_range(b, start, stop) as i:
+            spike, axon = _flag_bits(lw, i)
+            b.store(b.add(b.load(n, typ=I64), spike), n)
+            b.store(b.add(b.load(na, typ=I64), axon), na)
+        b.store(b.load(n, typ=I64), element(b, scratch, c, I64))
+        b.store(b.load(na, typ=I64), element(b, scratch, b.add(c, I64(chunks)), I64))
+
+    _chunk_loop(lw, grid, count)
+
+
+def _spike_scan(lw: GpuLowering) -> None:
+    """Ordered spike lists, 2/3 (one thread): the counts become each chunk's first position, and the
+    totals go where :func:`_publish` reads the atomic counters."""
+    b, scratch, chunks = lw.b, lw.scratch, _chunks(lw.places.population.size)
+    assert scratch is not None
+    thread = lw.ptrs[SpikeKey(lw.places.population.id, SpikeField.THREAD)]
+    for first, column in ((0, 0), (chunks, MAX_THREADS)):
+        total = alloca_once(b, I64, "total")
+        b.store(I64(0), total)
+        with for_range(b, I64(first), I64(first + chunks)) as c:
+            cell = element(b, scratch, c, I64)
+            before = b.load(total, typ=I64)
+            b.store(b.add(before, b.load(cell, typ=I64)), total)
+            b.store(before, cell)
+        b.store(b.load(total, typ=I64), element(b, thread, I64(column), I64))
+
+
+def _spike_write(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -> None:
+    """Ordered spike lists, 3/3: each chunk writes its ranks, in order, from its first position."""
+    b, scratch, pop = lw.b, lw.scratch, lw.places.population
+    assert scratch is not None
+    chunks = _chunks(pop.size)
+    ring = lw.ptrs[SpikeKey(pop.id, SpikeField.RING)]
+    axon = lw.ptrs[SpikeKey(pop.id, SpikeField.AXON)]
+    base = b.mul(spiking._next_slot(lw, pop.id), I64(pop.size))
+
+    def write(c: ir.Value, start: ir.Value, stop: ir.Value) -> None:
+        pos, apos = alloca_once(b, I64, "pos"), alloca_once(b, I64, "apos")
+        b.store(b.load(element(b, scratch, c, I64), typ=I64), pos)
+        b.store(b.load(element(b, scratch, b.add(c, I64(chunks)), I64), typ=I64), apos)
+        with for_range(b, start, stop) as i:
+            spike, axonal = _flag_bits(lw, i)
+            rank = b.trunc(i, I32)
+            for bit, at, buf, offset in ((spike, pos, ring, base), (axonal, apos, axon, I64(0))):
+                with b.if_then(b.icmp_unsigned("!=", bit, I64(0))):
+                    p = b.load(at, typ=I64)
+                    b.store(rank, element(b, buf, b.add(offset, p), I32))
+                    b.store(b.add(p, I64(1)), at)
+
+    _chunk_loop(lw, grid, write)
+
+
 def _publish(lw: StatementLowering) -> None:
     """Publish the step's lists (the counters of :func:`_append_spike`, then reset them)."""
     b, pid = lw.b, lw.places.population.id
@@ -513,6 +720,9 @@ def _post_events(lw: StatementLowering, loop: ForEach, grid: Grid, top: Element)
 _PARALLEL = {
     Job.NEURONS: _neuron_loop,
     Job.DENDRITES: _dendrite_loop,
+    Job.SUM_LANES: _sum_lanes,
+    Job.SPIKE_COUNT: _spike_count,
+    Job.SPIKE_WRITE: _spike_write,
     Job.CLEAR: _clear,
     Job.TIMED: _timed,
     Job.PUSH: _push,
@@ -537,6 +747,10 @@ def _launch_of(module: Module, name: str, stage: GpuStage) -> Launch:
             return Launch(name, Size.BLOCKS, k.owner_id)
         case Job.DENDRITES:
             return Launch(name, Size.DENDRITES, k.owner_id)
+        case Job.SUM_LANES:
+            return Launch(name, Size.DENDRITE_LANES, k.owner_id)
+        case Job.SPIKE_COUNT | Job.SPIKE_WRITE:
+            return Launch(name, Size.CHUNKS, k.owner_id)
         case Job.DELIVER | Job.DELIVER_OWNED | Job.POST_EVENTS | Job.POST_EVENTS_OWNED:
             proj = module.projections[k.owner_id]
             size = {
@@ -634,10 +848,13 @@ def _step_kernel(bld: _Builder) -> Launch:
     return Launch(name, Size.ONE)
 
 
-def build_gpu_module(module: Module, layout: Layout, flavour: Flavour) -> GpuModule:
+def build_gpu_module(
+    module: Module, layout: Layout, flavour: Flavour, choices: GpuChoices | None = None
+) -> GpuModule:
     """The GPU kernels of ``module`` and the launch sequence of one step (SEMANTICS.md §2 order)."""
-    bld = _Builder(module, layout, flavour)
-    staged = [(i, k, gpu_stages(module, k)) for i, k in enumerate(module.kernels)]
+    choices = choices or GpuChoices()
+    bld = _Builder(module, layout, flavour, choices)
+    staged = [(i, k, gpu_stages(module, k, choices)) for i, k in enumerate(module.kernels)]
     flat = [st for _, _, sts in staged for st in sts]
     shared = _Shared()
     launches: list[Launch] = []
@@ -655,7 +872,7 @@ def build_gpu_module(module: Module, layout: Layout, flavour: Flavour) -> GpuMod
     record_after[Phase.RECORD.value] = len(launches)
     records = {p.value: _record_kernels(bld, p) for p in (Phase.RECORD_INPUTS, Phase.RECORD)}
     launches.append(_step_kernel(bld))
-    return GpuModule(bld.llmod, flavour, tuple(launches), records, record_after)
+    return GpuModule(bld.llmod, flavour, tuple(launches), records, record_after, tuple(bld.scratch))
 
 
 def step_sequence(gm: GpuModule, with_records: bool) -> list[Launch]:
@@ -675,6 +892,7 @@ __all__ = [
     "Flavour",
     "GpuModule",
     "Launch",
+    "Scratch",
     "Size",
     "build_gpu_module",
     "step_sequence",

@@ -16,7 +16,16 @@ loop structure:
   variables (``post.g = post.g + w``) become atomic adds. When a loop writes anything else that
   several threads could share, or reads what it accumulates, it falls back to the CPU's
   post-partitioned delivery (each thread owns a range of post neurons: no atomics, deterministic);
-* a top-level ``PushDelayed`` is split into a parallel copy and the one-thread head move.
+* a top-level ``PushDelayed`` is split into a parallel copy and the one-thread head move;
+* a dendrite loop whose rows are long (:data:`LANE_ROWS` synapses on average) computes its weighted sums
+  (``let %n = reduce(...)`` at the top of the loop) with 8 threads per dendrite (:attr:`Job.SUM_LANES`):
+  thread ``l`` of a dendrite accumulates positions ``l, l + 8, ...``, which is lane ``l`` of the CPU's
+  ``<8 x real>`` accumulator, and stores its partial; the dendrite loop then combines the 8 partials in the
+  CPU's lane order. Neighbouring threads read neighbouring synapses (coalesced in every format), a row
+  gets 8 times the threads, and the bits are the CPU's.
+
+:class:`GpuChoices` (``compile(cuda_config=...)``) can force delivery without atomics
+(``deterministic``) and turn the split of weighted sums on or off (``sum_lanes``).
 
 Everything else (statements, expressions, rows, reductions, random draws) is lowered by the CPU
 backend's code (:mod:`nnc.backend.llvm.statements`), so a new IR node is lowered once for both targets.
@@ -39,9 +48,12 @@ from nnc.ir.nodes import (
     ComputeGlobalOp,
     Expr,
     ForEach,
+    Let,
     PushDelayed,
+    Reduce,
     Spike,
     Stmt,
+    Temp,
     TimedStep,
     Unary,
     UnaryOp,
@@ -50,7 +62,44 @@ from nnc.ir.nodes import (
     walk,
     walk_stmts,
 )
-from nnc.ir.types import Domain, DType, Locality, Scope
+from nnc.ir.types import Domain, DType, Locality, ObjKind, Scope
+
+#: A dendrite loop's weighted sums are split over 8 threads per dendrite when its projection has at least
+#: this many synapses per dendrite on average: 4 positions per thread or more, so that the extra launch
+#: and the partials (8 reals per dendrite and sum, written once and read once) stay small next to the
+#: synapses read. The thread-per-dendrite loop also reads whole 32-byte sectors (8 positions at a time),
+#: but gives a row one thread: too few threads for a GPU when dendrites are few and long.
+LANE_ROWS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class GpuChoices:
+    """How the GPU kernels are built (``compile(cuda_config=...)``).
+
+    ``deterministic``: no atomics decide an order. Spike lists are built in rank order (each chunk of
+    :data:`SPIKE_CHUNK` neurons counts its spikes, one thread turns the counts into offsets, each chunk
+    writes its ranks there) and every event loop runs post-partitioned (each thread owns a range of post
+    neurons and takes the spikes in list order, as on the CPU): results equal the CPU's bit for bit and do
+    not vary from run to run. Otherwise a spiking neuron appends its rank to the list with an atomic
+    counter and conductances are accumulated with atomic adds, in orders the GPU does not fix.
+
+    ``lane_rows``: split weighted sums over 8 threads per dendrite from this mean row length on (None:
+    never; the bits are the same either way).
+    """
+
+    deterministic: bool = False
+    lane_rows: int | None = LANE_ROWS
+
+    @staticmethod
+    def of(config: dict | None) -> GpuChoices:
+        """The choices of a ``cuda_config`` dict (keys ``deterministic`` and ``sum_lanes``: True,
+        False or ``"auto"``)."""
+        config = config or {}
+        lanes = config.get("sum_lanes", "auto")
+        if lanes not in (True, False, "auto"):
+            raise ValueError(f"cuda_config: sum_lanes must be True, False or 'auto', not {lanes!r}")
+        rows = {True: 0, False: None, "auto": LANE_ROWS}[lanes]
+        return GpuChoices(bool(config.get("deterministic", False)), rows)
 
 
 class Job(Enum):
@@ -62,6 +111,10 @@ class Job(Enum):
     CLEAR = "clear"  # ClearInputs
     TIMED = "timed"  # a timed array's row copy
     PUSH = "push"  # a top-level PushDelayed's copy
+    SUM_LANES = "sum_lanes"  # weighted-sum partials: 8 threads per dendrite
+    SPIKE_COUNT = "spike_count"  # ordered spike lists: spikes per chunk of neurons
+    SPIKE_SCAN = "spike_scan"  # ordered spike lists: chunk offsets (one thread)
+    SPIKE_WRITE = "spike_write"  # ordered spike lists: each chunk writes its ranks in order
     PARTIALS = "partials"  # global-operation block partials of a fused neuron loop
     FINISH = "finish"  # fused finish: queue heads, global operations (one thread)
     TIMED_ADVANCE = "timed_advance"  # a timed array's counters (one thread)
@@ -73,7 +126,11 @@ class Job(Enum):
 
 
 #: Jobs run by a single thread.
-SERIAL_JOBS = frozenset({Job.SERIAL, Job.FINISH, Job.TIMED_ADVANCE, Job.SPIKES})
+SERIAL_JOBS = frozenset({Job.SERIAL, Job.FINISH, Job.TIMED_ADVANCE, Job.SPIKES, Job.SPIKE_SCAN})
+#: Jobs of the ordered (rank-order) spike lists of ``deterministic`` kernels.
+ORDERED_JOBS = (Job.SPIKE_COUNT, Job.SPIKE_SCAN, Job.SPIKE_WRITE)
+#: Neurons per chunk of the ordered spike lists.
+SPIKE_CHUNK = 64
 #: Jobs that give one delivered spike to each thread block.
 BLOCK_JOBS = frozenset({Job.DELIVER, Job.POST_EVENTS})
 
@@ -81,21 +138,25 @@ BLOCK_JOBS = frozenset({Job.DELIVER, Job.POST_EVENTS})
 @dataclass(frozen=True, slots=True)
 class GpuStage:
     """One launch of a kernel: its job and body; ``always``: runs even when the kernel's gate is closed;
-    ``atomic``: the assignments (by identity) lowered as atomic adds."""
+    ``atomic``: the assignments (by identity) lowered as atomic adds; ``lanes``: the weighted sums (top-level
+    ``Let`` of a ``Reduce``, by identity) computed by a :attr:`Job.SUM_LANES` launch."""
 
     kernel: Kernel
     job: Job
     body: tuple[Stmt, ...]
     always: bool = False
     atomic: tuple[Stmt, ...] = ()
+    lanes: tuple[Let, ...] = ()
+    ordered: bool = False  # a spiking neuron loop whose list is built in rank order by ORDERED_JOBS
 
 
-def gpu_stages(module: Module, kernel: Kernel) -> tuple[GpuStage, ...]:
+def gpu_stages(module: Module, kernel: Kernel, choices: GpuChoices | None = None) -> tuple[GpuStage, ...]:
     """The launches of ``kernel``, in order."""
+    choices = choices or GpuChoices()
     out: list[GpuStage] = []
     for stage in stages_of(kernel):
         if stage.parallel:
-            out.extend(_parallel(module, kernel, stage.body[0], stage.body))
+            out.extend(_parallel(module, kernel, stage.body[0], stage.body, choices))
         elif stage.finish:
             out.extend(_finishing(kernel, stage.body))
         else:
@@ -113,30 +174,59 @@ def _finishing(kernel: Kernel, body: tuple[Stmt, ...]) -> list[GpuStage]:
     return [GpuStage(kernel, Job.FINISH, body)]
 
 
-def _parallel(module: Module, kernel: Kernel, first: Stmt, body: tuple[Stmt, ...]) -> list[GpuStage]:
+def _parallel(
+    module: Module, kernel: Kernel, first: Stmt, body: tuple[Stmt, ...], choices: GpuChoices
+) -> list[GpuStage]:
     match first:
         case ClearInputs():
             return [GpuStage(kernel, Job.CLEAR, body)]
         case TimedStep():
             return [GpuStage(kernel, Job.TIMED, body)]
         case ForEach(domain=Domain.NEURON):
-            out = [GpuStage(kernel, Job.NEURONS, body)]
+            ordered = choices.deterministic and spiking.contains_spike(first)
+            out = [GpuStage(kernel, Job.NEURONS, body, ordered=ordered)]
+            if ordered:
+                out += [GpuStage(kernel, job, body) for job in ORDERED_JOBS]
             pop = module.populations[kernel.owner_id]
             ops = tuple(s for s in first.body if isinstance(s, ComputeGlobalOp))
             if ops and globalops.blocked(pop.size):
                 out.append(GpuStage(kernel, Job.PARTIALS, ops))
             return out
         case ForEach(domain=Domain.DENDRITE):
+            lanes = lane_sums(module, kernel, first, choices)
+            if lanes:
+                return [
+                    GpuStage(kernel, Job.SUM_LANES, body, lanes=lanes),
+                    GpuStage(kernel, Job.DENDRITES, body, lanes=lanes),
+                ]
             return [GpuStage(kernel, Job.DENDRITES, body)]
         case ForEach(domain=Domain.PRE_SPIKE | Domain.AXON_SPIKE | Domain.RECENT_SPIKE):
-            atomic = atomic_plan(first, post_side=True)
+            atomic = None if choices.deterministic else atomic_plan(first, post_side=True)
             job = Job.DELIVER if atomic is not None else Job.DELIVER_OWNED
             return [GpuStage(kernel, job, body, atomic=atomic or ())]
         case ForEach(domain=Domain.POST_SPIKE):
-            atomic = atomic_plan(first, post_side=False)
+            atomic = None if choices.deterministic else atomic_plan(first, post_side=False)
             job = Job.POST_EVENTS if atomic is not None else Job.POST_EVENTS_OWNED
             return [GpuStage(kernel, job, body, atomic=atomic or ())]
     raise NotImplementedError(f"GPU: kernel {kernel.name}: no GPU lowering for {type(first).__name__}")
+
+
+def lane_sums(module: Module, kernel: Kernel, loop: ForEach, choices: GpuChoices) -> tuple[Let, ...]:
+    """The weighted sums of a dendrite loop to split over 8 threads per dendrite (module docstring): the
+    top-level ``let %n = reduce(...)`` whose synapse values read no temporary, when the projection's mean
+    row length reaches ``choices.lane_rows``."""
+    if choices.lane_rows is None or kernel.owner is not ObjKind.PROJECTION:
+        return ()
+    stats = module.projections[kernel.owner_id].stats
+    if stats is None or not stats.n_dendrites or stats.n_synapses < choices.lane_rows * stats.n_dendrites:
+        return ()
+    return tuple(
+        s
+        for s in loop.body
+        if isinstance(s, Let)
+        and isinstance(s.value, Reduce)
+        and not any(isinstance(n, Temp) for n in walk(s.value.value))
+    )
 
 
 def _serial(kernel: Kernel, body: tuple[Stmt, ...]) -> list[GpuStage]:
@@ -232,10 +322,15 @@ def contains_spike(stage: GpuStage) -> bool:
 
 __all__ = [
     "BLOCK_JOBS",
+    "LANE_ROWS",
+    "ORDERED_JOBS",
     "SERIAL_JOBS",
+    "SPIKE_CHUNK",
+    "GpuChoices",
     "GpuStage",
     "Job",
     "atomic_plan",
     "contains_spike",
     "gpu_stages",
+    "lane_sums",
 ]
