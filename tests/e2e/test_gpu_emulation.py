@@ -79,6 +79,24 @@ def _large(net: ann.Network) -> dict[str, object]:
     return {"big": big, "stim": stim, "m": net.monitor(big[::500], "r")}
 
 
+def _noise(net: ann.Network) -> dict[str, object]:
+    """Random distributions inside equations (Philox streams keyed by element and step), in neurons and
+    synapses, double precision."""
+    noisy = net.create(
+        300,
+        ann.Neuron(
+            parameters=dict(tau=10.0),
+            equations=[
+                "tau * dv/dt + v = sum(exc) + Normal(0.0, 1.0) + 0.1 * Uniform(-1.0, 1.0)",
+                "r = pos(v) + 0.01 * Exponential(2.0)",
+            ],
+        ),
+    )
+    jitter = ann.Synapse(equations="w = 0.1 + 0.01 * Normal(0.0, 1.0)")
+    net.connect(noisy, noisy, "exc", jitter).fixed_probability(0.2, weights=0.1)
+    return {"noisy": noisy, "m": net.monitor(noisy[::37], ["v", "r"])}
+
+
 def _run(
     build: Callable[[ann.Network], dict[str, object]],
     dt: float,
@@ -101,6 +119,7 @@ def _run(
 NETWORKS = [
     (_rate, 1.0, 30.0, EMULATE),
     (_large, 1.0, 12.0, EMULATE),
+    (_noise, 1.0, 10.0, EMULATE),
     (_coba, 0.1, 40.0, ONE_BLOCK_PER_SPIKE),
     (_plastic, 0.5, 40.0, ONE_BLOCK_PER_SPIKE),
     (_hybrid, 0.25, 40.0, ONE_BLOCK_PER_SPIKE),
@@ -108,7 +127,9 @@ NETWORKS = [
 
 
 @pytest.mark.parametrize(
-    ("build", "dt", "duration", "config"), NETWORKS, ids=["rate", "large", "coba", "plastic", "hybrid"]
+    ("build", "dt", "duration", "config"),
+    NETWORKS,
+    ids=["rate", "large", "noise", "coba", "plastic", "hybrid"],
 )
 def test_emulated_gpu_equals_the_interpreter(build, dt, duration, config) -> None:
     expected = _run(build, dt, False, duration)
