@@ -14,9 +14,15 @@ machine with an NVIDIA GPU) COBA scaled up and the rate network on the GPU next 
   FMA contraction, nnc's own sin, the fixed reduction order; ``tanh`` is libdevice's, so ``r`` may differ
   in the last bits).
 
+* ``choices``: the kernel variants side by side on the GPU (medians of ``--repeats`` alternated runs, the
+  network compiled once per variant): COBA (``--neurons``, ``--choice-duration`` ms) with atomic spike
+  delivery against ``deterministic`` (rank-ordered lists, post-partitioned delivery), with the spikes of
+  both; the rate network with weighted sums over 8 threads per dendrite against one thread per dendrite
+  (``sum_lanes``), with whether their recordings are equal (they must be).
+
 ``--emulate`` runs the GPU parts on the host emulation (small ``--neurons``: a smoke test of the script).
 
-    python benchmarks/gpu_check.py [--parts compile,coba,rate] [--neurons 100000] [--duration 1000]
+    python benchmarks/gpu_check.py [--parts compile,coba,rate,choices] [--neurons 100000] [--duration 1000]
 """
 
 from __future__ import annotations
@@ -197,9 +203,49 @@ def rate_figures(steps: int, threads: int, emulate: bool) -> dict:
     return out
 
 
+def _timed_runs(nets: dict[str, ann.Network], duration: float, repeats: int) -> dict[str, float]:
+    """Median seconds of ``duration`` ms of each network, the variants alternated run after run."""
+    times: dict[str, list[float]] = {k: [] for k in nets}
+    for _ in range(repeats):
+        for name, net in nets.items():
+            t0 = time.perf_counter()
+            net.simulate(duration)
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def choice_figures(n: int, duration: float, rate_steps: int, repeats: int, emulate: bool) -> dict:
+    """Atomic vs deterministic delivery (COBA) and 8 threads vs one thread per dendrite (rate network)."""
+    out: dict = {"neurons": n, "duration_ms": duration, "repeats": repeats}
+    nets, mons = {}, {}
+    for name, extra in (("atomic", {}), ("deterministic", {"deterministic": True})):
+        net, _, mon = coba(n)
+        net.config(paradigm="cuda")
+        net.compile(cuda_config={**_cuda(emulate), **extra}, clean=True)
+        net.simulate(10.0)  # warm-up: graph capture, first uploads
+        nets[name], mons[name] = net, mon
+    seconds = _timed_runs(nets, duration, repeats)
+    out["coba_s"] = seconds
+    out["coba_deterministic_over_atomic"] = seconds["deterministic"] / seconds["atomic"]
+    out["coba_spikes"] = {k: sum(len(v) for v in m.get("spike").values()) for k, m in mons.items()}
+    nets, mons = {}, {}
+    for name, lanes in (("lanes", True), ("thread", False)):
+        net, mon = rate_net()
+        net.config(paradigm="cuda")
+        net.compile(cuda_config={**_cuda(emulate), "sum_lanes": lanes}, clean=True)
+        net.simulate(1.0)
+        nets[name], mons[name] = net, mon
+    seconds = _timed_runs(nets, float(rate_steps), repeats)
+    out["rate_s"] = seconds
+    out["rate_lanes_over_thread"] = seconds["lanes"] / seconds["thread"]
+    out["rate_equal_bits"] = bool(np.array_equal(mons["lanes"].get("r"), mons["thread"].get("r")))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="compile,coba,rate")
+    parser.add_argument("--parts", default="compile,coba,rate,choices")
+    parser.add_argument("--choice-duration", type=float, default=200.0)
     parser.add_argument("--neurons", type=int, default=100_000)
     parser.add_argument("--duration", type=float, default=1000.0)
     parser.add_argument("--cpu-duration", type=float, default=20.0)
@@ -219,6 +265,12 @@ def main() -> int:
             ),
         ),
         ("rate", lambda: rate_figures(args.rate_steps, args.cpu_threads, args.emulate)),
+        (
+            "choices",
+            lambda: choice_figures(
+                args.neurons, args.choice_duration, args.rate_steps, args.repeats, args.emulate
+            ),
+        ),
     ):
         if part not in parts:
             continue

@@ -5,7 +5,8 @@
 #   2. prints the GPU (nvidia-smi) and runs the tests marked gpu (tests/e2e/test_gpu_device.py) and the
 #      emulation and ptxas tests of the GPU backend;
 #   3. runs benchmarks/gpu_check.py: compile times of the PTX and CPU paths, COBA scaled to
-#      NNC_GPU_NEURONS (default 100000) neurons for NNC_GPU_DURATION ms (default 1000), the rate network;
+#      NNC_GPU_NEURONS (default 100000) neurons for NNC_GPU_DURATION ms (default 1000), the rate network,
+#      and the kernel variants side by side (atomic vs deterministic delivery, sum_lanes on/off);
 # and prints one JSON object on stdout (progress goes to stderr). Set OUT=DIR to also keep the JSON and
 # the test log there.
 set -uo pipefail
@@ -31,7 +32,7 @@ smi="$( (nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,no
 log "GPU: $smi"
 
 log "tests (gpu, emulation, ptxas)"
-timeout 300 "$py" -m pytest -q -rs -p no:cacheprovider \
+timeout 200 "$py" -m pytest -q -rs -p no:cacheprovider \
     tests/e2e/test_gpu_device.py tests/e2e/test_gpu_emulation.py tests/e2e/test_gpu_ptx.py \
     >"$out_dir/pytest.log" 2>&1
 tests_rc=$?
@@ -39,7 +40,7 @@ tail -15 "$out_dir/pytest.log" >&2
 summary="$(tail -1 "$out_dir/pytest.log" | tr -d '=' | sed 's/^ *//;s/ *$//')"
 
 log "benchmarks"
-timeout 360 "$py" benchmarks/gpu_check.py --neurons "${NNC_GPU_NEURONS:-100000}" \
+timeout 300 "$py" benchmarks/gpu_check.py --neurons "${NNC_GPU_NEURONS:-100000}" \
     --duration "${NNC_GPU_DURATION:-1000}" --cpu-duration "${NNC_CPU_DURATION:-20}" \
     --cpu-threads "$(nproc)" --rate-steps "${NNC_RATE_STEPS:-1000}" >"$out_dir/bench.json"
 bench_rc=$?

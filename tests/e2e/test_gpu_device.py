@@ -7,7 +7,8 @@ clear :class:`~nnc.backend.ptx.cuda.NoDeviceError` that points to the emulation.
 Tolerances: rate networks without libdevice functions give the CPU's bits (nnc's own exp/log/sin/cos, no
 FMA contraction: PTX ``mul.rn``/``add.rn``, IEEE division and square root, the fixed reduction order);
 spiking networks sum each conductance's inputs with atomics in an order the GPU does not fix, so floats
-agree to rounding and spikes agree as long as no rounding difference moves one.
+agree to rounding and spikes agree as long as no rounding difference moves one; with
+``cuda_config={"deterministic": True}`` they give the CPU's bits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from test_gpu_emulation import _rate
-from test_spiking_engines import _coba, _collect
+from test_spiking_engines import _coba, _collect, _same
 
 import nnc as ann
 from nnc.backend.ptx.cuda import NoDeviceError, available_driver, gpu_available, open_device
@@ -53,12 +54,12 @@ def test_driver_layer_round_trip() -> None:
         dev.close()
 
 
-def _run(build, dt: float, duration: float, gpu_run: bool) -> dict:
+def _run(build, dt: float, duration: float, gpu_run: bool, **config: object) -> dict:
     net = ann.Network(dt=dt, seed=7)
     objects = build(net)
     if gpu_run:
         net.config(paradigm="cuda")
-    net.compile(cuda_config={"device": 0})
+    net.compile(cuda_config={"device": 0, **config})
     net.simulate(duration)
     return _collect(objects)
 
@@ -77,9 +78,11 @@ def _plain_rate(net: ann.Network) -> dict[str, object]:
 
 @gpu
 @needs_gpu
-def test_rate_network_gives_the_cpu_bits() -> None:
+@pytest.mark.parametrize("lanes", ["auto", False])
+def test_rate_network_gives_the_cpu_bits(lanes) -> None:
+    """Rows of about 50 synapses: by default their weighted sums run on 8 threads per dendrite."""
     cpu = _run(_plain_rate, 1.0, 200.0, False)
-    dev = _run(_plain_rate, 1.0, 200.0, True)
+    dev = _run(_plain_rate, 1.0, 200.0, True, sum_lanes=lanes)
     np.testing.assert_array_equal(dev["m"]["r"], cpu["m"]["r"])
     np.testing.assert_array_equal(dev["pop"]["r"], cpu["pop"]["r"])
 
@@ -105,3 +108,13 @@ def test_spiking_network_within_rounding() -> None:
         for k in set(cpu_spikes) | set(dev_spikes)
     )
     assert moved <= 0.01 * total, f"{moved} of {total} spikes differ"
+
+
+@gpu
+@needs_gpu
+def test_deterministic_spiking_network_gives_the_cpu_bits() -> None:
+    """Rank-ordered spike lists and post-partitioned delivery: no atomics, the CPU's bits."""
+    cpu = _run(_coba, 0.1, 20.0, False)
+    dev = _run(_coba, 0.1, 20.0, True, deterministic=True)
+    assert sum(len(v) for v in cpu["spikes"]["spike"].values()) > 0
+    _same(cpu, dev, "deterministic")
