@@ -41,16 +41,18 @@ def _hint() -> str:
 
 
 class CudaBindingsDevice:
-    """A GPU through NVIDIA's ``cuda.bindings.driver``."""
+    """A GPU through NVIDIA's ``cuda.bindings.driver`` (``driver``: a module with the same functions, for
+    tests)."""
 
     flavour = Flavour.NVPTX
 
-    def __init__(self, ordinal: int = 0, sm: str | None = None):
-        try:
-            from cuda.bindings import driver as cu
-        except ImportError as e:
-            raise NoDeviceError("paradigm='cuda' needs cuda-bindings: pip install 'nnc-sim[cuda]'") from e
-        self.cu = cu
+    def __init__(self, ordinal: int = 0, sm: str | None = None, driver: Any = None):
+        if driver is None:
+            try:
+                from cuda.bindings import driver
+            except ImportError as e:
+                raise NoDeviceError("paradigm='cuda' needs cuda-bindings: pip install 'nnc-sim[cuda]'") from e
+        self.cu = cu = driver
         try:
             self._check(cu.cuInit(0), "cuInit")
         except NoDeviceError:

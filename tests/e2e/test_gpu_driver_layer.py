@@ -1,0 +1,251 @@
+"""The cuda-bindings layer (:class:`~nnc.backend.ptx.cuda.CudaBindingsDevice`) run without a GPU, against a
+host stand-in for ``cuda.bindings.driver``.
+
+The stand-in keeps device memory in host memory and runs each launched kernel's host twin (the same GPU
+module built for the host flavour, as the emulation does), so the whole path of a GPU run goes through
+the driver layer's code: PTX emitted for the SM the device reports and loaded by name, allocations zeroed,
+copies, the step captured once as a CUDA graph and replayed once per step, the host waiting every
+:data:`~nnc.backend.ptx.cuda.STEPS_PER_WAIT` steps. Every driver function the layer calls has, in the
+stand-in, the parameters of the installed cuda-bindings' function of the same name (checked below), so
+the calls have the arity of the real API.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import inspect
+import re
+
+import numpy as np
+import pytest
+from test_gpu_emulation import _rate
+from test_spiking_engines import _coba, _collect, _same
+
+import nnc as ann
+import nnc.backend.ptx.cuda as cuda_layer
+import nnc.backend.ptx.engine as engine_module
+from nnc.backend.ptx.device import _KERNEL
+from nnc.backend.ptx.emit import compile_host
+from nnc.backend.ptx.lower import Flavour, build_gpu_module
+from nnc.backend.ptx.mathlib import find_libdevice
+
+
+class _Result(enum.Enum):
+    CUDA_SUCCESS = 0
+    CUDA_ERROR_NOT_FOUND = 500
+
+
+class HostDriver:
+    """``cuda.bindings.driver`` on the host (module docstring); counts what it is asked to do."""
+
+    CUresult = _Result
+
+    class CUdevice_attribute:  # noqa: N801 - the driver's name
+        CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = "major"
+        CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = "minor"
+        CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = "multiprocessors"
+
+    class CUstreamCaptureMode:
+        CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1
+
+    CUdeviceptr = int
+
+    def __init__(self) -> None:
+        self.memory: dict[int, np.ndarray] = {}
+        self.build_args: tuple | None = None
+        self.ptx = ""
+        self.kernels: dict[str, object] = {}
+        self.loaded: list = []
+        self.capturing: list | None = None
+        self.counts = {"graphs": 0, "graph_launches": 0, "direct_launches": 0, "syncs": 0, "frees": 0}
+
+    # --------------------------------------------------------------- device and context
+    def cuInit(self, Flags):  # noqa: N802, N803
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuDeviceGet(self, ordinal):  # noqa: N802
+        return _Result.CUDA_SUCCESS, ordinal
+
+    def cuDevicePrimaryCtxRetain(self, dev):  # noqa: N802
+        return _Result.CUDA_SUCCESS, "context"
+
+    def cuCtxSetCurrent(self, ctx):  # noqa: N802
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuDeviceGetAttribute(self, attrib, dev):  # noqa: N802
+        return _Result.CUDA_SUCCESS, {"major": 9, "minor": 0, "multiprocessors": 2}[attrib]
+
+    def cuDeviceGetName(self, length, dev):  # noqa: N802
+        return _Result.CUDA_SUCCESS, b"host stand-in".ljust(length, b"\0")
+
+    def cuStreamCreate(self, Flags):  # noqa: N802, N803
+        return _Result.CUDA_SUCCESS, "stream"
+
+    def cuDevicePrimaryCtxRelease(self, dev):  # noqa: N802
+        return (_Result.CUDA_SUCCESS,)
+
+    # --------------------------------------------------------------- modules
+    def cuModuleLoadData(self, image):  # noqa: N802
+        assert image.endswith(b"\0"), "PTX handed to the driver must be NUL-terminated"
+        self.ptx = image[:-1].decode()
+        module, layout, choices = self.build_args  # type: ignore[misc]
+        twin = build_gpu_module(module, layout, Flavour.HOST, choices)
+        loaded = compile_host(twin)
+        self.loaded.append(loaded)
+        self.kernels = {n: _KERNEL(loaded.address(n)) for n in twin.kernel_names()}
+        return _Result.CUDA_SUCCESS, "module"
+
+    def cuModuleGetFunction(self, hmod, name):  # noqa: N802
+        text = name.decode()
+        if not re.search(rf"\.visible \.entry {re.escape(text)}\(", self.ptx):
+            return _Result.CUDA_ERROR_NOT_FOUND, None
+        return _Result.CUDA_SUCCESS, text
+
+    def cuModuleUnload(self, hmod):  # noqa: N802
+        return (_Result.CUDA_SUCCESS,)
+
+    # --------------------------------------------------------------- memory
+    def cuMemAlloc(self, bytesize):  # noqa: N802
+        raw = np.empty(bytesize + 256, dtype=np.uint8)
+        raw[:] = 0xAB  # not zero: the layer must clear what it allocates
+        addr = raw.ctypes.data + (-raw.ctypes.data) % 256
+        self.memory[addr] = raw
+        return _Result.CUDA_SUCCESS, addr
+
+    def cuMemsetD8(self, dstDevice, uc, N):  # noqa: N802, N803
+        ctypes.memset(int(dstDevice), uc, N)
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuMemFree(self, dptr):  # noqa: N802
+        self.memory.pop(int(dptr))
+        self.counts["frees"] += 1
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuMemcpyHtoD(self, dstDevice, srcHost, ByteCount):  # noqa: N802, N803
+        ctypes.memmove(int(dstDevice), srcHost, ByteCount)
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuMemcpyDtoH(self, dstHost, srcDevice, ByteCount):  # noqa: N802, N803
+        ctypes.memmove(dstHost, int(srcDevice), ByteCount)
+        return (_Result.CUDA_SUCCESS,)
+
+    # --------------------------------------------------------------- launches and graphs
+    def cuLaunchKernel(  # noqa: N802
+        self, f, gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes, hStream,  # noqa: N803
+        kernelParams, extra,  # noqa: N803
+    ):  # fmt: skip
+        values, types = kernelParams
+        assert types == (ctypes.c_uint64,)
+        assert (gridDimY, gridDimZ, blockDimY, blockDimZ) == (1, 1, 1, 1)
+        launch = (self.kernels[f], values[0], gridDimX, blockDimX)
+        if self.capturing is not None:
+            self.capturing.append(launch)
+        else:
+            self.counts["direct_launches"] += 1
+            self._run(launch)
+        return (_Result.CUDA_SUCCESS,)
+
+    def _run(self, launch: tuple) -> None:
+        fn, ctx, grid, block = launch
+        fn(ctx, grid, block)
+
+    def cuStreamBeginCapture(self, hStream, mode):  # noqa: N802, N803
+        self.capturing = []
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuStreamEndCapture(self, hStream):  # noqa: N802, N803
+        graph, self.capturing = tuple(self.capturing or ()), None
+        return _Result.CUDA_SUCCESS, graph
+
+    def cuGraphInstantiate(self, hGraph, flags):  # noqa: N802, N803
+        self.counts["graphs"] += 1
+        return _Result.CUDA_SUCCESS, hGraph
+
+    def cuGraphLaunch(self, hGraphExec, hStream):  # noqa: N802, N803
+        self.counts["graph_launches"] += 1
+        for launch in hGraphExec:
+            self._run(launch)
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuStreamSynchronize(self, hStream):  # noqa: N802, N803
+        self.counts["syncs"] += 1
+        return (_Result.CUDA_SUCCESS,)
+
+    def cuGraphExecDestroy(self, hGraphExec):  # noqa: N802, N803
+        return (_Result.CUDA_SUCCESS,)
+
+
+def _real_parameters(name: str) -> list[str]:
+    from cuda.bindings import driver
+
+    first = (getattr(driver, name).__doc__ or "").strip().splitlines()[0]
+    inside = first[first.index("(") + 1 : first.rindex(")")]
+    return [p.split(":")[0].split()[-1].lstrip("*") for p in inside.split(",") if p.strip()]
+
+
+def test_the_stand_in_has_the_real_drivers_parameters() -> None:
+    """Each driver function the layer calls takes, in the stand-in, the parameters of cuda-bindings'."""
+    pytest.importorskip("cuda.bindings.driver", reason="cuda-bindings is not installed")
+    source = inspect.getsource(cuda_layer.CudaBindingsDevice)
+    called = sorted(set(re.findall(r"\bcu\.(cu[A-Za-z0-9]+)\(", source)))
+    assert "cuLaunchKernel" in called
+    assert "cuGraphLaunch" in called
+    for name in called:
+        mine = list(inspect.signature(getattr(HostDriver, name)).parameters)[1:]
+        assert mine == _real_parameters(name), name
+
+
+@pytest.fixture
+def host_driver(monkeypatch: pytest.MonkeyPatch) -> HostDriver:
+    """``paradigm="cuda"`` compiles open a CudaBindingsDevice over a :class:`HostDriver`."""
+    driver = HostDriver()
+    real_build = engine_module.build_gpu_module
+
+    def build(module, layout, flavour, choices=None):
+        driver.build_args = (module, layout, choices)
+        return real_build(module, layout, flavour, choices)
+
+    monkeypatch.setattr(engine_module, "build_gpu_module", build)
+    monkeypatch.setattr(
+        cuda_layer,
+        "open_device",
+        lambda config=None: cuda_layer.CudaBindingsDevice(0, (config or {}).get("sm"), driver=driver),
+    )
+    return driver
+
+
+def _run(build, dt: float, duration: float, gpu: bool, config: dict | None = None) -> tuple[dict, object]:
+    net = ann.Network(dt=dt, seed=7)
+    objects = build(net)
+    net.config(**({"paradigm": "cuda"} if gpu else {"engine": "interp"}))
+    net.compile(cuda_config=config or {})
+    net.simulate(duration / 2)
+    net.simulate(duration / 2)
+    return _collect(objects), net
+
+
+@pytest.mark.parametrize(
+    ("build", "dt", "duration", "config"),
+    [
+        (_coba, 0.1, 40.0, {"block_size": 32, "max_blocks": 4096}),
+        (_coba, 0.1, 40.0, {"deterministic": True, "block_size": 32, "max_blocks": 3}),
+        (_rate, 1.0, 30.0, {"block_size": 32, "max_blocks": 3}),
+    ],
+    ids=["coba", "coba-deterministic", "rate"],
+)
+def test_cuda_bindings_layer_equals_the_interpreter(host_driver, build, dt, duration, config) -> None:
+    if build is _rate and find_libdevice() is None:
+        pytest.skip("libdevice.10.bc (CUDA toolkit) not found: the rate network's tanh/pow need it")
+    expected, _ = _run(build, dt, duration, False)
+    got, net = _run(build, dt, duration, True, config)
+    _same(expected, got, "cuda-bindings layer")
+    assert ".target sm_90" in host_driver.ptx  # the SM the device reports
+    steps = round(duration / dt)
+    counts = host_driver.counts
+    assert counts["direct_launches"] == 0  # every launch is part of a graph
+    assert counts["graph_launches"] == steps  # one graph launch per step
+    assert counts["graphs"] <= 2  # captured once per launch plan (with and without records)
+    per_run = -(-(steps // 2) // cuda_layer.STEPS_PER_WAIT)
+    assert counts["syncs"] == 2 * per_run  # the host waits every STEPS_PER_WAIT steps only
+    net._runtime.engine.close()  # type: ignore[union-attr]
