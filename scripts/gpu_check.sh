@@ -16,14 +16,21 @@ mkdir -p "$out_dir"
 py="${PYTHON:-python3}"
 log() { echo "[gpu_check] $*" >&2; }
 
-if ! "$py" -c "import nnc, cuda.bindings, pytest, hypothesis" 2>/dev/null; then
+# cuda-bindings N.x needs a driver for CUDA N or newer: pin the driver's major version when it is older
+driver_cuda="$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9][0-9]*\)\..*/\1/p' | head -1)"
+have_cuda="$("$py" -c 'import cuda.bindings as b; print(b.__version__.split(".")[0])' 2>/dev/null)"
+too_new=0
+if [ -n "$driver_cuda" ] && [ -n "$have_cuda" ] && [ "$have_cuda" -gt "$driver_cuda" ]; then too_new=1; fi
+if [ "$too_new" = 1 ] || ! "$py" -c "import nnc, cuda.bindings, pytest, hypothesis" 2>/dev/null; then
     venv="${NNC_GPU_VENV:-/tmp/nnc-gpu-venv}"
-    log "installing into $venv"
+    pin=()
+    [ -n "$driver_cuda" ] && pin=("cuda-bindings<$((driver_cuda + 1))")
+    log "installing into $venv ${pin[*]}"
     "$py" -m venv "$venv" && . "$venv/bin/activate" && py=python
     if [ -n "${NNC_WHEELHOUSE:-}" ]; then
-        pip install -q --no-index --find-links "$NNC_WHEELHOUSE" -e '.[cuda,test]' >&2
+        pip install -q --no-index --find-links "$NNC_WHEELHOUSE" -e '.[cuda,test]' "${pin[@]}" >&2
     else
-        pip install -q -e '.[cuda,test]' >&2
+        pip install -q -e '.[cuda,test]' "${pin[@]}" >&2
     fi || log "pip install failed: the checks below report what is missing"
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
