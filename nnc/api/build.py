@@ -218,10 +218,12 @@ def _ptx_text(module: Module, cuda_config: dict | None) -> str:
     """The PTX of ``module`` (``nnc dump-ir --stage ptx``) for ``cuda_config['sm']`` (default sm_80)."""
     from nnc.backend.ptx.emit import DEFAULT_SM, compile_ptx
     from nnc.backend.ptx.lower import Flavour, build_gpu_module
-    from nnc.backend.ptx.stages import GpuChoices
+    from nnc.backend.ptx.stages import GpuChoices, describe
 
-    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX, GpuChoices.of(cuda_config))
-    return compile_ptx(gm, str((cuda_config or {}).get("sm", DEFAULT_SM))).text
+    choices = GpuChoices.of(cuda_config)
+    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX, choices)
+    header = "".join(f"// {line}\n" for line in describe(module, choices))
+    return header + compile_ptx(gm, str((cuda_config or {}).get("sm", DEFAULT_SM))).text
 
 
 def compile_network(

@@ -21,7 +21,7 @@ from nnc.backend.abi import layout_of
 from nnc.backend.ptx.emit import check_sm, compile_ptx, ptxas, ptxas_path, sm_of_capability
 from nnc.backend.ptx.lower import Flavour, build_gpu_module
 from nnc.backend.ptx.mathlib import find_libdevice
-from nnc.backend.ptx.stages import GpuChoices, Job, gpu_stages
+from nnc.backend.ptx.stages import GpuChoices, Job, describe, gpu_stages
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Module
 
@@ -174,6 +174,11 @@ def test_weighted_sums_of_long_rows_use_8_threads_per_dendrite() -> None:
     assert Job.SUM_LANES.value not in _jobs(_rate, GpuChoices(lane_rows=None))
     every = sum(j == Job.SUM_LANES.value for j in _jobs(_rate, GpuChoices(lane_rows=0)))
     assert every == 4  # every transmit loop
+    lines = describe(module)  # what dump-ir --stage ptx prints first
+    split_lines = [line for line in lines if "8 threads per dendrite" in line]
+    assert sorted(line.split()[1] for line in split_lines) == sorted(split)
+    assert not any("rank order" in line for line in lines)
+    assert any("rank order" in line for line in describe(module_of(_coba), GpuChoices(deterministic=True)))
 
 
 def test_event_loops_use_atomics_only_when_safe() -> None:

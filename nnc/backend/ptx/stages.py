@@ -229,6 +229,44 @@ def lane_sums(module: Module, kernel: Kernel, loop: ForEach, choices: GpuChoices
     )
 
 
+_SCHEMES = {
+    Job.SUM_LANES: "weighted sums on 8 threads per dendrite",
+    Job.DENDRITES: "a thread per dendrite",
+    Job.DELIVER: "a block per spike, atomic accumulation",
+    Job.DELIVER_OWNED: "post-partitioned spike delivery (no atomics)",
+    Job.POST_EVENTS: "a block per post-synaptic spike",
+    Job.POST_EVENTS_OWNED: "post-partitioned post-synaptic events",
+}
+
+
+def describe(module: Module, choices: GpuChoices | None = None) -> list[str]:
+    """One line per projection: its storage format and how the GPU runs each of its kernels' loops
+    (``dump-ir --stage ptx`` prints them as comments)."""
+    choices = choices or GpuChoices()
+    lines = []
+    for proj in module.projections:
+        parts = []
+        for k in module.kernels:
+            if k.owner is not ObjKind.PROJECTION or k.owner_id != proj.id:
+                continue
+            jobs = [st.job for st in gpu_stages(module, k, choices) if st.job in _SCHEMES]
+            if jobs:
+                job = Job.SUM_LANES if Job.SUM_LANES in jobs else jobs[0]
+                parts.append(f"{k.name}: {_SCHEMES[job]}")
+        stats = proj.stats
+        fmt = proj.format.value if proj.format is not None else "?"
+        if stats is not None and stats.n_dendrites:
+            fmt += f", {stats.n_synapses / stats.n_dendrites:.1f} synapses per dendrite"
+        lines.append(f"projection {proj.name} ({fmt}): " + ("; ".join(parts) or "no loop"))
+    if any(_orders_spikes(module, k, choices) for k in module.kernels):
+        lines.append("spike lists in rank order (deterministic)")
+    return lines
+
+
+def _orders_spikes(module: Module, kernel: Kernel, choices: GpuChoices) -> bool:
+    return any(st.ordered for st in gpu_stages(module, kernel, choices))
+
+
 def _serial(kernel: Kernel, body: tuple[Stmt, ...]) -> list[GpuStage]:
     """A serial CPU stage: top-level delay pushes become a parallel copy and a one-thread head move."""
     out: list[GpuStage] = []
@@ -331,6 +369,7 @@ __all__ = [
     "Job",
     "atomic_plan",
     "contains_spike",
+    "describe",
     "gpu_stages",
     "lane_sums",
 ]
