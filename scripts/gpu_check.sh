@@ -41,6 +41,7 @@ log "GPU: $smi"
 log "tests (gpu, emulation, ptxas)"
 timeout 200 "$py" -m pytest -q -rs -p no:cacheprovider \
     tests/e2e/test_gpu_device.py tests/e2e/test_gpu_emulation.py tests/e2e/test_gpu_ptx.py \
+    tests/e2e/test_gpu_driver_layer.py \
     >"$out_dir/pytest.log" 2>&1
 tests_rc=$?
 tail -15 "$out_dir/pytest.log" >&2
