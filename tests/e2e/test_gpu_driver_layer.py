@@ -148,7 +148,7 @@ class HostDriver:
 
     def _run(self, launch: tuple) -> None:
         fn, ctx, grid, block = launch
-        fn(ctx, grid, block)
+        fn(ctx, grid, block, 0)
 
     def cuStreamBeginCapture(self, hStream, mode):  # noqa: N802, N803
         self.capturing = []

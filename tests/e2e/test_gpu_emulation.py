@@ -167,6 +167,27 @@ def test_deterministic_kernels_equal_the_interpreter_with_few_blocks(build, dt, 
     _same(expected, got, "deterministic")
 
 
+@pytest.mark.parametrize(
+    ("build", "dt", "duration"),
+    [
+        (_rate, 1.0, 30.0),
+        (_large, 1.0, 12.0),
+        (_noise, 1.0, 10.0),
+        (_coba, 0.1, 20.0),
+        (_plastic, 0.5, 30.0),
+        (_hybrid, 0.25, 30.0),
+    ],
+    ids=["rate", "large", "noise", "coba", "plastic", "hybrid"],
+)
+def test_deterministic_kernels_do_not_depend_on_the_thread_order(build, dt, duration) -> None:
+    """Blocks and threads run last first (``order="reverse"``): a race between threads, or a result that
+    depends on which thread runs first, would change the numbers. Deterministic kernels (and rate
+    networks, which use no atomics) still give the interpreter's bits."""
+    expected = _run(build, dt, False, duration)
+    got = _run(build, dt, True, duration, {**EMULATE, "deterministic": True, "order": "reverse"})
+    _same(expected, got, "reversed order")
+
+
 def test_host_writes_between_runs_reach_the_device() -> None:
     """Lazy copies: a value written by the host after a run is uploaded before the next run, and values
     read after a run are the device's."""
@@ -215,10 +236,12 @@ def _close(a: object, b: object, where: str) -> None:
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12, err_msg=where)
 
 
-def test_blocks_handling_several_spikes() -> None:
-    """Fewer blocks than spikes: the same spikes, conductances within rounding."""
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+def test_blocks_handling_several_spikes(order) -> None:
+    """Fewer blocks than spikes, threads in either order: atomic lists and sums change the order of the
+    additions; the same spikes, conductances within rounding."""
     expected = _run(_coba, 0.1, False, 20.0)
-    got = _run(_coba, 0.1, True, 20.0, EMULATE)
+    got = _run(_coba, 0.1, True, 20.0, {**EMULATE, "order": order})
     assert expected["spikes"] == got["spikes"]
     _close(expected, got, "gpu")
 

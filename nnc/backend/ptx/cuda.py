@@ -9,7 +9,8 @@ pycuda launches the sequence step after step (asynchronously: the host never wai
 
 :func:`open_device` picks the implementation from ``compile(cuda_config=...)``: ``{"device": 0}`` (the
 default) the first GPU, ``{"device": "emulate"}`` the host emulation (:class:`EmulatedDevice`), and
-``{"driver": "pycuda" | "cuda-bindings"}`` forces a driver layer.
+``{"driver": "pycuda" | "cuda-bindings"}`` forces a driver layer; with the emulation, ``{"order": "reverse"}``
+runs every launch's blocks and threads last first.
 """
 
 from __future__ import annotations
@@ -273,7 +274,10 @@ def open_device(config: dict | None = None) -> Device:
     config = dict(config or {})
     which = config.get("device", 0)
     if which in ("emulate", "host", "emulation"):
-        return EmulatedDevice(int(config.get("multiprocessors", 2)))
+        order = config.get("order", "forward")
+        if order not in ("forward", "reverse"):
+            raise ValueError(f"cuda_config: order must be 'forward' or 'reverse', not {order!r}")
+        return EmulatedDevice(int(config.get("multiprocessors", 2)), reverse=order == "reverse")
     driver = config.get("driver") or available_driver()
     sm = config.get("sm")
     if driver == "pycuda":

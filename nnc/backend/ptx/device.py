@@ -84,7 +84,7 @@ def deferred_interrupt() -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-_KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64)
+_KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
 
 
 class EmulatedDevice:
@@ -93,14 +93,16 @@ class EmulatedDevice:
     Device memory is host memory (NumPy allocations kept alive here, addresses are real addresses), so
     the engine's copies are plain memory copies; atomics are host atomics. Launch sizes are the ones
     the engine plans for a GPU (``multiprocessors`` sets the grid cap), so the grid- and block-stride
-    loops run as on a device.
+    loops run as on a device. ``reverse``: blocks and threads run last first, which exposes code whose
+    result depends on the order a GPU does not fix (races, atomic list orders).
     """
 
     name = "emulated GPU (host)"
     flavour = Flavour.HOST
 
-    def __init__(self, multiprocessors: int = 2):
+    def __init__(self, multiprocessors: int = 2, reverse: bool = False):
         self.multiprocessors = multiprocessors
+        self.reverse = int(bool(reverse))
         self._memory: dict[int, np.ndarray] = {}
         self._loaded = None
         self._kernels: dict[str, ctypes._CFuncPtr] = {}
@@ -148,7 +150,7 @@ class EmulatedDevice:
         with deferred_interrupt() as interrupted:
             for _ in range(nsteps):
                 for fn, grid, block in calls:
-                    fn(ctx, grid, block)
+                    fn(ctx, grid, block, self.reverse)
                 self.launches += len(calls)
                 if interrupted():
                     raise KeyboardInterrupt

@@ -11,9 +11,11 @@ Every GPU stage (:mod:`nnc.backend.ptx.stages`) becomes two functions:
   - :attr:`Flavour.NVPTX`: ``ptx_kernel void @name(ptr ctx)`` marked in ``nvvm.annotations``; the thread
     and block indices are ``llvm.nvvm.read.ptx.sreg.*``; buffer addresses are cast to the global
     address space (``addrspace(1)``), so loads and stores become ``ld.global``/``st.global``;
-  - :attr:`Flavour.HOST`: ``void @name(ptr ctx, i64 grid, i64 block)`` runs the body for every block
-    and every thread of the grid in order: the indices are loop variables, atomics are host atomics,
-    and a launch runs the whole grid (which is what the GPU does, in some order).
+  - :attr:`Flavour.HOST`: ``void @name(ptr ctx, i64 grid, i64 block, i64 reverse)`` runs the body for
+    every block and every thread of the grid in order (``reverse != 0``: the last block and thread
+    first): the indices are loop variables, atomics are host atomics, and a launch runs the whole grid
+    (which is what the GPU does, in some order; code whose result depends on that order shows it when
+    the order is reversed).
 
 Generated code never holds an address: the context array (device addresses on a GPU) supplies them, as
 on the CPU (DESIGN.md §3). Besides the stages, the module has the record kernels (a parallel copy of
@@ -342,7 +344,7 @@ class _Builder:
     ) -> ir.Function:
         """The kernel around ``body`` for this module's flavour."""
         host = self.flavour is Flavour.HOST
-        args = [PTR, I64, I64] if host else [PTR]
+        args = [PTR, I64, I64, I64] if host else [PTR]
         fn = ir.Function(self.llmod, ir.FunctionType(ir.VoidType(), args), name)
         fn.args[0].name = "ctx"
         b = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -354,9 +356,12 @@ class _Builder:
                 b.ret_void()
         ptrs = [self._pointer(b, ctx, k) for k in slots]
         if host:
-            grid, block = fn.args[1], fn.args[2]
-            grid.name, block.name = "grid", "block"
+            grid, block, reverse = fn.args[1], fn.args[2], fn.args[3]
+            grid.name, block.name, reverse.name = "grid", "block", "reverse"
+            backwards = b.icmp_signed("!=", reverse, I64(0))
             with for_range(b, I64(0), grid) as c, for_range(b, I64(0), block) as t:
+                c = b.select(backwards, b.sub(b.sub(grid, I64(1)), c), c)
+                t = b.select(backwards, b.sub(b.sub(block, I64(1)), t), t)
                 b.call(body, [ctx, t, block, c, grid, step, *ptrs])
         else:
             fn.calling_convention = "ptx_kernel"
