@@ -12,7 +12,7 @@ import ctypes
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nnc.backend.abi import ENTRY_POINT, Layout, RuntimeField, RuntimeKey, layout_of
@@ -84,7 +84,7 @@ class LlvmEngine:
         host = host_target()
         seconds: dict[str, float] = {}
         cache = ObjectCache(cache_dir) if cache_dir is not None else None
-        key = cache.key(print_module(module, comments=False), options.cache_token(), host) if cache else ""
+        key = cls.cache_key(module, options, host) if cache else ""
         t0 = time.perf_counter()
         obj = cache.load(key) if cache else None
         seconds["cache"] = time.perf_counter() - t0
@@ -97,6 +97,15 @@ class LlvmEngine:
         loaded = LoadedObject(obj, host, options.opt_level)
         seconds["load"] = time.perf_counter() - t0
         return cls(module, options, host, Compiled(loaded, text is None, seconds, text))
+
+    @staticmethod
+    def cache_key(module: Module, options: CompileOptions, host: HostTarget) -> str:
+        """Object-cache key of ``module``: its printed form without the connectivity statistics, which
+        only the format choice reads (the chosen format is printed), so that copies of a network whose
+        random connectivity differs (another seed) share one object."""
+        projections = tuple(replace(p, stats=None) for p in module.projections)
+        text = print_module(replace(module, projections=projections), comments=False)
+        return ObjectCache.key(text, options.cache_token(), host)
 
     @property
     def llvm_ir(self) -> str:

@@ -145,6 +145,20 @@ def compile_host(gm: GpuModule, opt_level: int = 2, host: HostTarget | None = No
     return LoadedObject(emit_object(mod, tm), host, opt_level)
 
 
+def module_ptx(module, cuda_config: dict | None = None) -> str:
+    """The PTX of a module after the passes (``nnc dump-ir`` / ``nnc opt --stage ptx``) for
+    ``cuda_config['sm']`` (default :data:`DEFAULT_SM`), after one comment line per projection saying how
+    the GPU runs it (:func:`nnc.backend.ptx.stages.describe`)."""
+    from nnc.backend.abi import layout_of
+    from nnc.backend.ptx.lower import build_gpu_module
+    from nnc.backend.ptx.stages import GpuChoices, describe
+
+    choices = GpuChoices.of(cuda_config)
+    gm = build_gpu_module(module, layout_of(module), Flavour.NVPTX, choices)
+    header = "".join(f"// {line}\n" for line in describe(module, choices))
+    return header + compile_ptx(gm, str((cuda_config or {}).get("sm", DEFAULT_SM))).text
+
+
 # --------------------------------------------------------------------------------------------------
 # ptxas
 
