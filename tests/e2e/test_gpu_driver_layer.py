@@ -1,5 +1,6 @@
-"""The cuda-bindings layer (:class:`~nnc.backend.ptx.cuda.CudaBindingsDevice`) run without a GPU, against a
-host stand-in for ``cuda.bindings.driver``.
+"""The driver layers run without a GPU: :class:`~nnc.backend.ptx.cuda.CudaBindingsDevice` against a host
+stand-in for ``cuda.bindings.driver``, :class:`~nnc.backend.ptx.cuda.PyCudaDevice` against one for
+``pycuda.driver``.
 
 The stand-in keeps device memory in host memory and runs each launched kernel's host twin (the same GPU
 module built for the host flavour, as the emulation does), so the whole path of a GPU run goes through
@@ -7,7 +8,8 @@ the driver layer's code: PTX emitted for the SM the device reports and loaded by
 copies, the step captured once as a CUDA graph and replayed once per step, the host waiting every
 :data:`~nnc.backend.ptx.cuda.STEPS_PER_WAIT` steps. Every driver function the layer calls has, in the
 stand-in, the parameters of the installed cuda-bindings' function of the same name (checked below), so
-the calls have the arity of the real API.
+the calls have the arity of the real API. pycuda cannot be installed without a driver, so the pycuda
+stand-in follows pycuda's documentation (``prepare``/``prepared_async_call``, ``mem_alloc`` ...) unchecked.
 """
 
 from __future__ import annotations
@@ -31,12 +33,27 @@ from nnc.backend.ptx.lower import Flavour, build_gpu_module
 from nnc.backend.ptx.mathlib import find_libdevice
 
 
+class _Twin:
+    """The host twin of the module whose PTX was loaded (shared by both stand-ins)."""
+
+    def __init__(self) -> None:
+        self.build_args: tuple | None = None
+        self.loaded: list = []
+
+    def kernels(self) -> dict[str, object]:
+        module, layout, choices = self.build_args  # type: ignore[misc]
+        twin = build_gpu_module(module, layout, Flavour.HOST, choices)
+        loaded = compile_host(twin)
+        self.loaded.append(loaded)
+        return {n: _KERNEL(loaded.address(n)) for n in twin.kernel_names()}
+
+
 class _Result(enum.Enum):
     CUDA_SUCCESS = 0
     CUDA_ERROR_NOT_FOUND = 500
 
 
-class HostDriver:
+class HostDriver(_Twin):
     """``cuda.bindings.driver`` on the host (module docstring); counts what it is asked to do."""
 
     CUresult = _Result
@@ -52,11 +69,10 @@ class HostDriver:
     CUdeviceptr = int
 
     def __init__(self) -> None:
+        super().__init__()
         self.memory: dict[int, np.ndarray] = {}
-        self.build_args: tuple | None = None
         self.ptx = ""
-        self.kernels: dict[str, object] = {}
-        self.loaded: list = []
+        self.functions: dict[str, object] = {}
         self.capturing: list | None = None
         self.counts = {"graphs": 0, "graph_launches": 0, "direct_launches": 0, "syncs": 0, "frees": 0}
 
@@ -89,11 +105,7 @@ class HostDriver:
     def cuModuleLoadData(self, image):  # noqa: N802
         assert image.endswith(b"\0"), "PTX handed to the driver must be NUL-terminated"
         self.ptx = image[:-1].decode()
-        module, layout, choices = self.build_args  # type: ignore[misc]
-        twin = build_gpu_module(module, layout, Flavour.HOST, choices)
-        loaded = compile_host(twin)
-        self.loaded.append(loaded)
-        self.kernels = {n: _KERNEL(loaded.address(n)) for n in twin.kernel_names()}
+        self.functions = self.kernels()
         return _Result.CUDA_SUCCESS, "module"
 
     def cuModuleGetFunction(self, hmod, name):  # noqa: N802
@@ -138,7 +150,7 @@ class HostDriver:
         values, types = kernelParams
         assert types == (ctypes.c_uint64,)
         assert (gridDimY, gridDimZ, blockDimY, blockDimZ) == (1, 1, 1, 1)
-        launch = (self.kernels[f], values[0], gridDimX, blockDimX)
+        launch = (self.functions[f], values[0], gridDimX, blockDimX)
         if self.capturing is not None:
             self.capturing.append(launch)
         else:
@@ -176,6 +188,106 @@ class HostDriver:
         return (_Result.CUDA_SUCCESS,)
 
 
+class HostPyCuda(_Twin):
+    """``pycuda.driver`` on the host (pycuda's documented API), counting launches and waits."""
+
+    class device_attribute:  # noqa: N801 - pycuda's name
+        MULTIPROCESSOR_COUNT = "multiprocessors"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memory: dict[int, np.ndarray] = {}
+        self.ptx = ""
+        self.counts = {"launches": 0, "syncs": 0, "frees": 0, "pushes": 0, "pops": 0}
+        driver = self
+
+        class Context:
+            def push(self) -> None:
+                driver.counts["pushes"] += 1
+
+            def pop(self) -> None:
+                driver.counts["pops"] += 1
+
+        class Device:
+            def __init__(self, ordinal: int) -> None:
+                assert ordinal == 0
+
+            def retain_primary_context(self) -> Context:
+                return Context()
+
+            def compute_capability(self) -> tuple[int, int]:
+                return 8, 0
+
+            def get_attribute(self, attr: str) -> int:
+                assert attr == "multiprocessors"
+                return 2
+
+            def name(self) -> str:
+                return "host stand-in"
+
+        class Stream:
+            def synchronize(self) -> None:
+                driver.counts["syncs"] += 1
+
+        self.Device, self.Stream = Device, Stream
+
+    def init(self) -> None:
+        pass
+
+    def module_from_buffer(self, buffer: bytes):
+        assert buffer.endswith(b"\0")
+        self.ptx = buffer[:-1].decode()
+        kernels, driver = self.kernels(), self
+
+        class Function:
+            def __init__(self, name: str) -> None:
+                assert re.search(rf"\.visible \.entry {re.escape(name)}\(", driver.ptx)
+                self.fn, self.types = kernels[name], None
+
+            def prepare(self, arg_types: str) -> None:
+                self.types = arg_types
+
+            def prepared_async_call(self, grid, block, stream, *args) -> None:
+                assert self.types == "Q"
+                assert len(args) == 1
+                assert isinstance(args[0], np.uint64)
+                assert tuple(grid) == (grid[0], 1)
+                assert tuple(block) == (block[0], 1, 1)
+                driver.counts["launches"] += 1
+                self.fn(int(args[0]), grid[0], block[0], 0)
+
+        class Module:
+            def get_function(self, name: str) -> Function:
+                return Function(name)
+
+        return Module()
+
+    def mem_alloc(self, nbytes: int):
+        raw = np.full(nbytes + 256, 0xAB, dtype=np.uint8)
+        addr = raw.ctypes.data + (-raw.ctypes.data) % 256
+        self.memory[addr] = raw
+        driver = self
+
+        class Allocation:
+            def __int__(self) -> int:
+                return addr
+
+            def free(self) -> None:
+                driver.memory.pop(addr)
+                driver.counts["frees"] += 1
+
+        return Allocation()
+
+    def memset_d8(self, dest: int, data: int, count: int) -> None:
+        ctypes.memset(int(dest), data, count)
+
+    def memcpy_htod(self, dest: int, src: np.ndarray) -> None:
+        ctypes.memmove(int(dest), src.ctypes.data, src.nbytes)
+
+    def memcpy_dtoh(self, dest: np.ndarray, src: int) -> None:
+        ctypes.memmove(dest.ctypes.data, int(src), dest.nbytes)
+
+
 def _real_parameters(name: str) -> list[str]:
     from cuda.bindings import driver
 
@@ -196,10 +308,8 @@ def test_the_stand_in_has_the_real_drivers_parameters() -> None:
         assert mine == _real_parameters(name), name
 
 
-@pytest.fixture
-def host_driver(monkeypatch: pytest.MonkeyPatch) -> HostDriver:
-    """``paradigm="cuda"`` compiles open a CudaBindingsDevice over a :class:`HostDriver`."""
-    driver = HostDriver()
+def _stand_in(monkeypatch: pytest.MonkeyPatch, driver: _Twin, layer: type) -> None:
+    """``paradigm="cuda"`` compiles open ``layer`` over ``driver``."""
     real_build = engine_module.build_gpu_module
 
     def build(module, layout, flavour, choices=None):
@@ -208,10 +318,21 @@ def host_driver(monkeypatch: pytest.MonkeyPatch) -> HostDriver:
 
     monkeypatch.setattr(engine_module, "build_gpu_module", build)
     monkeypatch.setattr(
-        cuda_layer,
-        "open_device",
-        lambda config=None: cuda_layer.CudaBindingsDevice(0, (config or {}).get("sm"), driver=driver),
+        cuda_layer, "open_device", lambda config=None: layer(0, (config or {}).get("sm"), driver=driver)
     )
+
+
+@pytest.fixture
+def host_driver(monkeypatch: pytest.MonkeyPatch) -> HostDriver:
+    driver = HostDriver()
+    _stand_in(monkeypatch, driver, cuda_layer.CudaBindingsDevice)
+    return driver
+
+
+@pytest.fixture
+def host_pycuda(monkeypatch: pytest.MonkeyPatch) -> HostPyCuda:
+    driver = HostPyCuda()
+    _stand_in(monkeypatch, driver, cuda_layer.PyCudaDevice)
     return driver
 
 
@@ -249,3 +370,16 @@ def test_cuda_bindings_layer_equals_the_interpreter(host_driver, build, dt, dura
     per_run = -(-(steps // 2) // cuda_layer.STEPS_PER_WAIT)
     assert counts["syncs"] == 2 * per_run  # the host waits every STEPS_PER_WAIT steps only
     net._runtime.engine.close()  # type: ignore[union-attr]
+
+
+def test_pycuda_layer_equals_the_interpreter(host_pycuda) -> None:
+    expected, _ = _run(_coba, 0.1, 30.0, False)
+    got, net = _run(_coba, 0.1, 30.0, True, {"block_size": 32, "max_blocks": 4096})
+    _same(expected, got, "pycuda layer")
+    assert ".target sm_80" in host_pycuda.ptx
+    steps, per_step = 300, len(net._runtime.engine.plan(net._runtime.buffers, True))  # type: ignore[union-attr]
+    assert host_pycuda.counts["launches"] == steps * per_step  # the step's launches, enqueued step after step
+    assert host_pycuda.counts["syncs"] == 2 * -(-(steps // 2) // cuda_layer.STEPS_PER_WAIT)
+    net._runtime.engine.close()  # type: ignore[union-attr]
+    assert host_pycuda.counts["pops"] == host_pycuda.counts["pushes"] == 1
+    assert not host_pycuda.memory  # every allocation freed

@@ -173,16 +173,18 @@ class CudaBindingsDevice:
 
 
 class PyCudaDevice:
-    """A GPU through pycuda (used where pycuda is installed)."""
+    """A GPU through pycuda (used where pycuda is installed; ``driver``: a module with the functions of
+    ``pycuda.driver``, for tests)."""
 
     flavour = Flavour.NVPTX
 
-    def __init__(self, ordinal: int = 0, sm: str | None = None):
-        try:
-            import pycuda.driver as drv
-        except ImportError as e:
-            raise NoDeviceError("pycuda is not installed") from e
-        self.drv = drv
+    def __init__(self, ordinal: int = 0, sm: str | None = None, driver: Any = None):
+        if driver is None:
+            try:
+                import pycuda.driver as driver
+            except ImportError as e:
+                raise NoDeviceError("pycuda is not installed") from e
+        self.drv = drv = driver
         try:
             drv.init()
             self.dev = drv.Device(int(ordinal))
@@ -205,7 +207,7 @@ class PyCudaDevice:
         ptx = compile_ptx(gm, self.sm, opt_level)
         self.ptx = ptx.text
         t0 = time.perf_counter()
-        self._module = self.drv.module_from_buffer(ptx.text.encode())
+        self._module = self.drv.module_from_buffer(ptx.text.encode() + b"\0")
         for n in gm.kernel_names():
             fn = self._module.get_function(n)
             fn.prepare("Q")
