@@ -191,7 +191,8 @@ class GpuEngine:
         self._size_scratch(buffers)
 
     def _size_scratch(self, buffers: Buffers) -> None:
-        """(Re)allocate the weighted-sum partials for the projections' current dendrite counts."""
+        """(Re)allocate the kernels' own buffers (weighted-sum partials, sized for the projections' current
+        dendrite counts; per-chunk spike counts) and put their addresses after the layout's slots."""
         real = 8 if self.module.precision is Precision.F64 else 4
         for n, entry in enumerate(self.gpu_module.scratch):
             if entry.spikes:
