@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check, one command on a machine with an NVIDIA GPU (driver installed), under 10 minutes:
-#   1. installs nnc with its cuda and test extras (cuda-bindings) unless they import already; without
+#   1. installs nnc with its cuda and test extras (cuda-bindings, libdevice from nvidia-nvvm) unless they
+#      are there already (a CUDA toolkit's libdevice will do); without
 #      network access, point NNC_WHEELHOUSE at a directory of wheels (pip download -d DIR 'nnc-sim[cuda,test]');
 #   2. prints the GPU (nvidia-smi) and runs the tests marked gpu (tests/e2e/test_gpu_device.py) and the
 #      emulation and ptxas tests of the GPU backend;
@@ -21,7 +22,10 @@ driver_cuda="$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9][0-9]*
 have_cuda="$("$py" -c 'import cuda.bindings as b; print(b.__version__.split(".")[0])' 2>/dev/null)"
 too_new=0
 if [ -n "$driver_cuda" ] && [ -n "$have_cuda" ] && [ "$have_cuda" -gt "$driver_cuda" ]; then too_new=1; fi
-if [ "$too_new" = 1 ] || ! "$py" -c "import nnc, cuda.bindings, pytest, hypothesis" 2>/dev/null; then
+ready='import nnc, cuda.bindings, pytest, hypothesis
+from nnc.backend.ptx.mathlib import find_libdevice
+assert find_libdevice() is not None'
+if [ "$too_new" = 1 ] || ! PYTHONPATH="$PWD" "$py" -c "$ready" 2>/dev/null; then
     venv="${NNC_GPU_VENV:-/tmp/nnc-gpu-venv}"
     pin=()
     [ -n "$driver_cuda" ] && pin=("cuda-bindings<$((driver_cuda + 1))")

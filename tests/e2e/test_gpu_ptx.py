@@ -20,7 +20,7 @@ import nnc.api.build as build_module
 from nnc.backend.abi import layout_of
 from nnc.backend.ptx.emit import check_sm, compile_ptx, ptxas, ptxas_path, sm_of_capability
 from nnc.backend.ptx.lower import Flavour, build_gpu_module
-from nnc.backend.ptx.mathlib import find_libdevice
+from nnc.backend.ptx.mathlib import find_libdevice, pip_libdevice
 from nnc.backend.ptx.stages import GpuChoices, Job, describe, gpu_stages
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Module
@@ -110,6 +110,20 @@ def test_libdevice_is_linked_and_internalised() -> None:
     assert re.search(r"\.visible \.func", text) is None  # libdevice's functions are internal
     assert len(text.splitlines()) < 20000  # only what is called survives
     ptxas(text, "sm_90")
+
+
+@pytest.mark.parametrize("folder", ["cu13", "cuda_nvcc"])
+def test_libdevice_is_found_in_nvidias_wheels(tmp_path, monkeypatch, folder: str) -> None:
+    """``nvidia-nvvm`` (CUDA 13, the cuda extra) and ``nvidia-cuda-nvcc-cu12`` lay libdevice out under
+    the ``nvidia`` namespace package."""
+    import sys
+
+    where = tmp_path / "nvidia" / folder / "nvvm" / "libdevice"
+    where.mkdir(parents=True)
+    (where / "libdevice.10.bc").write_bytes(b"BC")
+    monkeypatch.delitem(sys.modules, "nvidia", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert pip_libdevice() == where / "libdevice.10.bc"
 
 
 def test_only_safe_intrinsics_reach_nvptx() -> None:

@@ -102,7 +102,7 @@ def _candidates() -> list[Path]:
 
 @functools.cache
 def find_libdevice() -> Path | None:
-    """Path of ``libdevice.10.bc`` (``$NNC_LIBDEVICE``, the CUDA toolkit), or None."""
+    """Path of ``libdevice.10.bc`` (``$NNC_LIBDEVICE``, the CUDA toolkit, NVIDIA's wheels), or None."""
     named = os.environ.get(LIBDEVICE_ENV)
     if named:
         path = Path(named)
@@ -110,15 +110,22 @@ def find_libdevice() -> Path | None:
     for path in _candidates():
         if path.is_file():
             return path
-    try:  # the pip-installed toolkit component (nvidia-cuda-nvcc)
-        import nvidia.cuda_nvcc as nvcc_pkg  # type: ignore[import-not-found]
+    return pip_libdevice()
 
-        for base in getattr(nvcc_pkg, "__path__", []):
-            found = sorted(Path(base).glob("**/libdevice*.bc"))
-            if found:
-                return found[0]
-    except ImportError:
-        pass
+
+def pip_libdevice() -> Path | None:
+    """libdevice from NVIDIA's wheels (``nvidia-nvvm``: ``nvidia/cu13/nvvm/libdevice``, installed by
+    ``nnc-sim[cuda]``; ``nvidia-cuda-nvcc-cu12``: ``nvidia/cuda_nvcc/nvvm/libdevice``), or None."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("nvidia")
+    except (ImportError, ValueError):
+        return None
+    for base in (spec.submodule_search_locations or []) if spec is not None else []:
+        found = sorted(Path(base).glob("*/nvvm/libdevice/libdevice*.bc"), reverse=True)
+        if found:
+            return found[0]
     return None
 
 
@@ -138,7 +145,8 @@ def link_libdevice(mod, libdevice: Path | None = None) -> None:
     if path is None:
         raise BackendError(
             "the GPU module calls libdevice functions (tanh, pow, erf ...) but libdevice.10.bc was not "
-            f"found: install the CUDA toolkit, or set {LIBDEVICE_ENV} to the file"
+            f"found: pip install 'nnc-sim[cuda]' (or nvidia-nvvm), install the CUDA toolkit, or set "
+            f"{LIBDEVICE_ENV} to the file"
         )
     lib = _load_bitcode(str(path))
     defined = {f.name for f in mod.functions if not f.is_declaration}
