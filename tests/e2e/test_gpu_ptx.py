@@ -21,7 +21,7 @@ from nnc.backend.abi import layout_of
 from nnc.backend.ptx.emit import check_sm, compile_ptx, ptxas, ptxas_path, sm_of_capability
 from nnc.backend.ptx.lower import Flavour, build_gpu_module
 from nnc.backend.ptx.mathlib import find_libdevice, pip_libdevice
-from nnc.backend.ptx.stages import GpuChoices, Job, describe, gpu_stages
+from nnc.backend.ptx.stages import GpuChoices, Job, describe, gpu_stages, lane_sums
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Module
 
@@ -170,6 +170,26 @@ def test_deterministic_delivery_never_uses_atomics() -> None:
     assert Job.DELIVER_OWNED.value in jobs
     assert Job.DELIVER.value not in jobs
     assert Job.DELIVER.value in _jobs(_coba)
+
+
+def test_only_sums_before_any_write_are_split() -> None:
+    """The partials are computed before the dendrite loop runs: a sum after a statement that writes (here
+    a synapse loop updating ``w``, which the sum reads) stays in the loop."""
+    from nnc.ir.nodes import Assign, ForEach, Let, Reduce, ReduceOp, Var
+    from nnc.ir.types import Domain, DType, Locality
+
+    module = module_of(_rate)
+    kernel = next(k for k in module.kernels if any(st.job is Job.SUM_LANES for st in gpu_stages(module, k)))
+    loop = kernel.body[0]
+    assert isinstance(loop, ForEach)
+    (first,) = lane_sums(module, kernel, loop, GpuChoices())
+    w = Var("w", DType.REAL, Locality.LOCAL)
+    update = ForEach(Domain.SYNAPSE, (Assign(w, w),))
+    late = Let("late", Reduce(ReduceOp.SUM, w))
+    assert lane_sums(module, kernel, ForEach(Domain.DENDRITE, (first, update, late)), GpuChoices()) == (
+        first,
+    )
+    assert lane_sums(module, kernel, ForEach(Domain.DENDRITE, (update, first)), GpuChoices()) == ()
 
 
 def test_weighted_sums_of_long_rows_use_8_threads_per_dendrite() -> None:

@@ -212,21 +212,22 @@ def _parallel(
 
 
 def lane_sums(module: Module, kernel: Kernel, loop: ForEach, choices: GpuChoices) -> tuple[Let, ...]:
-    """The weighted sums of a dendrite loop to split over 8 threads per dendrite (module docstring): the
-    top-level ``let %n = reduce(...)`` whose synapse values read no temporary, when the projection's mean
-    row length reaches ``choices.lane_rows``."""
+    """The weighted sums of a dendrite loop to split over 8 threads per dendrite (module docstring), when
+    the projection's mean row length reaches ``choices.lane_rows``: the ``let %n = reduce(...)`` among
+    the ``let`` statements that open the loop body (before any statement that writes: the partials are
+    computed before the loop runs) whose synapse values read no temporary."""
     if choices.lane_rows is None or kernel.owner is not ObjKind.PROJECTION:
         return ()
     stats = module.projections[kernel.owner_id].stats
     if stats is None or not stats.n_dendrites or stats.n_synapses < choices.lane_rows * stats.n_dendrites:
         return ()
-    return tuple(
-        s
-        for s in loop.body
-        if isinstance(s, Let)
-        and isinstance(s.value, Reduce)
-        and not any(isinstance(n, Temp) for n in walk(s.value.value))
-    )
+    out: list[Let] = []
+    for s in loop.body:
+        if not isinstance(s, Let):
+            break
+        if isinstance(s.value, Reduce) and not any(isinstance(n, Temp) for n in walk(s.value.value)):
+            out.append(s)
+    return tuple(out)
 
 
 _SCHEMES = {
