@@ -313,3 +313,14 @@ def test_decoding_windows_and_axonal_spikes(config) -> None:
     got = _run(_events, 0.5, True, 30.0, config)
     _same(expected, got, "gpu")
     assert sum(len(v) for v in expected["spikes"]["spike"].values()) > 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("sum_lanes", "yes"), ("deterministic", 1), ("order", "backwards")]
+)
+def test_bad_cuda_config_values_are_clear_errors(key, value) -> None:
+    net = ann.Network()
+    net.create(3, ann.LeakyIntegrator())
+    net.config(paradigm="cuda")
+    with pytest.raises(ann.ANNarchyException, match=f"cuda_config: {key} must be"):
+        net.compile(cuda_config={**EMULATE, key: value})

@@ -25,7 +25,7 @@ import numpy as np
 from nnc.backend.ptx.device import Device, EmulatedDevice, LaunchStep, deferred_interrupt
 from nnc.backend.ptx.emit import compile_ptx, sm_of_capability
 from nnc.backend.ptx.lower import Flavour, GpuModule
-from nnc.diagnostics import SimulationError
+from nnc.diagnostics import ModelError, SimulationError
 
 #: Steps enqueued between two waits (and Ctrl-C polls).
 STEPS_PER_WAIT = 256
@@ -278,7 +278,7 @@ def open_device(config: dict | None = None) -> Device:
     if which in ("emulate", "host", "emulation"):
         order = config.get("order", "forward")
         if order not in ("forward", "reverse"):
-            raise ValueError(f"cuda_config: order must be 'forward' or 'reverse', not {order!r}")
+            raise ModelError(f"cuda_config: order must be 'forward' or 'reverse', got {order!r}")
         return EmulatedDevice(int(config.get("multiprocessors", 2)), reverse=order == "reverse")
     driver = config.get("driver") or available_driver()
     sm = config.get("sm")

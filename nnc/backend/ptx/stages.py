@@ -38,6 +38,7 @@ from enum import Enum
 
 from nnc.backend.llvm import globalops, spiking
 from nnc.backend.llvm.kernels import stages_of
+from nnc.diagnostics import ModelError
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import (
     Assign,
@@ -96,10 +97,13 @@ class GpuChoices:
         False or ``"auto"``)."""
         config = config or {}
         lanes = config.get("sum_lanes", "auto")
-        if lanes not in (True, False, "auto"):
-            raise ValueError(f"cuda_config: sum_lanes must be True, False or 'auto', not {lanes!r}")
-        rows = {True: 0, False: None, "auto": LANE_ROWS}[lanes]
-        return GpuChoices(bool(config.get("deterministic", False)), rows)
+        if not (isinstance(lanes, bool) or lanes == "auto"):
+            raise ModelError(f"cuda_config: sum_lanes must be True, False or 'auto', got {lanes!r}")
+        deterministic = config.get("deterministic", False)
+        if not isinstance(deterministic, bool):
+            raise ModelError(f"cuda_config: deterministic must be True or False, got {deterministic!r}")
+        rows = LANE_ROWS if lanes == "auto" else (0 if lanes else None)
+        return GpuChoices(deterministic, rows)
 
 
 class Job(Enum):
