@@ -163,7 +163,7 @@ def test_deterministic_kernels_equal_the_interpreter_with_few_blocks(build, dt, 
     """``deterministic=True``: rank-ordered spike lists and post-partitioned delivery, no atomics. With
     one thread per launch (where atomic adds change the order of the additions: the block's threads take
     the synapses of every spike in turn) the results are still the interpreter's bits; with 3 blocks of
-    32 threads, in both orders, in the reversed-order test below."""
+    32 threads, in both orders, in test_deterministic_kernels_do_not_depend_on_the_thread_order."""
     expected = _run(build, dt, False, duration)
     got = _run(build, dt, True, duration, {**grid, "deterministic": True})
     _same(expected, got, "deterministic")
