@@ -74,7 +74,14 @@ class HostDriver(_Twin):
         self.ptx = ""
         self.functions: dict[str, object] = {}
         self.capturing: list | None = None
-        self.counts = {"graphs": 0, "graph_launches": 0, "direct_launches": 0, "syncs": 0, "frees": 0}
+        self.counts = {
+            "graphs": 0,
+            "graph_launches": 0,
+            "direct_launches": 0,
+            "syncs": 0,
+            "frees": 0,
+            "steps": 0,
+        }
 
     # --------------------------------------------------------------- device and context
     def cuInit(self, Flags):  # noqa: N802, N803
@@ -150,7 +157,7 @@ class HostDriver(_Twin):
         values, types = kernelParams
         assert types == (ctypes.c_uint64,)
         assert (gridDimY, gridDimZ, blockDimY, blockDimZ) == (1, 1, 1, 1)
-        launch = (self.functions[f], values[0], gridDimX, blockDimX)
+        launch = (self.functions[f], values[0], gridDimX, blockDimX, f)
         if self.capturing is not None:
             self.capturing.append(launch)
         else:
@@ -159,8 +166,10 @@ class HostDriver(_Twin):
         return (_Result.CUDA_SUCCESS,)
 
     def _run(self, launch: tuple) -> None:
-        fn, ctx, grid, block = launch
+        fn, ctx, grid, block, name = launch
         fn(ctx, grid, block, 0)
+        if name == "nnc_step":
+            self.counts["steps"] += 1
 
     def cuStreamBeginCapture(self, hStream, mode):  # noqa: N802, N803
         self.capturing = []
@@ -362,13 +371,15 @@ def test_cuda_bindings_layer_equals_the_interpreter(host_driver, build, dt, dura
     got, net = _run(build, dt, duration, True, config)
     _same(expected, got, "cuda-bindings layer")
     assert ".target sm_90" in host_driver.ptx  # the SM the device reports
-    steps = round(duration / dt)
+    steps, per_graph = round(duration / dt), cuda_layer.STEPS_PER_GRAPH
     counts = host_driver.counts
+    assert counts["steps"] == steps  # every step ran once
     assert counts["direct_launches"] == 0  # every launch is part of a graph
-    assert counts["graph_launches"] == steps  # one graph launch per step
-    assert counts["graphs"] <= 2  # captured once per launch plan (with and without records)
-    per_run = -(-(steps // 2) // cuda_layer.STEPS_PER_WAIT)
-    assert counts["syncs"] == 2 * per_run  # the host waits every STEPS_PER_WAIT steps only
+    run = steps // 2  # two runs, each under STEPS_PER_WAIT steps: one wait each
+    assert run < cuda_layer.STEPS_PER_WAIT
+    assert counts["syncs"] == 2
+    assert counts["graph_launches"] == 2 * (run // per_graph + run % per_graph)  # graphs of 16 steps, then 1
+    assert counts["graphs"] <= 4  # captured once per launch plan (with and without records) and size
     net._runtime.engine.close()  # type: ignore[union-attr]
 
 
@@ -383,3 +394,22 @@ def test_pycuda_layer_equals_the_interpreter(host_pycuda) -> None:
     net._runtime.engine.close()  # type: ignore[union-attr]
     assert host_pycuda.counts["pops"] == host_pycuda.counts["pushes"] == 1
     assert not host_pycuda.memory  # every allocation freed
+
+
+def test_long_runs_wait_every_256_steps_and_launch_16_steps_per_graph(host_driver) -> None:
+    rates = []
+    for gpu in (False, True):
+        net = ann.Network(dt=1.0)
+        pop = net.create(10, ann.LeakyIntegrator(tau=200.0))
+        pop.B = np.linspace(0.1, 1.0, 10)
+        net.config(**({"paradigm": "cuda"} if gpu else {"engine": "interp"}))
+        net.compile()
+        net.simulate(600.0)  # on the GPU: chunks of 256, 256 and 88 steps
+        rates.append(np.array(pop.r))
+    np.testing.assert_array_equal(rates[1], rates[0])
+    assert rates[1][-1] > 0.9  # 1 - exp(-3), not saturated
+    counts = host_driver.counts
+    assert counts["steps"] == 600
+    assert counts["syncs"] == 3
+    assert counts["graph_launches"] == 16 + 16 + 5 + 8  # 88 = 5 * 16 + 8
+    net._runtime.engine.close()  # type: ignore[union-attr]

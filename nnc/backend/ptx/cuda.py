@@ -4,7 +4,8 @@ DESIGN.md §6: pycuda's build links against the driver library, so it installs o
 NVIDIA's cuda-bindings installs from wheels everywhere and imports without a driver. nnc uses pycuda
 where it is installed and cuda-bindings otherwise (``pip install nnc-sim[cuda]`` installs cuda-bindings).
 Both load the PTX of the module (the driver JIT-compiles it for the device), allocate, copy and launch
-on one stream; cuda-bindings runs the step sequence as a CUDA graph captured once per launch plan,
+on one stream; cuda-bindings runs the step sequence as CUDA graphs captured once per launch plan (16
+steps per graph),
 pycuda launches the sequence step after step (asynchronously: the host never waits inside a run).
 
 :func:`open_device` picks the implementation from ``compile(cuda_config=...)``: ``{"device": 0}`` (the
@@ -29,6 +30,8 @@ from nnc.diagnostics import ModelError, SimulationError
 
 #: Steps enqueued between two waits (and Ctrl-C polls).
 STEPS_PER_WAIT = 256
+#: Steps captured in one CUDA graph (a divisor of STEPS_PER_WAIT): one host call launches them all.
+STEPS_PER_GRAPH = 16
 
 DRIVERS = ("pycuda", "cuda-bindings")
 
@@ -131,30 +134,35 @@ class CudaBindingsDevice:
             f"cuLaunchKernel({step.name})",
         )
 
-    def _graph(self, steps: list[LaunchStep], ctx: int) -> Any:
-        key = (tuple(steps), ctx)
+    def _graph(self, steps: list[LaunchStep], ctx: int, repeat: int) -> Any:
+        """The executable graph of ``repeat`` steps (captured once per launch plan)."""
+        key = (tuple(steps), ctx, repeat)
         exe = self._graphs.get(key)
         if exe is None:
             cu = self.cu
             mode = cu.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
             self._check(cu.cuStreamBeginCapture(self.stream, mode), "cuStreamBeginCapture")
-            for s in steps:
-                self._launch(s, ctx)
+            for _ in range(repeat):
+                for s in steps:
+                    self._launch(s, ctx)
             graph = self._check(cu.cuStreamEndCapture(self.stream), "cuStreamEndCapture")
             exe = self._check(cu.cuGraphInstantiate(graph, 0), "cuGraphInstantiate")
             self._graphs[key] = exe
         return exe
 
     def run(self, steps: list[LaunchStep], ctx: int, nsteps: int) -> None:
-        """The step sequence as a CUDA graph, launched ``nsteps`` times; waits every
-        :data:`STEPS_PER_WAIT` steps (and stops there on Ctrl-C)."""
-        exe = self._graph(steps, ctx)
+        """The step sequence as CUDA graphs of :data:`STEPS_PER_GRAPH` steps (and of one step for the
+        rest), ``nsteps`` steps in all; waits every :data:`STEPS_PER_WAIT` steps (and stops there on
+        Ctrl-C)."""
+        many = self._graph(steps, ctx, STEPS_PER_GRAPH) if nsteps >= STEPS_PER_GRAPH else None
+        one = self._graph(steps, ctx, 1) if nsteps % STEPS_PER_GRAPH or nsteps < STEPS_PER_GRAPH else None
         with deferred_interrupt() as interrupted:
             done = 0
             while done < nsteps:
                 chunk = min(STEPS_PER_WAIT, nsteps - done)
-                for _ in range(chunk):
-                    self._check(self.cu.cuGraphLaunch(exe, self.stream), "cuGraphLaunch")
+                for exe, times in ((many, chunk // STEPS_PER_GRAPH), (one, chunk % STEPS_PER_GRAPH)):
+                    for _ in range(times):
+                        self._check(self.cu.cuGraphLaunch(exe, self.stream), "cuGraphLaunch")
                 self._check(self.cu.cuStreamSynchronize(self.stream), "cuStreamSynchronize")
                 done += chunk
                 if interrupted():
