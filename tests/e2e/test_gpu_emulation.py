@@ -322,3 +322,36 @@ def test_bad_cuda_config_values_are_clear_errors(key, value) -> None:
     net.config(paradigm="cuda")
     with pytest.raises(ann.ANNarchyException, match=f"cuda_config: {key} must be"):
         net.compile(cuda_config={**EMULATE, key: value})
+
+
+def test_the_gpu_check_runs_on_the_emulation(tmp_path) -> None:
+    """``benchmarks/gpu_check.py --emulate`` (what ``scripts/gpu_check.sh`` runs on a GPU, here on the
+    host emulation with a small COBA) prints its JSON, and the shell script parses."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    args = ["--emulate", "--parts", "coba,rate,choices", "--neurons", "400", "--duration", "10"]
+    args += ["--cpu-duration", "2", "--rate-steps", "5", "--choice-duration", "5", "--repeats", "1"]
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "gpu_check.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    for part in ("coba", "rate", "choices"):
+        assert "error" not in result[part], result[part]
+    assert result["coba"]["spikes"] > 0
+    assert result["rate"]["equal_bits"] is True  # the emulation uses the C library's tanh, as the CPU
+    assert result["choices"]["rate_equal_bits"] is True
+    assert result["choices"]["coba_spikes"]["atomic"] > 0
+    assert subprocess.run(["bash", "-n", str(root / "scripts" / "gpu_check.sh")], check=False).returncode == 0
