@@ -34,7 +34,12 @@ class Extra:
 EXTRAS: dict[str, Extra] = {
     e.name: e
     for e in (
-        Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
+        Extra(
+            "cuda",
+            "the CUDA backend (GPU launches; libdevice for tanh, pow ... on the GPU)",
+            ("cuda-bindings>=12", "nvidia-nvvm>=13"),
+            ("cuda.bindings",),
+        ),
         Extra(
             "dask",
             "parallel_run and sweep on a Dask cluster",
@@ -63,6 +68,7 @@ EXTRAS: dict[str, Extra] = {
                 "filecheck>=1.0",
                 "dask[distributed]>=2024.1",
                 "tqdm>=4.66",
+                "cuda-bindings>=12",
             ),
             (
                 "pytest",
@@ -75,6 +81,7 @@ EXTRAS: dict[str, Extra] = {
                 "dask",
                 "distributed",
                 "tqdm",
+                "cuda.bindings",
             ),
         ),
     )

@@ -147,11 +147,32 @@ def _options(net: Network) -> CompileOptions:
     )
 
 
-def _engine(net: Network, module: Module, directory: str | None, clean: bool, llvm: bool = False) -> Engine:
+def _engine(
+    net: Network,
+    module: Module,
+    directory: str | None,
+    clean: bool,
+    llvm: bool = False,
+    cuda_config: dict | None = None,
+) -> Engine:
     """The engine selected by the configuration (``llvm`` forces the LLVM JIT, for its IR dump)."""
     cfg = net._config
-    if cfg.paradigm == "cuda":
-        raise NotImplementedError("paradigm='cuda': the PTX backend is not built yet")
+    if cfg.paradigm == "cuda" and not llvm:
+        from nnc.backend.ptx.cuda import open_device
+        from nnc.backend.ptx.engine import GpuEngine
+        from nnc.backend.ptx.stages import GpuChoices
+
+        config = dict(cuda_config or {})
+        choices = GpuChoices.of(config)
+        device = open_device(config)
+        return GpuEngine(
+            module,
+            _options(net),
+            device,
+            block_size=int(config.get("block_size", 256)),
+            max_blocks=config.get("max_blocks"),
+            choices=choices,
+        )
     if cfg.engine == "interp" and not llvm:
         from nnc.backend.interp.engine import InterpEngine
 
@@ -196,13 +217,25 @@ def _initialise(net: Network, runtime: Runtime) -> None:
         m._bind(runtime.recorder)
 
 
+def _ptx_text(module: Module, cuda_config: dict | None) -> str:
+    """The PTX of ``module`` (``nnc dump-ir --stage ptx``) for ``cuda_config['sm']`` (default sm_80)."""
+    from nnc.backend.ptx.emit import module_ptx
+
+    return module_ptx(module, cuda_config)
+
+
 def compile_network(
-    net: Network, directory: str | None, clean: bool, passes: Sequence[object] | None = None
+    net: Network,
+    directory: str | None,
+    clean: bool,
+    passes: Sequence[object] | None = None,
+    cuda_config: dict | None = None,
 ) -> Runtime:
     """Compile ``net`` and return its runtime (or raise :class:`StageDumped` under :func:`dumping`).
 
     ``passes`` replaces the pipeline (names or pass instances); otherwise the default pipeline runs with
-    the configuration's ``extra_passes`` in their registered places.
+    the configuration's ``extra_passes`` in their registered places. ``cuda_config``: the GPU's
+    (``paradigm="cuda"``, docs/gpu.md).
     """
     if not net.get_populations():
         raise ModelError(f"compile: network {net.id} has no population")
@@ -220,8 +253,10 @@ def compile_network(
     )
     pipeline = build_pipeline(_options(net), passes, net._config.extra_passes)  # type: ignore[arg-type]
     module = run_pipeline(module, pipeline, _stage_callback(request, net))
+    if request is not None and request.stage == "ptx":
+        raise StageDumped("ptx", _ptx_text(module, cuda_config))
     dump_llvm = request is not None and request.stage == "llvm"
-    engine = _engine(net, module, directory, clean, llvm=dump_llvm)
+    engine = _engine(net, module, directory, clean, llvm=dump_llvm, cuda_config=cuda_config)
     if dump_llvm:
         text = engine.llvm_ir  # type: ignore[attr-defined]
         engine.close()

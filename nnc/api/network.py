@@ -330,7 +330,7 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
         t0 = _time.perf_counter()
         self.directory = directory
-        self._runtime = compile_network(self, directory, clean, passes)
+        self._runtime = compile_network(self, directory, clean, passes, cuda_config)
         if not silent and self._config.verbose:
             print(f"Network {self.id} compiled in {_time.perf_counter() - t0:.3f} s")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -52,8 +53,20 @@ def _padded(n: int, dtype: np.dtype) -> np.ndarray:
     return raw[start : start + nbytes].view(dtype)[:n]
 
 
+class Residency(Protocol):
+    """An engine that keeps copies of the buffers elsewhere (a GPU) and copies them back on demand."""
+
+    def host_access(self, key: SlotKey) -> None:
+        """The host is about to read or write the buffer of ``key``: make the host copy current."""
+        ...
+
+
 class Buffers:
-    """Owns every array of a network and the ``ctx`` array that points at them."""
+    """Owns every array of a network and the ``ctx`` array that points at them.
+
+    ``residency``: set by an engine that keeps device copies (:class:`Residency`); :meth:`array` then
+    fetches a stale host copy first and tells the engine the host may change it.
+    """
 
     def __init__(
         self,
@@ -72,6 +85,7 @@ class Buffers:
         self.arrays: dict[SlotKey, np.ndarray] = {}
         self._records = np.zeros((0, RECORD_FIELDS), dtype=np.int64)
         self._record_refs: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
+        self.residency: Residency | None = None
         for key, kind in layout.kinds.items():
             default = VALUE_DEFAULTS.get(getattr(key, "field", None))  # type: ignore[arg-type]
             if kind is SlotKind.VALUE and default is not None:
@@ -168,6 +182,12 @@ class Buffers:
     # ------------------------------------------------------------------ access
     def array(self, key: SlotKey) -> np.ndarray:
         """The live buffer of ``key`` (writes are seen by the next step)."""
+        if self.residency is not None:
+            self.residency.host_access(key)
+        return self.arrays[key]
+
+    def current(self, key: SlotKey) -> np.ndarray:
+        """The array object of ``key`` without synchronising its contents (identity checks only)."""
         return self.arrays[key]
 
     def has(self, key: SlotKey) -> bool:

@@ -99,7 +99,7 @@ class Recorder:
     def _refresh_sources(self) -> None:
         for row, info in self._rows.items():
             if info.key is not None:
-                current = self.buffers.array(info.key)
+                current = self.buffers.current(info.key)
                 if current is not self.buffers.record_source(row)[0]:
                     self.buffers.set_record_source(row, current)
 
