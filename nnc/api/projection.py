@@ -19,6 +19,7 @@ from nnc.api.connectors import Connector, ConnectorMethods
 from nnc.api.dendrite import Dendrite, IndividualSynapse
 from nnc.api.patterns import ConnectContext
 from nnc.api.projection_control import FLAGS, ProjectionControl
+from nnc.api.projection_structural import StructuralPlasticity
 from nnc.api.synaptic import SynapticValues
 from nnc.backend.abi import ConnKey
 from nnc.diagnostics import ModelError, SimulationError
@@ -61,7 +62,7 @@ def writes_w(model: SynapseModel) -> bool:
     return False
 
 
-class Projection(ConnectorMethods, ProjectionControl):
+class Projection(ConnectorMethods, ProjectionControl, StructuralPlasticity):
     """Synapses from ``pre`` to ``post`` on ``target`` with the model ``synapse``."""
 
     def __init__(self, *args: object, **kwargs: object):
@@ -210,6 +211,7 @@ class Projection(ConnectorMethods, ProjectionControl):
             self._delay_kind(),
             current=self._current,
             decoding=self._decoding,
+            dynamic=self.network._config.structural_plasticity,
         )
 
     #: a current injection (API.md §11) adds ``pre.r`` to the post neurons' conductances
@@ -255,6 +257,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         for flag, field in FLAGS.items():
             if field is not None and buffers.has(ConnKey(self.id, field)):
                 buffers.set_value(ConnKey(self.id, field), int(self._flags[flag]))
+        self._check_rule_delays()
 
     @property
     def _compiled(self) -> bool:
