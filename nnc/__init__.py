@@ -10,7 +10,7 @@ from nnc.api.constant import Constant, add_function, functions
 from nnc.api.decoding import DecodingProjection
 from nnc.api.dendrite import Dendrite, IndividualSynapse
 from nnc.api.inputs import InputArray
-from nnc.api.io import load, load_parameters, save, save_parameters
+from nnc.api.io import load, load_parameter, load_parameters, save, save_parameters
 from nnc.api.legacy import (
     callbacks_enabled,
     clear,
@@ -51,10 +51,8 @@ from nnc.api.spike_inputs import (
     TimedPoissonPopulation,
 )
 from nnc.api.timed_array import TimedArray
-from nnc.api.unbuilt import (
-    report,
-    timeit,
-)
+from nnc.api.unbuilt import report
+from nnc.api.utils import timeit
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.descriptions.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
 from nnc.descriptions.random import (
@@ -162,6 +160,7 @@ __all__ = [
     "get_projection",
     "get_time",
     "load",
+    "load_parameter",
     "load_parameters",
     "magic_network",
     "monitors",

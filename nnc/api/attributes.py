@@ -81,8 +81,10 @@ def local_values(
         raise SimulationError(f"{what}: cannot set '{attr.name}' from {type(value).__name__} {value!r}")
     if arr.shape == (size,) or arr.shape == tuple(geometry) or (any_shape and arr.size == size):
         return convert(arr.reshape(-1), attr.dtype)
-    sizes = f"an array of {size} elements (shape {tuple(geometry)} or any other)" if any_shape else (
-        f"{size} values or an array of shape {tuple(geometry)}"
+    sizes = (
+        f"an array of {size} elements (shape {tuple(geometry)} or any other)"
+        if any_shape
+        else (f"{size} values or an array of shape {tuple(geometry)}")
     )
     raise SimulationError(
         f"{what}: '{attr.name}' needs a scalar, {sizes}, got an array of shape {arr.shape} "

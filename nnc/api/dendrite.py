@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from nnc.api.projection import Projection
 
 
-
 def _per_synapse(value: object, n: int, what: str) -> np.ndarray:
     """One float per new synapse from None (0), a number, or ``n`` values."""
     if value is None:
@@ -37,13 +36,14 @@ class Dendrite:
 
     @property
     def idx(self) -> int:
-        """Position of this dendrite in ``proj.post_ranks`` (looked up again after the connectivity changed)."""
+        """Position of this dendrite in ``proj.post_ranks`` (found again after the connectivity changed)."""
         idx, conn = self.__dict__["_idx"]
         if conn is not self.proj._conn:
             found = self.proj._conn.index_of(self.post_rank)
             if found is None:
                 raise SimulationError(
-                    f"the neuron of rank {self.post_rank} has no dendrite in projection {self.proj.name} anymore"
+                    f"the neuron of rank {self.post_rank} has no dendrite in projection "
+                    f"{self.proj.name} anymore"
                 )
             idx = found
             self.__dict__["_idx"] = (idx, self.proj._conn)

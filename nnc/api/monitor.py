@@ -304,7 +304,8 @@ class Monitor:
         after the native loop recorded that step), so it is dropped here.
         """
         for ch in self._synaptic_channels(proj):
-            assert self._recorder is not None and ch.row is not None
+            assert self._recorder is not None
+            assert ch.row is not None
             data = self._recorder.samples(ch.row)
             ch.retake = retake is not None and len(data) > 0 and self._recorder.records_at(ch.row, retake)
             kept = data[:-1] if ch.retake else data
@@ -314,7 +315,8 @@ class Monitor:
     def _rebind(self, proj: object) -> None:
         """After ``proj``'s connectivity changed: record the new synapses (and retake a dropped sample)."""
         for ch in self._synaptic_channels(proj):
-            assert self._recorder is not None and ch.row is not None
+            assert self._recorder is not None
+            assert ch.row is not None
             array = self._recorder.buffers.array(ch.source.key)
             try:
                 index = ch.source.index()
@@ -341,7 +343,9 @@ class Monitor:
             data = self._recorder.samples(ch.row)
             result = ch.source.shape(np.array(data, copy=True), reshape)
         if ch.earlier:  # the connectivity changed while recording: one entry per step, as np.array makes
-            result = _stack([*ch.earlier, *_per_step(result)], not isinstance(self.object, _projection_type()))
+            result = _stack(
+                [*ch.earlier, *_per_step(result)], not isinstance(self.object, _projection_type())
+            )
         ch.last_times = {"start": list(ch.starts), "stop": list(ch.stops) + ([k] if self._recording else [])}
         if not keep:
             if self._recorder is not None and ch.row is not None:

@@ -117,7 +117,9 @@ class StructuralPlasticity:
                 self._edit(add_rows=rows, add_pre=pre, add_w=np.full(len(rows), w),
                            add_delays=self._rule_delays(rule, len(rows)), retake=k)  # fmt: skip
             return
-        mask = structural.pruning_mask(buffers, module, decl, rule, stream, conn, self._values.slots(), k, seed)
+        mask = structural.pruning_mask(
+            buffers, module, decl, rule, stream, conn, self._values.slots(), k, seed
+        )
         if mask.any():
             self._edit(remove=mask, retake=k)
 
@@ -203,7 +205,7 @@ class StructuralPlasticity:
             value_of(attr.name)
         return out
 
-    def _initial(self, name, init, n, rows, step, value_of, seen) -> np.ndarray:  # noqa: ANN001
+    def _initial(self, name, init, n, rows, step, value_of, seen) -> np.ndarray:
         if isinstance(init, RandomDistribution):
             net = self.network
             rng = init.rng or np.random.default_rng([net.seed, 5, self.id, step, *name.encode()])

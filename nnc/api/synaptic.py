@@ -106,7 +106,9 @@ class SynapticValues:
             )
         conn = self._conn()
         if src.locality is Locality.GLOBAL:
-            n = {Locality.GLOBAL: 1, Locality.SEMIGLOBAL: conn.n_dendrites}.get(attr.locality, conn.n_synapses)
+            n = {Locality.GLOBAL: 1, Locality.SEMIGLOBAL: conn.n_dendrites}.get(
+                attr.locality, conn.n_synapses
+            )
             return convert(np.full(n, values[0]), attr.dtype)
         if src.locality is Locality.SEMIGLOBAL and attr.locality is Locality.LOCAL:
             return convert(np.repeat(values, conn.row_lengths), attr.dtype)

@@ -19,11 +19,6 @@ def _unbuilt(name: str, needs: str) -> type:
 _SPIKING = "the spiking runtime (spike emission, transmission of spikes)"
 
 
-def timeit(*args: object, **kwargs: object) -> NoReturn:
-    """Not built yet: profiling reports of the reference (``ann.timeit``)."""
-    raise NotImplementedError("timeit is not built yet: nnc has no profiling report")
-
-
 def report(*args: object, **kwargs: object) -> NoReturn:
     """Not built yet: the reference's LaTeX/Markdown model report (``ann.report``)."""
     raise NotImplementedError("report is not built yet: nnc has no model report generator")

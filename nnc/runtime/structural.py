@@ -30,7 +30,6 @@ from nnc.backend.abi import (
     ConstantKey,
     GlobalOpKey,
     InputKey,
-    SpikeKey,
     StateKey,
     real_dtype,
 )
