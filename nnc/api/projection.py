@@ -260,7 +260,7 @@ class Projection(ConnectorMethods, ProjectionControl, StructuralPlasticity):
         for flag, field in FLAGS.items():
             if field is not None and buffers.has(ConnKey(self.id, field)):
                 buffers.set_value(ConnKey(self.id, field), int(self._flags[flag]))
-        self._check_rule_delays()
+        self._check_rules()
 
     @property
     def _compiled(self) -> bool:

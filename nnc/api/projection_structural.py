@@ -25,7 +25,7 @@ from nnc.backend.abi import Count, StateKey
 from nnc.descriptions.random import RandomDistribution
 from nnc.diagnostics import ModelError, SimulationError
 from nnc.ir.model import StructuralRule
-from nnc.ir.nodes import Random, rewrite
+from nnc.ir.nodes import Random, rewrite, walk
 from nnc.ir.types import DelayKind, Locality, ObjKind
 from nnc.runtime import structural
 
@@ -138,9 +138,15 @@ class StructuralPlasticity:
         """The delay in steps every synapse of a uniform projection has (1 without delays)."""
         return max(1, self._conn.uniform_delay) if self._conn.uniform else 1
 
-    def _check_rule_delays(self) -> None:
-        """At compile: a creating rule's ``d`` must suit the projection (the reference's checks)."""
-        rule = self._model().creating
+    def _check_rules(self) -> None:
+        """At compile: the rules' draws leave the streams of the probability draws free, and a creating
+        rule's ``d`` suits the projection (the reference's checks)."""
+        model = self._model()
+        for rule in (model.creating, model.pruning):
+            draws = [] if rule is None else [n.stream for n in walk(rule.condition) if isinstance(n, Random)]
+            if draws and max(draws) >= structural.CREATING_DRAW:
+                raise ModelError(f"projection {self.name}: the synapse draws too many random numbers")
+        rule = model.creating
         if rule is None or rule.d is None:
             return
         steps = int(float(rule.d) / self.network.dt)

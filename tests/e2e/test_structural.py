@@ -67,7 +67,11 @@ def rate_model(initial: dict, steps: int, creating: tuple[int, int], pruning: tu
                         syn[(post, pre)] = {"w": 0.05, "age": 0.0}
         if (k - pruning[1]) % pruning[0] == 0:
             for (post, pre), v in list(syn.items()):
-                if v["age"] > 6 and v["w"] < 0.5 and uniform(SEED, _stream(0, PRUNING_DRAW), post, pre, k) < 0.5:
+                if (
+                    v["age"] > 6
+                    and v["w"] < 0.5
+                    and uniform(SEED, _stream(0, PRUNING_DRAW), post, pre, k) < 0.5
+                ):
                     del syn[(post, pre)]
         out.append((sums, {key: dict(v) for key, v in syn.items()}))
     return out
@@ -219,3 +223,25 @@ def test_spiking_rules_follow_the_model(engine: str, threads: int) -> None:
         assert syn == want_syn, f"step {k}"
         np.testing.assert_allclose(rec, want_rec, rtol=1e-12, err_msg=f"step {k}")
     assert runs[-1][1].keys() != runs[0][1].keys()
+
+
+def test_random_distribution_in_a_condition(engine: str) -> None:
+    """``Uniform(0, 1)`` in a creating condition draws per (post, pre, step) on the synapse's own stream."""
+    net = ann.Network(seed=SEED)
+    net.config(engine=engine)
+    pre, post = (
+        net.create(N_PRE, ann.Neuron(parameters="r = 0.0")),
+        net.create(N_POST, ann.Neuron(parameters="r = 0")),
+    )
+    syn = ann.Synapse(creating="Uniform(0.0, 1.0) < 0.2 : w = 1.0")
+    proj = net.connect(pre, post, "exc", syn).one_to_one(1.0)
+    net.compile()
+    proj.start_creating()
+    net.simulate(3.0)
+    want = {(i, i) for i in range(N_POST)}
+    for k in range(3):
+        for i in range(N_POST):
+            for j in range(N_PRE):
+                if uniform(SEED, _stream(0, 0), i, j, k) < 0.2:
+                    want.add((i, j))
+    assert set(_weights(proj)) == want
