@@ -51,7 +51,6 @@ from nnc.api.spike_inputs import (
     TimedPoissonPopulation,
 )
 from nnc.api.timed_array import TimedArray
-from nnc.api.unbuilt import report
 from nnc.api.utils import timeit
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.descriptions.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
@@ -84,6 +83,7 @@ from nnc.models import (
     LeakyIntegrator,
     Oja,
 )
+from nnc.report import report
 
 __version__ = "0.1.0"
 

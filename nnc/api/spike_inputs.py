@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 _DRAW = "p = Uniform(0.0, 1.0) * 1000.0 / dt"
 
 
+#: The description of the Poisson neuron (the reference's, shown by report()).
+_POISSON = "Spiking neuron with spikes emitted according to a Poisson distribution."
+
+
 class PoissonPopulation(Population):
     """Neurons spiking with probability ``rates·dt/1000`` per step (API.md §10).
 
@@ -69,15 +73,15 @@ class PoissonPopulation(Population):
         extra = dict(parameters or {})
         if target is not None:
             neuron = Neuron(parameters=extra, equations=[f"rates = sum({target})", _DRAW], spike="p < rates",
-                            refractory=refractory, name="Poisson")  # fmt: skip
+                            refractory=refractory, name="Poisson", description=_POISSON)  # fmt: skip
             given = None
         elif isinstance(rates, str):
             neuron = Neuron(parameters=extra, equations=[f"rates = {rates}", _DRAW], spike="p < rates",
-                            refractory=refractory, name="Poisson")  # fmt: skip
+                            refractory=refractory, name="Poisson", description=_POISSON)  # fmt: skip
             given = None
         else:
             neuron = Neuron(parameters="rates = 10.0", equations=_DRAW, spike="p < rates",
-                            refractory=refractory, name="Poisson")  # fmt: skip
+                            refractory=refractory, name="Poisson", description=_POISSON)  # fmt: skip
             given = rates
         super().__init__(geometry, neuron, name=name, network=network)
         if given is not None:
