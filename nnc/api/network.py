@@ -347,14 +347,21 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
     def _run(self, nsteps: int) -> int:
         """Run ``nsteps`` steps natively, stopping after each step where a structural rule is due to apply
-        it before the next step (SEMANTICS.md §16, :mod:`nnc.runtime.structural`)."""
+        it before the next step (SEMANTICS.md §16, :mod:`nnc.runtime.structural`), and before each step
+        where a scheduled input switches its global values (:mod:`nnc.runtime.switches`)."""
         rt = self._require_compiled("simulate")
+        switching = [p for p in self._populations if hasattr(p, "_before_run")]
         done = 0
         while done < nsteps:
             k, left = rt.buffers.step, nsteps - done
             due = [s for p in self._projections if (s := _next_rule_step(p, k)) is not None]
             n = left if not due or min(due) >= k + left else min(due) - k + 1
+            for pop in switching:  # scheduled inputs: write what the next step shows, stop before the next
+                length = pop._before_run()
+                n = n if length is None else min(n, length)
             got = run_recorded(rt.engine, rt.buffers, rt.recorder, n)
+            for pop in switching:
+                pop._after_run(got)
             done += got
             if got < n:
                 break
