@@ -119,7 +119,7 @@ def describe(net: Network, gather_subprojections: bool = False) -> Content:
     neurons: dict[str, Model] = {}
     for pop in pops:
         label = neuron_labels[id(pop.neuron_type)]
-        if label not in neurons:
+        if label not in neurons and isinstance(pop.neuron_type, Neuron):  # inputs built on IR: no text
             neurons[label] = _neuron(pop.neuron_type, pop.neuron_model, label, real)
     synapses: dict[str, Model] = {}
     for proj in projs:
@@ -159,7 +159,7 @@ def describe(net: Network, gather_subprojections: bool = False) -> Content:
             for q in shown
             if [a for a in q.parameters if a != "w"]
         ],
-        inputs=[(p.name, _description(p.neuron_type, p.neuron_model)) for p in pops if _is_input(p)],
+        inputs=[(p.name, _input_description(p)) for p in pops if _is_input(p)],
     )
 
 
@@ -204,6 +204,19 @@ def _is_input(pop: object) -> bool:
         HomogeneousCorrelatedSpikeTrains,
     )
     return isinstance(pop, kinds)
+
+
+#: Descriptions of the inputs built directly on IR (the reference's texts).
+_INPUT_TEXTS = {
+    "TimedArray": "Timed array source.",
+    "SpikeSourceArray": "Spike source array.",
+    "TimedPoissonPopulation": "Spiking neuron following a Poisson distribution.",
+}
+
+
+def _input_description(pop: object) -> str:
+    text = _INPUT_TEXTS.get(type(pop).__name__)
+    return text if text is not None else _description(pop.neuron_type, pop.neuron_model)
 
 
 def _description(desc: object, model: NeuronModel | SynapseModel) -> str:
@@ -408,4 +421,6 @@ def _monitor(m: object) -> tuple[str, str, str]:
     name = getattr(obj, "name", None) or type(obj).__name__
     if isinstance(obj, PopulationView):
         name = f"{obj.population.name} (subset)"
+    elif hasattr(obj, "proj") and hasattr(obj, "post_rank"):  # a dendrite
+        name = f"{obj.proj.name} (dendrite {obj.post_rank})"
     return name, ", ".join(m.variables), str(m.period)

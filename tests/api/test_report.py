@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 import nnc as ann
@@ -270,3 +271,41 @@ def test_typeset_names_of_synapses() -> None:
 )
 def test_latex_names(name: str, latex: str) -> None:
     assert latex_name(name) == latex
+
+
+def test_every_kind_of_input_and_projection(tmp_path: Path) -> None:
+    net = ann.Network(dt=0.5)
+    timed = net.create(ann.TimedArray(rates=np.ones((3, 4)), name="timed"))
+    src = net.create(ann.SpikeSourceArray([[1.0], [2.0]], name="src"))
+    net.create(ann.TimedPoissonPopulation(3, rates=[10.0, 20.0], schedule=[0.0, 5.0], name="tpp"))
+    hc = net.create(
+        ann.HomogeneousCorrelatedSpikeTrains(
+            3, rates=[10.0, 20.0], corr=0.1, tau=5.0, schedule=[0, 5], name="hc"
+        )
+    )
+    neuron = ann.Neuron(
+        parameters={"a": 1.0, "b": ann.Parameter(2.0, locality="local")},
+        equations=[ann.Variable("r = myf(a) + b * sum(exc)", min=0.0)],
+        functions="myf(x) = x^2 - 1",
+    )
+    grid = net.create((2, 3), neuron, name="grid")
+    cells = net.create(3, ann.IF_curr_exp, name="cells")
+    rate = net.create(3, ann.LeakyIntegrator, name="rate")
+    net.connect(ann.DecodingProjection(src, rate, "exc", window=2.0)).all_to_all(1.0)
+    net.connect(ann.CurrentInjection(rate, cells, "exc")).connect_current()
+    proj = net.connect(timed, grid[0:4], "exc", ann.Oja).all_to_all(1.0)
+    net.connect(hc, cells, "exc", ann.STP).fixed_number_pre(2, 0.5)
+    net.compile()
+    net.monitor(proj.dendrite(0), "w")
+    ann.report(net, str(tmp_path / "all.md"))
+    ann.report(net, str(tmp_path / "all.tex"))
+    text, tex = (tmp_path / "all.md").read_text(), (tmp_path / "all.tex").read_text()
+    _balanced(tex)
+    assert "| proj2 (dendrite 0) | w             | 0.5        |" in text
+    assert (
+        r"{r}(t) = {\text{myf}}\left(a\right) + b \cdot \sum_{\text{exc}} w \cdot r^{\text{pre}}(t-d)" in text
+    )
+    assert "$${\\text{myf}}\\left(x\\right) = x^{2} - 1$$" in text
+    assert "## TimedArray" not in text  # inputs built on IR have no equations to show
+    for row in ("timed & Timed array source.", "src & Spike source array.", "hc & Homogeneous correlated"):
+        assert row in tex
