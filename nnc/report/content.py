@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnc.descriptions.models import Neuron, Synapse, is_given
+from nnc.diagnostics import ModelError, SimulationError
 from nnc.frontend.build_ir import read_equation
 from nnc.frontend.text import CONDITION, EQUATIONS, FUNCTIONS, STRUCTURAL, statements
 from nnc.ir.model import HIDDEN, NeuronModel, SynapseModel
@@ -247,7 +248,7 @@ def _proj_value(proj: object, name: str) -> object:
     """A projection's parameter: its value now (pending before compile), else the model's default."""
     try:
         return proj.get(name)
-    except Exception:  # local values do not exist before the connectivity is built
+    except (ModelError, SimulationError):  # values that cannot be read now
         attr = proj.synapse_model.attribute(name)
         return attr.init if attr is not None else "?"
 

@@ -144,19 +144,24 @@ class Typesetter:
     # ------------------------------------------------------------------ entry points
     def equation(self, frag: Fragment) -> str:
         """``lhs = rhs`` (or ``+=``, ...) of an update statement."""
+        return _verbatim_on_error(self._equation, frag)
+
+    def expression(self, frag: Fragment) -> str:
+        """One expression (a condition, a psp)."""
+        return _verbatim_on_error(lambda f: self._print(self._expr(parse(f, "expression").children[0])), frag)
+
+    def function(self, frag: Fragment) -> str:
+        """``f(x, y) = body`` of a one-line function."""
+        return _verbatim_on_error(self._function, frag)
+
+    def _equation(self, frag: Fragment) -> str:
         lhs, op, rhs = parse(frag, "equation").children
         sign = str(op)
         operator = " = " if sign == "=" else r" \mathrel{" + sign[0] + "}= "
         return self._print(self._expr(lhs)) + operator + self._print(self._expr(rhs))
 
-    def expression(self, frag: Fragment) -> str:
-        """One expression (a condition, a psp)."""
-        return self._print(self._expr(parse(frag, "expression").children[0]))
-
-    def function(self, frag: Fragment) -> str:
-        """``f(x, y) = body`` of a one-line function."""
-        tree = parse(frag, "function_def")
-        name, *params, body = tree.children
+    def _function(self, frag: Fragment) -> str:
+        name, *params, body = parse(frag, "function_def").children
         args = ", ".join(latex_name(str(p)) for p in params)
         return _part(str(name)) + r"\left(" + args + r"\right) = " + self._print(self._expr(body))
 
@@ -238,6 +243,15 @@ class Typesetter:
         if func in ("mean", "norm1", "norm2") and len(values) == 1:
             return self._symbol(r"\text{" + func + r"}\left(" + self._print(values[0]) + r"\right)")
         return sp.Function(func)(*values)
+
+
+def _verbatim_on_error(typeset: Callable[[Fragment], str], frag: Fragment) -> str:
+    """``typeset(frag)``, or the statement as upright text where it has no LaTeX form (the reference
+    asks to write those by hand)."""
+    try:
+        return typeset(frag)
+    except (ValueError, TypeError, sp.SympifyError):
+        return r"\text{" + latex_text(frag.text) + "}"
 
 
 def _plain(node: Tree | Token) -> str:

@@ -309,3 +309,10 @@ def test_every_kind_of_input_and_projection(tmp_path: Path) -> None:
     assert "## TimedArray" not in text  # inputs built on IR have no equations to show
     for row in ("timed & Timed array source.", "src & Spike source array.", "hc & Homogeneous correlated"):
         assert row in tex
+
+
+def test_a_statement_without_latex_form_is_written_as_text() -> None:
+    """Numbers used as truth values (accepted by the DSL) have no SymPy form: the text is shown."""
+    assert _eq("x = (a + 1) and b") == r"\text{x = (a + 1) and b}"
+    assert _eq("x = if a + 1: 1 else: 2") == r"\text{x = if a + 1: 1 else: 2}"
+    assert _eq("x = not (a + 1)") == r"x = \neg\left(a + 1\right)"
