@@ -89,7 +89,7 @@ _CALLS: dict[str, Callable[[list[str]], str]] = {
     "fmax": lambda a: r"\max\left(" + ", ".join(a) + r"\right)",
     "fmin": lambda a: r"\min\left(" + ", ".join(a) + r"\right)",
     "Uniform": lambda a: r"\mathcal{U}\left(" + ", ".join(a) + r"\right)",
-    "DiscreteUniform": lambda a: r"\mathcal{U}_{\mathbb{Z}}\left(" + ", ".join(a) + r"\right)",
+    "DiscreteUniform": lambda a: r"\mathcal{U}_{\text{int}}\left(" + ", ".join(a) + r"\right)",
     "Normal": lambda a: r"\mathcal{N}\left(" + ", ".join(a) + r"\right)",
     "LogNormal": lambda a: r"\ln\mathcal{N}\left(" + ", ".join(a) + r"\right)",
     "Exponential": lambda a: r"\mathcal{E}\left(" + ", ".join(a) + r"\right)",

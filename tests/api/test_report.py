@@ -15,7 +15,7 @@ import pytest
 import nnc as ann
 from nnc.diagnostics import ModelError
 from nnc.frontend.text import EQUATIONS, FUNCTIONS, statements
-from nnc.report.typeset import Typesetter, latex_name
+from nnc.report.typeset import GREEK, Typesetter, latex_name
 
 DATA = Path(__file__).parent / "data"
 
@@ -153,6 +153,7 @@ def test_latex_document(tmp_path: Path) -> None:
     assert tex.count(r"\documentclass") == 1
     assert tex.rstrip().endswith(r"\end{document}")
     _balanced(tex)
+    _macros_are_base(tex)
     assert r"\textbf{Populations} & 2: area\_a, b \\ \hline" in tex
     assert r"\textbf{Connectivity} & All-to-All, Random Convergent, Random Divergent \\ \hline" in tex
     assert r"area\_a & Rate & $N_{\text{area\_a}}$ = 12 (3*4) \\ \hline" in tex
@@ -169,6 +170,68 @@ def test_latex_document(tmp_path: Path) -> None:
     assert r"\begin{document}" not in part
     assert part in tex
     _balanced(part)
+
+
+#: Macros of the LaTeX kernel and amsmath, Greek letters and the preamble's hdr:
+#: the report's body may use these only, so it needs no package beyond the base ones.
+BASE_MACROS = set(
+    [
+        "hline",
+        "text",
+        "textbf",
+        "end",
+        "begin",
+        "linewidth",
+        "cdot",
+        "frac",
+        "vspace",
+        "noindent",
+        "right",
+        "left",
+        "item",
+        "hdr",
+        "mathrel",
+        "leq",
+        "rightarrow",
+        "mathcal",
+        "sum",
+        "sqrt",
+        "wedge",
+        "vee",
+        "neg",
+        "geq",
+        "neq",
+        "lfloor",
+        "rfloor",
+        "lceil",
+        "rceil",
+        "bmod",
+        "max",
+        "min",
+        "log",
+        "ln",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "infty",
+        "operatorname",
+        "quad",
+        "qquad",
+    ]
+)
+
+
+def _macros_are_base(tex: str) -> None:
+    body = tex[tex.index(r"\begin{document}") :] if r"\begin{document}" in tex else tex
+    used = set(re.findall(r"\\([A-Za-z]+)", body))
+    unknown = {m for m in used if m not in BASE_MACROS and m not in GREEK}
+    assert not unknown, unknown
 
 
 def _balanced(tex: str) -> None:
@@ -301,6 +364,7 @@ def test_every_kind_of_input_and_projection(tmp_path: Path) -> None:
     ann.report(net, str(tmp_path / "all.tex"))
     text, tex = (tmp_path / "all.md").read_text(), (tmp_path / "all.tex").read_text()
     _balanced(tex)
+    _macros_are_base(tex)
     assert "| proj2 (dendrite 0) | w             | 0.5        |" in text
     assert (
         r"{r}(t) = {\text{myf}}\left(a\right) + b \cdot \sum_{\text{exc}} w \cdot r^{\text{pre}}(t-d)" in text
@@ -316,3 +380,20 @@ def test_a_statement_without_latex_form_is_written_as_text() -> None:
     assert _eq("x = (a + 1) and b") == r"\text{x = (a + 1) and b}"
     assert _eq("x = if a + 1: 1 else: 2") == r"\text{x = if a + 1: 1 else: 2}"
     assert _eq("x = not (a + 1)") == r"x = \neg\left(a + 1\right)"
+
+
+def test_every_built_in_model_typesets_with_base_macros(tmp_path: Path) -> None:
+    net = ann.Network()
+    for cls in ann.models.list_standard_neurons():
+        net.create(2, cls, name=cls.__name__)
+    rate = net.create(2, ann.LeakyIntegrator, name="rate")
+    spiking = net.create(2, ann.Izhikevich, name="spiking")
+    for cls in ann.models.list_standard_synapses():
+        src = spiking if cls.__name__ in ("STP", "STDP") else rate
+        net.connect(src, src, "exc", cls).all_to_all(0.1)
+    ann.report(net, str(tmp_path / "models.tex"))
+    tex = (tmp_path / "models.tex").read_text()
+    _balanced(tex)
+    _macros_are_base(tex)
+    assert not re.search(r"\\text\{[^}]*=", tex)  # every statement typeset, none left as text
+    assert tex.count(r"\begin{dmath*}") > 40
