@@ -136,9 +136,7 @@ def describe(net: Network, gather_subprojections: bool = False) -> Content:
         populations=[(p.name, tuple(p.geometry), neuron_labels[id(p.neuron_type)]) for p in pops],
         projections=[_projection(q, synapse_labels[id(q.synapse_type)]) for q in shown],
         monitors=[_monitor(m) for m in net.get_monitors()],
-        functions=[
-            _function(text) for text in dict.fromkeys(GLOBAL.function_texts.values()) for text in _lines(text)
-        ],
+        functions=[f for text in dict.fromkeys(GLOBAL.function_texts.values()) for f in _functions(text)],
         neurons=list(neurons.values()),
         synapses=list(synapses.values()),
         constants=[(latex_name(c.name), _value(c.value)) for c in net.get_constants()],
@@ -257,13 +255,9 @@ def _dtype_name(dtype: DType, real: str) -> str:
     return {DType.REAL: real, DType.INT: "int", DType.BOOL: "bool"}[dtype]
 
 
-def _lines(text: str) -> list[str]:
-    return [line for line in str(text).splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
-def _function(text: str) -> str:
-    (stmt,) = statements(text, "add_function", "functions", FUNCTIONS)
-    return Typesetter().function(stmt.body)
+def _functions(text: str) -> list[str]:
+    """The global functions declared by one ``add_function`` text, in LaTeX."""
+    return [Typesetter().function(s.body) for s in statements(text, "add_function", "functions", FUNCTIONS)]
 
 
 # ------------------------------------------------------------------------------------------- models
