@@ -353,7 +353,7 @@ class HomogeneousCorrelatedSpikeTrains(Population):
         self.__dict__["_moments"] = [
             rectify(r, c, float(tau)) for r, c in zip(rate_list, corr_list, strict=True)
         ]
-        self.__dict__["_clock"] = None  # the host schedule, from compile on (several entries only)
+        self.__dict__["_clock"] = None  # the host schedule, from compile on
 
     # ------------------------------------------------------------------ entries
     def _recompute(self, **changes: object) -> None:
@@ -370,7 +370,7 @@ class HomogeneousCorrelatedSpikeTrains(Population):
 
     def _shown(self) -> int:
         """The entry whose mu and sigma are in effect (the last one a step showed; 0 before any)."""
-        return self.__dict__.get("_last_shown", 0)
+        return min(self.__dict__.get("_last_shown", 0), len(self._times) - 1)
 
     def _entries(self, key: str) -> float | list[float]:
         values = self._entry[key]
@@ -406,9 +406,8 @@ class HomogeneousCorrelatedSpikeTrains(Population):
     @period.setter
     def period(self, value: float) -> None:
         self.__dict__["_period"] = float(value)
-        clock = self._clock
-        if clock is not None:
-            clock.period = int(np.rint(float(value) / self._network.dt)) if value >= 0 else -1
+        if self._clock is not None:
+            self._clock.period = self._period_steps()
 
     def update(
         self,
@@ -428,21 +427,23 @@ class HomogeneousCorrelatedSpikeTrains(Population):
         entry["rates"] = _per_entry(rates, len(times), "rates")
         entry["corr"] = _per_entry(corr, len(times), "corr")
         self.__dict__["_times"] = times
-        if self._clock is not None:
+        if self._clock is not None:  # compiled: the new entries at the timers' position, or from the start
             self._clock.steps = self._steps(times)
             if reset:
                 self.reset()
         self._recompute(tau=entry["tau"] if tau is None else tau)
 
     # ------------------------------------------------------------------ host schedule
+    def _period_steps(self) -> int:
+        return int(np.rint(self._period / self._network.dt)) if self._period >= 0 else -1
+
     def _steps(self, times: list[float]) -> tuple[int, ...]:
         return tuple(int(x) for x in np.rint(np.asarray(times) / self._network.dt))
 
     def _bind(self, buffers: Buffers) -> None:
         super()._bind(buffers)
-        if len(self._times) > 1:
-            period = int(np.rint(self._period / self._network.dt)) if self._period >= 0 else -1
-            self.__dict__["_clock"] = HostSchedule(self._steps(self._times), period)
+        # the timers count from compile; entries are written only while there are several of them
+        self.__dict__["_clock"] = HostSchedule(self._steps(self._times), self._period_steps())
         self.__dict__["_last_shown"] = 0
 
     def reset(self, attributes: list[str] | None = None) -> None:
@@ -451,7 +452,8 @@ class HomogeneousCorrelatedSpikeTrains(Population):
         if self._clock is not None:
             self._clock.restart()
             self.__dict__["_last_shown"] = 0
-            self._show(0)
+            if len(self._times) > 1:
+                self._show(0)
 
     def _show(self, index: int) -> None:
         mu, sigma = self._moments[index]
@@ -462,7 +464,7 @@ class HomogeneousCorrelatedSpikeTrains(Population):
     def _before_run(self) -> int | None:
         """Write the entry the next step shows; return how many steps may run before the next switch."""
         clock = self._clock
-        if clock is None or not self.enabled:  # a disabled population's counters stand still
+        if clock is None or len(self._times) < 2 or not self.enabled:  # disabled: the counters stand still
             return None
         index = clock.pending()
         if index is not None and index < len(self._moments):

@@ -218,6 +218,28 @@ def test_correlated_trains_update_and_setters(make_net) -> None:
         ann.HomogeneousCorrelatedSpikeTrains(3, rates=[1.0, 2.0], corr=0.1, tau=5.0, schedule=[0.0, 1.0, 2.0])
 
 
+def test_correlated_trains_get_a_schedule_after_compile(make_net) -> None:
+    net = make_net(dt=1.0)
+    pop = net.create(ann.HomogeneousCorrelatedSpikeTrains(2, rates=10.0, corr=0.0, tau=4.0))
+    m = net.monitor(pop, "x")
+    net.compile()
+    net.simulate(3.0)
+    pop.update([20.0, 40.0], 0.0, schedule=[0.0, 2.0], reset=False)  # timers kept: counting from 3
+    net.simulate(6.0)
+    pop.update([30.0], 0.0, reset=False)  # fewer entries than the one shown: the last one stays valid
+    net.simulate(2.0)
+    x = np.asarray(m.get("x")).reshape(-1)
+    np.testing.assert_allclose(x[:3], [10.0, 10.0, 10.0])
+    # the timers count from compile: at 3, the new entry 0 (at 0) is past and no period brings it back,
+    # so mu stays at entry 0 (20, set by update) and x relaxes to it
+    expected = [10.0, 10.0, 10.0]
+    for _ in range(6):
+        expected.append(expected[-1] + (20.0 - expected[-1]) / 4.0)
+    for _ in range(2):
+        expected.append(expected[-1] + (30.0 - expected[-1]) / 4.0)
+    np.testing.assert_allclose(x, expected, rtol=1e-13)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_correlated_schedule_same_bits_on_every_engine(threads: int) -> None:
     runs = {}
