@@ -119,7 +119,19 @@ def _connected_targets(net: Network) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
+def _structural_rules(net: Network) -> None:
+    """A synapse with a ``creating`` or ``pruning`` rule turns structural plasticity on (API.md §3)."""
+    if net._config.structural_plasticity:
+        return
+    for proj in net._projections:
+        synapse = proj.synapse_type  # type: ignore[attr-defined]
+        if getattr(synapse, "creating", None) is not None or getattr(synapse, "pruning", None) is not None:
+            net._config = replace(net._config, structural_plasticity=True)
+            return
+
+
 def _analyse(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
+    _structural_rules(net)
     targets = _connected_targets(net)
     pops = [
         PopulationSpec(p.id, p.name, p.geometry, p._final_model(targets[p.id])) for p in net.get_populations()

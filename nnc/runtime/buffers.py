@@ -280,14 +280,28 @@ class Buffers:
         self._record_refs[row] = (src, idx, dst)
         self._records[row, RecordField.SRC.value] = src.ctypes.data
 
-    def set_record_destination(self, row: int, dst: np.ndarray) -> None:
-        """Give a recording a fresh destination buffer; its capacity is ``len(dst) // N`` samples."""
+    def set_record_destination(self, row: int, dst: np.ndarray, samples: int = 0) -> None:
+        """Give a recording a fresh destination buffer; its capacity is ``len(dst) // N`` samples
+        (``samples`` for a recording of no element, e.g. a projection whose synapses were all pruned)."""
         src, idx, _ = self._record_refs[row]
         self._record_refs[row] = (src, idx, dst)
         n = int(self._records[row, RecordField.N.value])
         self._records[row, RecordField.DST.value] = dst.ctypes.data
-        self._records[row, RecordField.CAPACITY.value] = (dst.size // n) if n else 0
+        self._records[row, RecordField.CAPACITY.value] = (dst.size // n) if n else samples
         self._records[row, RecordField.COUNT.value] = 0
+
+    def set_record_index(self, row: int, src: np.ndarray, index: np.ndarray | None) -> None:
+        """Point a recording at ``src`` gathered at ``index`` (a new connectivity); it records
+        ``len(index)`` (else ``src.size``) elements per sample from now on and has no destination."""
+        idx = None if index is None else np.ascontiguousarray(index, dtype=np.int32)
+        self._record_refs[row] = (src, idx, np.zeros(0, dtype=src.dtype))
+        r = self._records[row]
+        r[RecordField.SRC.value] = src.ctypes.data
+        r[RecordField.INDEX.value] = 0 if idx is None else idx.ctypes.data
+        r[RecordField.N.value] = len(idx) if idx is not None else src.size
+        r[RecordField.DST.value] = 0
+        r[RecordField.CAPACITY.value] = 0
+        r[RecordField.COUNT.value] = 0
 
     def record_destination(self, row: int) -> np.ndarray:
         """The destination buffer of a recording."""
