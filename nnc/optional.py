@@ -34,7 +34,12 @@ class Extra:
 EXTRAS: dict[str, Extra] = {
     e.name: e
     for e in (
-        Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
+        Extra(
+            "cuda",
+            "the CUDA backend (GPU launches; libdevice for tanh, pow ... on the GPU)",
+            ("cuda-bindings>=12", "nvidia-nvvm>=13"),
+            ("cuda.bindings",),
+        ),
         Extra(
             "dask",
             "parallel_run and sweep on a Dask cluster",
@@ -74,6 +79,7 @@ EXTRAS: dict[str, Extra] = {
                 "filecheck>=1.0",
                 "dask[distributed]>=2024.1",
                 "tqdm>=4.66",
+                "cuda-bindings>=12",
                 "matplotlib>=3.8",
                 "mkdocs>=1.6",
                 "mkdocs-material>=9.5",
@@ -90,6 +96,7 @@ EXTRAS: dict[str, Extra] = {
                 "dask",
                 "distributed",
                 "tqdm",
+                "cuda.bindings",
                 "matplotlib",
                 "mkdocs",
                 "material",

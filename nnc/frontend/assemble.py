@@ -96,6 +96,7 @@ class ProjectionSpec:
     delay: DelayKind = DelayKind.NONE
     current: bool = False  # a current injection (API.md §11): pre.r added to the post's g_<target>
     decoding: bool = False  # a decoding projection (API.md §11): windowed spikes to a rate-coded sum(target)
+    dynamic: bool = False  # structural plasticity: synapses are created and pruned at run time
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -166,19 +167,23 @@ def _default_psp() -> Expr:
 
 
 def _delay_pre_reads(e: Expr, spec: ProjectionSpec) -> Expr:
-    """Read local pre-synaptic attributes through the projection's delays (SEMANTICS.md §5)."""
+    """Read pre-synaptic attributes through the projection's delays (SEMANTICS.md §5).
+
+    Local attributes are delayed under uniform and per-synapse delays, global ones under a uniform delay
+    (the reference keeps a queue of their values too); per-synapse delays cannot read a global one (the
+    reference refuses it: "The psp accesses a global variable with a non-uniform delay!").
+    """
     if spec.delay is DelayKind.NONE:
         return e
 
     def fn(node: Expr) -> Expr | None:
         if isinstance(node, Var) and node.scope is Scope.PRE:
-            if node.locality is Locality.LOCAL:
+            if node.locality is Locality.LOCAL or spec.delay is DelayKind.UNIFORM:
                 return Delayed(node, node.span)
-            if spec.delay is DelayKind.NONUNIFORM:
-                raise ModelError(
-                    f"projection {spec.name}: non-uniform delays cannot read the global pre-synaptic "
-                    f"attribute '{node.name}'"
-                )
+            raise ModelError(
+                f"projection {spec.name}: non-uniform delays cannot read the global pre-synaptic "
+                f"attribute '{node.name}'"
+            )
         return None
 
     return rewrite(e, fn)
@@ -331,6 +336,7 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
         delay=proj.delay,
         current=proj.current,
         decoding=proj.decoding,
+        dynamic=proj.dynamic,
     )
 
 

@@ -290,6 +290,7 @@ class ProjectionDecl:
     holes: Holes = Holes.NONE  # the DENSE variant (select-format); NONE for the other formats
     current: bool = False  # a current injection: rate-coded pre, adds pre.r to the post's g_<target>
     decoding: bool = False  # a decoding projection: spikes of a sliding window to a rate-coded sum(target)
+    dynamic: bool = False  # structural plasticity: synapses are created and pruned at run time (CSR)
     #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
     mirrored: tuple[str, ...] = ()
     #: the synapses of a module read from text (``nnc run``); None in modules built from Python

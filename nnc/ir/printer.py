@@ -292,7 +292,8 @@ class _Printer:
             + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else "")
             + (f" hint={p.format_hint.value}" if p.format_hint is not None else "")
             + (" current" if p.current else "")
-            + (" decoding" if p.decoding else ""),
+            + (" decoding" if p.decoding else "")
+            + (" dynamic" if p.dynamic else ""),
         )
         if p.stats is not None:
             self.emit(1, _connectivity(p.stats))

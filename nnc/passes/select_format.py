@@ -28,6 +28,9 @@ SPIKING_REASON = (
     "between threads; post->pre rows in csr"
 )
 
+#: The structure of every rate-coded projection of a network with structural plasticity.
+DYNAMIC_REASON = "structural plasticity: synapses are created and pruned at run time, rows in csr"
+
 #: ELL pads every row to the longest one; accept it while padding wastes at most this fraction of slots.
 ELL_MAX_PADDING = 0.25
 
@@ -157,6 +160,8 @@ class SelectFormat:
         return replace(proj, format=Format.CSR, format_reason=reason, holes=Holes.NONE)
 
     def _select(self, proj: ProjectionDecl) -> ProjectionDecl:
+        if proj.dynamic:
+            return replace(proj, format=Format.CSR, format_reason=DYNAMIC_REASON, holes=Holes.NONE)
         if proj.stats is None:
             return replace(proj, format=Format.CSR, format_reason="connectivity unknown at compile time")
         fmt, reason = choose(proj.stats, proj.format_hint or self.default_hint)

@@ -93,10 +93,11 @@ def test_llvm_stage(script: Path) -> None:
     assert "nnc_run" in out.stdout
 
 
-def test_ptx_stage_is_not_built(script: Path) -> None:
+def test_ptx_stage(script: Path) -> None:
     out = dump(script, "--stage", "ptx")
-    assert out.returncode == 2
-    assert "PTX backend is not built yet" in out.stderr
+    assert out.returncode == 0, out.stderr
+    assert ".target sm_80" in out.stdout
+    assert ".visible .entry nnc_step(" in out.stdout
 
 
 def test_errors(script: Path, tmp_path: Path) -> None:

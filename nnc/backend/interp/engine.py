@@ -162,7 +162,8 @@ def _push_delayed(level: Level, s: PushDelayed) -> None:
     head = (b.value(PopKey(pop.id, PopField.QUEUE_HEAD)) - 1) % length
     for name in s.vars:
         x = b.array(StateKey(ObjKind.POPULATION, pop.id, name))
-        b.array(QueueKey(pop.id, name))[head * pop.size : (head + 1) * pop.size] = x[: pop.size]
+        n = 1 if pop.attribute(name).locality is Locality.GLOBAL else pop.size  # a global fills its slot
+        b.array(QueueKey(pop.id, name))[head * pop.size : (head + 1) * pop.size] = x[:n]
     _at_end(level, lambda: b.set_value(PopKey(pop.id, PopField.QUEUE_HEAD), head))
 
 

@@ -47,7 +47,7 @@ from nnc.ir.nodes import (
     Var,
 )
 from nnc.ir.printer import print_stmts
-from nnc.ir.types import Domain, DType, ObjKind, Phase, Scope
+from nnc.ir.types import Domain, DType, Locality, ObjKind, Phase, Scope
 
 if TYPE_CHECKING:
     from nnc.backend.llvm.kernels import Target
@@ -246,7 +246,8 @@ class StatementLowering:
                 raise BackendError(f"kernel {self.places.kernel.name}: no attribute '{name}' to delay")
             lo = self.lowering(el)
             with for_range(b, I64(0), I64(pop.size)) as i:
-                x = self.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, At(i), el)
+                at = None if attr.locality is Locality.GLOBAL else At(i)  # a global fills its slot
+                x = self.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, at, el)
                 self.write(
                     QueueKey(pop.id, name),
                     DType.REAL,

@@ -248,8 +248,8 @@ class ValueEnv:
         proj = lw.places.proj
         if proj.delay is DelayKind.NONE:
             return self.var(v, lo)
-        if v.scope is not Scope.PRE or v.locality is Locality.GLOBAL:
-            raise BackendError(f"projection {proj.name}: only local pre-synaptic attributes can be delayed")
+        if v.scope is not Scope.PRE:
+            raise BackendError(f"projection {proj.name}: only pre-synaptic attributes can be delayed")
         pre = lw.target.module.populations[proj.pre]
         back = self._steps_back(proj.delay)
         fit: Callable[[ir.Value], ir.Value] = (

@@ -11,6 +11,8 @@ tested at the start of each step, so all threads stop after the same step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from llvmlite import ir
 
 from nnc.backend.abi import (
@@ -93,22 +95,28 @@ class _Worker:
 
     def gate(self, kernel: Kernel) -> ir.Value:
         """Whether ``kernel`` runs this step (the control flags of :class:`nnc.ir.model.Kernel`)."""
-        b, m = self.b, self.target.module
+        return kernel_gate(self.b, self.target.module, kernel, self.value, self.step)
 
-        def on(key: SlotKey) -> ir.Value:
-            return b.icmp_signed("!=", self.value(key), I64(0))
 
-        if kernel.owner is ObjKind.POPULATION:
-            return on(PopKey(kernel.owner_id, PopField.ENABLED))
-        proj = m.projections[kernel.owner_id]
-        cond = b.and_(on(ConnKey(proj.id, ConnField.TRANSMISSION)), on(PopKey(proj.post, PopField.ENABLED)))
-        if kernel.phase is Phase.SYNAPSE:
-            period = self.value(ConnKey(proj.id, ConnField.LEARN_PERIOD))
-            period = b.select(b.icmp_signed("<", period, I64(1)), I64(1), period)
-            since = b.sub(self.step, self.value(ConnKey(proj.id, ConnField.LEARN_OFFSET)))
-            due = b.icmp_signed("==", b.srem(since, period), I64(0))
-            cond = b.and_(cond, b.and_(on(ConnKey(proj.id, ConnField.UPDATE)), due))
-        return cond
+def kernel_gate(
+    b: ir.IRBuilder, m: Module, kernel: Kernel, value: Callable[[SlotKey], ir.Value], step: ir.Value
+) -> ir.Value:
+    """Whether ``kernel`` runs at step ``step`` (``value`` loads a value slot as ``i64``)."""
+
+    def on(key: SlotKey) -> ir.Value:
+        return b.icmp_signed("!=", value(key), I64(0))
+
+    if kernel.owner is ObjKind.POPULATION:
+        return on(PopKey(kernel.owner_id, PopField.ENABLED))
+    proj = m.projections[kernel.owner_id]
+    cond = b.and_(on(ConnKey(proj.id, ConnField.TRANSMISSION)), on(PopKey(proj.post, PopField.ENABLED)))
+    if kernel.phase is Phase.SYNAPSE:
+        period = value(ConnKey(proj.id, ConnField.LEARN_PERIOD))
+        period = b.select(b.icmp_signed("<", period, I64(1)), I64(1), period)
+        since = b.sub(step, value(ConnKey(proj.id, ConnField.LEARN_OFFSET)))
+        due = b.icmp_signed("==", b.srem(since, period), I64(0))
+        cond = b.and_(cond, b.and_(on(ConnKey(proj.id, ConnField.UPDATE)), due))
+    return cond
 
 
 def build_worker(
