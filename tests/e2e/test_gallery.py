@@ -138,6 +138,16 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "receptive field contrast, after": (lambda x: x > 0.4, "paper: each weight vector becomes a bar"),
         "largest response to a bar of another neuron": (lambda x: x < 0.05, "paper: one unit per bar"),
     },
+    "structural_plasticity": {
+        # reference (--quick): the same numbers (62 synapses, then the 16 pairs; last pruning in 16.1-16.2 s)
+        "co-active pairs with a synapse at the end": (lambda x: x == 16, "analytic: every pair is created"),
+        "synapses off the co-active pairs at the end": (lambda x: x == 0, "analytic: all decay and go"),
+        "synapses off the co-active pairs at the start": (lambda x: x > 30, "the random start"),
+        "last pruning minus the prediction (ms)": (
+            lambda x: x == 0.0,
+            "analytic: Euler decay below 0.01 after 16094 steps, the rule due at step 16100",
+        ),
+    },
     "basal_ganglia": {
         "selected channel before 500 ms": (lambda x: x == 2, "analytic: the largest salience"),
         "selected channel after 500 ms": (lambda x: x == 4, "analytic: the largest salience"),
