@@ -42,6 +42,8 @@ def shrink(path: Path) -> None:
     from PIL import Image  # matplotlib's own dependency
 
     with Image.open(path) as image:
+        if image.mode == "P":  # already shrunk
+            return
         rgb = image.convert("RGB")
     palette = rgb.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     palette.save(path, optimize=True)
