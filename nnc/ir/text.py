@@ -805,7 +805,7 @@ class _Reader:
         return replace(decl, attributes=attrs)
 
     def projection_flags(self, node: Tree, decl: ProjectionDecl) -> ProjectionDecl:
-        """``delay=``, ``hint=``, ``current`` and ``decoding`` of a projection header."""
+        """``delay=``, ``hint=``, ``current``, ``decoding`` and ``dynamic`` of a projection header."""
         src = self.src
         for flag in node.children:
             if not isinstance(flag, Tree):
@@ -819,6 +819,8 @@ class _Reader:
                     decl = replace(decl, current=True)
                 case "decoding":
                     decl = replace(decl, decoding=True)
+                case "dynamic":
+                    decl = replace(decl, dynamic=True)
         return decl
 
     def stats(self, node: Tree) -> ConnectivityStats:
