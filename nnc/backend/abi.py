@@ -493,7 +493,7 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
 
 def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]:
     """The pre->post index of a projection from a spiking population (and the dendrite of each post)."""
-    if module.populations[proj.pre].kind is not NeuronKind.SPIKE:
+    if module.populations[proj.pre].kind is not NeuronKind.SPIKE or proj.specific:
         return ()
     fields = (ConnField.POST_INDEX, ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
     return fields + ((ConnField.EV_DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())

@@ -96,6 +96,9 @@ class ProjectionSpec:
     delay: DelayKind = DelayKind.NONE
     current: bool = False  # a current injection (API.md §11): pre.r added to the post's g_<target>
     decoding: bool = False  # a decoding projection (API.md §11): windowed spikes to a rate-coded sum(target)
+    #: the dendrite-loop body of a specific projection that computes its own inputs (the accumulating
+    #: projection of a BOLD monitor, API.md §12): it replaces the psp reduction of the synapse model
+    dendrite: tuple[Stmt, ...] | None = None
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -192,6 +195,15 @@ def _transmit(spec: ProjectionSpec) -> Kernel:
     adds = tuple(AddInput(t, Temp("psp")) for t in spec.targets)
     body = (ForEach(Domain.DENDRITE, psp_stmt + adds),)
     return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
+
+
+def _specific_transmit(spec: ProjectionSpec) -> Kernel:
+    """The TRANSMIT kernel of a projection that supplies its own dendrite body (``ProjectionSpec.dendrite``)."""
+    assert spec.dendrite is not None
+    body = _renumber_streams(spec.dendrite, ObjKind.PROJECTION, spec.id)
+    return Kernel(
+        f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, (ForEach(Domain.DENDRITE, body),)
+    )
 
 
 def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:
@@ -331,6 +343,7 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
         delay=proj.delay,
         current=proj.current,
         decoding=proj.decoding,
+        specific=proj.dendrite is not None,
     )
 
 
@@ -355,7 +368,7 @@ def _rate_inputs(
     for proj in projections:
         if proj.current:
             continue
-        if kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding:
+        if kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding and proj.dendrite is None:
             if kinds[proj.post] is NeuronKind.RATE:
                 raise ModelError(
                     f"projection {proj.name}: a spiking population cannot project onto the rate-coded "
@@ -397,6 +410,8 @@ def assemble(
     for proj in projections:
         if proj.current:
             kernels.append(_current_transmit(proj))
+        elif proj.dendrite is not None:
+            kernels.append(_specific_transmit(proj))
         elif proj.decoding:
             kernels.append(_decoding_transmit(proj))
         elif populations[proj.pre].model.kind is NeuronKind.SPIKE:

@@ -255,6 +255,9 @@ class ProjectionDecl:
     holes: Holes = Holes.NONE  # the DENSE variant (select-format); NONE for the other formats
     current: bool = False  # a current injection: rate-coded pre, adds pre.r to the post's g_<target>
     decoding: bool = False  # a decoding projection: spikes of a sliding window to a rate-coded sum(target)
+    #: a specific projection whose TRANSMIT kernel is its own dendrite loop (a BOLD monitor's accumulating
+    #: projection): it reads pre-synaptic attributes every step, whatever the pre population's kind
+    specific: bool = False
     #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
     mirrored: tuple[str, ...] = ()
 

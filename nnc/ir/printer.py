@@ -242,7 +242,8 @@ class _Printer:
             f"op={p.operation.value}"
             + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else "")
             + (" current" if p.current else "")
-            + (" decoding" if p.decoding else ""),
+            + (" decoding" if p.decoding else "")
+            + (" specific" if p.specific else ""),
         )
         if p.stats is not None:
             st = p.stats
