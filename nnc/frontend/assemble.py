@@ -198,12 +198,10 @@ def _transmit(spec: ProjectionSpec) -> Kernel:
 
 
 def _specific_transmit(spec: ProjectionSpec) -> Kernel:
-    """The TRANSMIT kernel of a projection that supplies its own dendrite body (``ProjectionSpec.dendrite``)."""
+    """The TRANSMIT kernel of a projection that brings its own dendrite body (``ProjectionSpec.dendrite``)."""
     assert spec.dendrite is not None
-    body = _renumber_streams(spec.dendrite, ObjKind.PROJECTION, spec.id)
-    return Kernel(
-        f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, (ForEach(Domain.DENDRITE, body),)
-    )
+    body = (ForEach(Domain.DENDRITE, _renumber_streams(spec.dendrite, ObjKind.PROJECTION, spec.id)),)
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
 
 
 def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:

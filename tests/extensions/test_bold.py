@@ -88,7 +88,8 @@ def test_predefined_models_have_their_inputs_outputs_and_respond(model):
     net.simulate(2000.0)
     signal = m.get("BOLD")[:, 0]
     assert signal.shape == (2000,)
-    assert np.all(np.isfinite(signal)) and abs(signal[-1]) > 1e-5
+    assert np.all(np.isfinite(signal))
+    assert abs(signal[-1]) > 1e-5
     assert m.population.attributes[0] in ("second", "phi", "kappa")
     assert "r" in m.population.attributes  # implicit, as in the reference
 
@@ -104,7 +105,8 @@ def test_balloon_parameters_follow_the_constructor():
     m = bold.balloon_CN(kappa=0.5, TE=0.03)
     assert "kappa = 0.5 : population" in m.parameters
     assert "TE = 0.03 : population" in m.parameters
-    assert m._inputs == ["I_CBF"] and m._output == ["BOLD"]
+    assert m._inputs == ["I_CBF"]
+    assert m._output == ["BOLD"]
     two = bold.balloon_two_inputs()
     assert two._inputs == ["I_CBF", "I_CMRO2"]
 
@@ -124,7 +126,8 @@ def test_two_inputs_model_reads_both_inputs():
     net.compile()
     net.simulate(500.0)
     # each input receives both populations: 1.0 * 1 + 0.5 * 1
-    assert np.allclose(m.get("I_CBF"), 1.5) and np.allclose(m.get("I_CMRO2"), 1.5)
+    assert np.allclose(m.get("I_CBF"), 1.5)
+    assert np.allclose(m.get("I_CMRO2"), 1.5)
     assert set(m._recorded_variables) == {"BOLD", "I_CBF", "I_CMRO2", "dv", "tau_out"}
     assert np.all(np.isfinite(m.get("BOLD")))
 

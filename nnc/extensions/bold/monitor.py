@@ -63,17 +63,7 @@ class BoldMonitor:
         if not isinstance(model, BoldModel):
             raise ModelError(f"BoldMonitor: bold_model must be a BoldModel, not {model!r}")
         mapping = {"I_CBF": "r"} if mapping is None else dict(mapping)
-        if populations is None:
-            raise ModelError(
-                "Either a population or a list of populations must be provided to the BOLD monitor "
-                "(populations=...)"
-            )
-        pops = list(populations) if isinstance(populations, list | tuple) else [populations]
-        if any(isinstance(p, PopulationView) for p in pops):
-            raise ModelError(
-                "BoldMonitor: PopulationViews cannot be recorded; record whole populations (the BOLD "
-                "signal of a part of a population needs a population of its own)"
-            )
+        pops = _populations(populations)
         scales = _as_list(scale_factor, len(pops), "scale_factor")
         baselines = _as_list(normalize_input, len(pops), "normalize_input")
         for target in mapping:
@@ -170,6 +160,22 @@ class BoldMonitor:
     def __repr__(self) -> str:
         names = ", ".join(getattr(p, "name", "?") for p in self._populations)
         return f"BoldMonitor(populations=[{names}], model={self._bold_model.name!r})"
+
+
+def _populations(populations: object) -> list[object]:
+    """The recorded populations as a list (whole populations only)."""
+    if populations is None:
+        raise ModelError(
+            "Either a population or a list of populations must be provided to the BOLD monitor "
+            "(populations=...)"
+        )
+    pops = list(populations) if isinstance(populations, list | tuple) else [populations]
+    if any(isinstance(p, PopulationView) for p in pops):
+        raise ModelError(
+            "BoldMonitor: PopulationViews cannot be recorded; record whole populations (the BOLD "
+            "signal of a part of a population needs a population of its own)"
+        )
+    return pops
 
 
 def _recorded(recorded: object, outputs: list[str]) -> list[str]:
