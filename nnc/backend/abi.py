@@ -70,6 +70,9 @@ class ConnField(Enum):
     DELIVERED_UNTIL = (
         "delivered_until"  # value: spikes emitted at or before this step are not delivered again
     )
+    # STENCIL (nnc.ir.model.Stencil): anchors and weight rows of the dendrites
+    CENTER = "center"  # int32[n_dendrites * D]: pre-synaptic coordinates of each dendrite's anchor
+    W_ROW = "w_row"  # int32[n_dendrites]: slot of the first position's local attributes
 
 
 class PopField(Enum):
@@ -331,6 +334,7 @@ _CONN_FIELDS = {
     Format.DENSE: (ConnField.POST_RANK,),
     Format.CSR: (ConnField.POST_RANK, ConnField.ROW_PTR, ConnField.PRE_RANK),
     Format.ELL: (ConnField.POST_RANK, ConnField.ROW_LEN, ConnField.PRE_RANK),
+    Format.STENCIL: (ConnField.POST_RANK, ConnField.CENTER, ConnField.W_ROW),
 }
 _CONN_VALUES = (
     ConnField.N_DENDRITES,
@@ -371,6 +375,9 @@ _CONN_SPEC = {
     ConnField.EV_SLOT: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.EV_POST: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.EV_DELAY: (np.dtype(np.int32), Count.SYNAPSES),
+    # one anchor of D coordinates per dendrite: allocated at one element, reallocated when the stencil binds
+    ConnField.CENTER: (np.dtype(np.int32), Count.ONE),
+    ConnField.W_ROW: (np.dtype(np.int32), Count.DENDRITES),
 }
 #: Spike buffers of a spiking population: element type and length rule (FR_SCALE is real).
 _SPIKE_SPEC = {

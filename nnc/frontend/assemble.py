@@ -21,6 +21,7 @@ from nnc.ir.model import (
     NeuronModel,
     PopulationDecl,
     ProjectionDecl,
+    Stencil,
     SynapseModel,
     decoding_state,
     event_state,
@@ -99,6 +100,8 @@ class ProjectionSpec:
     #: the dendrite-loop body of a specific projection that computes its own inputs (the accumulating
     #: projection of a BOLD monitor, API.md §12): it replaces the psp reduction of the synapse model
     dendrite: tuple[Stmt, ...] | None = None
+    #: the access pattern of a convolution or pooling projection (stored in ``Format.STENCIL``)
+    stencil: Stencil | None = None
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -342,6 +345,7 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
         current=proj.current,
         decoding=proj.decoding,
         specific=proj.dendrite is not None,
+        stencil=proj.stencil,
     )
 
 

@@ -21,6 +21,7 @@ from nnc.ir.types import (
     Locality,
     NeuronKind,
     ObjKind,
+    Padding,
     Phase,
     Precision,
 )
@@ -237,6 +238,41 @@ class ConnectivityStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Stencil:
+    """The access pattern of a projection stored in ``Format.STENCIL`` (convolution, pooling).
+
+    Dendrite ``d`` has an anchor, pre-synaptic coordinates ``A[d]`` (``ConnField.CENTER``). Its synapses
+    are the ``size`` positions of the box ``extent`` (one length per pre-synaptic dimension), in
+    row-major order: position ``p`` with box index ``j`` reads the pre-synaptic neuron at coordinates
+    ``A[d] + origin + j``. Where those fall outside the population, ``padding`` decides (``VALUE``: its
+    pre-synaptic attributes read ``value``; ``BORDER``: each coordinate is clamped into the population;
+    ``SKIP``: the position takes no part in the reduction, whose ``mean`` still divides by ``size`` and
+    whose ``max``/``min`` are 0 when no position is inside). The local attributes of position ``p`` are
+    in slot ``W_ROW[d] + p`` (``ConnField.W_ROW``): dendrites that share a filter share its slots.
+    """
+
+    extent: tuple[int, ...]
+    origin: tuple[int, ...]
+    padding: Padding = Padding.VALUE
+    value: float = 0.0
+
+    @property
+    def size(self) -> int:
+        """Positions of the box."""
+        n = 1
+        for e in self.extent:
+            n *= e
+        return n
+
+    def offsets(self) -> tuple[tuple[int, ...], ...]:
+        """``origin + j`` of every position, in row-major order of the box."""
+        out: list[tuple[int, ...]] = [()]
+        for lo, n in zip(self.origin, self.extent, strict=True):
+            out = [(*o, lo + j) for o in out for j in range(n)]
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectionDecl:
     """A projection in a module."""
 
@@ -260,6 +296,8 @@ class ProjectionDecl:
     specific: bool = False
     #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
     mirrored: tuple[str, ...] = ()
+    #: the access pattern of a convolution or pooling projection (``Format.STENCIL``)
+    stencil: Stencil | None = None
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

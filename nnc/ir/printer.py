@@ -18,6 +18,7 @@ from nnc.ir.model import (
     NeuronModel,
     PopulationDecl,
     ProjectionDecl,
+    Stencil,
     SynapseModel,
 )
 from nnc.ir.nodes import (
@@ -61,7 +62,7 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
 )
-from nnc.ir.types import DelayKind, DType, Holes, Scope
+from nnc.ir.types import DelayKind, DType, Holes, Padding, Scope
 
 # binding strength, higher binds tighter
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = range(
@@ -258,7 +259,8 @@ class _Printer:
             reason = f"  // {p.format_reason}" if self.comments and p.format_reason else ""
             holes = f" holes={p.holes.value}" if p.holes is not Holes.NONE else ""
             mirror = f" mirror=({', '.join(p.mirrored)})" if p.mirrored else ""
-            self.emit(1, f"format {p.format.value}{holes}{mirror}{reason}")
+            stencil = _stencil(p.stencil) if p.stencil is not None else ""
+            self.emit(1, f"format {p.format.value}{holes}{mirror}{stencil}{reason}")
         for a in p.attributes:
             self.attribute(a, 1)
 
@@ -271,6 +273,16 @@ class _Printer:
                 self.emit(1, f"// not fused: {note}")
         for s in k.body:
             self.stmt(s, 1)
+
+
+def _stencil(st: Stencil) -> str:
+    """`` extent=(3, 3) origin=(-1, -1) padding=value(0.0)`` of a stencil projection's format line."""
+
+    def tup(xs: tuple[int, ...]) -> str:
+        return "(" + ", ".join(str(x) for x in xs) + ("," if len(xs) == 1 else "") + ")"
+
+    pad = f"value({st.value!r})" if st.padding is Padding.VALUE else st.padding.value
+    return f" extent={tup(st.extent)} origin={tup(st.origin)} padding={pad}"
 
 
 def _format_init(init: object) -> str | None:

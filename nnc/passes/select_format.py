@@ -99,6 +99,18 @@ def _mirrored(module: Module, proj: ProjectionDecl) -> tuple[str, ...]:
     return tuple(n for n in dict.fromkeys(read) if n not in assigned)
 
 
+def _stencil_reason(proj: ProjectionDecl, default_hint: Format | None) -> str:
+    """Why a convolution or pooling projection is stored as a stencil (a hint cannot change it)."""
+    st = proj.stencil
+    assert st is not None
+    box = "x".join(str(e) for e in st.extent)
+    reason = f"every dendrite reads a {box} box of pre-synaptic coordinates around its anchor"
+    hint = proj.format_hint or default_hint
+    if hint is not None:
+        reason += f" (storage_format '{hint.value}' does not apply to convolution and pooling)"
+    return reason
+
+
 def choose(stats: ConnectivityStats, hint: Format | None) -> tuple[Format, str]:
     """The format of a projection with connectivity ``stats`` and the user's ``hint``, with the reason."""
     if hint is not None:
@@ -149,6 +161,10 @@ class SelectFormat:
         return replace(proj, format=Format.CSR, format_reason=reason, holes=Holes.NONE)
 
     def _select(self, proj: ProjectionDecl) -> ProjectionDecl:
+        if proj.stencil is not None:
+            return replace(
+                proj, format=Format.STENCIL, format_reason=_stencil_reason(proj, self.default_hint)
+            )
         if proj.stats is None:
             return replace(proj, format=Format.CSR, format_reason="connectivity unknown at compile time")
         fmt, reason = choose(proj.stats, proj.format_hint or self.default_hint)

@@ -10,6 +10,9 @@ in a row with a hole at column ``h``, in slot ``begin + p + (p >= h)`` (:class:`
   has its hole at column ``r - PRE_OFFSET`` when that lies in ``[0, ROW_STRIDE)``; its dead slot is skipped.
 * CSR: ``ROW_PTR[d] .. ROW_PTR[d + 1]``; pre rank ``PRE_RANK[slot]``.
 * ELL: rows of ``ROW_STRIDE`` slots, the first ``ROW_LEN[d]`` of them synapses; pre rank ``PRE_RANK[slot]``.
+* STENCIL: ``ROW_STRIDE`` positions from slot ``W_ROW[d]`` (dendrites sharing a filter share slots); the
+  pre ranks are computed from the dendrite's anchor (:mod:`nnc.backend.llvm.stencil`), so only the
+  stencil reduction reads them.
 """
 
 from __future__ import annotations
@@ -115,6 +118,18 @@ def _ell_row(conn: ConnArrays, d: ir.Value) -> Row:
     return Row(begin, conn.b.add(begin, conn.load(ConnField.ROW_LEN, d, I32)))
 
 
+def _stencil_row(conn: ConnArrays, d: ir.Value) -> Row:
+    begin = conn.load(ConnField.W_ROW, d, I32)
+    return Row(begin, conn.b.add(begin, conn.value(ConnField.ROW_STRIDE)))
+
+
+def _computed_pre(conn: ConnArrays, slot: ir.Value, pos: ir.Value) -> ir.Value:
+    raise BackendError(
+        "the synapses of a convolution or pooling projection have computed pre ranks: only its "
+        "reduction (the psp) reads them; loops over its synapses are not supported"
+    )
+
+
 def _offset_pre(conn: ConnArrays, slot: ir.Value, pos: ir.Value) -> ir.Value:
     return conn.b.add(conn.value(ConnField.PRE_OFFSET), pos)
 
@@ -130,6 +145,9 @@ FORMATS: dict[tuple[Format, Holes], FormatDescriptor] = {
     ),
     (Format.CSR, Holes.NONE): FormatDescriptor(Format.CSR, _csr_row, _indexed_pre, contiguous_pre=False),
     (Format.ELL, Holes.NONE): FormatDescriptor(Format.ELL, _ell_row, _indexed_pre, contiguous_pre=False),
+    (Format.STENCIL, Holes.NONE): FormatDescriptor(
+        Format.STENCIL, _stencil_row, _computed_pre, contiguous_pre=False
+    ),
 }
 
 

@@ -95,6 +95,10 @@ class Element:
     mask: ir.Value | None = None
     counter: tuple[ir.Value, ir.Value] = (I32(0), I32(0))
     row: Row | None = None
+    #: lanes whose pre-synaptic neuron lies outside the population (a stencil's padded positions): their
+    #: pre-synaptic attributes are not read and take the value ``padding`` instead
+    outside: ir.Value | None = None
+    padding: float = 0.0
 
     def inner(
         self, domain: Domain, at: dict[Role, At], counter: tuple[ir.Value, ir.Value], **kw: object

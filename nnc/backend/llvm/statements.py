@@ -9,7 +9,7 @@ if the projection's PLASTICITY flag is set.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
@@ -53,6 +53,21 @@ if TYPE_CHECKING:
     from nnc.backend.llvm.kernels import Target
 
 _CONN_VALUES = (ConnField.N_DENDRITES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
+
+
+def _padded(lw: StatementLowering, raw: ir.Value, dtype: DType, el: Element) -> ir.Value:
+    """A pre-synaptic value read in lanes, with the stencil's padding value on the lanes outside
+    (converted to the attribute's type as an assignment would: truncated to int, ``!= 0`` for bool)."""
+    if el.outside is None:
+        return raw
+    value: float | int | bool = el.padding
+    if dtype is DType.INT:
+        value = int(el.padding)
+    elif dtype is DType.BOOL:
+        value = el.padding != 0
+    ty = Typing(lw.real, el.width)
+    fill = ty.const(ty.scalar(dtype), value)
+    return lw.b.select(el.outside, fill, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +139,19 @@ class StatementLowering:
         return Lowering(self.b, Typing(self.real, el.width), self.target.lib, ValueEnv(self, el))
 
     # ------------------------------------------------------------------ memory
+    def read_pre(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
+        """Like :meth:`read`, for a pre-synaptic neuron's value: lanes outside the population (a stencil's
+        padded positions) are not read and hold the padding value."""
+        if el.outside is None or at is None:
+            return self.read(key, dtype, at, el)
+        inside = self.b.xor(el.outside, ir.Constant(el.outside.type, [1] * el.width))
+        mask = inside if el.mask is None else self.b.and_(el.mask, inside)
+        return _padded(self, self.read(key, dtype, at, replace(el, mask=mask)), dtype, el)
+
+    def pad_pre(self, raw: ir.Value, dtype: DType, el: Element) -> ir.Value:
+        """A pre-synaptic value already read with the lanes outside masked: the padding value there."""
+        return _padded(self, raw, dtype, el)
+
     def read(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
         """Element(s) of buffer ``key`` in register type (bools become ``i1``)."""
         raw = load(self.b, self.ptrs[key], storage_type(dtype, self.real), at or ORIGIN, el.width, el.mask)
