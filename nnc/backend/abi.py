@@ -335,7 +335,45 @@ _CONN_FIELDS = {
     Format.CSR: (ConnField.POST_RANK, ConnField.ROW_PTR, ConnField.PRE_RANK),
     Format.ELL: (ConnField.POST_RANK, ConnField.ROW_LEN, ConnField.PRE_RANK),
     Format.STENCIL: (ConnField.POST_RANK, ConnField.CENTER, ConnField.W_ROW),
+    Format.TRANSPOSED: (ConnField.POST_RANK,),
 }
+
+#: What a projection that reads another's synapses (``ProjectionDecl.shares``) takes from that one: a copy
+#: its whole connectivity, a transposed projection its pre->post index (the rest, its dendrites, is its
+#: own). Control values (flags, learning schedule, delays) are always the projection's own.
+_COPIED = frozenset(
+    {
+        ConnField.POST_RANK,
+        ConnField.ROW_PTR,
+        ConnField.ROW_LEN,
+        ConnField.PRE_RANK,
+        ConnField.N_DENDRITES,
+        ConnField.N_SYNAPSES,
+        ConnField.ROW_STRIDE,
+        ConnField.PRE_OFFSET,
+        ConnField.POST_INDEX,
+        ConnField.CENTER,
+        ConnField.W_ROW,
+    }
+)
+_TRANSPOSED = frozenset({ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST})
+
+
+def conn_key(proj: ProjectionDecl, field: ConnField) -> ConnKey:
+    """The slot of ``field`` that the kernels of ``proj`` use: the shared projection's for the fields a
+    copy or a transposed projection takes from it, else its own."""
+    if proj.shares is not None:
+        taken = _TRANSPOSED if proj.format is Format.TRANSPOSED else _COPIED
+        if field in taken:
+            return ConnKey(proj.shares, field)
+    return ConnKey(proj.id, field)
+
+
+def attribute_owner(proj: ProjectionDecl) -> int:
+    """The projection whose synaptic attributes the kernels of ``proj`` read (``ProjectionDecl.shares``)."""
+    return proj.id if proj.shares is None else proj.shares
+
+
 _CONN_VALUES = (
     ConnField.N_DENDRITES,
     ConnField.N_SYNAPSES,
@@ -499,7 +537,10 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
 
 
 def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]:
-    """The pre->post index of a projection from a spiking population (and the dendrite of each post)."""
+    """The pre->post index of a projection from a spiking population (and the dendrite of each post), or
+    of one that another projection reads transposed."""
+    if any(p.shares == proj.id and p.format is Format.TRANSPOSED for p in module.projections):
+        return (ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
     if module.populations[proj.pre].kind is not NeuronKind.SPIKE or proj.specific:
         return ()
     fields = (ConnField.POST_INDEX, ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
@@ -507,6 +548,8 @@ def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]
 
 
 def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
+    # a fused copy finds its dendrites through the post index of the projection it copies
+    fused = fused | {conn_key(module.projections[j], ConnField.POST_INDEX).proj for j in fused}
     for proj in module.projections:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
@@ -515,8 +558,12 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
         fields += (ConnField.POST_INDEX,) if proj.id in fused else ()
         fields += tuple(f for f in _event_fields(module, proj) if f not in fields)
         for f in fields:
+            if conn_key(proj, f).proj != proj.id:
+                continue  # read from the projection it shares
             dtype, count = _CONN_SPEC[f]
             b.pointer(ConnKey(proj.id, f), dtype, count, proj.id, _CONN_INITIAL.get(f, 0))
+        if proj.shares is not None:
+            continue  # its kernels read the attributes of the projection it shares
         for a in proj.attributes:
             b.pointer(
                 StateKey(ObjKind.PROJECTION, proj.id, a.name),

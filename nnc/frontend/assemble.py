@@ -102,6 +102,10 @@ class ProjectionSpec:
     dendrite: tuple[Stmt, ...] | None = None
     #: the access pattern of a convolution or pooling projection (stored in ``Format.STENCIL``)
     stencil: Stencil | None = None
+    #: the projection whose synapses this one reads (``ProjectionDecl.shares``) and whether it reads
+    #: them transposed (a ``Transpose``) or as they are (a ``Copy``)
+    shares: int | None = None
+    transposed: bool = False
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -346,6 +350,8 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
         decoding=proj.decoding,
         specific=proj.dendrite is not None,
         stencil=proj.stencil,
+        shares=proj.shares,
+        format=Format.TRANSPOSED if proj.transposed else None,
     )
 
 

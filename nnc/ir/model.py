@@ -298,6 +298,9 @@ class ProjectionDecl:
     mirrored: tuple[str, ...] = ()
     #: the access pattern of a convolution or pooling projection (``Format.STENCIL``)
     stencil: Stencil | None = None
+    #: the projection whose synapses this one reads instead of having its own: in that projection's
+    #: format (a copy) or in ``Format.TRANSPOSED``; its kernels read that projection's local attributes
+    shares: int | None = None
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

@@ -244,7 +244,8 @@ class _Printer:
             + (f" delay={p.delay.value}" if p.delay is not DelayKind.NONE else "")
             + (" current" if p.current else "")
             + (" decoding" if p.decoding else "")
-            + (" specific" if p.specific else ""),
+            + (" specific" if p.specific else "")
+            + (f" shares={m.projections[p.shares].name}" if p.shares is not None else ""),
         )
         if p.stats is not None:
             st = p.stats

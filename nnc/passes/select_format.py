@@ -99,6 +99,19 @@ def _mirrored(module: Module, proj: ProjectionDecl) -> tuple[str, ...]:
     return tuple(n for n in dict.fromkeys(read) if n not in assigned)
 
 
+def _shared(projections: tuple[ProjectionDecl, ...], proj: ProjectionDecl) -> ProjectionDecl:
+    """A projection that reads another's synapses: TRANSPOSED (its pre->post index), or the other's
+    format and variant (a copy)."""
+    if proj.shares is None:
+        return proj
+    owner = projections[proj.shares]
+    if proj.format is Format.TRANSPOSED:
+        reason = f"the synapses of {owner.name} read from post to pre (its pre->post index)"
+        return replace(proj, format_reason=reason, holes=Holes.NONE)
+    reason = f"the synapses of {owner.name}, in its format"
+    return replace(proj, format=owner.format, holes=owner.holes, stencil=owner.stencil, format_reason=reason)
+
+
 def _stencil_reason(proj: ProjectionDecl, default_hint: Format | None) -> str:
     """Why a convolution or pooling projection is stored as a stencil (a hint cannot change it)."""
     st = proj.stencil
@@ -145,7 +158,7 @@ class SelectFormat:
             else self._select(p)
             for p in module.projections
         )
-        return replace(module, projections=projections)
+        return replace(module, projections=tuple(_shared(projections, p) for p in projections))
 
     def _spiking(self, module: Module, proj: ProjectionDecl) -> ProjectionDecl:
         """Spikes travel pre→post: an index of each pre neuron's synapses, sorted by (delay, post rank)
@@ -161,6 +174,8 @@ class SelectFormat:
         return replace(proj, format=Format.CSR, format_reason=reason, holes=Holes.NONE)
 
     def _select(self, proj: ProjectionDecl) -> ProjectionDecl:
+        if proj.shares is not None:
+            return proj  # decided by _shared, from the projection it reads
         if proj.stencil is not None:
             return replace(
                 proj, format=Format.STENCIL, format_reason=_stencil_reason(proj, self.default_hint)

@@ -9,7 +9,7 @@ of that level, and knows the projection's flattened connectivity (:class:`Rows`)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,6 +25,8 @@ from nnc.backend.abi import (
     SourceField,
     SourceKey,
     StateKey,
+    attribute_owner,
+    conn_key,
     real_dtype,
 )
 from nnc.diagnostics import InternalError
@@ -115,11 +117,28 @@ def stencil_rows(buffers: Buffers, module: Module, proj: ProjectionDecl) -> Rows
     return Rows(post, lengths, slots, rows, pre, np.arange(nd, dtype=np.int64) * k, outside)
 
 
+def transposed_rows(buffers: Buffers, module: Module, proj: ProjectionDecl) -> Rows:
+    """The synapses of projection ``proj.shares`` read backwards: dendrite ``d`` (post rank ``d``) holds
+    its synapses from pre rank ``d``, in the order of its pre->post index; their attributes are at the
+    slots that index names (``EV_SLOT``)."""
+    n = module.populations[proj.post].size
+    ptr = buffers.array(conn_key(proj, ConnField.EV_PTR))[: n + 1].astype(np.int64)
+    lengths = np.diff(ptr)
+    positions = _ranges(ptr[:-1], lengths)
+    slots = buffers.array(conn_key(proj, ConnField.EV_SLOT))[positions].astype(np.int64)
+    pre = buffers.array(conn_key(proj, ConnField.EV_POST))[positions].astype(np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if n else lengths
+    return Rows(np.arange(n, dtype=np.int64), lengths, slots, rows, pre, starts)
+
+
 def projection_rows(buffers: Buffers, module: Module, proj: ProjectionDecl) -> Rows:
-    """The stored connectivity of ``proj`` in its format, flattened."""
+    """The stored connectivity of ``proj`` in its format, flattened (a copy: the copied projection's)."""
+    if proj.format is Format.TRANSPOSED:
+        return transposed_rows(buffers, module, proj)
     if proj.format is Format.STENCIL:
-        return stencil_rows(buffers, module, proj)
-    return rows_of(buffers, proj.id, proj.format, proj.holes)
+        return stencil_rows(buffers, module, replace(proj, id=conn_key(proj, ConnField.CENTER).proj))
+    return rows_of(buffers, conn_key(proj, ConnField.POST_RANK).proj, proj.format, proj.holes)
 
 
 def rows_of(buffers: Buffers, pid: int, fmt: Format | None, holes: Holes = Holes.NONE) -> Rows:
@@ -243,7 +262,10 @@ class Level:
         if node.scope is Scope.NETWORK:
             return b.array(ConstantKey(node.name))[0:1].astype(self.real)
         if node.scope is Scope.SELF:
-            arr = b.array(StateKey(k.owner, k.owner_id, node.name))
+            owner = k.owner_id
+            if k.owner is ObjKind.PROJECTION:  # a copy or a transposed projection reads another's
+                owner = attribute_owner(self.ctx.module.projections[owner])
+            arr = b.array(StateKey(k.owner, owner, node.name))
             raw = arr[0:1] if node.locality is Locality.GLOBAL else arr[self.self_index(node.locality)]
         else:
             pop, idx = self._neurons(node.scope)

@@ -16,13 +16,13 @@ from llvmlite import ir
 
 from nnc.backend.abi import (
     ConnField,
-    ConnKey,
     InputKey,
     PopField,
     PopKey,
     QueueKey,
     SlotKey,
     StateKey,
+    conn_key,
 )
 from nnc.backend.llvm import fused, globalops, spiking
 from nnc.backend.llvm.access import ORIGIN, At, load, store
@@ -95,9 +95,10 @@ class StatementLowering:
         self.desc: FormatDescriptor | None = None
         self._nested: dict[int, StatementLowering] = {}
         if places.projection is not None:
-            pid = places.projection.id
-            pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey) and k.proj == pid}
-            values = {f: self.ctx_value(ConnKey(pid, f)) for f in _CONN_VALUES}
+            proj = places.projection
+            keys = {conn_key(proj, f): f for f in ConnField}
+            pointers = {keys[k]: v for k, v in ptrs.items() if k in keys}
+            values = {f: self.ctx_value(conn_key(proj, f)) for f in _CONN_VALUES}
             self.conn = ConnArrays(b, pointers, values)
             self.desc = descriptor(places.projection.format, places.projection.holes)
 
@@ -127,8 +128,8 @@ class StatementLowering:
         return self.conn, self.desc
 
     def conn_value(self, f: ConnField) -> ir.Value:
-        """A value slot of the kernel's projection."""
-        return self.ctx_value(ConnKey(self.places.proj.id, f))
+        """A value slot of the kernel's projection (of the projection it shares, for shared fields)."""
+        return self.ctx_value(conn_key(self.places.proj, f))
 
     def store_ctx(self, key: SlotKey, value: ir.Value) -> None:
         """Write a value slot."""
@@ -311,7 +312,7 @@ class StatementLowering:
                 pre = desc.pre_rank(conn, index, b.sub(index, begin))
                 el = outer.inner(
                     Domain.SYNAPSE,
-                    {Role.SELF: At(index), Role.PRE: At(pre)},
+                    {Role.SELF: At(desc.attribute_slot(conn, index)), Role.PRE: At(pre)},
                     (outer.counter[0], b.trunc(pre, I32)),
                 )
         for s in loop.body:

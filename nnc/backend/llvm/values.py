@@ -246,11 +246,15 @@ class ValueEnv:
         if desc.contiguous_pre:
             pre = At(desc.pre_base(conn, column), kind, shift)
         else:
-            ptr = conn.pointers[ConnField.PRE_RANK]
+            ptr = conn.pointers[desc.pre_array]
             ranks = load(b, ptr, I32, At(slot, kind, shift), LANES, mask)
             pre = At(b.sext(ranks, ir.VectorType(I64, LANES)), AtKind.GATHER)
         pre_lanes = b.trunc(lane_indices(b, pre, LANES), ir.VectorType(I32, LANES))
-        at = {Role.SELF: At(slot, kind, shift), Role.PRE: pre}
+        own = At(slot, kind, shift)
+        if desc.slot_array is not None:  # the attributes of another projection's synapses
+            slots = load(b, conn.pointers[desc.slot_array], I32, own, LANES, mask)
+            own = At(b.sext(slots, ir.VectorType(I64, LANES)), AtKind.GATHER)
+        at = {Role.SELF: own, Role.PRE: pre}
         return self.el.inner(Domain.SYNAPSE, at, (self.el.counter[0], pre_lanes), width=LANES, mask=mask)
 
     def delayed(self, node: Delayed, lo: Lowering) -> ir.Value:
