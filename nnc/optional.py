@@ -44,12 +44,33 @@ EXTRAS: dict[str, Extra] = {
             ("pillow>=10", "opencv-python-headless>=4.8"),
             ("PIL", "cv2"),
         ),
-        Extra("tensorboard", "logging to TensorBoard", ("tensorboardX>=2.6",), ("tensorboardX",)),
+        Extra(
+            "tensorboard",
+            "logging to TensorBoard, nnc.extensions.tensorboard",
+            ("tensorboardX>=2.6",),
+            ("tensorboardX",),
+        ),
+        Extra(
+            "keras",
+            "reading Keras model files (.h5, .keras) in nnc.extensions.ann_to_snn_conversion",
+            ("h5py>=3.8",),
+            ("h5py",),
+        ),
         Extra(
             "test",
-            "the test suite (including the built-wheel test)",
-            ("pytest>=8", "hypothesis>=6.100", "build>=1.2", "twine>=6.1", "setuptools>=77"),
-            ("pytest", "hypothesis", "build", "twine", "setuptools"),
+            "the test suite (including the built-wheel test and the extensions)",
+            (
+                "pytest>=8",
+                "hypothesis>=6.100",
+                "build>=1.2",
+                "twine>=6.1",
+                "setuptools>=77",
+                "pillow>=10",
+                "opencv-python-headless>=4.8",
+                "tensorboardX>=2.6",
+                "h5py>=3.8",
+            ),
+            ("pytest", "hypothesis", "build", "twine", "setuptools", "PIL", "cv2", "tensorboardX", "h5py"),
         ),
     )
 }
