@@ -69,8 +69,20 @@ EXTRAS: dict[str, Extra] = {
                 "opencv-python-headless>=4.8",
                 "tensorboardX>=2.6",
                 "h5py>=3.8",
+                "matplotlib>=3.8",
             ),
-            ("pytest", "hypothesis", "build", "twine", "setuptools", "PIL", "cv2", "tensorboardX", "h5py"),
+            (
+                "pytest",
+                "hypothesis",
+                "build",
+                "twine",
+                "setuptools",
+                "PIL",
+                "cv2",
+                "tensorboardX",
+                "h5py",
+                "matplotlib",
+            ),
         ),
     )
 }
