@@ -299,6 +299,15 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             self._extensions.append(monitor)
         return monitor
 
+    def boldmonitor_from_slices(self, *args: object, **kwargs: object) -> object:
+        """BOLD monitoring of parts of one population (one BOLD neuron per slice of ranks), provided by
+        ``nnc.extensions.bold``."""
+        from nnc.extensions.bold import BoldMonitorFromSlices
+
+        monitor = BoldMonitorFromSlices(*args, network=self, **kwargs)
+        self._extensions.append(monitor)
+        return monitor
+
     # ------------------------------------------------------------------ compile and run
     def compile(
         self,

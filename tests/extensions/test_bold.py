@@ -268,3 +268,72 @@ def test_custom_model_and_spiking_population():
         b += (x - b) / 100.0
         want.append(b)
     np.testing.assert_allclose(m.get("B")[:, 0], want, rtol=1e-12)
+
+
+SLICES = [[0, 1, 2], [3, 4], [4, 1]]
+
+
+def _slices_net(engine: str, threads: int, normalize: float = 0):
+    net = ann.Network(dt=1.0, seed=1)
+    net.config(engine=engine, num_threads=threads)
+    a = net.create(5, ann.Neuron(parameters="f = 1.0", equations="r = 1 + sin(f * t / 37.0)"))
+    a.f = np.linspace(0.5, 2.0, 5)
+    m = net.boldmonitor_from_slices(
+        a, slices=SLICES, normalize_input=normalize, recorded_variables=["I_CBF", "s"], start=True
+    )
+    ra = net.monitor(a, "r")
+    net.compile()
+    net.simulate(100.0)
+    return m, ra.get("r")
+
+
+def test_slices_feed_one_bold_neuron_each(engine):
+    """``boldmonitor_from_slices``: BOLD neuron k gets the mean rate of slice k (NumPy), and runs the
+    same balloon model as a ``BoldMonitor`` fed by that slice alone."""
+    m, ra = _slices_net(engine, 1)
+    got, signal = m.get("I_CBF"), m.get("BOLD")
+    assert got.shape == (100, 3)
+    assert signal.shape == (100, 3)
+    read = np.vstack([np.zeros((1, 5)), ra[:-1]])  # step k reads the rates left by step k - 1
+    want = np.column_stack([read[:, s].mean(axis=1) for s in SLICES])
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    net = ann.Network(dt=1.0, seed=1)
+    net.config(engine=engine)
+    a = net.create(2, ann.Neuron(parameters="f = 1.0", equations="r = 1 + sin(f * t / 37.0)"))
+    alone = net.boldmonitor(populations=a, recorded_variables="s", start=True)
+    net.compile()
+    a.f = np.linspace(0.5, 2.0, 5)[[3, 4]]
+    net.simulate(100.0)
+    np.testing.assert_allclose(signal[:, 1], alone.get("BOLD")[:, 0], rtol=1e-13, atol=1e-20)
+    assert m.s.shape == (3,)
+
+
+def test_slices_engines_and_threads_agree_bit_for_bit():
+    monitors = [_slices_net(e, n, normalize=20.0)[0] for e, n in RUNS]
+    runs = [{name: m.get(name) for name in ("BOLD", "I_CBF", "s")} for m in monitors]
+    for other in runs[1:]:
+        for name in ("BOLD", "I_CBF", "s"):
+            np.testing.assert_array_equal(runs[0][name], other[name])
+    assert np.all(runs[0]["I_CBF"][:20] == 0.0)
+    assert np.any(runs[0]["I_CBF"][20:] != 0.0)
+
+
+def test_slices_errors():
+    net = ann.Network(dt=1.0, seed=1)
+    pop = net.create(4, Input)
+    with pytest.raises(ModelError, match="needs to be provided"):
+        net.boldmonitor_from_slices(pop)
+    with pytest.raises(ModelError, match="one whole population"):
+        net.boldmonitor_from_slices([pop, pop], slices=[[0]])
+    with pytest.raises(ModelError, match="one whole population"):
+        net.boldmonitor_from_slices(pop[:2], slices=[[0]])
+    with pytest.raises(ModelError, match="slice 1 must be a non-empty"):
+        net.boldmonitor_from_slices(pop, slices=[[0], []])
+    with pytest.raises(ModelError, match="not a rank of the population"):
+        net.boldmonitor_from_slices(pop, slices=[[0, 4]])
+    with pytest.raises(ModelError, match="twice"):
+        net.boldmonitor_from_slices(pop, slices=[[1, 1]])
+    with pytest.raises(ModelError, match="one value"):
+        net.boldmonitor_from_slices(pop, slices=[[1]], normalize_input=[10.0])
+    with pytest.raises(ModelError, match="key I_X of mapping"):
+        net.boldmonitor_from_slices(pop, slices=[[1]], mapping={"I_X": "r"})

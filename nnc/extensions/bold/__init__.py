@@ -14,12 +14,13 @@ from nnc.extensions.bold.models import (
     balloon_RN,
     balloon_two_inputs,
 )
-from nnc.extensions.bold.monitor import BoldMonitor
+from nnc.extensions.bold.monitor import BoldMonitor, BoldMonitorFromSlices
 
 __all__ = [
     "AccProjection",
     "BoldModel",
     "BoldMonitor",
+    "BoldMonitorFromSlices",
     "balloon_CL",
     "balloon_CN",
     "balloon_RL",

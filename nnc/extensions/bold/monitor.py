@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from nnc.api.views import PopulationView
 from nnc.diagnostics import ModelError, SimulationError
 from nnc.extensions.bold.accumulate import AccProjection
@@ -160,6 +162,111 @@ class BoldMonitor:
     def __repr__(self) -> str:
         names = ", ".join(getattr(p, "name", "?") for p in self._populations)
         return f"BoldMonitor(populations=[{names}], model={self._bold_model.name!r})"
+
+
+class BoldMonitorFromSlices(BoldMonitor):
+    """The BOLD signal of parts of one population: one BOLD-model neuron per slice of ranks.
+
+    ``slices`` is a list of lists of ranks of ``population``; neuron ``k`` of the BOLD population gets,
+    for each mapped input, the mean of the mapped variable over the ranks of ``slices[k]`` (an
+    :class:`~nnc.extensions.bold.AccProjection` whose dendrite ``k`` holds those ranks, scale factor
+    1). ``normalize_input`` is one baseline in ms for all slices. Recordings have one column per
+    slice. Returned by ``net.boldmonitor_from_slices(...)``; ``start``, ``stop``, ``get`` and the
+    attributes of the model behave as in :class:`BoldMonitor`.
+    """
+
+    def __init__(
+        self,
+        population: object = None,
+        slices: list[list[int]] | None = None,
+        bold_model: object = None,
+        mapping: dict[str, str] | None = None,
+        normalize_input: float | None = 0,
+        recorded_variables: object = None,
+        start: bool = False,
+        net_id: int = 0,
+        *,
+        network: Network | None = None,
+    ):
+        d = self.__dict__
+        net = network if network is not None else _network(net_id)
+        model = bold_model if bold_model is not None else balloon_RN
+        if inspect.isclass(model):
+            model = model()
+        if not isinstance(model, BoldModel):
+            raise ModelError(f"BoldMonitorFromSlices: bold_model must be a BoldModel, not {model!r}")
+        if population is None or isinstance(population, list | tuple | PopulationView):
+            raise ModelError(
+                "BoldMonitorFromSlices records one whole population (population=...); its parts are "
+                "given by slices=[[ranks], ...]. For several populations use net.boldmonitor()."
+            )
+        if normalize_input is not None and not isinstance(normalize_input, int | float):
+            raise ModelError("BoldMonitorFromSlices: the time window for normalization must be one value.")
+        matrix = _slices_matrix(slices, population.size)  # type: ignore[attr-defined]
+        mapping = {"I_CBF": "r"} if mapping is None else dict(mapping)
+        for target in mapping:
+            if target not in model._inputs:
+                raise ModelError(f"BoldMonitor: the key {target} of mapping is not part of the BOLD model.")
+        recorded = _recorded(recorded_variables, model._output)
+
+        d["_network"] = net
+        d["_bold_pop"] = net.create(len(matrix), neuron=model, name=model.name)
+        if not start:
+            self._bold_pop.disable()
+        d["_monitor"] = net.monitor(self._bold_pop, recorded, start=start)
+        d["_acc_proj"] = []
+        for target, variable in mapping.items():
+            proj = AccProjection(
+                population, self._bold_pop, target, variable,
+                scale_factor=1.0, normalize_input=float(normalize_input or 0),
+            )  # fmt: skip
+            net.connect(proj)
+            proj.from_matrix(matrix)
+            self._acc_proj.append(proj)
+        d["_populations"] = [population]
+        d["_slices"] = [sorted(int(r) for r in s) for s in slices]  # type: ignore[union-attr]
+        d["_bold_model"] = model
+        d["_mapping"] = mapping
+        d["_scale_factor"] = [1.0]
+        d["_normalize_input"] = [normalize_input or 0]
+        d["_recorded_variables"] = recorded
+        d["name"] = "bold_monitor"
+        if start:
+            self._start_baselines()
+
+    def __repr__(self) -> str:
+        name = getattr(self._populations[0], "name", "?")
+        return (
+            f"BoldMonitorFromSlices(population={name}, slices={len(self._slices)}, "
+            f"model={self._bold_model.name!r})"
+        )
+
+
+def _slices_matrix(slices: object, size: int) -> np.ndarray:
+    """The (n_slices, size) connection matrix of the slices: 1.0 where a rank belongs to a slice, NaN
+    elsewhere (no synapse)."""
+    if slices is None:
+        raise ModelError(
+            "BoldMonitorFromSlices: a list of ranks to record from needs to be provided (slices=)"
+        )
+    if not isinstance(slices, list | tuple) or not slices:
+        raise ModelError("BoldMonitorFromSlices: slices must be a non-empty list of lists of ranks")
+    matrix = np.full((len(slices), size), np.nan)
+    for k, part in enumerate(slices):
+        listed = isinstance(part, list | tuple | np.ndarray)
+        ranks = np.asarray(part, dtype=object).ravel() if listed else None
+        if ranks is None or ranks.size == 0:
+            raise ModelError(f"BoldMonitorFromSlices: slice {k} must be a non-empty list of ranks")
+        for r in ranks:
+            if isinstance(r, bool) or not isinstance(r, int | np.integer) or not 0 <= r < size:
+                raise ModelError(
+                    f"BoldMonitorFromSlices: slice {k} holds {r!r}, not a rank of the population "
+                    f"(0..{size - 1})"
+                )
+            if not np.isnan(matrix[k, r]):
+                raise ModelError(f"BoldMonitorFromSlices: slice {k} holds the rank {r} twice")
+            matrix[k, r] = 1.0
+    return matrix
 
 
 def _populations(populations: object) -> list[object]:
