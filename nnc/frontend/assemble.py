@@ -106,6 +106,8 @@ class ProjectionSpec:
     #: them transposed (a ``Transpose``) or as they are (a ``Copy``)
     shares: int | None = None
     transposed: bool = False
+    #: post-synaptic variables other than conductances that its ``pre_spike`` adds to (``ProjectionDecl``)
+    post_writes: tuple[str, ...] = ()
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -352,6 +354,7 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
         stencil=proj.stencil,
         shares=proj.shares,
         format=Format.TRANSPOSED if proj.transposed else None,
+        post_writes=proj.post_writes,
     )
 
 

@@ -301,6 +301,10 @@ class ProjectionDecl:
     #: the projection whose synapses this one reads instead of having its own: in that projection's
     #: format (a copy) or in ``Format.TRANSPOSED``; its kernels read that projection's local attributes
     shares: int | None = None
+    #: post-synaptic variables, besides the conductances, that delivered spikes add to (the normalised
+    #: spike count of a ``NormProjection``, nnc.extensions.bold): local real variables of a spiking post,
+    #: written like ``g_<target>`` only in the event loops, which every engine partitions by post neuron
+    post_writes: tuple[str, ...] = ()
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""

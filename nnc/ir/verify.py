@@ -277,7 +277,7 @@ class _Verifier:
         attr = post.attribute(t.name)
         if (
             post.kind is not NeuronKind.SPIKE
-            or not t.name.startswith("g_")
+            or not (t.name.startswith("g_") or t.name in proj.post_writes)
             or attr is None
             or (attr.kind is not AttrKind.VARIABLE or attr.locality is not Locality.LOCAL)
         ):

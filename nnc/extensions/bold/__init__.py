@@ -15,12 +15,14 @@ from nnc.extensions.bold.models import (
     balloon_two_inputs,
 )
 from nnc.extensions.bold.monitor import BoldMonitor, BoldMonitorFromSlices
+from nnc.extensions.bold.norm import NormProjection
 
 __all__ = [
     "AccProjection",
     "BoldModel",
     "BoldMonitor",
     "BoldMonitorFromSlices",
+    "NormProjection",
     "balloon_CL",
     "balloon_CN",
     "balloon_RL",
