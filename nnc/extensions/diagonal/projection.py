@@ -14,8 +14,8 @@ no longer builds there (its code generation fails). A rate-coded projection; the
   ``(a, b, x, y)`` receives ``sum val(dw, dh) * pre.r[i, j, k, l]`` with ``dw = x - (i + k) + ow``,
   ``dh = y - (j + l) + oh``, ``ow = (pre.geometry[0] - pre.geometry[0] % 2) / 2`` (``oh`` likewise with
   ``geometry[1]``), ``val = amp * exp(-(dw²/sigma_w² + dh²/sigma_h²))``,
-  ``sigma_w = sigma * (post.geometry[2] - post.geometry[2] % 2)`` (``sigma_h`` with ``geometry[3]``), over the terms with ``val > min_val`` (and
-  ``|dw|, |dh| < max_distance`` when it is not 0).
+  ``sigma_w = sigma * (post.geometry[2] - post.geometry[2] % 2)`` (``sigma_h`` with ``geometry[3]``),
+  over the terms with ``val > min_val`` (and ``|dw|, |dh| < max_distance`` when it is not 0).
 
 nnc stores the resulting pattern as ordinary synapses (one per non-zero term, weights from the shared
 values), so every format, engine and thread count runs it; changing ``weights`` after connecting does
