@@ -114,3 +114,23 @@ def test_video_frames(monkeypatch):
     camera = color._camera
     color.release()
     assert camera.released
+
+
+def test_no_camera_is_a_clear_error(monkeypatch):
+    """Without a camera (as on test machines), start_camera raises instead of feeding black frames."""
+
+    class NoCamera:
+        def __init__(self, port):
+            self.port = port
+
+        def isOpened(self):  # noqa: N802 - OpenCV's name
+            return False
+
+    net = ann.Network(dt=1.0, seed=1)
+    pop = net.create(VideoPopulation((8, 8)))
+    net.compile()
+    monkeypatch.setattr(cv2, "VideoCapture", NoCamera)
+    with pytest.raises(SimulationError, match="could not open the camera 3"):
+        pop.start_camera(3)
+    with pytest.raises(SimulationError, match="start the camera"):
+        pop.grab_image()
