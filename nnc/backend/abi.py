@@ -541,8 +541,8 @@ def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]
     of one that another projection reads transposed."""
     if any(p.shares == proj.id and p.format is Format.TRANSPOSED for p in module.projections):
         return (ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
-    if module.populations[proj.pre].kind is not NeuronKind.SPIKE or proj.specific:
-        return ()
+    if module.populations[proj.pre].kind is not NeuronKind.SPIKE or proj.specific or proj.stencil is not None:
+        return ()  # a stencil from a spiking population reads its pre-synaptic variables, not its spikes
     fields = (ConnField.POST_INDEX, ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
     return fields + ((ConnField.EV_DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
 

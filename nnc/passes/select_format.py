@@ -154,7 +154,7 @@ class SelectFormat:
     def __call__(self, module: Module) -> Module:
         projections = tuple(
             self._spiking(module, p)
-            if module.populations[p.pre].kind is NeuronKind.SPIKE and not p.specific
+            if module.populations[p.pre].kind is NeuronKind.SPIKE and not p.specific and p.stencil is None
             else self._select(p)
             for p in module.projections
         )

@@ -354,3 +354,40 @@ def test_errors():
     net2.connect(Convolution(a, b, "exc"))
     with pytest.raises(ModelError, match="not connected"):
         net2.compile()
+
+
+def test_spiking_populations_read_their_variables_every_step():
+    """From a spiking population (as in the converted networks of ann_to_snn_conversion), convolution and
+    pooling read a pre-synaptic variable every step (not its spikes) into the post's ``g_target``: the
+    previous step's ``mask`` correlated with the filter (SciPy) or max-pooled (NumPy), on every engine."""
+    source = ann.Neuron(
+        parameters="rates = 0.0\nmask_tau = 5.0",
+        equations="p = Uniform(0.0, 1.0) * 1000.0 / dt\ndmask/dt = -mask / mask_tau : init=0.0",
+        spike="p < rates",
+        reset="mask += 1.0",
+    )
+    target = ann.Neuron(equations="dv/dt = g_exc : init = 0.0", spike="v > 1e9", reset="")
+    f = np.random.default_rng(0).random((3, 3))
+    runs = []
+    for engine, threads in (("interp", 1), ("llvm", 1), ("llvm", 2)):
+        net = ann.Network(dt=1.0, seed=1)
+        net.config(engine=engine, num_threads=threads)
+        inp = net.create((6, 6), source)
+        conv = net.create((6, 6), target)
+        pool = net.create((3, 3), target)
+        net.connect(Convolution(inp, conv, "exc", psp="pre.mask * w")).connect_filter(weights=f)
+        net.connect(Pooling(inp, pool, "exc", operation="max", psp="pre.mask")).pooling(extent=(2, 2))
+        mi, mc, mp = net.monitor(inp, "mask"), net.monitor(conv, "g_exc"), net.monitor(pool, "g_exc")
+        net.compile()
+        inp.rates = np.random.default_rng(2).random((6, 6)) * 200
+        net.simulate(30.0)
+        mask = mi.get("mask").reshape(30, 6, 6)
+        g, gp = mc.get("g_exc").reshape(30, 6, 6), mp.get("g_exc").reshape(30, 3, 3)
+        read = np.concatenate([np.zeros((1, 6, 6)), mask[:-1]])  # step k reads the mask left by step k - 1
+        assert read.max() > 1.0
+        want = np.array([correlate(m, f, mode="same") for m in read])
+        np.testing.assert_allclose(g, want, rtol=1e-13, atol=1e-14)
+        np.testing.assert_array_equal(gp, read.reshape(30, 3, 2, 3, 2).max(axis=(2, 4)))
+        runs.append((g, gp))
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0][0], other[0])

@@ -9,6 +9,7 @@ ordinary rate-coded synapse model (``psp``, ``operation``) whose only local attr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,7 @@ from nnc.descriptions.models import Synapse
 from nnc.diagnostics import ModelError, SimulationError
 from nnc.frontend.assemble import ProjectionSpec
 from nnc.ir.model import Stencil
+from nnc.ir.nodes import ReduceOp
 from nnc.ir.types import DelayKind, Locality, ObjKind
 from nnc.runtime.stencil import StencilConnectivity
 
@@ -43,9 +45,13 @@ class SharedProjection(Projection):
         name: str | None = None,
         **kwargs: object,
     ):
+        # From a spiking population (the converted networks of ann_to_snn_conversion) the psp reads the
+        # pre-synaptic variables every step, like a rate-coded one, into the post's g_target; the DSL
+        # accepts only a sum for spiking synapses, so the operation is set on the analysed model.
+        spiking = bool(getattr(getattr(pre, "population", pre), "is_spiking", False))
         synapse = Synapse(
             psp=psp,
-            operation=operation,
+            operation="sum" if spiking else operation,
             name=f"{self._kind} with '{operation}' operation",
             description="Weight shared over all synapses of the projection.",
         )
@@ -53,11 +59,6 @@ class SharedProjection(Projection):
         for end in (self.pre, self.post):
             if len(getattr(end, "geometry", ())) == 0 or end is not end.population:
                 raise ModelError(f"{self._kind}: the pre- and post-synaptic objects must be populations")
-        if self.pre.population.is_spiking:
-            raise NotImplementedError(
-                f"{self._kind}: the pre-synaptic population {self.pre.name} is spiking; convolution and "
-                "pooling read rate-coded populations"
-            )
         self.__dict__["_filters"] = None  # the weights as given (one filter or a bank), before compile
         self.__dict__["_operation"] = operation
 
@@ -91,6 +92,8 @@ class SharedProjection(Projection):
             raise ModelError(f"{self._kind}: the synapse's only local attribute must be its weight w")
         if model.equations or model.pre_spike or model.post_spike:
             raise ModelError(f"{self._kind}: shared weights cannot learn (the synapse has equations)")
+        if model.operation.value != self._operation:
+            model = replace(model, operation=ReduceOp(self._operation))
         self.__dict__["_analysed"] = model
         delay = DelayKind.UNIFORM if conn.uniform_delay > 1 else DelayKind.NONE
         return ProjectionSpec(
