@@ -35,7 +35,12 @@ EXTRAS: dict[str, Extra] = {
     e.name: e
     for e in (
         Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
-        Extra("dask", "parallel_run on a dask cluster", ("dask>=2024.1",), ("dask",)),
+        Extra(
+            "dask",
+            "parallel_run and sweep on a Dask cluster",
+            ("dask[distributed]>=2024.1", "tqdm>=4.66"),
+            ("dask", "distributed", "tqdm"),
+        ),
         Extra("plot", "plotting recorded data", ("matplotlib>=3.8",), ("matplotlib",)),
         Extra("docs", "building the documentation", ("mkdocs>=1.6",), ("mkdocs",)),
         Extra(
@@ -65,6 +70,10 @@ EXTRAS: dict[str, Extra] = {
                 "build>=1.2",
                 "twine>=6.1",
                 "setuptools>=77",
+                "lit>=17",
+                "filecheck>=1.0",
+                "dask[distributed]>=2024.1",
+                "tqdm>=4.66",
                 "pillow>=10",
                 "opencv-python-headless>=4.8",
                 "tensorboardX>=2.6",
@@ -77,6 +86,11 @@ EXTRAS: dict[str, Extra] = {
                 "build",
                 "twine",
                 "setuptools",
+                "lit",
+                "filecheck",
+                "dask",
+                "distributed",
+                "tqdm",
                 "PIL",
                 "cv2",
                 "tensorboardX",

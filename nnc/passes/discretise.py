@@ -69,6 +69,7 @@ from nnc.ir.nodes import (
 )
 from nnc.ir.types import AttrKind, Domain, Locality, Method, ObjKind, Scope
 from nnc.passes.discretise_linear import event_driven_update, implicit_update, standard_form
+from nnc.passes.registry import register
 from nnc.passes.symbolic import ONE, add, div, mul, solve_derivative, sub
 
 
@@ -351,6 +352,7 @@ def _kernel(module: Module, k: Kernel) -> Kernel:
     return replace(k, body=body)
 
 
+@register("discretise", default=True)
 @dataclass(frozen=True, slots=True)
 class Discretise:
     """Replace every ``Ode`` by explicit update statements (see the module docstring)."""

@@ -12,7 +12,7 @@ import ctypes
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nnc.backend.abi import ENTRY_POINT, Layout, RuntimeField, RuntimeKey, layout_of
@@ -84,7 +84,7 @@ class LlvmEngine:
         host = host_target()
         seconds: dict[str, float] = {}
         cache = ObjectCache(cache_dir) if cache_dir is not None else None
-        key = cache.key(print_module(module, comments=False), options.cache_token(), host) if cache else ""
+        key = cls.cache_key(module, options, host) if cache else ""
         t0 = time.perf_counter()
         obj = cache.load(key) if cache else None
         seconds["cache"] = time.perf_counter() - t0
@@ -97,6 +97,15 @@ class LlvmEngine:
         loaded = LoadedObject(obj, host, options.opt_level)
         seconds["load"] = time.perf_counter() - t0
         return cls(module, options, host, Compiled(loaded, text is None, seconds, text))
+
+    @staticmethod
+    def cache_key(module: Module, options: CompileOptions, host: HostTarget) -> str:
+        """Object-cache key of ``module``: its printed form without the connectivity statistics, which
+        only the format choice reads (the chosen format is printed), so that copies of a network whose
+        random connectivity differs (another seed) share one object."""
+        projections = tuple(replace(p, stats=None) for p in module.projections)
+        text = print_module(replace(module, projections=projections), comments=False)
+        return ObjectCache.key(text, options.cache_token(), host)
 
     @property
     def llvm_ir(self) -> str:
@@ -148,14 +157,20 @@ class LlvmEngine:
         done = 0
         while done < nsteps:
             threads, chunk = chooser.next_chunk(nsteps - done)
-            got, seconds = self._run_chunk(buffers, chunk, threads)
-            chooser.observe(threads, got, seconds)
+            limit = chooser.limit(threads, chunk)
+            got, seconds = self._run_chunk(buffers, chunk, threads, limit)
+            overran = limit is not None and seconds >= limit
+            chooser.observe(threads, got, seconds, overran)
             done += got
-            if got < chunk:  # stopped (Ctrl-C is re-raised by the pool; STOP set by the host)
+            # fewer steps than asked: stopped by Ctrl-C (re-raised by the pool) or by the host's STOP,
+            # unless the chunk overran its limit (the machine got busy), which the chooser now knows
+            if got < chunk and not overran:
                 break
         return done
 
-    def _run_chunk(self, buffers: Buffers, nsteps: int, threads: int) -> tuple[int, float]:
+    def _run_chunk(
+        self, buffers: Buffers, nsteps: int, threads: int, limit: float | None = None
+    ) -> tuple[int, float]:
         ctx = buffers.ctx
         before = int(ctx[self._step_slot])
         seconds = self._pool.run(
@@ -163,6 +178,7 @@ class LlvmEngine:
             threads,
             nsteps,
             lambda on: buffers.set_value(_STOP, on),
+            limit,
         )
         steps = int(ctx[self._step_slot]) - before
         self._pool.observe(seconds, steps)
@@ -197,6 +213,7 @@ class ThreadChooser:
         self.interval = PROBE_EVERY
         self.next_probe = PROBE_EVERY
         self.best: int | None = None
+        self.settled = False
 
     @property
     def per_step(self) -> dict[int, float]:
@@ -208,7 +225,9 @@ class ThreadChooser:
         self.chunks += 1
         if self.chunks == 1:  # untimed warm-up: first touches of the buffers, caches, thread wake-ups
             return self.maximum, max(1, min(FIRST_PROBE_STEPS, remaining))
-        short = [n for n, v in self.samples.items() if len(v) < 2]  # measure each twice at first
+        # measure each twice at first (later a count may keep one sample: see observe's ``overran``)
+        short = [] if self.settled else [n for n, v in self.samples.items() if len(v) < 2]
+        self.settled = not short
         if short:
             known = self.per_step.get(short[0])
             steps = FIRST_PROBE_STEPS if known is None else int(PROBE_SECONDS / max(known, 1e-9))
@@ -227,11 +246,26 @@ class ThreadChooser:
         steps = int(seconds / max(per_step[threads], 1e-9))
         return threads, max(1, min(steps, remaining))
 
-    def observe(self, threads: int, steps: int, seconds: float) -> None:
-        """Remember the time per step of a chunk of ``threads`` (not the warm-up chunk's)."""
+    def limit(self, threads: int, steps: int) -> float | None:
+        """Seconds after which a chunk of ``steps`` on ``threads`` threads is cut short, or ``None``.
+
+        A chunk's length comes from the best time per step measured so far; if the machine gets busy
+        meanwhile, a multi-threaded step can become a hundred times slower (each barrier waits for a
+        thread that has no core), and the chunk would run that much longer before the chooser could
+        react. It is stopped after :data:`OVERRUN` times its expected time instead.
+        """
+        if threads == 1 or threads not in self.per_step:
+            return None
+        return max(MIN_LIMIT_SECONDS, OVERRUN * steps * self.per_step[threads])
+
+    def observe(self, threads: int, steps: int, seconds: float, overran: bool = False) -> None:
+        """Remember the time per step of a chunk of ``threads`` (not the warm-up chunk's); a chunk that
+        ``overran`` its :meth:`limit` replaces the earlier samples of its count (the load changed)."""
         if steps <= 0 or self.chunks == 1:
             return
         kept = self.samples.setdefault(threads, [])
+        if overran:
+            kept.clear()
         kept.append(seconds / steps)
         del kept[:-SAMPLES]
 
@@ -246,6 +280,10 @@ MARGIN = 1.15
 FIRST_PROBE_STEPS = 20
 #: Chunks per thread count whose best time per step counts.
 SAMPLES = 3
+#: A multi-threaded chunk is stopped when it runs this many times longer than expected ...
+OVERRUN = 4.0
+#: ... but never before this many seconds (thread wake-ups and timer granularity).
+MIN_LIMIT_SECONDS = 0.02
 
 
 def _build_object(
