@@ -295,8 +295,9 @@ class _Printer:
             + (" current" if p.current else "")
             + (" decoding" if p.decoding else "")
             + (" specific" if p.specific else "")
-            + (f" shares={m.projections[p.shares].name}" if p.shares is not None else "")
-            + (f" post_writes=({_names(p.post_writes)})" if p.post_writes else ""),
+            + (f" shares={format_object_name(m.projections[p.shares].name)}" if p.shares is not None else "")
+            + (f" post_writes=({_names(p.post_writes)})" if p.post_writes else "")
+            + (_stencil(p.stencil) if p.stencil is not None else ""),
         )
         if p.stats is not None:
             self.emit(1, _connectivity(p.stats))
@@ -304,8 +305,7 @@ class _Printer:
             reason = f"  // {p.format_reason}" if self.comments and p.format_reason else ""
             holes = f" holes={p.holes.value}" if p.holes is not Holes.NONE else ""
             mirror = f" mirror=({_names(p.mirrored)})" if p.mirrored else ""
-            stencil = _stencil(p.stencil) if p.stencil is not None else ""
-            self.emit(1, f"format {p.format.value}{holes}{mirror}{stencil}{reason}")
+            self.emit(1, f"format {p.format.value}{holes}{mirror}{reason}")
         if p.connect is not None:
             args = ", ".join(f"{k}={format_value(v)}" for k, v in p.connect.args)
             self.emit(1, f"connect {p.connect.kind}({args})")
@@ -330,7 +330,7 @@ class _Printer:
 
 
 def _stencil(st: Stencil) -> str:
-    """`` extent=(3, 3) origin=(-1, -1) padding=value(0.0)`` of a stencil projection's format line."""
+    """`` extent=(3, 3) origin=(-1, -1) padding=value(0.0)`` of a stencil projection's header."""
 
     def tup(xs: tuple[int, ...]) -> str:
         return "(" + ", ".join(str(x) for x in xs) + ("," if len(xs) == 1 else "") + ")"
