@@ -213,6 +213,37 @@ def _specific_transmit(spec: ProjectionSpec) -> Kernel:
     return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
 
 
+def _transmit_kernels(proj: ProjectionSpec, populations: tuple[PopulationSpec, ...]) -> list[Kernel]:
+    """The kernels that deliver a projection's input, by kind of projection."""
+    if proj.current:
+        return [_current_transmit(proj)]
+    if proj.dendrite is not None:
+        return [_specific_transmit(proj)]
+    if proj.decoding:
+        return [_decoding_transmit(proj)]
+    if proj.stencil is not None:
+        return [_stencil_transmit(proj, populations[proj.post].model.kind)]
+    if populations[proj.pre].model.kind is NeuronKind.SPIKE:
+        return _spiking_transmit(proj)
+    return [_transmit(proj)]
+
+
+def _stencil_transmit(spec: ProjectionSpec, post: NeuronKind) -> Kernel:
+    """A convolution or pooling (``Format.STENCIL``): its psp reads pre-synaptic variables every step,
+    whatever the pre population's kind, into ``sum(target)`` of a rate-coded post or ``g_<target>`` of a
+    spiking one (the reference's Convolution and Pooling do the same)."""
+    if post is NeuronKind.RATE:
+        return _transmit(spec)
+    psp = spec.model.psp if spec.model.psp is not None else _default_psp()
+    psp_let = Let("psp", Reduce(spec.model.operation, _delay_pre_reads(psp, spec)))
+    adds = tuple(
+        Assign(g, Binary(BinaryOp.ADD, g, Temp("psp")))
+        for g in (Var(f"g_{t}", DType.REAL, Locality.LOCAL, Scope.POST) for t in spec.targets)
+    )
+    body = (ForEach(Domain.DENDRITE, _renumber_streams((psp_let,), ObjKind.PROJECTION, spec.id) + adds),)
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
+
+
 def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:
     """TRANSMIT and POST_EVENTS kernels of a projection from a spiking population."""
     if spec.model.pre_axon_spike and spec.delay is not DelayKind.NONE:
@@ -377,9 +408,11 @@ def _rate_inputs(
     kinds = {p.id: p.model.kind for p in populations}
     inputs: dict[int, list[str]] = {p.id: [] for p in populations}
     for proj in projections:
-        if proj.current:
-            continue
-        if kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding and proj.dendrite is None:
+        if proj.current or (proj.stencil is not None and kinds[proj.post] is NeuronKind.SPIKE):
+            continue  # adds to the post's conductances
+        if proj.stencil is not None:
+            pass  # a stencil reads pre-synaptic variables every step, whatever the pre population's kind
+        elif kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding and proj.dendrite is None:
             if kinds[proj.post] is NeuronKind.RATE:
                 raise ModelError(
                     f"projection {proj.name}: a spiking population cannot project onto the rate-coded "
@@ -419,16 +452,7 @@ def assemble(
             body = (ClearInputs(tuple(connected[p.id])),)
             kernels.append(Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id, body))
     for proj in projections:
-        if proj.current:
-            kernels.append(_current_transmit(proj))
-        elif proj.dendrite is not None:
-            kernels.append(_specific_transmit(proj))
-        elif proj.decoding:
-            kernels.append(_decoding_transmit(proj))
-        elif populations[proj.pre].model.kind is NeuronKind.SPIKE:
-            kernels += _spiking_transmit(proj)
-        else:
-            kernels.append(_transmit(proj))
+        kernels += _transmit_kernels(proj, populations)
     for p in populations:
         update = _population_update(p, connected[p.id])
         kernels += [update] if update is not None else []

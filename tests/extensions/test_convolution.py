@@ -393,3 +393,45 @@ def test_spiking_populations_read_their_variables_every_step():
         runs.append((g, gp))
     for other in runs[1:]:
         np.testing.assert_array_equal(runs[0][0], other[0])
+
+
+def test_rate_coded_and_spiking_populations_mixed():
+    """A rate-coded population convolved and pooled into spiking populations' ``g_exc``, and a spiking
+    population's variable convolved into a rate-coded population's ``sum(exc)`` (SciPy / NumPy)."""
+    source = ann.Neuron(
+        parameters="mask_tau = 5.0",
+        equations="dmask/dt = -mask / mask_tau : init=0.0\nc = modulo(t, 3.0)",
+        spike="c == 0.0",
+        reset="mask += 1.0",
+    )
+    target = ann.Neuron(equations="dv/dt = g_exc : init = 0.0", spike="v > 1e9", reset="")
+    f = np.random.default_rng(0).random((3, 3))
+    x = np.random.default_rng(2).random((6, 6))
+    runs = []
+    for engine, threads in (("interp", 1), ("llvm", 1), ("llvm", 2)):
+        net = ann.Network(dt=1.0, seed=1)
+        net.config(engine=engine, num_threads=threads)
+        rin, spikes = net.create((6, 6), Input), net.create((6, 6), source)
+        conv, pool, rates = net.create((6, 6), target), net.create((3, 3), target), net.create((6, 6), Output)
+        net.connect(Convolution(rin, conv, "exc")).connect_filter(weights=f)
+        net.connect(Pooling(rin, pool, "exc", operation="max")).pooling(extent=(2, 2))
+        net.connect(Convolution(spikes, rates, "exc", psp="pre.mask * w")).connect_filter(weights=f)
+        mc, mp, mr, mm = (
+            net.monitor(p, v) for p, v in ((conv, "g_exc"), (pool, "g_exc"), (rates, "r"), (spikes, "mask"))
+        )
+        net.compile()
+        rin.r = x
+        net.simulate(8.0)
+        g, gp, r = (
+            mc.get("g_exc").reshape(8, 6, 6),
+            mp.get("g_exc").reshape(8, 3, 3),
+            mr.get("r").reshape(8, 6, 6),
+        )
+        read = np.concatenate([np.zeros((1, 6, 6)), mm.get("mask").reshape(8, 6, 6)[:-1]])
+        np.testing.assert_allclose(g[-1], correlate(x, f, mode="same"), rtol=1e-13, atol=1e-14)
+        np.testing.assert_array_equal(gp[-1], x.reshape(3, 2, 3, 2).max(axis=(1, 3)))
+        np.testing.assert_allclose(r, [correlate(m, f, mode="same") for m in read], rtol=1e-13, atol=1e-14)
+        runs.append((g, gp, r))
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
