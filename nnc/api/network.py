@@ -288,11 +288,7 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
     def boldmonitor(self, *args: object, **kwargs: object) -> object:
         """BOLD monitoring (API.md §12), provided by ``nnc.extensions.bold``."""
-        import importlib.util
-
-        if importlib.util.find_spec("nnc.extensions.bold") is None:
-            raise NotImplementedError("boldmonitor: the extension nnc.extensions.bold is not built yet")
-        from nnc.extensions.bold import BoldMonitor  # type: ignore[import-not-found]
+        from nnc.extensions.bold import BoldMonitor
 
         monitor = BoldMonitor(*args, network=self, **kwargs)
         if monitor not in self._extensions:
