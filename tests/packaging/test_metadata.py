@@ -62,6 +62,7 @@ def test_the_extras_table_matches_pyproject() -> None:
         "docs",
         "image",
         "tensorboard",
+        "keras",
         "test",
     }
 
