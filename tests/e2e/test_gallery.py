@@ -148,6 +148,31 @@ EXPECTED: dict[str, dict[str, tuple]] = {
             "analytic: Euler decay below 0.01 after 16094 steps, the rule due at step 16100",
         ),
     },
+    "bold": {
+        # reference (--quick; other Poisson streams): peak 2.65 %, 3.71 s after the onset, undershoot -0.65 %
+        "largest difference from Runge-Kutta / peak": (
+            lambda x: x < 5e-3,
+            "independent: the balloon ODEs by RK4 in NumPy; explicit Euler's error is of order dt/tau",
+        ),
+        "peak latency after the onset (s)": (between(2.0, 7.0), "paper: Stephan et al. 2007, a few seconds"),
+        "undershoot (%)": (lambda x: x < 0.0, "paper: the post-stimulus undershoot of the balloon model"),
+        "BOLD peak (%)": (between(0.5, 6.0), "paper: a few percent"),
+    },
+    "convolution": {
+        # reference (--quick): the same winners, and its maps equal SciPy's too
+        "largest difference of the feature maps from SciPy": (
+            lambda x: x < 1e-12,
+            "independent: scipy.signal.correlate on the edge-padded image",
+        ),
+        "largest difference of the pooled maps from NumPy": (lambda x: x < 1e-12, "independent: NumPy max"),
+        "strongest filter on the horizontal grating (degrees)": (lambda x: x == 0.0, "analytic: orientation"),
+        "strongest filter on the vertical grating (degrees)": (lambda x: x == 90.0, "analytic: orientation"),
+        "strongest filter on the oblique (45 degrees) grating (degrees)": (
+            lambda x: x == 45.0,
+            "analytic: orientation",
+        ),
+        "gratings that select the filter of their orientation": (lambda x: x == 3, "analytic: orientation"),
+    },
     "basal_ganglia": {
         "selected channel before 500 ms": (lambda x: x == 2, "analytic: the largest salience"),
         "selected channel after 500 ms": (lambda x: x == 4, "analytic: the largest salience"),
