@@ -74,3 +74,13 @@ def test_graphviz_renders_it(capsys, tmp_path):
     check_structure(dot)
     svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
     assert svg.count('<g id="node') == dot.count(" [shape=")
+
+
+def test_the_convolution_step_shows_shared_weight_projections(capsys):
+    dot = graph(capsys, "convolution.py")
+    nodes, edges = check_structure(dot)
+    assert {"pop0", "pop1", "pop2"} <= nodes
+    assert ("pop0", "pop1") in edges  # image -> features (Convolution)
+    assert ("pop1", "pop2") in edges  # features -> pooled (Pooling)
+    assert dot.count("stencil, no delay") == 2  # weights shared by every post neuron: no synapse lists
+    assert "fused: features.clear, proj0.transmit" in dot  # the filter bank runs inside the update
