@@ -83,3 +83,15 @@ def test_the_first_network_page_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rate = float(proc.stdout.split()[-2])  # print(m.mean_fr(spikes), "Hz")
     assert 1.0 < rate < 100.0
+
+
+def test_readme_links_and_figures_exist() -> None:
+    """README's relative links (the documentation pages, the three gallery figures) point at files."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    targets = set(re.findall(r"\]\(((?:docs|examples)/[^)#\s]+)", readme))
+    targets |= set(re.findall(r'<img src="([^"]+)"', readme))
+    assert sum(t.startswith("docs/gallery/") and t.endswith(".png") for t in targets) >= 3
+    missing = sorted(t for t in targets if not (ROOT / t).exists())
+    assert missing == []
