@@ -57,10 +57,12 @@ _CONN_VALUES = (ConnField.N_DENDRITES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSE
 
 @dataclass(frozen=True, slots=True)
 class StageArgs:
-    """Arguments of a stage function: ``ctx``, the step ``k`` and the buffer pointers by slot."""
+    """Arguments of a stage function: ``ctx``, the step ``k``, the instance's descriptor
+    (:mod:`nnc.backend.sharing`) and the buffer pointers by slot."""
 
     ctx: ir.Value
     step: ir.Value
+    desc: ir.Value
     ptrs: dict[SlotKey, ir.Value]
 
 
@@ -73,9 +75,11 @@ class StatementLowering:
         self.b = b
         self.ctx = args.ctx
         self.step = args.step
+        self.instance = args.desc  # the instance's descriptor (nnc.backend.sharing)
         self.ptrs = ptrs = args.ptrs
         self.real: ir.Type = target.real
         self._ctx_cache: dict[SlotKey, ir.Value] = {}
+        self._desc_cache: dict[int, ir.Value] = {}
         self.conn: ConnArrays | None = None
         self.desc: FormatDescriptor | None = None
         self._nested: dict[int, StatementLowering] = {}
@@ -87,12 +91,31 @@ class StatementLowering:
             self.desc = descriptor(places.projection.format, places.projection.holes)
 
     # ------------------------------------------------------------------ context values
+    def ctx_slot(self, key: SlotKey) -> ir.Value:
+        """The context slot of ``key`` for this instance: entry ``layout.slot(key)`` of the descriptor,
+        loaded once in the entry block."""
+        return self._descriptor_entry(self.target.layout.slot(key))
+
+    def stream(self, stream: int) -> ir.Value:
+        """This instance's random stream number of canonical stream ``stream`` (``i32``)."""
+        entry = self._descriptor_entry(self.target.layout.size + stream)
+        with self.b.goto_entry_block():
+            return self.b.trunc(entry, I32)
+
+    def _descriptor_entry(self, i: int) -> ir.Value:
+        cached = self._desc_cache.get(i)
+        if cached is None:
+            with self.b.goto_entry_block():
+                cached = self.b.load(element(self.b, self.instance, I64(i), I64), typ=I64)
+            self._desc_cache[i] = cached
+        return cached
+
     def ctx_value(self, key: SlotKey) -> ir.Value:
         """An ``i64`` value slot, loaded once in the entry block."""
         if key not in self._ctx_cache:
-            slot = self.target.layout.slot(key)
+            slot = self.ctx_slot(key)
             with self.b.goto_entry_block():
-                self._ctx_cache[key] = self.b.load(element(self.b, self.ctx, I64(slot), I64), typ=I64)
+                self._ctx_cache[key] = self.b.load(element(self.b, self.ctx, slot, I64), typ=I64)
         return self._ctx_cache[key]
 
     def nested(self, node: ForDendrite) -> StatementLowering:
@@ -101,8 +124,9 @@ class StatementLowering:
         if sub is None:
             places = Places(self.target.module, self.target.module.dendrite_kernel(node))
             sub = self._nested[node.proj] = StatementLowering(
-                self.target, places, self.b, StageArgs(self.ctx, self.step, self.ptrs)
+                self.target, places, self.b, StageArgs(self.ctx, self.step, self.instance, self.ptrs)
             )
+            sub._desc_cache = self._desc_cache
         return sub
 
     def connectivity(self) -> tuple[ConnArrays, FormatDescriptor]:
@@ -117,7 +141,7 @@ class StatementLowering:
 
     def store_ctx(self, key: SlotKey, value: ir.Value) -> None:
         """Write a value slot."""
-        self.b.store(value, element(self.b, self.ctx, I64(self.target.layout.slot(key)), I64))
+        self.b.store(value, element(self.b, self.ctx, self.ctx_slot(key), I64))
 
     def lowering(self, el: Element) -> Lowering:
         """An expression lowering for element ``el``."""

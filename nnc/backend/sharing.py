@@ -1,0 +1,434 @@
+"""Kernel sharing: kernels that are the same up to their buffers compile to one function.
+
+Many networks hold many objects of few models (a column of identical layers, a loop of nuclei): their
+kernels differ only in the buffers they touch. :func:`share_kernels` gives each kernel of a module its
+*canonical module*: a one-kernel module holding the kernel and the declarations of the objects it
+touches, renumbered in order of first use (ids from 0, names ``p0``, ``j0`` ..., the kernel ``k.<phase>``), with
+only the attributes, inputs, delay queues, mirrored weights and constants the kernel's slots name, no
+connectivity statistics and no format hint, and its random streams numbered in order of first use.
+Kernels with equal canonical modules (dataclass equality, which leaves out source spans, initial
+values and comments) form a :class:`KernelClass` and share one compiled function.
+
+The class's layout (:func:`class_layout`) lists, with canonical ids, the context slots its code may
+reach that the network's layout has: the runtime slots, the value slots of its objects and the
+buffers its lowering names; kernels whose layouts differ are in different classes too.
+
+A backend lowers the canonical module and the class's layout, never the network's, so the shared code
+cannot depend on anything that differs between the instances. What does differ reaches the code at
+run time through the instance's *descriptor*, an ``int64`` array: entry ``i < layout.size`` holds the
+network's context slot of the instance's key of class slot ``i``, and entry ``layout.size + s`` the
+instance's random stream number of canonical stream ``s``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from nnc.backend.abi import (
+    BlockPartialKey,
+    ConnField,
+    ConnKey,
+    ConstantKey,
+    GlobalOpKey,
+    InputKey,
+    Layout,
+    MirrorKey,
+    PopField,
+    PopKey,
+    QueueKey,
+    RuntimeField,
+    RuntimeKey,
+    SlotKey,
+    SlotKind,
+    SourceField,
+    SourceKey,
+    SpikeField,
+    SpikeKey,
+    StateKey,
+    TimedField,
+    TimedKey,
+)
+from nnc.ir.model import Kernel, Module, PopulationDecl, ProjectionDecl
+from nnc.ir.nodes import Expr, ForDendrite, ForEach, Random, Spike, Stmt, map_exprs, rewrite, walk, walk_stmts
+from nnc.ir.nodes import stmt_exprs as _stmt_exprs
+from nnc.ir.types import ObjKind
+
+#: The slots a backend's lowering of a kernel uses (its pointer arguments and values), in first-use order.
+SlotsOf = Callable[[Module, Kernel], Iterable[SlotKey]]
+
+
+@dataclass(slots=True)
+class KernelClass:
+    """Kernels of a module that share one compiled function.
+
+    ``module`` is the canonical module (its only kernel is :attr:`kernel`), ``layout`` the slots the
+    class's code reaches (:func:`class_layout`: the descriptor's first ``layout.size`` entries),
+    ``streams`` the number of random streams (the entries after them), ``instances`` the indices in
+    ``Module.kernels`` of the kernels of the class.
+    """
+
+    module: Module
+    layout: Layout
+    streams: int
+    instances: list[int]
+    _digest: str | None = None
+
+    @property
+    def kernel(self) -> Kernel:
+        """The canonical kernel."""
+        return self.module.kernels[0]
+
+    @property
+    def descriptor_size(self) -> int:
+        """Entries of an instance's descriptor."""
+        return self.layout.size + self.streams
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the canonical module's complete text (:func:`canonical_text`)."""
+        if self._digest is None:
+            slots = [(k, kind) for k, kind in self.layout.kinds.items()]
+            text = canonical_text(self.module) + canonical_text(slots)
+            self._digest = hashlib.sha256(text.encode()).hexdigest()
+        return self._digest
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """The kernel classes of a module and the descriptor of every kernel.
+
+    ``classes`` are in order of their first instance; ``class_of[i]`` is the class of kernel ``i``;
+    ``descriptors[offsets[i] : offsets[i] + classes[class_of[i]].descriptor_size]`` is kernel ``i``'s
+    descriptor (rows start at multiples of 8 entries, a cache line).
+    """
+
+    classes: tuple[KernelClass, ...]
+    class_of: tuple[int, ...]
+    descriptors: np.ndarray
+    offsets: tuple[int, ...]
+
+    def descriptor(self, kernel_index: int) -> np.ndarray:
+        """The descriptor of kernel ``kernel_index``."""
+        size = self.classes[self.class_of[kernel_index]].descriptor_size
+        start = self.offsets[kernel_index]
+        return self.descriptors[start : start + size]
+
+    def groups(self, module: Module) -> list[tuple[str, ...]]:
+        """Names of the kernels of each class (module order)."""
+        return [tuple(module.kernels[i].name for i in c.instances) for c in self.classes]
+
+
+# --------------------------------------------------------------------------------------------------
+# canonical modules
+
+
+class _Objects:
+    """Populations and projections a kernel touches, numbered in order of first use."""
+
+    def __init__(self, module: Module):
+        self.module = module
+        self.pops: dict[int, int] = {}
+        self.projs: dict[int, int] = {}
+
+    def pop(self, pid: int) -> None:
+        if pid not in self.pops:
+            self.pops[pid] = len(self.pops)
+
+    def proj(self, jid: int) -> None:
+        if jid not in self.projs:
+            self.projs[jid] = len(self.projs)
+            decl = self.module.projections[jid]
+            self.pop(decl.pre)
+            self.pop(decl.post)
+
+    def key(self, key: SlotKey) -> None:
+        match key:
+            case StateKey(owner=ObjKind.POPULATION, owner_id=i):
+                self.pop(i)
+            case StateKey(owner_id=i) | ConnKey(proj=i) | MirrorKey(proj=i):
+                self.proj(i)
+            case (
+                InputKey(pop=i)
+                | GlobalOpKey(pop=i)
+                | BlockPartialKey(pop=i)
+                | PopKey(pop=i)
+                | QueueKey(pop=i)
+                | TimedKey(pop=i)
+                | SourceKey(pop=i)
+                | SpikeKey(pop=i)
+            ):
+                self.pop(i)
+
+
+def map_key(key: SlotKey, pops: dict[int, int], projs: dict[int, int]) -> SlotKey:
+    """``key`` with its population and projection ids replaced through ``pops`` and ``projs``."""
+    match key:
+        case StateKey(owner=ObjKind.POPULATION, owner_id=i):
+            return replace(key, owner_id=pops[i])
+        case StateKey(owner_id=i):
+            return replace(key, owner_id=projs[i])
+        case ConnKey(proj=i) | MirrorKey(proj=i):
+            return replace(key, proj=projs[i])
+        case (
+            InputKey(pop=i)
+            | GlobalOpKey(pop=i)
+            | BlockPartialKey(pop=i)
+            | PopKey(pop=i)
+            | QueueKey(pop=i)
+            | TimedKey(pop=i)
+            | SourceKey(pop=i)
+            | SpikeKey(pop=i)
+        ):
+            return replace(key, pop=pops[i])
+    return key
+
+
+@dataclass(slots=True)
+class _Names:
+    """What the kernel's slots name of each object (everything else is left out of the declarations)."""
+
+    attributes: dict[tuple[ObjKind, int], set[str]] = dataclasses.field(default_factory=dict)
+    targets: dict[int, set[str]] = dataclasses.field(default_factory=dict)
+    delayed: dict[int, set[str]] = dataclasses.field(default_factory=dict)
+    mirrored: dict[int, set[str]] = dataclasses.field(default_factory=dict)
+    constants: set[str] = dataclasses.field(default_factory=set)
+
+    def add(self, key: SlotKey) -> None:
+        match key:
+            case StateKey(owner=owner, owner_id=i, name=n):
+                self.attributes.setdefault((owner, i), set()).add(n)
+            case InputKey(pop=i, target=t):
+                self.targets.setdefault(i, set()).add(t)
+            case QueueKey(pop=i, var=v):
+                self.delayed.setdefault(i, set()).add(v)
+            case MirrorKey(proj=i, name=n):
+                self.mirrored.setdefault(i, set()).add(n)
+            case ConstantKey(name=n):
+                self.constants.add(n)
+
+
+def _remap_body(body: tuple[Stmt, ...], projs: dict[int, int], streams: dict[int, int]) -> tuple[Stmt, ...]:
+    """``body`` with fused dendrites' projection ids and random streams renumbered."""
+
+    def expr(e: Expr) -> Expr:
+        def one(node: Expr) -> Expr | None:
+            if isinstance(node, Random):
+                args = tuple(rewrite(a, one) for a in node.args)
+                return Random(node.dist, args, streams[node.stream], node.span)
+            return None
+
+        return rewrite(e, one)
+
+    def stmt(s: Stmt) -> Stmt:
+        match s:
+            case ForDendrite():
+                return ForDendrite(projs[s.proj], tuple(stmt(x) for x in s.body))
+            case ForEach():
+                return replace(s, body=tuple(stmt(x) for x in s.body))
+            case Spike():
+                s = replace(
+                    s, reset=tuple(stmt(x) for x in s.reset), axon_reset=tuple(stmt(x) for x in s.axon_reset)
+                )
+        return map_exprs(s, expr) if streams else s
+
+    return tuple(stmt(s) for s in body)
+
+
+def _streams(body: tuple[Stmt, ...]) -> dict[int, int]:
+    """Random streams of ``body`` numbered in order of first use."""
+    found: dict[int, int] = {}
+    for s in walk_stmts(body):
+        for e in _stmt_exprs(s):
+            for node in walk(e):
+                if isinstance(node, Random) and node.stream not in found:
+                    found[node.stream] = len(found)
+    return found
+
+
+def _dendrites(body: tuple[Stmt, ...]) -> list[int]:
+    return [s.proj for s in walk_stmts(body) if isinstance(s, ForDendrite)]
+
+
+def _keep(names: Iterable[str], wanted: set[str] | None) -> tuple[str, ...]:
+    return tuple(n for n in names if wanted is not None and n in wanted)
+
+
+def canonical_module(
+    module: Module, kernel: Kernel, slots: Iterable[SlotKey]
+) -> tuple[Module, dict[int, int], dict[int, int], dict[int, int]]:
+    """The canonical module of ``kernel`` (whose lowering uses ``slots``), and the population,
+    projection and stream renumberings (network id -> canonical id)."""
+    keys = list(slots)
+    objs = _Objects(module)
+    if kernel.owner is ObjKind.POPULATION:
+        objs.pop(kernel.owner_id)
+    else:
+        objs.proj(kernel.owner_id)
+    for j in _dendrites(kernel.body):
+        objs.proj(j)
+    names = _Names()
+    for k in keys:
+        objs.key(k)
+        names.add(k)
+    pops = [module.populations[i] for i in objs.pops]
+    projs = [module.projections[j] for j in objs.projs]
+    new_pops = tuple(
+        PopulationDecl(
+            objs.pops[p.id],
+            f"p{objs.pops[p.id]}",
+            p.geometry,
+            p.kind,
+            tuple(a for a in p.attributes if a.name in names.attributes.get((ObjKind.POPULATION, p.id), ())),
+            _keep(p.targets, names.targets.get(p.id)),
+            _keep(p.delayed, names.delayed.get(p.id)),
+        )
+        for p in pops
+    )
+    new_projs = tuple(
+        ProjectionDecl(
+            objs.projs[j.id],
+            f"j{objs.projs[j.id]}",
+            objs.pops[j.pre],
+            objs.pops[j.post],
+            j.targets,
+            tuple(a for a in j.attributes if a.name in names.attributes.get((ObjKind.PROJECTION, j.id), ())),
+            j.operation,
+            delay=j.delay,
+            format=j.format,
+            holes=j.holes,
+            current=j.current,
+            decoding=j.decoding,
+            mirrored=_keep(j.mirrored, names.mirrored.get(j.id)),
+        )
+        for j in projs
+    )
+    streams = _streams(kernel.body)
+    owner = objs.pops if kernel.owner is ObjKind.POPULATION else objs.projs
+    canon_kernel = Kernel(
+        f"k.{kernel.phase.name.lower()}",
+        kernel.phase,
+        kernel.owner,
+        owner[kernel.owner_id],
+        _remap_body(kernel.body, objs.projs, streams),
+    )
+    canon = Module(
+        "kernel",
+        module.precision,
+        module.dt,
+        new_pops,
+        new_projs,
+        (canon_kernel,),
+        tuple(c for c in module.constants if c in names.constants),
+    )
+    return canon, objs.pops, objs.projs, streams
+
+
+def _object_keys(pops: Iterable[int], projs: Iterable[int]) -> list[SlotKey]:
+    """Value and runtime slots of the given objects (candidates: the network's layout says which exist)."""
+    keys: list[SlotKey] = [RuntimeKey(f) for f in RuntimeField]
+    for p in pops:
+        keys += [PopKey(p, f) for f in PopField]
+        keys += [TimedKey(p, f) for f in TimedField]
+        keys += [SpikeKey(p, f) for f in SpikeField]
+        keys += [SourceKey(p, f) for f in SourceField]
+    for j in projs:
+        keys += [ConnKey(j, f) for f in ConnField]
+    return keys
+
+
+def class_layout(
+    layout: Layout, slots: Iterable[SlotKey], pops: dict[int, int], projs: dict[int, int]
+) -> Layout:
+    """The layout of a kernel class (descriptor entries): the runtime slots, the value and structural
+    slots of the kernel's objects, then the slots its lowering uses, each only if the network's
+    ``layout`` has it, with ids renumbered through ``pops`` and ``projs``."""
+    found: dict[SlotKey, int] = {}
+    kinds: dict[SlotKey, SlotKind] = {}
+    for key in (*_object_keys(pops, projs), *slots):
+        if key in layout.slots:
+            canon = map_key(key, pops, projs)
+            if canon not in found:
+                found[canon] = len(found)
+                kinds[canon] = layout.kinds[key]
+    return Layout(found, kinds)
+
+
+def share_kernels(module: Module, layout: Layout, slots_of: SlotsOf) -> Sharing:
+    """Group the kernels of ``module`` (laid out as ``layout``) into classes and build every descriptor."""
+    classes: list[KernelClass] = []
+    by_form: dict[tuple[Module, tuple[tuple[SlotKey, SlotKind], ...]], int] = {}
+    class_of: list[int] = []
+    rows: list[list[int]] = []
+    for index, kernel in enumerate(module.kernels):
+        slots = list(slots_of(module, kernel))
+        canon, pops, projs, streams = canonical_module(module, kernel, slots)
+        canon_layout = class_layout(layout, slots, pops, projs)
+        form = (canon, tuple(canon_layout.kinds.items()))
+        c = by_form.get(form)
+        if c is None:
+            c = by_form[form] = len(classes)
+            classes.append(KernelClass(canon, canon_layout, len(streams), []))
+        cls = classes[c]
+        cls.instances.append(index)
+        class_of.append(c)
+        back_pops = {v: k for k, v in pops.items()}
+        back_projs = {v: k for k, v in projs.items()}
+        row = [layout.slot(map_key(k, back_pops, back_projs)) for k in cls.layout.slots]
+        row += list(streams)  # network stream numbers, in canonical order
+        rows.append(row)
+    offsets, total = [], 0
+    for row in rows:
+        offsets.append(total)
+        total += -(-len(row) // 8) * 8
+    descriptors = np.zeros(max(total, 1), dtype=np.int64)
+    for start, row in zip(offsets, rows, strict=True):
+        descriptors[start : start + len(row)] = row
+    return Sharing(tuple(classes), tuple(class_of), descriptors, tuple(offsets))
+
+
+# --------------------------------------------------------------------------------------------------
+# complete text (cache keys)
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+    return names
+
+
+def _text(obj: object, out: list[str]) -> None:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out.append(type(obj).__name__)
+        out.append("(")
+        for name in _compared(type(obj)):
+            _text(getattr(obj, name), out)
+            out.append(",")
+        out.append(")")
+    elif isinstance(obj, tuple | list):
+        out.append("[")
+        for x in obj:
+            _text(x, out)
+            out.append(",")
+        out.append("]")
+    elif isinstance(obj, enum.Enum):
+        out.append(f"{type(obj).__name__}.{obj.name}")
+    elif obj is None or isinstance(obj, bool | int | float | str):
+        out.append(repr(obj))
+    else:
+        raise TypeError(f"no canonical text for {type(obj).__name__}")
+
+
+def canonical_text(obj: object) -> str:
+    """Text of an IR object holding every field its equality compares (and nothing else)."""
+    out: list[str] = []
+    _text(obj, out)
+    return "".join(out)
