@@ -3,9 +3,10 @@
 Many networks hold many objects of few models (a column of identical layers, a loop of nuclei): their
 kernels differ only in the buffers they touch. :func:`share_kernels` gives each kernel of a module its
 *canonical module*: a one-kernel module holding the kernel and the declarations of the objects it
-touches, renumbered in order of first use (ids from 0, names ``p0``, ``j0`` ..., the kernel ``k.<phase>``), with
-only the attributes, inputs, delay queues, mirrored weights and constants the kernel's slots name, no
-connectivity statistics and no format hint, and its random streams numbered in order of first use.
+touches, renumbered in order of first use (ids from 0, names ``p0``, ``j0`` ..., the kernel
+``k.<phase>``), with only the attributes, inputs, delay queues, mirrored weights and constants the
+kernel's slots name, no connectivity statistics and no format hint, and its random streams numbered
+in order of first use.
 Kernels with equal canonical modules (dataclass equality, which leaves out source spans, initial
 values and comments) form a :class:`KernelClass` and share one compiled function.
 
@@ -27,31 +28,28 @@ import enum
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
 
 import numpy as np
 
 from nnc.backend.abi import (
     BlockPartialKey,
-    ConnField,
     ConnKey,
     ConstantKey,
     GlobalOpKey,
     InputKey,
     Layout,
     MirrorKey,
-    PopField,
     PopKey,
     QueueKey,
     RuntimeField,
     RuntimeKey,
     SlotKey,
     SlotKind,
-    SourceField,
     SourceKey,
-    SpikeField,
     SpikeKey,
     StateKey,
-    TimedField,
     TimedKey,
 )
 from nnc.ir.model import Kernel, Module, PopulationDecl, ProjectionDecl
@@ -168,25 +166,27 @@ class _Objects:
 
 def map_key(key: SlotKey, pops: dict[int, int], projs: dict[int, int]) -> SlotKey:
     """``key`` with its population and projection ids replaced through ``pops`` and ``projs``."""
-    match key:
-        case StateKey(owner=ObjKind.POPULATION, owner_id=i):
-            return replace(key, owner_id=pops[i])
-        case StateKey(owner_id=i):
-            return replace(key, owner_id=projs[i])
-        case ConnKey(proj=i) | MirrorKey(proj=i):
-            return replace(key, proj=projs[i])
-        case (
-            InputKey(pop=i)
-            | GlobalOpKey(pop=i)
-            | BlockPartialKey(pop=i)
-            | PopKey(pop=i)
-            | QueueKey(pop=i)
-            | TimedKey(pop=i)
-            | SourceKey(pop=i)
-            | SpikeKey(pop=i)
-        ):
-            return replace(key, pop=pops[i])
-    return key
+    remap = _REMAP.get(type(key))
+    return key if remap is None else remap(key, pops, projs)
+
+
+_Ids = dict[int, int]
+#: How each kind of slot key names its objects (keys of the other kinds name none).
+_REMAP: dict[type, Callable[[Any, _Ids, _Ids], SlotKey]] = {
+    StateKey: lambda k, pops, projs: StateKey(
+        k.owner, (pops if k.owner is ObjKind.POPULATION else projs)[k.owner_id], k.name
+    ),
+    ConnKey: lambda k, pops, projs: ConnKey(projs[k.proj], k.field),
+    MirrorKey: lambda k, pops, projs: MirrorKey(projs[k.proj], k.name),
+    InputKey: lambda k, pops, projs: InputKey(pops[k.pop], k.target),
+    GlobalOpKey: lambda k, pops, projs: GlobalOpKey(pops[k.pop], k.op, k.var),
+    BlockPartialKey: lambda k, pops, projs: BlockPartialKey(pops[k.pop], k.op, k.var),
+    PopKey: lambda k, pops, projs: PopKey(pops[k.pop], k.field),
+    QueueKey: lambda k, pops, projs: QueueKey(pops[k.pop], k.var),
+    TimedKey: lambda k, pops, projs: TimedKey(pops[k.pop], k.field),
+    SourceKey: lambda k, pops, projs: SourceKey(pops[k.pop], k.field),
+    SpikeKey: lambda k, pops, projs: SpikeKey(pops[k.pop], k.field),
+}
 
 
 @dataclass(slots=True)
@@ -329,57 +329,90 @@ def canonical_module(
     return canon, objs.pops, objs.projs, streams
 
 
-def _object_keys(pops: Iterable[int], projs: Iterable[int]) -> list[SlotKey]:
-    """Value and runtime slots of the given objects (candidates: the network's layout says which exist)."""
-    keys: list[SlotKey] = [RuntimeKey(f) for f in RuntimeField]
-    for p in pops:
-        keys += [PopKey(p, f) for f in PopField]
-        keys += [TimedKey(p, f) for f in TimedField]
-        keys += [SpikeKey(p, f) for f in SpikeField]
-        keys += [SourceKey(p, f) for f in SourceField]
-    for j in projs:
-        keys += [ConnKey(j, f) for f in ConnField]
-    return keys
+#: Slot keys of an object that its declaration (not its kernels' code) decides: the value slots and the
+#: structural buffers of populations and projections. A class's layout lists all of its objects' that
+#: the network has; the other keys only as the lowering names them.
+_POP_STRUCTURE = (PopKey, TimedKey, SpikeKey, SourceKey)
+_STRUCTURE = (*_POP_STRUCTURE, ConnKey, RuntimeKey)
+_RUNTIME_KEYS = tuple(RuntimeKey(f) for f in RuntimeField)
+
+_Signature = tuple[tuple[type, Enum, SlotKind], ...]
 
 
-def class_layout(
-    layout: Layout, slots: Iterable[SlotKey], pops: dict[int, int], projs: dict[int, int]
-) -> Layout:
-    """The layout of a kernel class (descriptor entries): the runtime slots, the value and structural
-    slots of the kernel's objects, then the slots its lowering uses, each only if the network's
-    ``layout`` has it, with ids renumbered through ``pops`` and ``projs``."""
-    found: dict[SlotKey, int] = {}
-    kinds: dict[SlotKey, SlotKind] = {}
-    for key in (*_object_keys(pops, projs), *slots):
-        if key in layout.slots:
-            canon = map_key(key, pops, projs)
-            if canon not in found:
-                found[canon] = len(found)
-                kinds[canon] = layout.kinds[key]
-    return Layout(found, kinds)
+class _Structure:
+    """The structural slots of every object of a network's layout (one pass over it): per object, its
+    signature (key types, fields and kinds, in layout order; equal signatures are one object) and
+    their context slots."""
+
+    def __init__(self, layout: Layout):
+        pops: dict[int, list[tuple[tuple[type, Enum, SlotKind], int]]] = {}
+        projs: dict[int, list[tuple[tuple[type, Enum, SlotKind], int]]] = {}
+        self.runtime: list[int] = []
+        for key, slot in layout.slots.items():
+            t = type(key)
+            if t in _POP_STRUCTURE:
+                pops.setdefault(key.pop, []).append(((t, key.field, layout.kinds[key]), slot))  # type: ignore[union-attr]
+            elif t is ConnKey:
+                projs.setdefault(key.proj, []).append(((t, key.field, layout.kinds[key]), slot))  # type: ignore[union-attr]
+        self.runtime = [layout.slots[k] for k in _RUNTIME_KEYS]
+        interned: dict[_Signature, _Signature] = {}
+
+        def split(entries: list[tuple[tuple[type, Enum, SlotKind], int]]) -> tuple[_Signature, list[int]]:
+            sig = tuple(e for e, _ in entries)
+            return interned.setdefault(sig, sig), [slot for _, slot in entries]
+
+        self.pops = {p: split(e) for p, e in pops.items()}
+        self.projs = {j: split(e) for j, e in projs.items()}
+        self._canon: dict[tuple[int, int], list[tuple[SlotKey, SlotKind]]] = {}
+
+    def canonical(self, sig: _Signature, cid: int) -> list[tuple[SlotKey, SlotKind]]:
+        """The keys of signature ``sig`` for canonical object ``cid``, with their kinds."""
+        found = self._canon.get((id(sig), cid))
+        if found is None:
+            found = self._canon[(id(sig), cid)] = [(t(cid, f), kind) for t, f, kind in sig]
+        return found
 
 
 def share_kernels(module: Module, layout: Layout, slots_of: SlotsOf) -> Sharing:
-    """Group the kernels of ``module`` (laid out as ``layout``) into classes and build every descriptor."""
+    """Group the kernels of ``module`` (laid out as ``layout``) into classes and build every descriptor.
+
+    A class's layout lists the runtime slots, the structural slots of its objects (in canonical order)
+    and then the other slots its lowering names, each only if the network's ``layout`` has it.
+    """
+    structure = _Structure(layout)
     classes: list[KernelClass] = []
-    by_form: dict[tuple[Module, tuple[tuple[SlotKey, SlotKind], ...]], int] = {}
+    by_form: dict[tuple[object, ...], int] = {}
     class_of: list[int] = []
     rows: list[list[int]] = []
+    present = layout.slots
     for index, kernel in enumerate(module.kernels):
         slots = list(slots_of(module, kernel))
         canon, pops, projs, streams = canonical_module(module, kernel, slots)
-        canon_layout = class_layout(layout, slots, pops, projs)
-        form = (canon, tuple(canon_layout.kinds.items()))
+        pop_sigs = [structure.pops.get(p, ((), [])) for p in pops]
+        proj_sigs = [structure.projs.get(j, ((), [])) for j in projs]
+        named = [k for k in slots if type(k) not in _STRUCTURE and k in present]
+        canon_named = tuple(map_key(k, pops, projs) for k in named)
+        form = (canon, tuple(id(s) for s, _ in pop_sigs), tuple(id(s) for s, _ in proj_sigs), canon_named)
         c = by_form.get(form)
         if c is None:
+            entries: list[tuple[SlotKey, SlotKind]] = [(k, SlotKind.VALUE) for k in _RUNTIME_KEYS]
+            for cid, (sig, _) in enumerate(pop_sigs):
+                entries += structure.canonical(sig, cid)
+            for cid, (sig, _) in enumerate(proj_sigs):
+                entries += structure.canonical(sig, cid)
+            entries += [(k, SlotKind.POINTER) for k in canon_named]
+            kinds = dict(entries)
+            cls_layout = Layout({k: i for i, k in enumerate(kinds)}, kinds)
             c = by_form[form] = len(classes)
-            classes.append(KernelClass(canon, canon_layout, len(streams), []))
-        cls = classes[c]
-        cls.instances.append(index)
+            classes.append(KernelClass(canon, cls_layout, len(streams), []))
+        classes[c].instances.append(index)
         class_of.append(c)
-        back_pops = {v: k for k, v in pops.items()}
-        back_projs = {v: k for k, v in projs.items()}
-        row = [layout.slot(map_key(k, back_pops, back_projs)) for k in cls.layout.slots]
+        row = list(structure.runtime)
+        for _, sl in pop_sigs:
+            row += sl
+        for _, sl in proj_sigs:
+            row += sl
+        row += [present[k] for k in named]
         row += list(streams)  # network stream numbers, in canonical order
         rows.append(row)
     offsets, total = [], 0
