@@ -117,6 +117,13 @@ def _connected_targets(net: Network) -> dict[int, tuple[str, ...]]:
 
 
 def _analyse(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
+    from nnc.frontend.analyse import shared_analyses
+
+    with shared_analyses():  # a model used by many populations or projections is analysed once
+        return _analyse_models(net)
+
+
+def _analyse_models(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
     targets = _connected_targets(net)
     pops = [
         PopulationSpec(p.id, p.name, p.geometry, p._final_model(targets[p.id])) for p in net.get_populations()

@@ -530,8 +530,20 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
             )
 
 
+_LAST_LAYOUT: list[tuple[Module, Layout]] = []
+
+
 def layout_of(module: Module) -> Layout:
-    """Assign a slot to every buffer and value the module's kernels may touch."""
+    """Assign a slot to every buffer and value the module's kernels may touch (the layout of the last
+    module asked for is kept: compiling a network asks for it several times)."""
+    if _LAST_LAYOUT and _LAST_LAYOUT[0][0] is module:
+        return _LAST_LAYOUT[0][1]
+    layout = _layout_of(module)
+    _LAST_LAYOUT[:] = [(module, layout)]
+    return layout
+
+
+def _layout_of(module: Module) -> Layout:
     b = _Builder()
     for f in RuntimeField:  # first, in declaration order: RuntimeField i is slot i (RUNTIME_SLOT)
         if f is RuntimeField.RECORD_TABLE:
