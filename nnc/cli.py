@@ -2,7 +2,8 @@
 
 The script runs unchanged until it calls ``compile()`` on the selected network; the compile stops after
 the requested stage and its text is printed (``parse``: the analysed models, ``ir``: the assembled
-module, a pass name: the module after that pass, ``llvm``: the LLVM IR of the CPU backend). This module
+module, a pass name: the module after that pass, ``kernels``: which kernels share one compiled function
+and the canonical module each class is compiled from, ``llvm``: the LLVM IR of the CPU backend). This module
 is the only place where nnc reads the process environment (arguments, working directory).
 """
 
@@ -24,7 +25,7 @@ def stage_names() -> list[str]:
     """Every stage ``dump-ir`` can stop at, in pipeline order."""
     from nnc.passes.pipeline import default_pipeline, pass_names
 
-    return ["parse", "ir", *pass_names(default_pipeline()), "llvm", "ptx"]
+    return ["parse", "ir", *pass_names(default_pipeline()), "kernels", "llvm", "ptx"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     script_args = argv[argv.index("--") + 1 :] if "--" in argv else []
     ns = _parser().parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     stages = stage_names()
-    stage = ns.stage if ns.stage is not None else stages[-3]
+    stage = ns.stage if ns.stage is not None else stages[stages.index("kernels") - 1]  # the last pass
     if stage not in stages:
         print(f"error: unknown stage '{stage}'; expected one of {', '.join(stages)}", file=sys.stderr)
         return EXIT_ERROR

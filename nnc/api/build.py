@@ -217,6 +217,10 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(c.name for c in net.get_constants()),
     )
     module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
+    if request is not None and request.stage == "kernels":
+        from nnc.backend.llvm.engine import share
+
+        raise StageDumped("kernels", share(module).describe(module))
     dump_llvm = request is not None and request.stage == "llvm"
     engine = _engine(net, module, directory, clean, llvm=dump_llvm)
     if dump_llvm:

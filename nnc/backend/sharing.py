@@ -121,6 +121,22 @@ class Sharing:
         """Names of the kernels of each class (module order)."""
         return [tuple(module.kernels[i].name for i in c.instances) for c in self.classes]
 
+    def describe(self, module: Module) -> str:
+        """Text of the classes (``nnc dump-ir --stage kernels``): for each, the kernels that share its
+        code, then its canonical module (what the shared code is compiled from)."""
+        from nnc.ir.printer import print_module
+
+        lines = [f"// {len(module.kernels)} kernels, {len(self.classes)} distinct"]
+        for n, (cls, names) in enumerate(zip(self.classes, self.groups(module), strict=True)):
+            streams = f", {cls.streams} random streams" if cls.streams else ""
+            lines += [
+                "",
+                f"class {n} shared by {len(names)}: {', '.join(names)}",
+                f"  // descriptor: {cls.layout.size} slots{streams}",
+            ]
+            lines += ["  " + line if line else "" for line in print_module(cls.module).rstrip().split("\n")]
+        return "\n".join(lines) + "\n"
+
 
 # --------------------------------------------------------------------------------------------------
 # canonical modules
