@@ -5,6 +5,7 @@ distributions, and the legacy functions acting on the default network.
 """
 
 from nnc.api.callbacks import every
+from nnc.api.cluster import ParallelRunError
 from nnc.api.config import float32, float64, setup
 from nnc.api.constant import Constant, add_function, functions
 from nnc.api.decoding import DecodingProjection
@@ -50,6 +51,7 @@ from nnc.api.spike_inputs import (
     SpikeSourceArray,
     TimedPoissonPopulation,
 )
+from nnc.api.sweep import Sweep, sweep
 from nnc.api.timed_array import TimedArray
 from nnc.api.unbuilt import (
     report,
@@ -110,6 +112,7 @@ __all__ = [
     "Izhikevich",
     "LeakyIntegrator",
     "Oja",
+    "ParallelRunError",
     "Projection",
     "Binomial",
     "Constant",
@@ -179,4 +182,6 @@ __all__ = [
     "sparse_delays_from_weights",
     "sparse_random_matrix",
     "step",
+    "Sweep",
+    "sweep",
 ]

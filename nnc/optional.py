@@ -35,7 +35,12 @@ EXTRAS: dict[str, Extra] = {
     e.name: e
     for e in (
         Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
-        Extra("dask", "parallel_run on a dask cluster", ("dask>=2024.1",), ("dask",)),
+        Extra(
+            "dask",
+            "parallel_run and sweep on a Dask cluster",
+            ("dask[distributed]>=2024.1", "tqdm>=4.66"),
+            ("dask", "distributed", "tqdm"),
+        ),
         Extra("plot", "plotting recorded data", ("matplotlib>=3.8",), ("matplotlib",)),
         Extra("docs", "building the documentation", ("mkdocs>=1.6",), ("mkdocs",)),
         Extra(
@@ -48,8 +53,16 @@ EXTRAS: dict[str, Extra] = {
         Extra(
             "test",
             "the test suite (including the built-wheel test)",
-            ("pytest>=8", "hypothesis>=6.100", "build>=1.2", "twine>=6.1", "setuptools>=77"),
-            ("pytest", "hypothesis", "build", "twine", "setuptools"),
+            (
+                "pytest>=8",
+                "hypothesis>=6.100",
+                "build>=1.2",
+                "twine>=6.1",
+                "setuptools>=77",
+                "dask[distributed]>=2024.1",
+                "tqdm>=4.66",
+            ),
+            ("pytest", "hypothesis", "build", "twine", "setuptools", "dask", "distributed", "tqdm"),
         ),
     )
 }

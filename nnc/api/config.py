@@ -67,9 +67,11 @@ _PERFORMANCE_KEYS = (
 @dataclass(frozen=True, slots=True)
 class Config:
     """Every configuration key with its default (API.md §3, plus nnc's ``engine``, ``fuse``: whether the
-    fuse pass merges kernels, and ``adaptive_threads``: whether a run may use one thread for stretches
+    fuse pass merges kernels, ``adaptive_threads``: whether a run may use one thread for stretches
     where that is faster than ``num_threads``, as on a machine whose other cores are busy; results are
-    the same bits either way)."""
+    the same bits either way, and ``parallel``: where ``parallel_run`` runs the copies, ``'processes'``
+    on this machine, ``'dask'`` on the current Dask client or an address such as
+    ``'tcp://host:8786'`` of a Dask scheduler, see docs/cluster.md)."""
 
     dt: float = 1.0
     seed: int | None = None
@@ -98,6 +100,7 @@ class Config:
     engine: str = "llvm"
     fuse: bool = True
     adaptive_threads: bool = True
+    parallel: str = "processes"
 
     @property
     def format_hint(self) -> Format | None:
@@ -160,6 +163,15 @@ def _cores(key: str, v: object) -> tuple[int, ...]:
     return tuple(int(c) for c in v)  # type: ignore[attr-defined]
 
 
+def _parallel(key: str, v: object) -> str:
+    if isinstance(v, str) and (v in ("processes", "dask") or "://" in v or ":" in v):
+        return v
+    raise ModelError(
+        f"config: invalid {key} {v!r}; expected 'processes', 'dask' or the address of a Dask scheduler "
+        f"such as 'tcp://host:8786' (give a Client object to parallel_run(client=...))"
+    )
+
+
 def _anything(key: str, v: object) -> object:
     return v
 
@@ -187,6 +199,7 @@ _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "engine": _choice(_ENGINES),
     "fuse": _flag,
     "adaptive_threads": _flag,
+    "parallel": _parallel,
 } | {k: _flag for k in _PERFORMANCE_KEYS}
 
 

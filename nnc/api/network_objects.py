@@ -220,12 +220,18 @@ class NetworkObjects:
         max_processes: int = -1,
         seeds: object = None,
         measure_time: bool = False,
+        client: object = None,
         **kwargs: object,
     ) -> list[object]:
-        """Run ``method`` on ``number`` copies of this network in parallel processes (API.md §14)."""
+        """Run ``method`` on ``number`` copies of this network in parallel processes (API.md §14).
+
+        ``client`` (a ``dask.distributed.Client``, ``'dask'`` or a scheduler address; default: the
+        ``parallel`` configuration key) runs each copy as a task on a Dask cluster instead, with the
+        same results bit for bit (docs/cluster.md).
+        """
         from nnc.api.parallel import parallel_run
 
-        return parallel_run(self, method, number, max_processes, seeds, measure_time, kwargs)
+        return parallel_run(self, method, number, max_processes, seeds, measure_time, kwargs, client)
 
     def memory_footprint(self, show_py_side: bool = True, show_cpp_side: bool = True) -> None:
         """Print the size of the compiled network's buffers."""

@@ -3,6 +3,9 @@
 A copy is a new instance of the network's class built with its constructor arguments; it is compiled
 into the same cache directory, so the engine loads the cached object code instead of optimising again.
 Worker processes are forked: the method and the network class need not be importable by name.
+
+With a Dask client (``parallel_run(client=...)`` or ``net.config(parallel=...)``) the same plan of
+copies runs as Dask tasks instead (:mod:`nnc.api.cluster`); without one, Dask is never imported.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import inspect
 import multiprocessing
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from nnc.diagnostics import ModelError, SimulationError
@@ -19,16 +22,30 @@ from nnc.diagnostics import ModelError, SimulationError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from nnc.api.config import Config
     from nnc.api.network import Network
+
+
+def build_copy(
+    cls: type[Network],
+    config: Config,
+    directory: str,
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+    seed: int | None,
+) -> Network:
+    """An instance of ``cls`` with the configuration ``config`` (but its own seed), compiled in
+    ``directory`` (the compile cache)."""
+    dt = kwargs.pop("dt", config.dt)
+    copy = cls(*args, dt=dt, seed=seed, **kwargs)
+    copy._config = replace(config, dt=copy.dt, seed=copy._config.seed)
+    copy.compile(directory=directory, silent=True)
+    return copy
 
 
 def _build(net: Network, args: tuple[object, ...], kwargs: dict[str, object], seed: int | None) -> Network:
     """An instance of ``type(net)`` with ``net``'s configuration (but its own seed), compiled."""
-    dt = kwargs.pop("dt", net.dt)
-    copy = type(net)(*args, dt=dt, seed=seed, **kwargs)
-    copy._config = replace(net._config, dt=copy.dt, seed=copy._config.seed)
-    copy.compile(directory=net.directory or "annarchy", silent=True)
-    return copy
+    return build_copy(type(net), net._config, net.directory or "annarchy", args, kwargs, seed)
 
 
 def copy_network(net: Network, args: tuple[object, ...], kwargs: dict[str, object]) -> Network:
@@ -92,6 +109,35 @@ def _ctor_arguments(net: Network) -> tuple[tuple[object, ...], dict[str, object]
     return (), {k: v for k, v in list(bound.items())[1:]}
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What each copy of a ``parallel_run`` receives: the positional constructor arguments shared by all
+    copies, then per copy its constructor keyword arguments, its method arguments and its seed."""
+
+    args: tuple[object, ...]
+    ctor: list[dict[str, object]]
+    method: list[dict[str, object]]
+    seeds: list[int | None]
+
+    @property
+    def number(self) -> int:
+        """How many copies."""
+        return len(self.seeds)
+
+
+def plan(net: Network, number: int, seeds: object, kwargs: dict[str, object]) -> Plan:
+    """Check that ``net`` can be copied and distribute ``kwargs`` and ``seeds`` over ``number`` copies."""
+    from nnc.api.network import Network
+
+    if type(net) is Network:
+        raise ModelError("parallel_run: the network must be an instance of a subclass of Network")
+    if not net.compiled:
+        raise SimulationError("parallel_run: the network must be compiled first")
+    args, base = _ctor_arguments(net)
+    ctor, method_args = _split(kwargs, _ctor_parameters(type(net)), number)
+    return Plan(args, [base | c for c in ctor], method_args, _seeds(net, seeds, number))
+
+
 def _execute(number: int, workers: int) -> list[object]:
     try:
         if workers <= 1:
@@ -110,22 +156,25 @@ def parallel_run(
     seeds: object,
     measure_time: bool,
     kwargs: dict[str, object],
+    client: object = None,
 ) -> list[object]:
-    """Run ``method(copy_i, **args_i)`` on ``number`` copies of ``net`` and return the results in order."""
-    from nnc.api.network import Network
+    """Run ``method(copy_i, **args_i)`` on ``number`` copies of ``net`` and return the results in order.
 
-    if type(net) is Network:
-        raise ModelError("parallel_run: the network must be an instance of a subclass of Network")
-    if not net.compiled:
-        raise SimulationError("parallel_run: the network must be compiled first")
+    The copies run in forked local processes, unless ``client`` (a ``dask.distributed.Client``,
+    ``'dask'`` or a scheduler address) is given or the network's ``parallel`` configuration names one:
+    then each copy is a Dask task (:func:`nnc.api.cluster.run_on_dask`).
+    """
     t0 = time.perf_counter()
-    args, base = _ctor_arguments(net)
-    ctor, method_args = _split(kwargs, _ctor_parameters(type(net)), number)
-    seeds_list = _seeds(net, seeds, number)
-    _JOB.update(
-        net=net, fn=method, args=args, ctor=[base | c for c in ctor], method=method_args, seeds=seeds_list
-    )
-    results = _execute(number, min(number, max_processes if max_processes > 0 else (os.cpu_count() or 1)))
+    jobs = plan(net, number, seeds, kwargs)
+    target = client if client is not None else net._config.parallel
+    if target == "processes":
+        _JOB.update(net=net, fn=method, args=jobs.args, ctor=jobs.ctor, method=jobs.method, seeds=jobs.seeds)
+        workers = min(number, max_processes if max_processes > 0 else (os.cpu_count() or 1))
+        results = _execute(number, workers)
+    else:
+        from nnc.api.cluster import run_on_dask
+
+        results = run_on_dask(net, method, jobs, target, max_processes)
     if measure_time:
         print(f"Running {number} networks in parallel took {time.perf_counter() - t0} seconds.")
     return results

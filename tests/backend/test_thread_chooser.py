@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 import nnc as ann
-from nnc.backend.llvm.engine import CHUNK_SECONDS, PROBE_EVERY, ThreadChooser
+from nnc.backend.llvm.engine import CHUNK_SECONDS, MIN_LIMIT_SECONDS, OVERRUN, PROBE_EVERY, ThreadChooser
 
 
 def _drive(chooser: ThreadChooser, seconds_per_step: dict[int, float], chunks: int) -> list[int]:
@@ -58,3 +60,54 @@ def test_keeps_the_requested_threads_within_noise() -> None:
     chooser = ThreadChooser(2)
     used = _drive(chooser, {2: 1.05e-5, 1: 1e-5}, 100)  # one thread 5 % faster: within the margin
     assert used[-32:].count(2) >= 30  # two-thread chunks, but for a probe or two of one thread
+
+
+def test_a_chunk_that_overruns_its_limit_switches_to_one_thread_at_once() -> None:
+    chooser = ThreadChooser(2)
+    _drive(chooser, {2: 1e-5, 1: 2e-5}, 20)  # two threads faster
+    threads, steps = chooser.next_chunk(10**9)
+    assert threads == 2
+    limit = chooser.limit(threads, steps)
+    assert limit == max(MIN_LIMIT_SECONDS, OVERRUN * steps * 1e-5)
+    # the other core became busy: 500 us per step; the chunk is cut at its limit
+    done = int(limit / 5e-4)
+    chooser.observe(2, done, limit, overran=True)
+    assert chooser.per_step[2] == limit / done  # the earlier, faster samples are forgotten
+    assert chooser.next_chunk(10**9)[0] == 1
+    assert chooser.limit(1, 1000) is None  # one thread is never cut short
+
+
+def test_chunks_cut_at_their_limit_lose_no_step_and_change_no_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end: two-thread chunks stopped by their limit (here a tiny one, as on a starved machine)
+    continue where they stopped; the run does every step and gives the bits of an uncut run."""
+    results = []
+    for cut in (False, True):
+        if cut:
+            monkeypatch.setattr(
+                ThreadChooser, "limit", lambda self, threads, steps: 1e-3 if threads > 1 else None
+            )
+        net = ann.Network(dt=0.1, seed=3)
+        pop = net.create(400, ann.IF_cond_exp(i_offset=0.5, tau_refrac=2.0))
+        pop.v = ann.Uniform(-70.0, -50.0, rng=net.default_rng)
+        net.connect(pop, pop, "exc").fixed_probability(0.1, weights=0.05)
+        m = net.monitor(pop, "spike")
+        net.config(num_threads=2)
+        net.compile()
+        engine = net._runtime.engine
+        chunks: list[tuple[int, int, int]] = []
+        real = engine._run_chunk
+
+        def spy(buffers, nsteps, threads, limit=None, real=real, chunks=chunks):  # type: ignore[no-untyped-def]
+            got, seconds = real(buffers, nsteps, threads, limit)
+            chunks.append((threads, nsteps, got))
+            return got, seconds
+
+        monkeypatch.setattr(engine, "_run_chunk", spy)
+        net.simulate(2000.0)
+        assert net.current_step == 20000
+        assert sum(got for _, _, got in chunks) == 20000
+        if cut:
+            assert any(got < asked for threads, asked, got in chunks if threads == 2)
+        results.append((m.get("spike"), pop.v.copy()))
+    assert results[0][0] == results[1][0]
+    assert (results[0][1] == results[1][1]).all()

@@ -157,8 +157,7 @@ class LlvmEngine:
         builder = _ObjectBuilder(module, options, host, seconds)
         cache = ObjectCache(cache_dir) if cache_dir is not None else None
         t0 = time.perf_counter()
-        keys = [cache.key(_worker_text(host), options.cache_token(), host)] if cache else [""]
-        keys += [cache.key(c.digest, options.cache_token(), host) if cache else "" for c in sharing.classes]
+        keys = cls.cache_keys(sharing, options, host) if cache else [""] * (1 + len(sharing.classes))
         objs: list[bytes | None] = [cache.load(k) for k in keys] if cache else [None] * len(keys)
         seconds["cache"] = time.perf_counter() - t0
         missing = [i for i, o in enumerate(objs) if o is None]
@@ -172,6 +171,14 @@ class LlvmEngine:
         seconds["load"] = time.perf_counter() - t0
         compiled = Compiled(loaded, sharing, not missing, seconds, len(objs), len(missing))
         return cls(module, options, host, compiled)
+
+    @staticmethod
+    def cache_keys(sharing: Sharing, options: CompileOptions, host: HostTarget) -> list[str]:
+        """Object-cache keys of a network's objects: the step loop's, then each kernel class's (from the
+        class's canonical module, which holds no connectivity statistics: copies of a network whose
+        random connectivity differs, another seed, share their objects)."""
+        keys = [ObjectCache.key(_worker_text(host), options.cache_token(), host)]
+        return keys + [ObjectCache.key(c.digest, options.cache_token(), host) for c in sharing.classes]
 
     @property
     def llvm_ir(self) -> str:
@@ -224,14 +231,20 @@ class LlvmEngine:
         done = 0
         while done < nsteps:
             threads, chunk = chooser.next_chunk(nsteps - done)
-            got, seconds = self._run_chunk(buffers, chunk, threads)
-            chooser.observe(threads, got, seconds)
+            limit = chooser.limit(threads, chunk)
+            got, seconds = self._run_chunk(buffers, chunk, threads, limit)
+            overran = limit is not None and seconds >= limit
+            chooser.observe(threads, got, seconds, overran)
             done += got
-            if got < chunk:  # stopped (Ctrl-C is re-raised by the pool; STOP set by the host)
+            # fewer steps than asked: stopped by Ctrl-C (re-raised by the pool) or by the host's STOP,
+            # unless the chunk overran its limit (the machine got busy), which the chooser now knows
+            if got < chunk and not overran:
                 break
         return done
 
-    def _run_chunk(self, buffers: Buffers, nsteps: int, threads: int) -> tuple[int, float]:
+    def _run_chunk(
+        self, buffers: Buffers, nsteps: int, threads: int, limit: float | None = None
+    ) -> tuple[int, float]:
         ctx = buffers.ctx
         buffers.set_value(_SCHEDULE, self._schedule.ctypes.data)  # this engine's step
         buffers.set_value(_SCHEDULE_COUNT, self._schedule_rows)
@@ -241,6 +254,7 @@ class LlvmEngine:
             threads,
             nsteps,
             lambda on: buffers.set_value(_STOP, on),
+            limit,
         )
         steps = int(ctx[self._step_slot]) - before
         self._pool.observe(seconds, steps)
@@ -275,6 +289,7 @@ class ThreadChooser:
         self.interval = PROBE_EVERY
         self.next_probe = PROBE_EVERY
         self.best: int | None = None
+        self.settled = False
 
     @property
     def per_step(self) -> dict[int, float]:
@@ -286,7 +301,9 @@ class ThreadChooser:
         self.chunks += 1
         if self.chunks == 1:  # untimed warm-up: first touches of the buffers, caches, thread wake-ups
             return self.maximum, max(1, min(FIRST_PROBE_STEPS, remaining))
-        short = [n for n, v in self.samples.items() if len(v) < 2]  # measure each twice at first
+        # measure each twice at first (later a count may keep one sample: see observe's ``overran``)
+        short = [] if self.settled else [n for n, v in self.samples.items() if len(v) < 2]
+        self.settled = not short
         if short:
             known = self.per_step.get(short[0])
             steps = FIRST_PROBE_STEPS if known is None else int(PROBE_SECONDS / max(known, 1e-9))
@@ -305,11 +322,26 @@ class ThreadChooser:
         steps = int(seconds / max(per_step[threads], 1e-9))
         return threads, max(1, min(steps, remaining))
 
-    def observe(self, threads: int, steps: int, seconds: float) -> None:
-        """Remember the time per step of a chunk of ``threads`` (not the warm-up chunk's)."""
+    def limit(self, threads: int, steps: int) -> float | None:
+        """Seconds after which a chunk of ``steps`` on ``threads`` threads is cut short, or ``None``.
+
+        A chunk's length comes from the best time per step measured so far; if the machine gets busy
+        meanwhile, a multi-threaded step can become a hundred times slower (each barrier waits for a
+        thread that has no core), and the chunk would run that much longer before the chooser could
+        react. It is stopped after :data:`OVERRUN` times its expected time instead.
+        """
+        if threads == 1 or threads not in self.per_step:
+            return None
+        return max(MIN_LIMIT_SECONDS, OVERRUN * steps * self.per_step[threads])
+
+    def observe(self, threads: int, steps: int, seconds: float, overran: bool = False) -> None:
+        """Remember the time per step of a chunk of ``threads`` (not the warm-up chunk's); a chunk that
+        ``overran`` its :meth:`limit` replaces the earlier samples of its count (the load changed)."""
         if steps <= 0 or self.chunks == 1:
             return
         kept = self.samples.setdefault(threads, [])
+        if overran:
+            kept.clear()
         kept.append(seconds / steps)
         del kept[:-SAMPLES]
 
@@ -324,6 +356,10 @@ MARGIN = 1.15
 FIRST_PROBE_STEPS = 20
 #: Chunks per thread count whose best time per step counts.
 SAMPLES = 3
+#: A multi-threaded chunk is stopped when it runs this many times longer than expected ...
+OVERRUN = 4.0
+#: ... but never before this many seconds (thread wake-ups and timer granularity).
+MIN_LIMIT_SECONDS = 0.02
 
 
 def _worker_text(host: HostTarget) -> str:

@@ -4,8 +4,9 @@ and the on-disk object cache.
 Facts from DESIGN.md §3: the target machine is built from the host CPU name and features (a generic one
 gives SSE2 only); the new pass manager runs at the requested level with SLP and loop vectorisation on
 (SLP is off by default); MCJIT resolves a missing external symbol to null and the call segfaults, so
-every undefined symbol of the object is looked up with ``address_of_symbol`` before the object is
-loaded, and a missing one raises :class:`BackendError`. The same object bytes serve a cold compile and
+every undefined symbol of the object (read from its ELF, Mach-O or COFF symbol table by
+:mod:`nnc.backend.llvm.objfile`) is looked up with ``address_of_symbol`` before the object is loaded,
+and a missing one raises :class:`BackendError`. The same object bytes serve a cold compile and
 a warm start from the cache: a warm start never builds or optimises an LLVM module.
 """
 
@@ -16,7 +17,7 @@ import ctypes.util
 import functools
 import hashlib
 import os
-import struct
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,8 @@ from pathlib import Path
 import llvmlite
 import llvmlite.binding as llvm
 
+from nnc.backend.llvm.objfile import undefined_symbols
 from nnc.diagnostics import BackendError
-
-_SHT_SYMTAB = 2
-_SHN_UNDEF = 0
 
 
 def initialise() -> None:
@@ -103,35 +102,28 @@ def emit_object(mod: llvm.ModuleRef, tm: llvm.TargetMachine) -> bytes:
 # external symbols
 
 
-def undefined_symbols(obj: bytes) -> list[str]:
-    """Names of the undefined symbols of an ELF64 little-endian object file."""
-    if obj[:4] != b"\x7fELF" or obj[4] != 2 or obj[5] != 1:
-        raise BackendError("cannot check the external symbols of a non-ELF64-LE object file")
-    shoff = struct.unpack_from("<Q", obj, 0x28)[0]
-    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
-    sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + i * shentsize) for i in range(shnum)]
-    names: list[str] = []
-    for sec in sections:
-        if sec[1] != _SHT_SYMTAB:
-            continue
-        offset, size, link, entsize = sec[4], sec[5], sec[6], sec[9]
-        strtab_off = sections[link][4]
-        for i in range(1, size // entsize):
-            name_off, _info, _other, shndx, _value, _size = struct.unpack_from(
-                "<IBBHQQ", obj, offset + i * entsize
-            )
-            if shndx == _SHN_UNDEF and name_off:
-                end = obj.index(b"\0", strtab_off + name_off)
-                names.append(obj[strtab_off + name_off : end].decode())
-    return sorted(set(names))
+#: Libraries searched for a symbol the process has not loaded by name: the C math library and the
+#: process itself on POSIX systems; the universal C runtime and the system DLLs on Windows.
+_SYSTEM_LIBRARIES = (
+    ("ucrtbase", "msvcrt", "ntdll", "kernel32")
+    if sys.platform == "win32"
+    else (ctypes.util.find_library("m"), None)
+)
+
+#: Symbols a compiler's start-up files would define. LLVM's Windows (MSVC) target marks every object
+#: that uses floating point with a reference to ``_fltused``, which the static C runtime defines and no
+#: DLL exports; the value is never read, only its presence linked.
+_LINKER_DEFINED = {"_fltused": ctypes.c_int(0x9875)}
 
 
 def _system_address(name: str) -> int | None:
-    """Address of ``name`` in the C math library or the process, via ctypes."""
-    for lib in (ctypes.util.find_library("m"), None):
+    """Address of the C function ``name`` in the system libraries or the process, via ctypes."""
+    if name in _LINKER_DEFINED:
+        return ctypes.addressof(_LINKER_DEFINED[name])
+    for lib in _SYSTEM_LIBRARIES:
         try:
             fn = getattr(ctypes.CDLL(lib), name)
-        except (AttributeError, OSError):
+        except (AttributeError, OSError, TypeError):
             continue
         return ctypes.cast(fn, ctypes.c_void_p).value
     return None

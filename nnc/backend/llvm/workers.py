@@ -44,14 +44,19 @@ class _Run:
             if self.remaining == 0:
                 self.finished.set()
 
-    def wait(self, interruptible: bool) -> None:
+    def wait(self, interruptible: bool, limit: float | None = None) -> bool:
+        """Wait until the run finishes (``True``) or ``limit`` seconds have passed (``False``)."""
+        end = None if limit is None else time.perf_counter() + limit
         while True:
+            poll = POLL_SECONDS if end is None else min(POLL_SECONDS, max(0.0, end - time.perf_counter()))
             try:
-                if self.finished.wait(POLL_SECONDS):
-                    return
+                if self.finished.wait(poll):
+                    return True
             except KeyboardInterrupt:
                 if interruptible:
                     raise
+            if end is not None and time.perf_counter() >= end:
+                return False
 
 
 _Job = tuple[int, int, int, int, _Run]
@@ -89,12 +94,25 @@ class WorkerPool:
         """Start the threads a run on ``nthreads`` threads needs (they park until a run)."""
         self._ensure(nthreads)
 
-    def run(self, ctx: int, nthreads: int, nsteps: int, request_stop: Callable[[bool], None]) -> float:
+    def run(
+        self,
+        ctx: int,
+        nthreads: int,
+        nsteps: int,
+        request_stop: Callable[[bool], None],
+        limit: float | None = None,
+    ) -> float:
         """Run ``nsteps`` steps on ``nthreads`` threads; return the wall time (the caller counts steps).
 
-        ``request_stop(True)`` / ``request_stop(False)`` set and clear the STOP slot after Ctrl-C.
+        ``request_stop(True)`` / ``request_stop(False)`` set and clear the STOP slot after Ctrl-C. With a
+        ``limit`` (seconds), a run still going after that long is stopped the same way (every thread
+        after the same step) and returns early; it then never runs inline, which could not be stopped.
         """
-        inline = self._step_seconds is not None and self._step_seconds * nsteps < INLINE_SECONDS
+        inline = (
+            (limit is None or nthreads == 1)
+            and self._step_seconds is not None
+            and self._step_seconds * nsteps < INLINE_SECONDS
+        )
         t0 = time.perf_counter()
         if inline and nthreads == 1:
             self._entry(ctx, 0, 1, nsteps)
@@ -107,7 +125,10 @@ class WorkerPool:
                 self._jobs[tid].put((ctx, tid, nthreads, nsteps, run))
             if inline:
                 self._entry(ctx, 0, nthreads, nsteps)
-            run.wait(interruptible=True)
+            if not run.wait(interruptible=True, limit=None if inline else limit):
+                request_stop(True)  # over the limit: stop after the next step
+                run.wait(interruptible=True)
+                request_stop(False)
         except KeyboardInterrupt:
             request_stop(True)
             run.wait(interruptible=False)
