@@ -1,10 +1,19 @@
-"""The ``nnc`` command: ``nnc dump-ir SCRIPT.py`` prints a network's IR at any compiler stage.
+"""The ``nnc`` command: print, transform and run the IR.
 
-The script runs unchanged until it calls ``compile()`` on the selected network; the compile stops after
-the requested stage and its text is printed (``parse``: the analysed models, ``ir``: the assembled
-module, a pass name: the module after that pass, ``kernels``: which kernels share one compiled function
-and the canonical module each class is compiled from, ``llvm``: the LLVM IR of the CPU backend). This module
-is the only place where nnc reads the process environment (arguments, working directory).
+* ``nnc dump-ir SCRIPT.py`` runs the script unchanged until it calls ``compile()`` on the selected
+  network; the compile stops after the requested stage and its text is printed (``parse``: the analysed
+  models, ``ir``: the assembled module, a pass name: the module after that pass, ``kernels``: which
+  kernels share one compiled function and the canonical module each such class is compiled from,
+  ``llvm``: the LLVM IR of the CPU backend). ``--data FILE.npz`` also writes the network's synapses
+  and constants, and the printed module names them, so that ``nnc run`` can run it.
+* ``nnc opt FILE.nir`` reads a module printed by ``dump-ir``, runs passes (``--passes a,b`` or the
+  default pipeline up to ``--stage``), verifies after each and prints the result (or its LLVM IR).
+* ``nnc run FILE.nir`` runs a module read from text on the interpreter or the LLVM engine and prints or
+  saves its state.
+
+Errors in the input (malformed text, unknown passes, a pass that breaks the verifier) are reported in one
+message, never with a traceback. This module is the only place where nnc reads the process environment
+(arguments, working directory).
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from nnc import __version__
 from nnc.diagnostics import NncError
 
 EXIT_OK, EXIT_ERROR, EXIT_UNSUPPORTED = 0, 1, 2
+#: What ``--stage ptx`` answers while there is no PTX backend (``dump-ir`` and ``opt`` alike).
+PTX_UNAVAILABLE = "error: the PTX backend is not built yet; --stage ptx is unavailable"
 
 
 def stage_names() -> list[str]:
@@ -41,22 +52,75 @@ def _parser() -> argparse.ArgumentParser:
         "--network", default=None, help="network to dump: its id or class name (default: first)"
     )
     dump.add_argument("--debuginfo", action="store_true", help="print source locations")
-    parser.epilog = "Arguments after '--' are passed to the script."
+    dump.add_argument(
+        "--data",
+        default=None,
+        metavar="FILE.npz",
+        help="also write the synapses and constant values to FILE.npz and name them in the module "
+        "(so that nnc run can run the printed module)",
+    )
+
+    opt = commands.add_parser("opt", help="read a module, run passes, verify and print it")
+    opt.add_argument("file", help="a module as nnc dump-ir prints it ('-' reads standard input)")
+    opt.add_argument("--passes", default=None, help="comma-separated pass names, run in this order")
+    opt.add_argument(
+        "--stage",
+        default=None,
+        help="without --passes: run the default pipeline up to this pass; llvm or ptx: lower the result",
+    )
+    opt.add_argument(
+        "--verify-each",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="verify after every pass (default) or only at the end",
+    )
+    opt.add_argument("--print-after-all", action="store_true", help="print the module after every pass")
+    opt.add_argument(
+        "--load",
+        action="append",
+        default=[],
+        metavar="PLUGIN",
+        help="import a Python file or module that registers passes (repeatable)",
+    )
+    opt.add_argument("-o", "--output", default=None, help="write the result here instead of printing it")
+
+    run = commands.add_parser("run", help="run a module read from text and print or save its state")
+    run.add_argument("file", help="a module as nnc dump-ir / nnc opt print it")
+    run.add_argument("--steps", type=int, required=True, help="number of steps")
+    run.add_argument("--engine", choices=("interp", "llvm"), default="interp")
+    run.add_argument("--passes", default=None, help="passes to run first (comma-separated)")
+    run.add_argument("--load", action="append", default=[], metavar="PLUGIN", help="as for opt")
+    run.add_argument("--seed", type=int, default=0, help="seed of the initial values, connectors and draws")
+    run.add_argument("--threads", type=int, default=1, help="worker threads of the LLVM engine")
+    run.add_argument(
+        "--save", default=None, metavar="FILE.npz", help="save the final state instead of printing"
+    )
+    parser.epilog = "Arguments after '--' are passed to the script (dump-ir)."
     return parser
 
 
-def dump_ir(script: str, stage: str, network: str | None, debuginfo: bool, args: Sequence[str]) -> int:
+def dump_ir(
+    script: str,
+    stage: str,
+    network: str | None,
+    debuginfo: bool,
+    args: Sequence[str],
+    data: str | None = None,
+) -> int:
     """Run ``script`` until the selected network compiles; print ``stage``; return the exit code."""
     from nnc.api.build import DumpRequest, StageDumped, dumping
 
     if stage == "ptx":
-        print("error: the PTX backend is not built yet; --stage ptx is unavailable", file=sys.stderr)
+        print(PTX_UNAVAILABLE, file=sys.stderr)
         return EXIT_UNSUPPORTED
+    if data is not None and stage in ("parse", "kernels", "llvm"):
+        print(f"error: --data applies to module stages, not to --stage {stage}", file=sys.stderr)
+        return EXIT_ERROR
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:
-        with dumping(DumpRequest(stage, network, debuginfo)):
+        with dumping(DumpRequest(stage, network, debuginfo, data)):
             runpy.run_path(script, run_name="__main__")
     except StageDumped as dumped:
         sys.stdout.write(dumped.text if dumped.text.endswith("\n") else dumped.text + "\n")
@@ -76,15 +140,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     script_args = argv[argv.index("--") + 1 :] if "--" in argv else []
     ns = _parser().parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    if ns.command == "opt":
+        from nnc.tools.opt import opt_main
+
+        return opt_main(ns)
+    if ns.command == "run":
+        from nnc.tools.opt import run_main
+
+        return run_main(ns)
     stages = stage_names()
     stage = ns.stage if ns.stage is not None else stages[stages.index("kernels") - 1]  # the last pass
-    if stage not in stages:
+    if stage not in stages and stage not in _registered():
         print(f"error: unknown stage '{stage}'; expected one of {', '.join(stages)}", file=sys.stderr)
         return EXIT_ERROR
     if not os.path.isfile(ns.script):
         print(f"error: no such script: {ns.script}", file=sys.stderr)
         return EXIT_ERROR
-    return dump_ir(ns.script, stage, ns.network, ns.debuginfo, script_args)
+    return dump_ir(ns.script, stage, ns.network, ns.debuginfo, script_args, ns.data)
+
+
+def _registered() -> dict[str, object]:
+    from nnc.passes.registry import registered
+
+    return registered()  # type: ignore[return-value]
 
 
 if __name__ == "__main__":

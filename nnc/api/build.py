@@ -12,8 +12,8 @@ and the stage's text is raised in :class:`StageDumped` instead of finishing the 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,11 +22,12 @@ import numpy as np
 from nnc.backend.abi import ConstantKey, RuntimeField, RuntimeKey, layout_of
 from nnc.diagnostics import ModelError, NncError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
-from nnc.ir.model import Module, NeuronModel
+from nnc.ir.model import ConnectorRef, Module, NeuronModel
 from nnc.ir.printer import print_model, print_module
 from nnc.ir.types import NeuronKind
 from nnc.options import CompileOptions
-from nnc.passes.pipeline import default_pipeline, run_pipeline
+from nnc.passes.pipeline import run_pipeline
+from nnc.passes.registry import build_pipeline
 from nnc.runtime.buffers import Buffers, ProjectionShape
 from nnc.runtime.scheduler import Recorder
 
@@ -49,6 +50,8 @@ class DumpRequest:
     stage: str
     network: str | None = None
     debuginfo: bool = False
+    #: write the synapses and constant values to this ``.npz`` and name them in the printed module
+    data: str | None = None
 
 
 class StageDumped(NncError):  # noqa: N818 - a control-flow signal, not a failure
@@ -200,8 +203,14 @@ def _initialise(net: Network, runtime: Runtime) -> None:
         m._bind(runtime.recorder)
 
 
-def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime:
-    """Compile ``net`` and return its runtime (or raise :class:`StageDumped` under :func:`dumping`)."""
+def compile_network(
+    net: Network, directory: str | None, clean: bool, passes: Sequence[object] | None = None
+) -> Runtime:
+    """Compile ``net`` and return its runtime (or raise :class:`StageDumped` under :func:`dumping`).
+
+    ``passes`` replaces the pipeline (names or pass instances); otherwise the default pipeline runs with
+    the configuration's ``extra_passes`` in their registered places.
+    """
     if not net.get_populations():
         raise ModelError(f"compile: network {net.id} has no population")
     request = _request_for(net)
@@ -216,7 +225,8 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
         tuple(projs),
         tuple(c.name for c in net.get_constants()),
     )
-    module = run_pipeline(module, default_pipeline(_options(net)), _stage_callback(request))
+    pipeline = build_pipeline(_options(net), passes, net._config.extra_passes)  # type: ignore[arg-type]
+    module = run_pipeline(module, pipeline, _stage_callback(request, net))
     if request is not None and request.stage == "kernels":
         from nnc.backend.llvm.engine import share
 
@@ -236,15 +246,41 @@ def compile_network(net: Network, directory: str | None, clean: bool) -> Runtime
     return runtime
 
 
-def _stage_callback(request: DumpRequest | None) -> Callable[[str, Module], None] | None:
+def _stage_callback(request: DumpRequest | None, net: Network) -> Callable[[str, Module], None] | None:
     if request is None:
         return None
 
     def on_stage(name: str, module: Module) -> None:
         if name == request.stage:
+            if request.data is not None:
+                module = with_run_data(net, module, request.data)
             raise StageDumped(name, print_module(module, debuginfo=request.debuginfo))
 
     return on_stage
+
+
+def with_run_data(net: Network, module: Module, path: str) -> Module:
+    """Write the synapses of ``net`` (and nothing else) to ``path`` (``.npz``) and return ``module`` with a
+    ``connect file(...)`` line per projection and the constants' values, as ``nnc run`` reads them."""
+    arrays: dict[str, np.ndarray] = {}
+    projections = []
+    for proj, decl in zip(net._projections, module.projections, strict=True):
+        conn = proj._conn  # type: ignore[attr-defined]
+        key = decl.name
+        arrays |= {
+            f"{key}.post_ranks": conn.post_ranks,
+            f"{key}.row_ptr": conn.row_ptr,
+            f"{key}.pre_ranks": conn.pre_ranks,
+            f"{key}.weights": conn.weights,
+        }
+        if conn.delays is not None:
+            arrays[f"{key}.delays"] = conn.delays
+        else:
+            arrays[f"{key}.uniform_delay"] = np.array(conn.uniform_delay)
+        projections.append(replace(decl, connect=ConnectorRef("file", (("path", path), ("key", key)))))
+    np.savez(path, **arrays)
+    values = tuple((c.name, float(c.value)) for c in net.get_constants())
+    return replace(module, projections=tuple(projections), constant_values=values)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -100,6 +100,8 @@ class Config:
     engine: str = "llvm"
     fuse: bool = True
     adaptive_threads: bool = True
+    #: registered pass names (or pass instances) added to the default pipeline at their registered place
+    extra_passes: tuple[object, ...] = ()
     parallel: str = "processes"
 
     @property
@@ -176,6 +178,16 @@ def _anything(key: str, v: object) -> object:
     return v
 
 
+def _passes(key: str, v: object) -> tuple[object, ...]:
+    items = (v,) if isinstance(v, str) or callable(v) else tuple(v)  # type: ignore[arg-type]
+    for item in items:
+        if not isinstance(item, str) and not (
+            callable(item) and isinstance(getattr(item, "name", None), str)
+        ):
+            raise ModelError(f"config: {key} takes pass names or pass instances, got {item!r}")
+    return items
+
+
 _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "dt": _positive_float,
     "seed": _seed,
@@ -199,6 +211,7 @@ _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "engine": _choice(_ENGINES),
     "fuse": _flag,
     "adaptive_threads": _flag,
+    "extra_passes": _passes,
     "parallel": _parallel,
 } | {k: _flag for k in _PERFORMANCE_KEYS}
 

@@ -314,11 +314,14 @@ class Network(NetworkObjects, metaclass=_NetworkType):
         debug_build: bool = False,
         trace_calls: object = None,
         profile_enabled: bool = False,
+        passes: list[object] | tuple[object, ...] | None = None,
     ) -> None:
         """Analyse, optimise and JIT-compile the network, then transfer initial values (SEMANTICS.md §11).
 
         ``directory`` holds nnc's compile cache; ``clean=True`` ignores the cache for this compile. The
-        C++ toolchain arguments of the reference are accepted and have no effect.
+        C++ toolchain arguments of the reference are accepted and have no effect. ``passes`` replaces the
+        pass pipeline: registered pass names or pass instances, run in this order (see
+        :mod:`nnc.passes.registry`; ``config(extra_passes=...)`` adds passes to the default pipeline).
         """
         if self.compiled:
             print(f"Network {self.id} is already compiled.")
@@ -327,7 +330,7 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
         t0 = _time.perf_counter()
         self.directory = directory
-        self._runtime = compile_network(self, directory, clean)
+        self._runtime = compile_network(self, directory, clean, passes)
         if not silent and self._config.verbose:
             print(f"Network {self.id} compiled in {_time.perf_counter() - t0:.3f} s")
 

@@ -234,6 +234,8 @@ class ExprBuilder:
         value = self.build(operand)
         if str(op) == "+":
             return value
+        if isinstance(value, Const) and value.type is DType.REAL:  # ``-65.0`` is a negative literal
+            return Const(-value.value, DType.REAL, self.span(node))
         return Unary(UnaryOp.NEG, value, self.span(node))
 
     def compare(self, node: Tree) -> Expr:

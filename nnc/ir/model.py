@@ -236,6 +236,41 @@ class ConnectivityStats:
         return Holes.NONE if self.contiguous_rows else self.holes
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ConnectorRef:
+    """Where a module read from text finds a projection's synapses (``connect`` line of the text form).
+
+    ``kind`` is ``file`` (``args``: ``path``, the sidecar ``.npz`` relative to the text, and ``key``, the
+    prefix of the projection's arrays in it) or a synthetic connector of the API (``all_to_all``,
+    ``one_to_one``, ``fixed_probability``, ``fixed_number_pre``, ``fixed_number_post``) with its keyword
+    arguments (numbers, booleans, strings or random distributions). Only ``nnc run`` reads it; the
+    compiler ignores it.
+    """
+
+    kind: str
+    args: tuple[tuple[str, object], ...] = ()
+
+    def _key(self) -> tuple[object, ...]:
+        """Arguments by value (distributions by type and parameters: they have no equality of their own)."""
+        out = []
+        for name, value in self.args:
+            keywords = getattr(value, "keywords", None)
+            out.append(
+                (name, (type(value).__name__, tuple(keywords().items())) if callable(keywords) else value)
+            )
+        return (self.kind, tuple(out))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ConnectorRef) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def arg(self, name: str, default: object = None) -> object:
+        """The argument called ``name``, or ``default``."""
+        return next((v for k, v in self.args if k == name), default)
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectionDecl:
     """A projection in a module."""
@@ -257,6 +292,8 @@ class ProjectionDecl:
     decoding: bool = False  # a decoding projection: spikes of a sliding window to a rate-coded sum(target)
     #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
     mirrored: tuple[str, ...] = ()
+    #: the synapses of a module read from text (``nnc run``); None in modules built from Python
+    connect: ConnectorRef | None = None
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute called ``name``, or None."""
@@ -300,6 +337,8 @@ class Module:
     projections: tuple[ProjectionDecl, ...] = ()
     kernels: tuple[Kernel, ...] = ()
     constants: tuple[str, ...] = ()
+    #: values of (some of) the ``constants`` as a module read from text gives them (``nnc run``)
+    constant_values: tuple[tuple[str, float], ...] = ()
 
     def population(self, pid: int) -> PopulationDecl:
         """Population with id ``pid``."""

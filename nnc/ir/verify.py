@@ -98,9 +98,10 @@ _VISIBLE = {
 
 
 class _Verifier:
-    def __init__(self, module: Module, stage: str):
+    def __init__(self, module: Module, stage: str, odes: bool | None = None):
         self.module = module
         self.stage = stage
+        self.odes = stage == "ir" if odes is None else odes
         self.lets: set[str] = set()
         self.let_types: dict[str, object] = {}
 
@@ -241,7 +242,7 @@ class _Verifier:
         t = s.target
         if s.guard is not None and s.guard.dtype is not DType.BOOL:
             self.fail(k, f"the guard of the ODE for '{t.name}' is not boolean")
-        if self.stage not in ("ir",):
+        if not self.odes:
             self.fail(k, f"ODE for '{t.name}' left after discretisation")
         derivs = {n.name for e in (s.lhs, s.rhs) for n in walk(e) if isinstance(n, Deriv)}
         if derivs != {t.name}:
@@ -304,7 +305,7 @@ class _Verifier:
                 elif self.let_types[n] is not e.type:
                     self.fail(k, f"temporary %{n} read with another type than its let")
             case Deriv():
-                if self.stage != "ir":
+                if not self.odes:
                     self.fail(k, "derivative left after discretisation")
                 if not in_ode:
                     self.fail(k, "derivative outside an ODE")
@@ -337,8 +338,12 @@ class _Verifier:
             self.fail(k, f"'{node.name}' ({node.locality.value}) read at the wrong loop level")
 
 
-def verify(module: Module, stage: str = "ir") -> None:
-    """Raise :class:`PassError` if ``module`` breaks an invariant; ``stage`` names the pass just run."""
-    v = _Verifier(module, stage)
+def verify(module: Module, stage: str = "ir", odes: bool | None = None) -> None:
+    """Raise :class:`PassError` if ``module`` breaks an invariant; ``stage`` names the pass just run.
+
+    ``odes``: whether ODEs (and derivatives) may still be present, that is, the discretise pass has not
+    run yet (default: only at stage ``ir``).
+    """
+    v = _Verifier(module, stage, odes)
     for k in module.kernels:
         v.kernel(k)

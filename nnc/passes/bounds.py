@@ -19,6 +19,7 @@ from typing import ClassVar
 from nnc.ir.model import Attribute, Kernel, Module
 from nnc.ir.nodes import Assign, Clamp, ForEach, Stmt
 from nnc.ir.types import Scope
+from nnc.passes.registry import register
 
 
 def _clamp_after(body: tuple[Stmt, ...], attrs: dict[str, Attribute]) -> tuple[Stmt, ...]:
@@ -46,6 +47,7 @@ def _kernel(module: Module, k: Kernel) -> Kernel:
     return k if body == k.body else replace(k, body=body)
 
 
+@register("bounds", default=True)
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """Insert ``Clamp`` after every update of a variable that has bounds (module docstring)."""

@@ -70,6 +70,7 @@ from nnc.ir.nodes import (
 from nnc.ir.types import AttrKind, Domain, Locality, Method, ObjKind, Scope
 from nnc.passes.discretise_linear import event_driven_update, implicit_update, standard_form
 from nnc.passes.memo import KernelMemo
+from nnc.passes.registry import register
 from nnc.passes.symbolic import ONE, add, div, mul, solve_derivative, sub
 
 
@@ -365,6 +366,7 @@ def _kernel(module: Module, k: Kernel, memo: KernelMemo[tuple[Stmt, ...]]) -> Ke
     return replace(k, body=memo.get(k.body, (k.owner, _kinds(module, k)), lower))
 
 
+@register("discretise", default=True)
 @dataclass(frozen=True, slots=True)
 class Discretise:
     """Replace every ``Ode`` by explicit update statements (see the module docstring)."""

@@ -45,6 +45,7 @@ from nnc.ir.nodes import (
     walk_stmts,
 )
 from nnc.ir.types import ObjKind, Phase
+from nnc.options import CompileOptions
 from nnc.passes.fuse_rules import (
     FusedReads,
     Kernels,
@@ -56,6 +57,7 @@ from nnc.passes.fuse_rules import (
     population_refusal,
     transmit_refusal,
 )
+from nnc.passes.registry import register
 
 _Key = tuple[Phase, int]
 
@@ -253,12 +255,18 @@ def apply_plan(module: Module, plan: Plan) -> Module:
     return replace(module, kernels=tuple(kernels))
 
 
+@register("fuse", default=True)
 @dataclass(frozen=True, slots=True)
 class Fuse:
     """Merge kernels into neuron loops (``enabled=False``: leave the module as it is)."""
 
     name: ClassVar[str] = "fuse"
     enabled: bool = True
+
+    @classmethod
+    def from_options(cls, options: CompileOptions) -> Fuse:
+        """The pass as a network's options configure it (``fuse``)."""
+        return cls(options.fuse)
 
     def __call__(self, module: Module) -> Module:
         if not self.enabled:

@@ -1,24 +1,17 @@
-"""The pass protocol, the default pipeline and the driver that verifies and reports after every pass."""
+"""The default pipeline and the driver that verifies and reports after every pass (the protocol and the
+registry are in :mod:`nnc.passes.registry`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Protocol
 
 from nnc.diagnostics import InternalError, NncError
 from nnc.ir.model import Module
 from nnc.ir.verify import verify
 from nnc.options import CompileOptions
+from nnc.passes.registry import Pass, build_pipeline
 
-
-class Pass(Protocol):
-    """An IR → IR transformation. Implementations are frozen dataclasses; options are fields."""
-
-    name: ClassVar[str]
-
-    def __call__(self, module: Module) -> Module:
-        """Return the transformed module; never mutate the input."""
-        ...
+__all__ = ["Pass", "StageCallback", "default_pipeline", "pass_names", "run_pipeline"]
 
 
 #: Called after each stage with the stage name and the module at that point (``nnc dump-ir`` hooks here).
@@ -26,15 +19,8 @@ StageCallback = Callable[[str, Module], None]
 
 
 def default_pipeline(options: CompileOptions | None = None) -> tuple[Pass, ...]:
-    """The passes every network goes through, in order."""
-    from nnc.passes.bounds import Bounds
-    from nnc.passes.discretise import Discretise
-    from nnc.passes.fuse import Fuse
-    from nnc.passes.select_format import SelectFormat
-    from nnc.passes.simplify import Simplify
-
-    opts = options or CompileOptions()
-    return (Discretise(), Simplify(), Bounds(), SelectFormat(opts.storage_format), Fuse(opts.fuse))
+    """The passes every network goes through, in order (the built-in passes of the registry)."""
+    return build_pipeline(options)
 
 
 def pass_names(passes: tuple[Pass, ...]) -> tuple[str, ...]:
@@ -51,6 +37,7 @@ def run_pipeline(module: Module, passes: tuple[Pass, ...], on_stage: StageCallba
     verify(module, stage="ir")
     if on_stage is not None:
         on_stage("ir", module)
+    discretised = False
     for p in passes:
         try:
             module = p(module)
@@ -58,7 +45,8 @@ def run_pipeline(module: Module, passes: tuple[Pass, ...], on_stage: StageCallba
             raise
         except Exception as e:  # a crash inside a pass is a compiler bug: name the pass
             raise InternalError(p.name, f"{type(e).__name__}: {e}") from e
-        verify(module, stage=p.name)
+        discretised = discretised or p.name == "discretise"
+        verify(module, stage=p.name, odes=not discretised)
         if on_stage is not None:
             on_stage(p.name, module)
     return module

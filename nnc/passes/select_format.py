@@ -19,6 +19,8 @@ from typing import ClassVar
 from nnc.ir.model import ConnectivityStats, Module, ProjectionDecl
 from nnc.ir.nodes import Assign, Clamp, ForEach, Var, stmt_exprs, walk, walk_stmts
 from nnc.ir.types import Domain, Format, Holes, Locality, NeuronKind, ObjKind, Scope
+from nnc.options import CompileOptions
+from nnc.passes.registry import register
 
 #: The structure of every projection from a spiking population (shown by ``nnc dump-ir``).
 SPIKING_REASON = (
@@ -116,6 +118,7 @@ def choose(stats: ConnectivityStats, hint: Format | None) -> tuple[Format, str]:
     raise AssertionError("csr accepts every connectivity")
 
 
+@register("select-format", default=True)
 @dataclass(frozen=True, slots=True)
 class SelectFormat:
     """Set ``format`` and ``format_reason`` of every projection.
@@ -125,6 +128,11 @@ class SelectFormat:
 
     name: ClassVar[str] = "select-format"
     default_hint: Format | None = None
+
+    @classmethod
+    def from_options(cls, options: CompileOptions) -> SelectFormat:
+        """The pass as a network's options configure it (the network-wide format hint)."""
+        return cls(options.storage_format)
 
     def __call__(self, module: Module) -> Module:
         projections = tuple(

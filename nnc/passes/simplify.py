@@ -55,6 +55,7 @@ from nnc.ir.nodes import (
 )
 from nnc.ir.types import DType
 from nnc.passes.memo import KernelMemo
+from nnc.passes.registry import register
 from nnc.passes.simplify_cse import canon, cse_body
 
 #: functions folded at compile time (exact in IEEE arithmetic, or defined by exact operations)
@@ -174,6 +175,7 @@ def _kernel(k: Kernel, real: np.dtype, memo: KernelMemo[tuple[Stmt, ...]]) -> Ke
     return k if body == k.body else replace(k, body=body)
 
 
+@register("simplify", default=True)
 @dataclass(frozen=True, slots=True)
 class Simplify:
     """Fold constants, apply exact identities and eliminate common subexpressions (module docstring)."""

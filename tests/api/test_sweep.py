@@ -123,7 +123,8 @@ def test_copies_with_other_random_connectivity_share_their_objects(tmp_path) -> 
     stats = [n._runtime.module.projections[0].stats for n in (one, two)]
     assert stats[0].n_synapses != stats[1].n_synapses
     a, b = ({f.name: f.read_bytes() for f in (tmp_path / d).glob("*.o")} for d in "ab")
-    assert a and a.keys() == b.keys()  # the same keys (the step loop's and each kernel class's)
+    assert a
+    assert a.keys() == b.keys()  # the same keys (the step loop's and each kernel class's)
     assert a == b  # and the same code: the statistics do not reach it
     copies = one.parallel_run(lambda net: net._runtime.engine.cache_hit, number=3, seeds="sequential")
     assert copies == [True] * 3

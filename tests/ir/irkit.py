@@ -139,7 +139,10 @@ class Kit:
             case ast.BinOp(op=op, left=a, right=b):
                 return Binary(_BIN[type(op)], self._node(a), self._node(b))
             case ast.UnaryOp(op=ast.USub(), operand=a):
-                return Unary(UnaryOp.NEG, self._node(a))
+                value = self._node(a)
+                if isinstance(value, Const) and value.type is DType.REAL:  # a negative literal, as the DSL
+                    return Const(-value.value)
+                return Unary(UnaryOp.NEG, value)
             case ast.UnaryOp(op=ast.Not(), operand=a):
                 return Unary(UnaryOp.NOT, self._node(a))
             case ast.Compare(left=a, ops=[op], comparators=[b]):

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 STEM = f"{DISTRIBUTION.replace('-', '_')}-{nnc.__version__}"
-RUNTIME_DATA = ("nnc/frontend/equations.lark",)
+RUNTIME_DATA = ("nnc/frontend/equations.lark", "nnc/ir/ir.lark")
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:

@@ -6,31 +6,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ir.irkit import Kit, attrs, buffers, module, neuron, state, synapse
+from ir.exprkit import EXPRS, KIT, SPEC
+from ir.irkit import attrs, buffers, module, neuron, state, synapse
 
 from nnc.backend.interp.engine import InterpEngine
-from nnc.ir.functions import Func
 from nnc.ir.model import NeuronModel
 from nnc.ir.nodes import (
     Assign,
-    Binary,
-    BinaryOp,
-    Call,
-    Cast,
-    CmpOp,
-    Compare,
-    Const,
     Expr,
-    Select,
-    Unary,
-    UnaryOp,
 )
 from nnc.ir.printer import print_stmts
-from nnc.ir.types import DType, NeuronKind, ObjKind, Precision
+from nnc.ir.types import NeuronKind, ObjKind, Precision
 from nnc.ir.verify import verify
 from nnc.passes.simplify import Simplify
-
-SPEC = "p p g, v a l, v b l, v c l int, v r l, v v l, v w l"
 
 
 def simplified(equations: list[str], precision: Precision = Precision.F64) -> str:
@@ -111,35 +99,6 @@ def test_reduce_values_are_not_split():
 # ------------------------------------------------------------------------------------------------
 # properties: idempotent, and the interpreter computes bit-identical values
 
-KIT = Kit(attrs(SPEC))
-REALS = [KIT.var(n) for n in ("a", "b", "p")]
-CONSTS = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 3.0]
-
-
-def _leaf() -> st.SearchStrategy[Expr]:
-    return st.one_of(
-        st.sampled_from(REALS), st.sampled_from([Const(c) for c in CONSTS]), st.just(KIT.var("c"))
-    )
-
-
-def _node(kids: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-    return st.one_of(
-        st.builds(Binary, st.sampled_from(list(BinaryOp)), kids, kids),
-        st.builds(Unary, st.just(UnaryOp.NEG), kids),
-        st.builds(
-            lambda f, x, y: Call(f, (x,) if f in (Func.EXP, Func.SQRT, Func.ROUND) else (x, y)),
-            st.sampled_from([Func.EXP, Func.SQRT, Func.ROUND, Func.FMAX, Func.MODULO, Func.POWER]),
-            kids,
-            kids,
-        ),
-        st.builds(
-            lambda c, x, y, z: Select(Compare(c, x, y), z, x), st.sampled_from(list(CmpOp)), kids, kids, kids
-        ),
-        st.builds(lambda x: Cast(DType.INT, x), kids),
-    )
-
-
-EXPRS = st.recursive(_leaf(), _node, max_leaves=8)
 VALUES = np.array([0.0, -0.0, 1.0, -1.5, 2.0, np.inf, -np.inf, np.nan, 0.5, 3.0])
 
 

@@ -1,0 +1,1 @@
+"""Command-line tools of nnc beyond dump-ir (nnc opt, nnc run)."""
