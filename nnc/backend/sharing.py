@@ -52,6 +52,7 @@ from nnc.backend.abi import (
     StateKey,
     TimedKey,
 )
+from nnc.ir.context import KernelContexts, Positions
 from nnc.ir.model import Kernel, Module, PopulationDecl, ProjectionDecl
 from nnc.ir.nodes import Expr, ForDendrite, ForEach, Random, Spike, Stmt, map_exprs, rewrite, walk, walk_stmts
 from nnc.ir.nodes import stmt_exprs as _stmt_exprs
@@ -389,38 +390,69 @@ class _Structure:
         return found
 
 
-def share_kernels(module: Module, layout: Layout, slots_of: SlotsOf) -> Sharing:
+@dataclass(slots=True)
+class _Form:
+    """What a kernel of a given context key contributes, in canonical terms (reused for the next kernel
+    with that key): its class, the canonical id of each of its context positions, the canonical keys of
+    its other slots with whether the network's layout had each, and its random streams."""
+
+    cls: int
+    canon_ids: tuple[int, ...]
+    named: tuple[tuple[SlotKey, bool], ...]
+    streams: tuple[int, ...]
+
+
+def share_kernels(module: Module, layout: Layout, slots_of: SlotsOf, memo: bool = True) -> Sharing:
     """Group the kernels of ``module`` (laid out as ``layout``) into classes and build every descriptor.
 
     A class's layout lists the runtime slots, the structural slots of its objects (in canonical order)
     and then the other slots its lowering names, each only if the network's ``layout`` has it.
+
+    With ``memo`` (the default), a kernel whose context key (:class:`~nnc.ir.context.KernelContexts`,
+    plus the structural signatures of its objects) equals an earlier kernel's reuses that kernel's
+    canonical work: its canonical module, slots and streams are the earlier ones renumbered, and only
+    its descriptor is built. ``memo=False`` computes every kernel on its own (the same result).
     """
     structure = _Structure(layout)
+    contexts = KernelContexts(module)
     classes: list[KernelClass] = []
     by_form: dict[tuple[object, ...], int] = {}
+    forms: dict[tuple[object, ...], _Form] = {}
     class_of: list[int] = []
     rows: list[list[int]] = []
     present = layout.slots
+    empty: tuple[_Signature, list[int]] = ((), [])
+
+    def signature(kind: ObjKind, i: int) -> tuple[_Signature, list[int]]:
+        return (structure.pops if kind is ObjKind.POPULATION else structure.projs).get(i, empty)
+
     for index, kernel in enumerate(module.kernels):
+        positions = contexts.positions(kernel) if memo else None
+        key = None
+        if positions is not None:
+            context = contexts.key(kernel, positions)
+            key = (context, tuple(id(signature(kind, i)[0]) for kind, i in positions))
+        form = forms.get(key) if key is not None else None
+        if form is not None and positions is not None:
+            row = _reuse(form, positions, present, structure, signature)
+            if row is not None:
+                class_of.append(form.cls)
+                classes[form.cls].instances.append(index)
+                rows.append(row)
+                continue
         slots = list(slots_of(module, kernel))
         canon, pops, projs, streams = canonical_module(module, kernel, slots)
-        pop_sigs = [structure.pops.get(p, ((), [])) for p in pops]
-        proj_sigs = [structure.projs.get(j, ((), [])) for j in projs]
-        named = [k for k in slots if type(k) not in _STRUCTURE and k in present]
+        pop_sigs = [signature(ObjKind.POPULATION, p) for p in pops]
+        proj_sigs = [signature(ObjKind.PROJECTION, j) for j in projs]
+        others = [k for k in slots if type(k) not in _STRUCTURE]
+        named = [k for k in others if k in present]
         canon_named = tuple(map_key(k, pops, projs) for k in named)
-        form = (canon, tuple(id(s) for s, _ in pop_sigs), tuple(id(s) for s, _ in proj_sigs), canon_named)
-        c = by_form.get(form)
+        shape = (canon, tuple(id(s) for s, _ in pop_sigs), tuple(id(s) for s, _ in proj_sigs), canon_named)
+        c = by_form.get(shape)
         if c is None:
-            entries: list[tuple[SlotKey, SlotKind]] = [(k, SlotKind.VALUE) for k in _RUNTIME_KEYS]
-            for cid, (sig, _) in enumerate(pop_sigs):
-                entries += structure.canonical(sig, cid)
-            for cid, (sig, _) in enumerate(proj_sigs):
-                entries += structure.canonical(sig, cid)
-            entries += [(k, SlotKind.POINTER) for k in canon_named]
-            kinds = dict(entries)
-            cls_layout = Layout({k: i for i, k in enumerate(kinds)}, kinds)
-            c = by_form[form] = len(classes)
-            classes.append(KernelClass(canon, cls_layout, len(streams), []))
+            c = by_form[shape] = len(classes)
+            sigs = [sig for sig, _ in pop_sigs], [sig for sig, _ in proj_sigs]
+            classes.append(_new_class(canon, structure, sigs, canon_named, len(streams)))
         classes[c].instances.append(index)
         class_of.append(c)
         row = list(structure.runtime)
@@ -431,6 +463,11 @@ def share_kernels(module: Module, layout: Layout, slots_of: SlotsOf) -> Sharing:
         row += [present[k] for k in named]
         row += list(streams)  # network stream numbers, in canonical order
         rows.append(row)
+        reached = {(ObjKind.POPULATION, i) for i in pops} | {(ObjKind.PROJECTION, j) for j in projs}
+        if key is not None and positions is not None and key not in forms and reached == set(positions):
+            ids = tuple((pops if kind is ObjKind.POPULATION else projs)[i] for kind, i in positions)
+            canon_others = tuple((map_key(k, pops, projs), k in present) for k in others)
+            forms[key] = _Form(c, ids, canon_others, tuple(streams))
     offsets, total = [], 0
     for row in rows:
         offsets.append(total)
@@ -439,6 +476,53 @@ def share_kernels(module: Module, layout: Layout, slots_of: SlotsOf) -> Sharing:
     for start, row in zip(offsets, rows, strict=True):
         descriptors[start : start + len(row)] = row
     return Sharing(tuple(classes), tuple(class_of), descriptors, tuple(offsets))
+
+
+def _new_class(
+    canon: Module,
+    structure: _Structure,
+    sigs: tuple[list[_Signature], list[_Signature]],
+    canon_named: tuple[SlotKey, ...],
+    streams: int,
+) -> KernelClass:
+    """A class of canonical module ``canon``: its layout lists the runtime slots, the structural slots
+    of its populations and projections (signatures ``sigs``, canonical order), then ``canon_named``."""
+    entries: list[tuple[SlotKey, SlotKind]] = [(k, SlotKind.VALUE) for k in _RUNTIME_KEYS]
+    for group in sigs:
+        for cid, sig in enumerate(group):
+            entries += structure.canonical(sig, cid)
+    entries += [(k, SlotKind.POINTER) for k in canon_named]
+    kinds = dict(entries)
+    return KernelClass(canon, Layout({k: i for i, k in enumerate(kinds)}, kinds), streams, [])
+
+
+def _reuse(
+    form: _Form,
+    positions: Positions,
+    present: dict[SlotKey, int],
+    structure: _Structure,
+    signature: Callable[[ObjKind, int], tuple[_Signature, list[int]]],
+) -> list[int] | None:
+    """The descriptor row of a kernel whose context key is ``form``'s (its objects ``positions``), or
+    None if the network's layout holds another subset of its slots (then it is computed on its own).
+    The form's kernel reached exactly its context positions, so these are all its objects."""
+    pops: dict[int, int] = {}
+    projs: dict[int, int] = {}
+    for (kind, i), cid in zip(positions, form.canon_ids, strict=True):
+        (pops if kind is ObjKind.POPULATION else projs)[cid] = i
+    named: list[int] = []
+    for canon_key, was_present in form.named:
+        slot = present.get(map_key(canon_key, pops, projs))
+        if (slot is not None) != was_present:
+            return None
+        if slot is not None:
+            named.append(slot)
+    row = list(structure.runtime)
+    for cid in range(len(pops)):
+        row += signature(ObjKind.POPULATION, pops[cid])[1]
+    for cid in range(len(projs)):
+        row += signature(ObjKind.PROJECTION, projs[cid])[1]
+    return row + named + list(form.streams)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,9 +19,8 @@ post population; ``event_age`` only in the synapse loop of an event, of a projec
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from nnc.diagnostics import PassError
+from nnc.ir.context import KernelContexts
 from nnc.ir.functions import FUNC_INFO
 from nnc.ir.model import LAST_EVENT, Attribute, Kernel, Module
 from nnc.ir.nodes import (
@@ -340,87 +339,16 @@ class _Verifier:
             self.fail(k, f"'{node.name}' ({node.locality.value}) read at the wrong loop level")
 
 
-class _Contexts:
-    """What the verification of a kernel depends on, as a hashable key: the body (IR equality, which
-    leaves out source spans), the phase and owner kind, and the declarations of the objects the verifier
-    reads (the owner; a projection's pre and post populations; each fused dendrite's projection and its
-    populations), each without its id, name and connectivity statistics, plus which of them are the
-    same object.
-
-    Kernels with equal keys verify alike (the messages aside, which only a failure prints), so a network
-    of many objects of few models verifies each distinct kernel once.
-    """
-
-    def __init__(self, module: Module):
-        self.module = module
-        self._decls: dict[object, int] = {}
-        self._pops: dict[int, int] = {}
-        self._projs: dict[int, int] = {}
-        #: per body object (by id): its number among the distinct bodies and its fused dendrites
-        self._by_id: dict[int, tuple[int, tuple[int, ...]]] = {}
-        self._equal: dict[tuple[Stmt, ...], int] = {}
-        self._bodies: list[object] = []  # the bodies whose ids are keys stay alive
-
-    def _intern(self, decl: object) -> int:
-        return self._decls.setdefault(decl, len(self._decls))
-
-    def _pop(self, i: int) -> int:
-        found = self._pops.get(i)
-        if found is None:
-            found = self._pops[i] = self._intern(replace(self.module.populations[i], id=0, name=""))
-        return found
-
-    def _proj(self, j: int) -> int:
-        found = self._projs.get(j)
-        if found is None:
-            decl = self.module.projections[j]
-            plain = replace(decl, id=0, name="", pre=0, post=0, stats=None, connect=None)
-            found = self._projs[j] = self._intern(plain)
-        return found
-
-    def key(self, k: Kernel) -> tuple[object, ...] | None:
-        """The key of ``k``, or None when it names an object the module lacks (verified on its own)."""
-        m = self.module
-        found = self._by_id.get(id(k.body))
-        if found is None:  # the first kernel with this body object: its equal bodies share one entry
-            body = self._equal.setdefault(k.body, len(self._equal))
-            dendrites = tuple(s.proj for s in walk_stmts(k.body) if isinstance(s, ForDendrite))
-            found = self._by_id[id(k.body)] = (body, dendrites)
-            self._bodies.append(k.body)
-        body, dendrites = found
-        pops: list[int] = []
-        projs: list[int] = []
-        if k.owner is ObjKind.POPULATION:
-            if not 0 <= k.owner_id < len(m.populations):
-                return None
-            pops.append(k.owner_id)
-        else:
-            if not 0 <= k.owner_id < len(m.projections):
-                return None
-            projs.append(k.owner_id)
-        for j in dendrites:
-            if not 0 <= j < len(m.projections):
-                return None
-            projs.append(j)
-        for j in list(projs):
-            pops += [m.projections[j].pre, m.projections[j].post]
-        order: dict[int, int] = {}
-        same_pops = tuple(order.setdefault(i, len(order)) for i in pops)  # which are one population
-        order = {}
-        same_projs = tuple(order.setdefault(j, len(order)) for j in projs)
-        decls = (tuple(self._pop(i) for i in pops), tuple(self._proj(j) for j in projs))
-        return (body, k.phase, k.owner, same_pops, same_projs, decls)
-
-
 def verify(module: Module, stage: str = "ir", odes: bool | None = None) -> None:
     """Raise :class:`PassError` if ``module`` breaks an invariant; ``stage`` names the pass just run.
 
     ``odes``: whether ODEs (and derivatives) may still be present, that is, the discretise pass has not
-    run yet (default: only at stage ``ir``). Kernels whose verification reads the same things
-    (:class:`_Contexts`) are verified once.
+    run yet (default: only at stage ``ir``). The verification of a kernel reads its body and the
+    declarations of the objects it reaches: kernels with equal context keys
+    (:class:`~nnc.ir.context.KernelContexts`) verify alike, and only the first of them is verified.
     """
     v = _Verifier(module, stage, odes)
-    contexts = _Contexts(module)
+    contexts = KernelContexts(module)
     done: set[tuple[object, ...]] = set()
     for k in module.kernels:
         key = contexts.key(k)
