@@ -178,10 +178,13 @@ def _spike_kernels(module: Module) -> dict[int, tuple[Kernel, Kernel]]:
     """Spiking populations whose spike emission can join the loop ending their update: pop -> (update,
     spike)."""
     found: dict[int, tuple[Kernel, Kernel]] = {}
+    neuron: dict[tuple[int, str], Kernel] = {}  # the first NEURON kernel of each population and name
+    for k in module.kernels:
+        if k.owner is ObjKind.POPULATION and k.phase is Phase.NEURON:
+            neuron.setdefault((k.owner_id, k.name), k)
     for pop in module.populations:
-        own = [k for k in module.kernels if k.owner is ObjKind.POPULATION and k.owner_id == pop.id]
-        update = next((k for k in own if k.phase is Phase.NEURON and k.name == f"{pop.name}.update"), None)
-        spike = next((k for k in own if k.phase is Phase.NEURON and k.name == f"{pop.name}.spike"), None)
+        update = neuron.get((pop.id, f"{pop.name}.update"))
+        spike = neuron.get((pop.id, f"{pop.name}.spike"))
         if update is not None and spike is not None and neuron_loop(update) is not None:
             found[pop.id] = (update, spike)
     return found
