@@ -33,58 +33,68 @@ def _compared(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.compare)
 
 
-class KernelContexts:
-    """Context keys of the kernels of one module (see the module docstring)."""
+class Interner:
+    """Numbers of distinct bodies and declarations, by identity first and by equality the first time an
+    object is seen; it keeps every object it numbered alive (their ids stay valid). One interner may
+    serve the modules of one pipeline run, whose passes keep most bodies and declarations as they are."""
 
-    def __init__(self, module: Module):
-        self.module = module
-        self._decls: dict[object, int] = {}
-        self._pops: dict[int, int] = {}
-        self._projs: dict[int, int] = {}
+    def __init__(self) -> None:
         #: per body object (by id): its number among the distinct bodies and its fused dendrites
-        self._by_id: dict[int, tuple[int, tuple[int, ...]]] = {}
-        self._equal: dict[tuple[Stmt, ...], int] = {}
+        self.bodies: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self._equal_bodies: dict[tuple[Stmt, ...], int] = {}
+        self._decls: dict[int, int] = {}
+        self._equal_decls: dict[object, int] = {}
         self._attributes: dict[int, int] = {}
         self._equal_attrs: dict[tuple[Attribute, ...], int] = {}
-        self._bodies: list[object] = []  # the bodies whose ids are keys stay alive
-        self._kept: list[object] = []  # as are the attribute tuples
+        self._kept: list[object] = []
 
-    def _intern(self, decl: PopulationDecl | ProjectionDecl, left_out: frozenset[str]) -> int:
-        """Number of ``decl`` among the distinct declarations, its fields in ``left_out`` left out (its
-        attributes, usually one tuple shared by every object of a model, interned by identity first)."""
+    def body(self, body: tuple[Stmt, ...]) -> tuple[int, tuple[int, ...]]:
+        """The number of ``body`` and the projections of its fused dendrites."""
+        found = self.bodies.get(id(body))
+        if found is None:
+            dendrites = tuple(s.proj for s in walk_stmts(body) if isinstance(s, ForDendrite))
+            number = self._equal_bodies.setdefault(body, len(self._equal_bodies))
+            found = self.bodies[id(body)] = (number, dendrites)
+            self._kept.append(body)
+        return found
+
+    def decl(self, decl: PopulationDecl | ProjectionDecl) -> int:
+        """The number of ``decl`` without the fields no kernel reads (:data:`_POP_LEFT_OUT`,
+        :data:`_PROJ_LEFT_OUT`); its attributes, usually one tuple shared by every object of a model,
+        are numbered by identity first."""
+        found = self._decls.get(id(decl))
+        if found is not None:
+            return found
         attrs = self._attributes.get(id(decl.attributes))
         if attrs is None:
-            attrs = self._attributes[id(decl.attributes)] = self._equal_attrs.setdefault(
-                decl.attributes, len(self._equal_attrs)
-            )
+            attrs = self._equal_attrs.setdefault(decl.attributes, len(self._equal_attrs))
+            self._attributes[id(decl.attributes)] = attrs
             self._kept.append(decl.attributes)
+        left_out = _POP_LEFT_OUT if isinstance(decl, PopulationDecl) else _PROJ_LEFT_OUT
         sig = tuple(
             attrs if name == "attributes" else getattr(decl, name)
             for name in _compared(type(decl))
             if name not in left_out
         )
-        return self._decls.setdefault((type(decl), sig), len(self._decls))
-
-    def _pop(self, i: int) -> int:
-        found = self._pops.get(i)
-        if found is None:
-            found = self._pops[i] = self._intern(self.module.populations[i], _POP_LEFT_OUT)
+        found = self._decls[id(decl)] = self._equal_decls.setdefault(
+            (type(decl), sig), len(self._equal_decls)
+        )
+        self._kept.append(decl)
         return found
 
-    def _proj(self, j: int) -> int:
-        found = self._projs.get(j)
-        if found is None:
-            found = self._projs[j] = self._intern(self.module.projections[j], _PROJ_LEFT_OUT)
-        return found
+
+class KernelContexts:
+    """Context keys of the kernels of one module (see the module docstring); ``interner``: one shared
+    with the keys of other modules (a new one by default)."""
+
+    def __init__(self, module: Module, interner: Interner | None = None):
+        self.module = module
+        self.interner = interner if interner is not None else Interner()
 
     def positions(self, k: Kernel) -> Positions | None:
         """The objects ``k`` reaches in context order, or None when it names one the module lacks."""
         m = self.module
-        found = self._by_id.get(id(k.body))
-        if found is None:
-            dendrites = tuple(s.proj for s in walk_stmts(k.body) if isinstance(s, ForDendrite))
-            found = self._by_id[id(k.body)] = (self._equal.setdefault(k.body, len(self._equal)), dendrites)
-            self._bodies.append(k.body)
+        found = self.interner.body(k.body)
         owners = m.populations if k.owner is ObjKind.POPULATION else m.projections
         if not 0 <= k.owner_id < len(owners) or any(not 0 <= j < len(m.projections) for j in found[1]):
             return None
@@ -106,5 +116,9 @@ class KernelContexts:
                 return None
         order: dict[tuple[ObjKind, int], int] = {}
         same = tuple(order.setdefault(p, len(order)) for p in positions)  # which positions are one object
-        decls = tuple(self._pop(i) if kind is ObjKind.POPULATION else self._proj(i) for kind, i in positions)
-        return (self._by_id[id(k.body)][0], k.phase, k.owner, same, decls)
+        m, decl = self.module, self.interner.decl
+        decls = tuple(
+            decl(m.populations[i] if kind is ObjKind.POPULATION else m.projections[i])
+            for kind, i in positions
+        )
+        return (self.interner.body(k.body)[0], k.phase, k.owner, same, decls)
