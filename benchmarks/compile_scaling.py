@@ -15,12 +15,12 @@ Times are measured inside the child process around ``compile()`` / ``simulate()`
 of log(time) against log(K) fitted over K >= 50 (1 is linear growth).
 
 ``--baseline DIR`` also runs every child with ``PYTHONPATH=DIR`` (another checkout of nnc, e.g. the
-main branch), alternating with this one, and reports both and their ratios side by side. ``--tiny``
-adds a network of K populations of 4 neurons (the same ring with ``fixed_probability(0.5)``), whose
-step is mostly per-kernel overhead. With ``--reference`` and the reference simulator's virtual
-environment present (``NNC_REFERENCE_VENV``, default ``/work/ref-venv``), K = 10 and 50 are also
-compiled and simulated by the reference (``--reference-sizes``), one run each (its compile takes
-minutes).
+main branch), alternating with this one, for the sizes ``--baseline-sizes`` (default: all), and reports
+both and their ratios side by side. ``--tiny`` adds a network of ``--tiny-k`` populations of 4 neurons
+(the same ring with ``fixed_probability(0.5)``), whose step is mostly per-kernel overhead. The
+checkouts alternate run by run. With ``--reference`` and the reference simulator's virtual environment
+present (``NNC_REFERENCE_VENV``, default ``/work/ref-venv``), K = 10 and 50 are also compiled and
+simulated by the reference (``--reference-sizes``), one run each (its compile takes minutes).
 
     python benchmarks/compile_scaling.py [--sizes 10 50 100 200 400] [--repeats 3] [--baseline DIR]
 """
@@ -129,14 +129,19 @@ def _run(python: str, args: list[str], pythonpath: str | None, env_extra: dict |
     raise RuntimeError(f"child {args} failed:\n{proc.stderr[-3000:]}")
 
 
-def measure(k: int, repeats: int, steps: int, pythonpath: str | None, size: int, p: float) -> dict:
-    """Cold and cached compiles of the K ring, ``repeats`` times each; medians."""
-    cold, cached = [], []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="nnc_scaling_") as d:
-            common = [str(k), d, "--steps", str(steps), "--size", str(size), "--p", str(p)]
-            cold.append(_run(sys.executable, ["--child", *common], pythonpath))
-            cached.append(_run(sys.executable, ["--child", *common], pythonpath))
+def measure_pair(k: int, steps: int, pythonpath: str | None, size: int, p: float) -> tuple[dict, dict]:
+    """A cold compile of the K ring into a new cache directory, then a cached one from it."""
+    with tempfile.TemporaryDirectory(prefix="nnc_scaling_") as d:
+        common = [str(k), d, "--steps", str(steps), "--size", str(size), "--p", str(p)]
+        cold = _run(sys.executable, ["--child", *common], pythonpath)
+        cached = _run(sys.executable, ["--child", *common], pythonpath)
+    return cold, cached
+
+
+def summary(k: int, pairs: list[tuple[dict, dict]]) -> dict:
+    """Medians (and every run) of the cold and cached compiles of the K ring."""
+    cold = [c for c, _ in pairs]
+    cached = [c for _, c in pairs]
     return {
         "K": k,
         "cold_s": round(statistics.median(r["compile_s"] for r in cold), 4),
@@ -153,6 +158,31 @@ def measure(k: int, repeats: int, steps: int, pythonpath: str | None, size: int,
     }
 
 
+def measure_all(args: argparse.Namespace, checkouts: dict[str, str]) -> tuple[dict[str, list[dict]], dict]:
+    """Every workload on every checkout (the baseline only for its sizes), the checkouts alternating
+    run by run; the rows of the K rings per checkout, and the tiny network's per checkout."""
+    workloads = [(k, 100, 0.1) for k in args.sizes]
+    if args.tiny:
+        workloads.append((args.tiny_k, 4, 0.5))
+    on_baseline = set(args.baseline_sizes or args.sizes) | {args.tiny_k}
+    runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+    tiny: dict[str, dict] = {}
+    for k, size, p in workloads:
+        names = [n for n in checkouts if n == "nnc" or k in on_baseline]
+        pairs: dict[str, list[tuple[dict, dict]]] = {n: [] for n in names}
+        for r in range(args.repeats):
+            for name in names if r % 2 == 0 else names[::-1]:
+                print(f"{name}: K = {k} x {size} neurons, run {r + 1}", file=sys.stderr, flush=True)
+                pairs[name].append(measure_pair(k, args.steps, checkouts[name], size, p))
+        for name in names:
+            row = summary(k, pairs[name])
+            if size == 100:
+                runs[name].append(row)
+            else:
+                tiny[name] = {**row, "neurons_per_population": size}
+    return runs, tiny
+
+
 def exponent(rows: list[dict], key: str, smallest: int = 50) -> float | None:
     """Least-squares slope of log(rows[key]) against log(K) over K >= ``smallest``."""
     pts = [(math.log(r["K"]), math.log(r[key])) for r in rows if r["K"] >= smallest and r[key] > 0]
@@ -165,17 +195,18 @@ def exponent(rows: list[dict], key: str, smallest: int = 50) -> float | None:
 
 
 def _side_by_side(new: list[dict], base: list[dict], path: str) -> dict:
-    """The baseline's rows and the ratios new / baseline of each size."""
+    """The baseline's rows and the ratios new / baseline of each size both ran."""
+    mine = {r["K"]: r for r in new}
     return {
         "baseline": {"path": path, "sizes": base, "exponent_cold_K50_up": exponent(base, "cold_s")},
         "ratios_new_over_baseline": [
             {
-                "K": a["K"],
-                "cold": round(a["cold_s"] / b["cold_s"], 3),
-                "cached": round(a["cached_s"] / b["cached_s"], 3),
-                "simulate": round(a["simulate_s"] / b["simulate_s"], 3),
+                "K": b["K"],
+                "cold": round(mine[b["K"]]["cold_s"] / b["cold_s"], 3),
+                "cached": round(mine[b["K"]]["cached_s"] / b["cached_s"], 3),
+                "simulate": round(mine[b["K"]]["simulate_s"] / b["simulate_s"], 3),
             }
-            for a, b in zip(new, base, strict=True)
+            for b in base
         ],
     }
 
@@ -202,7 +233,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--baseline", default=None, help="another nnc checkout, run side by side")
+    parser.add_argument(
+        "--baseline-sizes", type=int, nargs="+", default=None, help="sizes run on the baseline (default: all)"
+    )
     parser.add_argument("--tiny", action="store_true", help="also K populations of 4 neurons")
+    parser.add_argument("--tiny-k", type=int, default=200, help="K of the --tiny network")
     parser.add_argument("--reference", action="store_true", help="also the reference simulator")
     parser.add_argument("--reference-sizes", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
@@ -216,22 +251,10 @@ def main() -> None:
     if args.reference_child is not None:
         reference_child(args.reference_child, args.steps)
         return
-    here = str(Path(__file__).resolve().parents[1])
-    runs: dict[str, list[dict]] = {"nnc": []}
+    checkouts = {"nnc": str(Path(__file__).resolve().parents[1])}
     if args.baseline:
-        runs["baseline"] = []
-    workloads = [(k, 100, 0.1) for k in args.sizes]
-    if args.tiny:
-        workloads.append((max(args.sizes), 4, 0.5))
-    tiny: dict[str, dict] = {}
-    for k, size, p in workloads:
-        for name in runs:  # alternate the checkouts, workload by workload
-            path = here if name == "nnc" else args.baseline
-            row = measure(k, args.repeats, args.steps, path, size, p)
-            if size == 100:
-                runs[name].append(row)
-            else:
-                tiny[name] = {**row, "neurons_per_population": size}
+        checkouts["baseline"] = args.baseline
+    runs, tiny = measure_all(args, checkouts)
     rec: dict[str, object] = {
         "benchmark": "compile_scaling",
         "repeats": args.repeats,
