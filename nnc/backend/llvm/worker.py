@@ -88,7 +88,9 @@ class _Worker:
             self.barrier()
 
     def gate(self, row: ir.Value, flags: ir.Value) -> ir.Value:
-        """Whether the stage of ``row`` runs this step (:class:`~nnc.backend.abi.ScheduleField`)."""
+        """Whether the stage of ``row`` runs this step (:class:`~nnc.backend.abi.ScheduleField`). The
+        division of the period test is only done for rows that have a period (a branch: most rows have
+        none, and a division per row would cost more than the rest of the row)."""
         b = self.b
         on = b.icmp_unsigned("!=", b.and_(flags, I64(ScheduleFlag.ALWAYS)), I64(0))
         gate = ir.Constant(I1, 1)
@@ -98,12 +100,14 @@ class _Worker:
             value = self.ctx_at(b.select(unused, I64(0), slot))
             gate = b.and_(gate, b.or_(unused, b.icmp_signed("!=", value, I64(0))))
         period_slot = _field(b, row, ScheduleField.PERIOD)
-        unused = b.icmp_signed("<", period_slot, I64(0))
-        period = self.ctx_at(b.select(unused, I64(0), period_slot))
-        period = b.select(b.icmp_signed("<", period, I64(1)), I64(1), period)
-        offset = self.ctx_at(b.select(unused, I64(0), _field(b, row, ScheduleField.OFFSET)))
-        due = b.icmp_signed("==", b.srem(b.sub(self.step, offset), period), I64(0))
-        return b.or_(on, b.and_(gate, b.or_(unused, due)))
+        due_slot = alloca_once(b, I1, "due")
+        b.store(ir.Constant(I1, 1), due_slot)
+        with b.if_then(b.icmp_signed(">=", period_slot, I64(0)), likely=False):
+            period = self.ctx_at(period_slot)
+            period = b.select(b.icmp_signed("<", period, I64(1)), I64(1), period)
+            offset = self.ctx_at(_field(b, row, ScheduleField.OFFSET))
+            b.store(b.icmp_signed("==", b.srem(b.sub(self.step, offset), period), I64(0)), due_slot)
+        return b.or_(on, b.and_(gate, b.load(due_slot, typ=I1)))
 
     def call(self, row: ir.Value) -> None:
         """Run the stage of a CALL row if its gate is open, then (``BARRIER``) a barrier."""
