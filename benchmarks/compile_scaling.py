@@ -112,28 +112,27 @@ def child(k: int, directory: str, steps: int, size: int, p: float) -> None:
 
 
 def reference_child(k: int, steps: int) -> None:
-    """The same network on the reference simulator: compile and simulate times as JSON."""
+    """The same network on the reference simulator (its ``Network`` API, as :func:`build`): compile and
+    simulate times as JSON."""
     import ANNarchy as ann  # type: ignore[import-not-found]  # noqa: N813
 
-    ann.setup(dt=1.0, seed=1)
-    neurons = [ann.Neuron(parameters=params, equations=eqs) for params, eqs in MODELS]
-    pops = [ann.Population(100, neurons[i % len(neurons)], name=f"p{i}") for i in range(k)]
-    for i in range(k):
-        ann.Projection(pops[i], pops[(i + 1) % k], "exc").fixed_probability(0.1, weights=0.1)
+    net = build(ann, k)
     with tempfile.TemporaryDirectory(prefix="ann_ref_") as d:
         t0 = time.perf_counter()
-        ann.compile(directory=d, silent=True)
+        net.compile(directory=d, silent=True)  # type: ignore[attr-defined]
         t1 = time.perf_counter()
-        ann.simulate(float(steps))
+        net.simulate(float(steps))  # type: ignore[attr-defined]
         t2 = time.perf_counter()
     print(json.dumps({"compile_s": t1 - t0, "simulate_s": t2 - t1}))
 
 
-def _run(python: str, args: list[str], pythonpath: str | None, env_extra: dict | None = None) -> dict:
-    env = dict(os.environ)
-    if pythonpath is not None:
-        env["PYTHONPATH"] = pythonpath
-    env.update(env_extra or {})
+def _run(python: str, args: list[str], pythonpath: str | None, env: dict | None = None) -> dict:
+    """Run this script as a child (``env``: its whole environment, else this one's with ``pythonpath``)
+    and return the JSON line it printed."""
+    if env is None:
+        env = dict(os.environ)
+        if pythonpath is not None:
+            env["PYTHONPATH"] = pythonpath
     proc = subprocess.run([python, __file__, *args], capture_output=True, text=True, env=env, check=False)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
@@ -229,11 +228,15 @@ def reference(sizes: list[int], steps: int) -> list[dict] | dict:
     python = REFERENCE_VENV / "bin" / "python"
     if not python.exists():
         return {"skipped": f"{python} not found"}
-    env = {"PATH": f"{REFERENCE_VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # a clean environment: the reference builds its C++ with its own tools (nothing of nnc's venv)
+    env = {
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PATH": f"{REFERENCE_VENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+    }
     ref: list[dict] = []
     for k in sizes:
         try:
-            r = _run(str(python), ["--reference-child", str(k), "--steps", str(steps)], "", env)
+            r = _run(str(python), ["--reference-child", str(k), "--steps", str(steps)], None, env)
             ref.append({"K": k, **{key: round(v, 3) for key, v in r.items()}})
         except RuntimeError as e:
             ref.append({"K": k, "error": str(e)[-500:]})
