@@ -7,7 +7,8 @@
   ``llvm``: the LLVM IR of the CPU backend). ``--data FILE.npz`` also writes the network's synapses
   and constants, and the printed module names them, so that ``nnc run`` can run it.
 * ``nnc opt FILE.nir`` reads a module printed by ``dump-ir``, runs passes (``--passes a,b`` or the
-  default pipeline up to ``--stage``), verifies after each and prints the result (or its LLVM IR).
+  default pipeline up to ``--stage``), verifies after each and prints the result (or its kernel classes,
+  or its LLVM IR).
 * ``nnc run FILE.nir`` runs a module read from text on the interpreter or the LLVM engine and prints or
   saves its state.
 
@@ -66,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument(
         "--stage",
         default=None,
-        help="without --passes: run the default pipeline up to this pass; llvm or ptx: lower the result",
+        help="without --passes: run the default pipeline up to this pass; kernels (the kernel classes), "
+        "llvm or ptx: lower the result",
     )
     opt.add_argument(
         "--verify-each",
