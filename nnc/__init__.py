@@ -11,7 +11,7 @@ from nnc.api.constant import Constant, add_function, functions
 from nnc.api.decoding import DecodingProjection
 from nnc.api.dendrite import Dendrite, IndividualSynapse
 from nnc.api.inputs import InputArray
-from nnc.api.io import load, load_parameters, save, save_parameters
+from nnc.api.io import load, load_parameter, load_parameters, save, save_parameters
 from nnc.api.legacy import (
     callbacks_enabled,
     clear,
@@ -53,10 +53,7 @@ from nnc.api.spike_inputs import (
 )
 from nnc.api.sweep import Sweep, sweep
 from nnc.api.timed_array import TimedArray
-from nnc.api.unbuilt import (
-    report,
-    timeit,
-)
+from nnc.api.utils import timeit
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.descriptions.models import Creating, Neuron, Parameter, Pruning, Synapse, Variable
 from nnc.descriptions.random import (
@@ -88,6 +85,7 @@ from nnc.models import (
     LeakyIntegrator,
     Oja,
 )
+from nnc.report import report
 
 __version__ = "0.1.0"
 
@@ -165,6 +163,7 @@ __all__ = [
     "get_projection",
     "get_time",
     "load",
+    "load_parameter",
     "load_parameters",
     "magic_network",
     "monitors",

@@ -4,11 +4,12 @@
   network; the compile stops after the requested stage and its text is printed (``parse``: the analysed
   models, ``ir``: the assembled module, a pass name: the module after that pass, ``kernels``: which
   kernels share one compiled function and the canonical module each such class is compiled from,
-  ``llvm``: the LLVM IR of the CPU backend). ``--data FILE.npz`` also writes the network's synapses
-  and constants, and the printed module names them, so that ``nnc run`` can run it.
+  ``llvm``: the LLVM IR of the CPU backend, ``ptx``: the PTX of the GPU backend). ``--data FILE.npz``
+  also writes the network's synapses and constants, and the printed module names them, so that
+  ``nnc run`` can run it.
 * ``nnc opt FILE.nir`` reads a module printed by ``dump-ir``, runs passes (``--passes a,b`` or the
   default pipeline up to ``--stage``), verifies after each and prints the result (or its kernel classes,
-  or its LLVM IR).
+  its LLVM IR or PTX).
 * ``nnc run FILE.nir`` runs a module read from text on the interpreter or the LLVM engine and prints or
   saves its state.
 
@@ -29,8 +30,6 @@ from nnc import __version__
 from nnc.diagnostics import NncError
 
 EXIT_OK, EXIT_ERROR, EXIT_UNSUPPORTED = 0, 1, 2
-#: What ``--stage ptx`` answers while there is no PTX backend (``dump-ir`` and ``opt`` alike).
-PTX_UNAVAILABLE = "error: the PTX backend is not built yet; --stage ptx is unavailable"
 
 
 def stage_names() -> list[str]:
@@ -112,10 +111,7 @@ def dump_ir(
     """Run ``script`` until the selected network compiles; print ``stage``; return the exit code."""
     from nnc.api.build import DumpRequest, StageDumped, dumping
 
-    if stage == "ptx":
-        print(PTX_UNAVAILABLE, file=sys.stderr)
-        return EXIT_UNSUPPORTED
-    if data is not None and stage in ("parse", "kernels", "llvm"):
+    if data is not None and stage in ("parse", "kernels", "llvm", "ptx"):
         print(f"error: --data applies to module stages, not to --stage {stage}", file=sys.stderr)
         return EXIT_ERROR
     saved_argv, saved_path = sys.argv[:], sys.path[:]

@@ -34,7 +34,12 @@ class Extra:
 EXTRAS: dict[str, Extra] = {
     e.name: e
     for e in (
-        Extra("cuda", "the CUDA backend (GPU launches)", ("cuda-bindings>=12",), ("cuda.bindings",)),
+        Extra(
+            "cuda",
+            "the CUDA backend (GPU launches; libdevice for tanh, pow ... on the GPU)",
+            ("cuda-bindings>=12", "nvidia-nvvm>=13"),
+            ("cuda.bindings",),
+        ),
         Extra(
             "dask",
             "parallel_run and sweep on a Dask cluster",
@@ -49,10 +54,21 @@ EXTRAS: dict[str, Extra] = {
             ("pillow>=10", "opencv-python-headless>=4.8"),
             ("PIL", "cv2"),
         ),
-        Extra("tensorboard", "logging to TensorBoard", ("tensorboardX>=2.6",), ("tensorboardX",)),
+        Extra(
+            "tensorboard",
+            "logging to TensorBoard, nnc.extensions.tensorboard",
+            ("tensorboardX>=2.6",),
+            ("tensorboardX",),
+        ),
+        Extra(
+            "keras",
+            "reading Keras model files (.h5, .keras) in nnc.extensions.ann_to_snn_conversion",
+            ("h5py>=3.8",),
+            ("h5py",),
+        ),
         Extra(
             "test",
-            "the test suite (including the built-wheel test)",
+            "the test suite (including the built-wheel test and the extensions)",
             (
                 "pytest>=8",
                 "hypothesis>=6.100",
@@ -63,6 +79,12 @@ EXTRAS: dict[str, Extra] = {
                 "filecheck>=1.0",
                 "dask[distributed]>=2024.1",
                 "tqdm>=4.66",
+                "cuda-bindings>=12",
+                "pillow>=10",
+                "opencv-python-headless>=4.8",
+                "tensorboardX>=2.6",
+                "h5py>=3.8",
+                "matplotlib>=3.8",
             ),
             (
                 "pytest",
@@ -75,6 +97,12 @@ EXTRAS: dict[str, Extra] = {
                 "dask",
                 "distributed",
                 "tqdm",
+                "cuda.bindings",
+                "PIL",
+                "cv2",
+                "tensorboardX",
+                "h5py",
+                "matplotlib",
             ),
         ),
     )

@@ -61,8 +61,14 @@ def local_values(
     geometry: tuple[int, ...],
     rng: np.random.Generator | None,
     what: str,
+    any_shape: bool = False,
 ) -> np.ndarray:
-    """``size`` values (flat rank order) from a scalar, ``size`` or ``geometry`` values, or a distribution."""
+    """``size`` values (flat rank order) from a scalar, ``size`` or ``geometry`` values, or a distribution.
+
+    ``any_shape``: an array of any shape with ``size`` elements is read in C order, as the reference reads
+    the values of a whole population (``value.reshape(size)``): a ``(1, 289)`` array fills a (17, 17)
+    population. Views and single neurons keep the strict shapes (the reference refuses the others there).
+    """
     if isinstance(value, RandomDistribution):
         return convert(value.get_values(size, rng=rng), attr.dtype)
     if _is_number(value):
@@ -73,11 +79,16 @@ def local_values(
         arr = None
     if arr is None or arr.dtype == object or arr.dtype.kind not in "biuf":
         raise SimulationError(f"{what}: cannot set '{attr.name}' from {type(value).__name__} {value!r}")
-    if arr.shape == (size,) or arr.shape == tuple(geometry):
+    if arr.shape == (size,) or arr.shape == tuple(geometry) or (any_shape and arr.size == size):
         return convert(arr.reshape(-1), attr.dtype)
+    sizes = (
+        f"an array of {size} elements (shape {tuple(geometry)} or any other)"
+        if any_shape
+        else (f"{size} values or an array of shape {tuple(geometry)}")
+    )
     raise SimulationError(
-        f"{what}: '{attr.name}' needs a scalar, {size} values or an array of shape {tuple(geometry)}, "
-        f"got shape {arr.shape}"
+        f"{what}: '{attr.name}' needs a scalar, {sizes}, got an array of shape {arr.shape} "
+        f"({arr.size} elements)"
     )
 
 
@@ -160,7 +171,7 @@ class AttributeStore:
             return global_value(
                 attr, value if not isinstance(value, np.ndarray) else value.reshape(-1)[0], rng, self.what
             )
-        return local_values(attr, value, self.size, self.geometry, rng, self.what)
+        return local_values(attr, value, self.size, self.geometry, rng, self.what, any_shape=True)
 
     def set_initial(self, name: str, value: object, rng: np.random.Generator) -> None:
         """Replace the initial value of ``name`` (before compile); distributions are sampled now."""
@@ -174,7 +185,9 @@ class AttributeStore:
                 )
             self.init[name] = global_value(attr, value, rng, self.what)
         else:
-            self.init[name] = local_values(attr, value, self.size, self.geometry, rng, self.what)
+            self.init[name] = local_values(
+                attr, value, self.size, self.geometry, rng, self.what, any_shape=True
+            )
 
     def set_initial_at(self, name: str, ranks: np.ndarray, value: object, rng: np.random.Generator) -> None:
         """Replace the initial value of ``name`` for some ranks only (views, single neurons)."""
@@ -232,7 +245,8 @@ class AttributeStore:
             return
         n = self.size if ranks is None else len(ranks)
         geometry = self.geometry if ranks is None else (n,)
-        self.write(name, local_values(attr, value, n, geometry, rng, self.what), ranks)
+        values = local_values(attr, value, n, geometry, rng, self.what, any_shape=ranks is None)
+        self.write(name, values, ranks)
 
     def transfer(self, names: tuple[str, ...] | None = None) -> None:
         """Write the initial values of ``names`` (default all; declaration order) into the live buffers."""

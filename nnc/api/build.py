@@ -119,9 +119,21 @@ def _connected_targets(net: Network) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
+def _structural_rules(net: Network) -> None:
+    """A synapse with a ``creating`` or ``pruning`` rule turns structural plasticity on (API.md §3)."""
+    if net._config.structural_plasticity:
+        return
+    for proj in net._projections:
+        synapse = proj.synapse_type  # type: ignore[attr-defined]
+        if getattr(synapse, "creating", None) is not None or getattr(synapse, "pruning", None) is not None:
+            net._config = replace(net._config, structural_plasticity=True)
+            return
+
+
 def _analyse(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
     from nnc.frontend.analyse import shared_analyses
 
+    _structural_rules(net)
     with shared_analyses():  # a model used by many populations or projections is analysed once
         return _analyse_models(net)
 
@@ -154,11 +166,32 @@ def _options(net: Network) -> CompileOptions:
     )
 
 
-def _engine(net: Network, module: Module, directory: str | None, clean: bool, llvm: bool = False) -> Engine:
+def _engine(
+    net: Network,
+    module: Module,
+    directory: str | None,
+    clean: bool,
+    llvm: bool = False,
+    cuda_config: dict | None = None,
+) -> Engine:
     """The engine selected by the configuration (``llvm`` forces the LLVM JIT, for its IR dump)."""
     cfg = net._config
-    if cfg.paradigm == "cuda":
-        raise NotImplementedError("paradigm='cuda': the PTX backend is not built yet")
+    if cfg.paradigm == "cuda" and not llvm:
+        from nnc.backend.ptx.cuda import open_device
+        from nnc.backend.ptx.engine import GpuEngine
+        from nnc.backend.ptx.stages import GpuChoices
+
+        config = dict(cuda_config or {})
+        choices = GpuChoices.of(config)
+        device = open_device(config)
+        return GpuEngine(
+            module,
+            _options(net),
+            device,
+            block_size=int(config.get("block_size", 256)),
+            max_blocks=config.get("max_blocks"),
+            choices=choices,
+        )
     if cfg.engine == "interp" and not llvm:
         from nnc.backend.interp.engine import InterpEngine
 
@@ -203,13 +236,25 @@ def _initialise(net: Network, runtime: Runtime) -> None:
         m._bind(runtime.recorder)
 
 
+def _ptx_text(module: Module, cuda_config: dict | None) -> str:
+    """The PTX of ``module`` (``nnc dump-ir --stage ptx``) for ``cuda_config['sm']`` (default sm_80)."""
+    from nnc.backend.ptx.emit import module_ptx
+
+    return module_ptx(module, cuda_config)
+
+
 def compile_network(
-    net: Network, directory: str | None, clean: bool, passes: Sequence[object] | None = None
+    net: Network,
+    directory: str | None,
+    clean: bool,
+    passes: Sequence[object] | None = None,
+    cuda_config: dict | None = None,
 ) -> Runtime:
     """Compile ``net`` and return its runtime (or raise :class:`StageDumped` under :func:`dumping`).
 
     ``passes`` replaces the pipeline (names or pass instances); otherwise the default pipeline runs with
-    the configuration's ``extra_passes`` in their registered places.
+    the configuration's ``extra_passes`` in their registered places. ``cuda_config``: the GPU's
+    (``paradigm="cuda"``, docs/gpu.md).
     """
     if not net.get_populations():
         raise ModelError(f"compile: network {net.id} has no population")
@@ -231,8 +276,10 @@ def compile_network(
         from nnc.backend.llvm.engine import share
 
         raise StageDumped("kernels", share(module).describe(module))
+    if request is not None and request.stage == "ptx":
+        raise StageDumped("ptx", _ptx_text(module, cuda_config))
     dump_llvm = request is not None and request.stage == "llvm"
-    engine = _engine(net, module, directory, clean, llvm=dump_llvm)
+    engine = _engine(net, module, directory, clean, llvm=dump_llvm, cuda_config=cuda_config)
     if dump_llvm:
         text = engine.llvm_ir  # type: ignore[attr-defined]
         engine.close()
@@ -297,6 +344,21 @@ def _condition(pop: object) -> tuple[str, str] | None:
     return str(text).strip(), "any"
 
 
+def _spiked_check(pop: object, mode: str) -> Callable[[], bool]:
+    """``"spiked : any"`` / ``"spiked : all"`` (DSL.md §14): some / every neuron spiked in the step."""
+    from nnc.runtime.spikes import spikes_of
+
+    if not getattr(pop, "is_spiking", False):
+        raise ModelError(f"stop condition of {pop.name}: 'spiked' needs a spiking population")  # type: ignore[attr-defined]
+    size = pop.size  # type: ignore[attr-defined]
+
+    def check() -> bool:
+        fired = spikes_of(pop._buffers, pop.id)  # type: ignore[attr-defined]
+        return len(fired) > 0 if mode == "any" else len(np.unique(fired)) == size
+
+    return check
+
+
 def stop_condition_checker(net: Network, pops: list[object], operator: str) -> Callable[[], bool] | None:
     """A predicate evaluated after each step of ``simulate_until`` (DSL.md §14, API.md §2).
 
@@ -311,6 +373,9 @@ def stop_condition_checker(net: Network, pops: list[object], operator: str) -> C
         if cond is None:
             continue
         expr, mode = cond
+        if expr == "spiked":  # the special form of spiking populations: who fired in the step
+            checks.append(_spiked_check(pop, mode))
+            continue
         model: NeuronModel = pop.neuron_model  # type: ignore[attr-defined]
         names = [a.name for a in model.attributes]
         types = ", ".join(["bool"] + ["float"] * len(names))

@@ -41,6 +41,13 @@ class Connector:
     format_hint: Format | None = None
     storage_order: str | None = None
     storage_format: str | None = None
+    description: str = ""  # the pattern and its arguments, for report()
+
+
+def describe_value(value: object) -> str:
+    """A weight or delay argument as the model report writes it (a distribution in LaTeX)."""
+    latex = getattr(value, "latex", None)
+    return latex() if callable(latex) else str(value)
 
 
 def storage_hint(storage_format: str | None, storage_order: str | None) -> Format | None:
@@ -72,8 +79,10 @@ class ConnectorMethods:
         build: Callable[[ConnectContext], Connectivity],
         single: bool,
         hints: tuple[str | None, str | None],
+        description: str = "",
     ) -> ConnectorMethods:
-        self._set_connector(Connector(name, build, single, storage_hint(*hints), hints[1], hints[0]))
+        connector = Connector(name, build, single, storage_hint(*hints), hints[1], hints[0], description)
+        self._set_connector(connector)
         return self
 
     def all_to_all(
@@ -91,7 +100,11 @@ class ConnectorMethods:
             patterns.all_to_all, weights=weights, delays=delays, allow_self_connections=allow_self_connections
         )
         return self._record(
-            "all_to_all", build, _single(weights, force_multiple_weights), (storage_format, storage_order)
+            "all_to_all",
+            build,
+            _single(weights, force_multiple_weights),
+            (storage_format, storage_order),
+            f"All-to-All, weights {describe_value(weights)}, delays {describe_value(delays)}",
         )
 
     def one_to_one(
@@ -110,7 +123,11 @@ class ConnectorMethods:
             self._warn(f"one_to_one(): {self.pre.name} and {self.post.name} have different sizes")  # type: ignore[attr-defined]
         build = functools.partial(patterns.one_to_one, weights=weights, delays=delays)
         return self._record(
-            "one_to_one", build, _single(weights, force_multiple_weights), (storage_format, storage_order)
+            "one_to_one",
+            build,
+            _single(weights, force_multiple_weights),
+            (storage_format, storage_order),
+            f"One-to-One, weights {describe_value(weights)}, delays {describe_value(delays)}",
         )
 
     def fixed_probability(
@@ -137,6 +154,8 @@ class ConnectorMethods:
             build,
             _single(weights, force_multiple_weights),
             (storage_format, storage_order),
+            f"Random, sparseness {probability}, weights {describe_value(weights)}, "
+            f"delays {describe_value(delays)}",
         )
 
     def fixed_number_pre(
@@ -167,6 +186,8 @@ class ConnectorMethods:
             build,
             _single(weights, force_multiple_weights),
             (storage_format, storage_order),
+            f"Random Convergent {number} $\\rightarrow$ 1, weights {describe_value(weights)}, "
+            f"delays {describe_value(delays)}",
         )
 
     def fixed_number_post(
@@ -197,6 +218,8 @@ class ConnectorMethods:
             build,
             _single(weights, force_multiple_weights),
             (storage_format, storage_order),
+            f"Random Divergent 1 $\\rightarrow$ {number}, weights {describe_value(weights)}, "
+            f"delays {describe_value(delays)}",
         )
 
     def gaussian(
@@ -219,7 +242,8 @@ class ConnectorMethods:
             limit=limit,
             allow_self_connections=allow_self_connections,
         )
-        return self._record("gaussian", build, False, (storage_format, None))
+        text = f"Gaussian, amplitude {amp}, sigma {sigma}, delays {describe_value(delays)}"
+        return self._record("gaussian", build, False, (storage_format, None), text)
 
     def dog(
         self,
@@ -243,7 +267,11 @@ class ConnectorMethods:
             limit=limit,
             allow_self_connections=allow_self_connections,
         )
-        return self._record("dog", build, False, (storage_format, None))
+        text = (
+            f"Difference-of-Gaussian, A+ {amp_pos}, sigma+ {sigma_pos}, A- {amp_neg}, sigma- {sigma_neg}, "
+            f"delays {describe_value(delays)}"
+        )
+        return self._record("dog", build, False, (storage_format, None), text)
 
     def from_matrix(
         self,
@@ -266,7 +294,9 @@ class ConnectorMethods:
                 want = expected[::-1] if pre_post else expected
                 raise ModelError(f"from_matrix(): the {what} matrix has shape {shape}, expected {want}")
         build = functools.partial(loaders.from_matrix, weights=w, delays=delays if d is None else d)
-        return self._record("from_matrix", build, False, (storage_format, storage_order))
+        return self._record(
+            "from_matrix", build, False, (storage_format, storage_order), "Connectivity matrix"
+        )
 
     def from_sparse(
         self,
@@ -300,7 +330,9 @@ class ConnectorMethods:
         csc = sparse.csc_matrix(weights)
         csc.sort_indices()
         build = functools.partial(loaders.from_sparse, matrix=csc, delays=float(delays))
-        return self._record("from_sparse", build, False, (storage_format, storage_order))
+        return self._record(
+            "from_sparse", build, False, (storage_format, storage_order), "Sparse connectivity matrix"
+        )
 
     def from_function(
         self,
@@ -321,7 +353,8 @@ class ConnectorMethods:
                 )
             return lil.connectivity(*ctx.sizes)
 
-        return self._record("from_function", build, False, (storage_format, storage_order))
+        text = f"Created by the method {getattr(method, '__name__', method)}"
+        return self._record("from_function", build, False, (storage_format, storage_order), text)
 
     def from_file(
         self,
@@ -338,7 +371,7 @@ class ConnectorMethods:
             isinstance(data["w"], np.ndarray) and data["w"].size == 1 and data["w"].dtype != object
         )
         build = functools.partial(loaders.from_saved, data=data)
-        return self._record("from_file", build, single, (storage_format, storage_order))
+        return self._record("from_file", build, single, (storage_format, storage_order), "From File")
 
     def from_matrix_market(
         self, filename: str, storage_format: str | None = None, storage_order: str | None = None
@@ -349,7 +382,13 @@ class ConnectorMethods:
         if not os.path.isfile(filename):
             raise ModelError(f"from_matrix_market(): no file {filename!r}")
         build = functools.partial(loaders.from_matrix_market, filename=str(filename))
-        return self._record("from_matrix_market", build, False, (storage_format, storage_order))
+        return self._record(
+            "from_matrix_market",
+            build,
+            False,
+            (storage_format, storage_order),
+            "A weight matrix loaded from a .mtx file",
+        )
 
     connect_all_to_all = all_to_all
     connect_one_to_one = one_to_one

@@ -12,10 +12,17 @@ from nnc.diagnostics import ModelError, SimulationError
 if TYPE_CHECKING:
     from nnc.api.projection import Projection
 
-_STRUCTURAL = (
-    "structural plasticity (create_synapse, create_synapses, prune_synapse, prune_synapses) is not "
-    "implemented in nnc yet"
-)
+
+def _per_synapse(value: object, n: int, what: str) -> np.ndarray:
+    """One float per new synapse from None (0), a number, or ``n`` values."""
+    if value is None:
+        return np.zeros(n)
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    if arr.size == 1:
+        return np.full(n, arr[0])
+    if arr.size != n:
+        raise SimulationError(f"Dendrite.create_synapses(): give one value or {n} {what}, not {arr.size}")
+    return arr
 
 
 class Dendrite:
@@ -25,7 +32,22 @@ class Dendrite:
         d = self.__dict__
         d["proj"] = proj
         d["post_rank"] = int(post_rank)
-        d["idx"] = int(idx)
+        d["_idx"] = (int(idx), proj._conn)
+
+    @property
+    def idx(self) -> int:
+        """Position of this dendrite in ``proj.post_ranks`` (found again after the connectivity changed)."""
+        idx, conn = self.__dict__["_idx"]
+        if conn is not self.proj._conn:
+            found = self.proj._conn.index_of(self.post_rank)
+            if found is None:
+                raise SimulationError(
+                    f"the neuron of rank {self.post_rank} has no dendrite in projection "
+                    f"{self.proj.name} anymore"
+                )
+            idx = found
+            self.__dict__["_idx"] = (idx, self.proj._conn)
+        return idx
 
     # ------------------------------------------------------------------ structure
     @property
@@ -139,21 +161,64 @@ class Dendrite:
         return m[np.asarray(pre.ranks)].reshape(pre.geometry)
 
     # ------------------------------------------------------------------ structural plasticity
+    def _pre_rank(self, rank: object) -> int:
+        if not isinstance(rank, (int, np.integer)):
+            raise ModelError(f"Dendrite: the pre-synaptic neuron must be given by its rank, not {rank!r}")
+        size = self.proj.pre.population.size
+        if not 0 <= int(rank) < size:
+            raise ModelError(f"Dendrite: pre-synaptic rank {rank} is out of range (population size {size})")
+        return int(rank)
+
     def create_synapse(self, rank: int, w: float = 0.0, delay: float = 0) -> None:
-        """Add a synapse (structural plasticity)."""
-        raise NotImplementedError(_STRUCTURAL)
+        """Add a synapse from pre rank ``rank`` with weight ``w`` and ``delay`` ms (``int(delay/dt)``
+        steps); its other attributes take their initial values. Needs ``structural_plasticity=True``."""
+        self.create_synapses([rank], [w], [delay])
 
     def create_synapses(self, ranks: list[int], weights: object = None, delays: object = None) -> None:
-        """Add synapses (structural plasticity)."""
-        raise NotImplementedError(_STRUCTURAL)
+        """Add synapses from the pre ranks ``ranks``: ``weights`` and ``delays`` (ms) are one value for all
+        (default 0) or one per synapse. An existing synapse is an error (nothing is added then)."""
+        proj = self.proj
+        proj._require_structural("Dendrite.create_synapses()")
+        ranks_ = [self._pre_rank(r) for r in np.asarray(ranks).reshape(-1).tolist()]
+        n = len(ranks_)
+        w = _per_synapse(weights, n, "weights")
+        d = _per_synapse(delays, n, "delays")
+        existing = set(self.pre_ranks)
+        twice = sorted({r for r in ranks_ if r in existing or ranks_.count(r) > 1})
+        if twice:
+            raise SimulationError(
+                f"Dendrite.create_synapses(): the synapse from pre rank {twice[0]} to post rank "
+                f"{self.post_rank} already exists"
+            )
+        if not n:
+            return
+        proj._edit(
+            add_rows=np.full(n, self.idx), add_pre=np.array(ranks_), add_w=w,
+            add_delays=proj._synapse_delays(d),
+        )  # fmt: skip
 
     def prune_synapse(self, rank: int) -> None:
-        """Remove a synapse (structural plasticity)."""
-        raise NotImplementedError(_STRUCTURAL)
+        """Remove the synapse from pre rank ``rank`` (an error if there is none)."""
+        self.prune_synapses([rank])
 
     def prune_synapses(self, ranks: list[int]) -> None:
-        """Remove synapses (structural plasticity)."""
-        raise NotImplementedError(_STRUCTURAL)
+        """Remove the synapses from the pre ranks ``ranks`` (an error if one does not exist)."""
+        proj = self.proj
+        proj._require_structural("Dendrite.prune_synapses()")
+        ranks_ = [self._pre_rank(r) for r in np.asarray(ranks).reshape(-1).tolist()]
+        pre = self.pre_ranks
+        missing = [r for r in ranks_ if r not in pre]
+        if missing:
+            raise SimulationError(
+                f"Dendrite.prune_synapses(): there is no synapse from pre rank {missing[0]} to post rank "
+                f"{self.post_rank}"
+            )
+        conn = proj._conn
+        mask = np.zeros(conn.n_synapses, dtype=bool)
+        row = conn.row(self.idx)
+        mask[row] = np.isin(conn.pre_ranks[row], ranks_)
+        if mask.any():
+            proj._edit(remove=mask)
 
     def __repr__(self) -> str:
         return f"Dendrite(proj={self.proj.name!r}, post_rank={self.post_rank}, size={self.size})"
@@ -166,7 +231,23 @@ class IndividualSynapse:
         d = self.__dict__
         d["dendrite"] = dendrite
         d["rank"] = int(rank)
-        d["_position"] = int(position)
+        d["_at"] = (int(position), dendrite.proj._conn)
+
+    @property
+    def _position(self) -> int:
+        """Position of the synapse in its dendrite (looked up again after the connectivity changed)."""
+        position, conn = self.__dict__["_at"]
+        proj = self.dendrite.proj
+        if conn is not proj._conn:
+            ranks = self.dendrite.pre_ranks
+            if self.rank not in ranks:
+                raise SimulationError(
+                    f"the synapse from pre rank {self.rank} to post rank {self.dendrite.post_rank} "
+                    f"does not exist anymore"
+                )
+            position = ranks.index(self.rank)
+            self.__dict__["_at"] = (position, proj._conn)
+        return position
 
     @property
     def attributes(self) -> list[str]:

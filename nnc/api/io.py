@@ -228,3 +228,49 @@ def load_parameters(
 ) -> dict[str, float]:
     """Apply a parameter file to network ``net_id`` (deprecated module-level form)."""
     return load_network_parameters(filename, global_only, verbose, _network(net_id))
+
+
+def load_parameter(in_file: str | list[str]) -> dict[str, object]:
+    """Read ``<parameter><name>..</name><value>..</value></parameter>`` entries of XML files (deprecated).
+
+    The reference's pre-JSON format: every file (one name or a list) is parsed, each value converted to
+    an int, else a float, else kept as text; a name seen twice or a parameter without value is reported
+    and skipped. Returns ``{name: value}``.
+    """
+    import warnings
+    import xml.etree.ElementTree as ET
+
+    warnings.warn(
+        "load_parameter() is deprecated: use load_parameters() and JSON files instead",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    params: dict[str, object] = {}
+    for path in [in_file] if isinstance(in_file, str) else list(in_file):
+        try:
+            root = ET.parse(path).getroot()
+        except OSError:
+            print(f"Error: file '{path}' not found.")
+            continue
+        for entry in root.iter("parameter"):
+            name_node, value_node = entry.find("name"), entry.find("value")
+            name = None if name_node is None else name_node.text
+            text = None if value_node is None else value_node.text
+            if name is None:
+                print("Error: no name in parameter set.")
+            elif text is None:
+                print(f"Error: no value in parameter set ({name}).")
+            elif name in params:
+                print(f"Error: parameter {name} already exists.")
+            else:
+                params[name] = _number(text)
+    return params
+
+
+def _number(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

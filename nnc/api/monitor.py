@@ -29,6 +29,7 @@ from nnc.api.spikes import (
 )
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.diagnostics import ModelError, SimulationError
+from nnc.ir.types import Locality
 
 if TYPE_CHECKING:
     from nnc.api.network import Network
@@ -47,6 +48,36 @@ __all__ = [
 ]
 
 
+def _projection_type() -> type:
+    from nnc.api.projection import Projection
+
+    return Projection
+
+
+def _per_step(shaped: object) -> list:
+    """Samples as returned by ``get`` → one Python object per step (nested lists for synapses)."""
+    return shaped.tolist() if isinstance(shaped, np.ndarray) else list(shaped)  # type: ignore[call-overload]
+
+
+def _stack(steps: list, floats: bool) -> np.ndarray:
+    """What ``np.array`` makes of the per-step values: a regular array when every step has the same
+    shape (floats for a dendrite or semiglobal values, objects for a projection's lists of lists, as
+    :func:`nnc.api.monitor_sources.synaptic_source` returns them), else an object array of the lists."""
+    if floats:
+        try:
+            return np.array(steps, dtype=np.float64)
+        except ValueError:
+            pass
+    out = np.empty(len(steps), dtype=object)
+    out[:] = [None] * len(steps)
+    try:
+        return np.array(steps, dtype=object)
+    except ValueError:
+        for i, s in enumerate(steps):
+            out[i] = s
+        return out
+
+
 @dataclass(slots=True)
 class _Channel:
     """One recorded variable: its source, its record-table row and its recording segments (steps)."""
@@ -56,6 +87,10 @@ class _Channel:
     starts: list[int] = field(default_factory=list)
     stops: list[int] = field(default_factory=list)
     last_times: dict[str, list[int]] = field(default_factory=lambda: {"start": [], "stop": []})
+    #: samples of a synaptic variable taken before its projection's connectivity changed, one Python
+    #: object per step (nested lists shaped with the connectivity of their time)
+    earlier: list = field(default_factory=list)
+    retake: bool = False
 
 
 def _network_of(obj: object) -> Network:
@@ -245,9 +280,54 @@ class Monitor:
             if self._recorder is not None and ch.row is not None:
                 self._recorder.discard(ch.row)
             ch.starts, ch.stops = ([k] if self._recording else []), []
+            ch.earlier = []
         if self._origin is not None:
             self._origin = k
             self._retime()
+
+    # ------------------------------------------------------------------ connectivity changes
+    def _synaptic_channels(self, proj: object) -> list[_Channel]:
+        """Channels recording a local or semiglobal synaptic variable of ``proj`` (or of its dendrites)."""
+        if self._recorder is None or getattr(self.object, "proj", self.object) is not proj:
+            return []
+        model = proj.synapse_model  # type: ignore[attr-defined]
+        return [
+            ch
+            for ch in self._channels.values()
+            if ch.row is not None and model.attribute(ch.source.var).locality is not Locality.GLOBAL
+        ]
+
+    def _freeze(self, proj: object, retake: int | None) -> None:
+        """Before ``proj``'s connectivity changes: keep what was recorded, shaped with the old synapses.
+
+        ``retake``: the step whose sample is taken again after the change (a structural rule applied
+        after the native loop recorded that step), so it is dropped here.
+        """
+        for ch in self._synaptic_channels(proj):
+            assert self._recorder is not None
+            assert ch.row is not None
+            data = self._recorder.samples(ch.row)
+            ch.retake = retake is not None and len(data) > 0 and self._recorder.records_at(ch.row, retake)
+            kept = data[:-1] if ch.retake else data
+            ch.earlier.extend(_per_step(ch.source.shape(np.array(kept, copy=True), True)))
+            self._recorder.discard(ch.row)
+
+    def _rebind(self, proj: object) -> None:
+        """After ``proj``'s connectivity changed: record the new synapses (and retake a dropped sample)."""
+        for ch in self._synaptic_channels(proj):
+            assert self._recorder is not None
+            assert ch.row is not None
+            array = self._recorder.buffers.array(ch.source.key)
+            try:
+                index = ch.source.index()
+            except SimulationError:  # the recorded dendrite is gone: nothing more to record
+                index = np.zeros(0, dtype=np.int64)
+            if index is None:
+                array = array[: ch.source.width()]
+            self._recorder.reindex(ch.row, array, index)
+            if ch.retake:
+                self._recorder.push(ch.row, array if index is None else array[index])
+            ch.retake = False
 
     # ------------------------------------------------------------------ data
     def _take(self, ch: _Channel, keep: bool, reshape: bool) -> object:
@@ -262,11 +342,16 @@ class Monitor:
         else:
             data = self._recorder.samples(ch.row)
             result = ch.source.shape(np.array(data, copy=True), reshape)
+        if ch.earlier:  # the connectivity changed while recording: one entry per step, as np.array makes
+            result = _stack(
+                [*ch.earlier, *_per_step(result)], not isinstance(self.object, _projection_type())
+            )
         ch.last_times = {"start": list(ch.starts), "stop": list(ch.stops) + ([k] if self._recording else [])}
         if not keep:
             if self._recorder is not None and ch.row is not None:
                 self._recorder.discard(ch.row)
             ch.starts, ch.stops = ([k] if self._recording else []), []
+            ch.earlier = []
         return result
 
     def get(

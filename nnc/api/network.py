@@ -52,6 +52,12 @@ def network_by_id(net_id: int) -> Network:
         raise SimulationError(f"there is no network with id {net_id}") from None
 
 
+def _next_rule_step(proj: object, k: int) -> int | None:
+    """The first step ``>= k`` at which a structural rule of ``proj`` is due (None: none started)."""
+    due = getattr(proj, "_next_rule_step", None)
+    return None if due is None else due(k)
+
+
 class _NetworkType(type):
     """Creates networks: base initialisation first, then the (subclass) ``__init__`` without dt/seed."""
 
@@ -288,15 +294,20 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
     def boldmonitor(self, *args: object, **kwargs: object) -> object:
         """BOLD monitoring (API.md §12), provided by ``nnc.extensions.bold``."""
-        import importlib.util
-
-        if importlib.util.find_spec("nnc.extensions.bold") is None:
-            raise NotImplementedError("boldmonitor: the extension nnc.extensions.bold is not built yet")
-        from nnc.extensions.bold import BoldMonitor  # type: ignore[import-not-found]
+        from nnc.extensions.bold import BoldMonitor
 
         monitor = BoldMonitor(*args, network=self, **kwargs)
         if monitor not in self._extensions:
             self._extensions.append(monitor)
+        return monitor
+
+    def boldmonitor_from_slices(self, *args: object, **kwargs: object) -> object:
+        """BOLD monitoring of parts of one population (one BOLD neuron per slice of ranks), provided by
+        ``nnc.extensions.bold``."""
+        from nnc.extensions.bold import BoldMonitorFromSlices
+
+        monitor = BoldMonitorFromSlices(*args, network=self, **kwargs)
+        self._extensions.append(monitor)
         return monitor
 
     # ------------------------------------------------------------------ compile and run
@@ -330,7 +341,7 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
         t0 = _time.perf_counter()
         self.directory = directory
-        self._runtime = compile_network(self, directory, clean, passes)
+        self._runtime = compile_network(self, directory, clean, passes, cuda_config)
         if not silent and self._config.verbose:
             print(f"Network {self.id} compiled in {_time.perf_counter() - t0:.3f} s")
 
@@ -340,8 +351,35 @@ class Network(NetworkObjects, metaclass=_NetworkType):
         return self._runtime
 
     def _run(self, nsteps: int) -> int:
+        """Run ``nsteps`` steps natively, stopping after each step where a structural rule is due to apply
+        it before the next step (SEMANTICS.md §16, :mod:`nnc.runtime.structural`), and before each step
+        where a scheduled input switches its global values (:mod:`nnc.runtime.switches`)."""
         rt = self._require_compiled("simulate")
-        return run_recorded(rt.engine, rt.buffers, rt.recorder, nsteps)
+        switching = [p for p in self._populations if hasattr(p, "_before_run")]
+        done = 0
+        while done < nsteps:
+            k, left = rt.buffers.step, nsteps - done
+            due = [s for p in self._projections if (s := _next_rule_step(p, k)) is not None]
+            n = left if not due or min(due) >= k + left else min(due) - k + 1
+            for pop in switching:  # scheduled inputs: write what the next step shows, stop before the next
+                length = pop._before_run()
+                n = n if length is None else min(n, length)
+            got = run_recorded(rt.engine, rt.buffers, rt.recorder, n)
+            for pop in switching:
+                pop._after_run(got)
+            done += got
+            if got < n:
+                break
+            if due and min(due) == k + n - 1:
+                self._apply_structural(k + n - 1)
+        return done
+
+    def _apply_structural(self, k: int) -> None:
+        """The creating rules of every projection, then their pruning rules, due at step ``k``."""
+        for rule in ("creating", "pruning"):
+            for proj in self._projections:
+                if hasattr(proj, "_apply_rule"):
+                    proj._apply_rule(rule, k)
 
     def simulate(self, duration: float, measure_time: bool = False) -> None:
         """Run ``ceil(duration/dt)`` steps (``int()`` when callbacks are active, API.md §15)."""

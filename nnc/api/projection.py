@@ -19,6 +19,7 @@ from nnc.api.connectors import Connector, ConnectorMethods
 from nnc.api.dendrite import Dendrite, IndividualSynapse
 from nnc.api.patterns import ConnectContext
 from nnc.api.projection_control import FLAGS, ProjectionControl
+from nnc.api.projection_structural import StructuralPlasticity
 from nnc.api.synaptic import SynapticValues
 from nnc.backend.abi import ConnKey
 from nnc.diagnostics import ModelError, SimulationError
@@ -26,11 +27,11 @@ from nnc.frontend.assemble import ProjectionSpec
 from nnc.ir.model import ProjectionDecl, SynapseModel
 from nnc.ir.nodes import Assign, Ode, walk_stmts
 from nnc.ir.types import DelayKind, Format
+from nnc.runtime.connectivity import Connectivity
 
 if TYPE_CHECKING:
     from nnc.api.network import Network
     from nnc.runtime.buffers import Buffers
-    from nnc.runtime.connectivity import Connectivity
 
 
 def _legacy_network() -> Network:
@@ -61,7 +62,7 @@ def writes_w(model: SynapseModel) -> bool:
     return False
 
 
-class Projection(ConnectorMethods, ProjectionControl):
+class Projection(ConnectorMethods, ProjectionControl, StructuralPlasticity):
     """Synapses from ``pre`` to ``post`` on ``target`` with the model ``synapse``."""
 
     def __init__(self, *args: object, **kwargs: object):
@@ -174,9 +175,12 @@ class Projection(ConnectorMethods, ProjectionControl):
 
     # ------------------------------------------------------------------ compile
     def _set_connector(self, connector: Connector) -> None:
-        if self.network.compiled:
-            raise SimulationError(f"projection {self.name}: connectors must be called before compile()")
-        if self._connector is not None:
+        if self._compiled:  # the reference's behaviour: the connector replaces the stored one only
+            self._warn(
+                f"projection {self.name} is compiled: its connectivity changes at the next "
+                f"reset(synapses=True), which runs this connector"
+            )
+        elif self._connector is not None:
             self._warn(f"projection {self.name} was already connected; its connectivity is replaced")
         self.__dict__["_connector"] = connector
 
@@ -213,6 +217,7 @@ class Projection(ConnectorMethods, ProjectionControl):
             self._delay_kind(),
             current=self._current,
             decoding=self._decoding,
+            dynamic=self.network._config.structural_plasticity,
         )
 
     #: a current injection (API.md §11) adds ``pre.r`` to the post neurons' conductances
@@ -258,6 +263,7 @@ class Projection(ConnectorMethods, ProjectionControl):
         for flag, field in FLAGS.items():
             if field is not None and buffers.has(ConnKey(self.id, field)):
                 buffers.set_value(ConnKey(self.id, field), int(self._flags[flag]))
+        self._check_rules()
 
     @property
     def _compiled(self) -> bool:
@@ -376,13 +382,44 @@ class Projection(ConnectorMethods, ProjectionControl):
             return
         names = self.attributes if attributes == -1 else list(attributes)  # type: ignore[arg-type]
         if synapses:
-            self.__dict__["_conn"] = self._connect()
-            self._conn.fill(self._buffers, self.id, self._values.fmt, self._decl.holes)
-            self._values.bind(self._buffers, self._conn, self._values.fmt)
+            self._replace_connectivity(self._connect())
         for name in names:
             if name not in self.attributes:
                 self._warn(f"Projection.reset(): {name} is not an attribute of projection {self.name}")
         self._values.transfer(tuple(n for n in names if n != "w"))
+
+    def _replace_connectivity(self, conn: Connectivity) -> None:
+        """Make ``conn`` the connectivity of the compiled projection, with the weights it holds and the
+        initial values of the other attributes (``reset(synapses=True)``, ``load()``).
+
+        The generated code fixed the storage format and the kind of delays at compile: a dense
+        projection needs rows that fit its box, a projection compiled without delays cannot get some, a
+        uniform one keeps one delay for all synapses (its length may change).
+        """
+        decl, dt = self._decl, self.network.dt
+        match decl.delay:
+            case DelayKind.NONE if conn.max_delay > 1:
+                raise SimulationError(
+                    f"projection {self.name} was compiled without delays: the new connectivity's delays "
+                    f"(up to {conn.max_delay * dt} ms) need a projection connected with delays"
+                )
+            case DelayKind.UNIFORM if not conn.uniform:
+                raise SimulationError(
+                    f"projection {self.name} was compiled with one delay for every synapse: the new "
+                    f"connectivity's delays differ; connect it with per-synapse delays"
+                )
+            case DelayKind.NONUNIFORM if conn.uniform:
+                steps = np.full(conn.n_synapses, max(1, conn.uniform_delay), dtype=np.int32)
+                conn = Connectivity(conn.n_pre, conn.n_post, conn.post_ranks, conn.row_ptr, conn.pre_ranks,
+                                    conn.weights, steps, -1, max(1, conn.max_delay))  # fmt: skip
+        for m in self.network._monitors:
+            m._freeze(self, None)
+        self._ensure_queue(max(1, int(conn.max_delay)))
+        conn.fill(self._buffers, self.id, self._values.fmt, decl.holes)
+        self.__dict__["_conn"] = conn
+        self._values.bind(self._buffers, conn, self._values.fmt)
+        for m in self.network._monitors:
+            m._rebind(self)
 
     # ------------------------------------------------------------------ data
     def connectivity_matrix(self, fill: float = 0.0) -> np.ndarray:

@@ -26,9 +26,6 @@ FLAGS = {
 }
 
 
-_STRUCTURAL = "structural plasticity (creating/pruning) is not implemented in nnc yet"
-
-
 class ProjectionControl:
     """Delay access, control flags and ``enable_learning``/``disable_learning``."""
 
@@ -187,23 +184,7 @@ class ProjectionControl:
         else:
             self.plasticity = False
 
-    # ------------------------------------------------------------------ not built
-    def start_pruning(self, period: float | None = None) -> None:
-        """Structural plasticity: start pruning."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def stop_pruning(self) -> None:
-        """Structural plasticity: stop pruning."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def start_creating(self, period: float | None = None) -> None:
-        """Structural plasticity: start creating synapses."""
-        raise NotImplementedError(_STRUCTURAL)
-
-    def stop_creating(self) -> None:
-        """Structural plasticity: stop creating synapses."""
-        raise NotImplementedError(_STRUCTURAL)
-
+    # ------------------------------------------------------------------ CUDA
     def update_launch_config(self, nb_blocks: int = -1, threads_per_block: int = 32) -> None:
         """CUDA launch configuration (a warning on the CPU)."""
         if self.network._config.paradigm != "cuda":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnc.backend.abi import StateKey
-from nnc.diagnostics import ModelError, SimulationError
+from nnc.diagnostics import ModelError
 from nnc.ir.model import LAST_EVENT
 from nnc.ir.types import Locality, ObjKind
 from nnc.runtime.connectivity import Connectivity, round_half_even
@@ -215,12 +215,4 @@ def _rebuild(proj: Projection, post: list[int], pre: list[list[int]], w: object,
             round_half_even(np.asarray(r, dtype=np.float64) / dt).astype(np.int64) for r in _rows(delays)
         ]
     conn = Connectivity.from_rows((old.n_pre, old.n_post), post, pre, weights, steps)  # type: ignore[arg-type]
-    if (conn.delays is None) != (old.delays is None) or conn.max_delay > max(old.max_delay, 1):
-        raise SimulationError(
-            f"load(): projection {proj.name}: the saved delays need another delay layout; "
-            f"connect it with compatible delays"
-        )
-    proj.__dict__["_conn"] = conn
-    values = proj._values
-    conn.fill(proj._buffers, proj.id, values.fmt, proj._decl.holes)
-    values.bind(proj._buffers, conn, values.fmt)
+    proj._replace_connectivity(conn)

@@ -38,12 +38,17 @@ from nnc.ir.nodes import (
     Var,
 )
 from nnc.ir.types import AttrKind, DType, Locality, NeuronKind, ObjKind
+from nnc.runtime.switches import HostSchedule
 
 if TYPE_CHECKING:
     from nnc.api.network import Network
     from nnc.runtime.buffers import Buffers
 
 _DRAW = "p = Uniform(0.0, 1.0) * 1000.0 / dt"
+
+
+#: The description of the Poisson neuron (the reference's, shown by report()).
+_POISSON = "Spiking neuron with spikes emitted according to a Poisson distribution."
 
 
 class PoissonPopulation(Population):
@@ -69,15 +74,15 @@ class PoissonPopulation(Population):
         extra = dict(parameters or {})
         if target is not None:
             neuron = Neuron(parameters=extra, equations=[f"rates = sum({target})", _DRAW], spike="p < rates",
-                            refractory=refractory, name="Poisson")  # fmt: skip
+                            refractory=refractory, name="Poisson", description=_POISSON)  # fmt: skip
             given = None
         elif isinstance(rates, str):
             neuron = Neuron(parameters=extra, equations=[f"rates = {rates}", _DRAW], spike="p < rates",
-                            refractory=refractory, name="Poisson")  # fmt: skip
+                            refractory=refractory, name="Poisson", description=_POISSON)  # fmt: skip
             given = None
         else:
             neuron = Neuron(parameters="rates = 10.0", equations=_DRAW, spike="p < rates",
-                            refractory=refractory, name="Poisson")  # fmt: skip
+                            refractory=refractory, name="Poisson", description=_POISSON)  # fmt: skip
             given = rates
         super().__init__(geometry, neuron, name=name, network=network)
         if given is not None:
@@ -303,6 +308,14 @@ class HomogeneousCorrelatedSpikeTrains(Population):
     ``x += dt·(mu - x)/tau + sqrt(dt/tau)·sigma·Normal(0, 1)`` once per step for the population, then each
     neuron spikes iff ``Uniform(0, 1)·1000/dt < x``; ``(mu, sigma)`` follow from ``rates``, ``corr`` and
     ``tau`` by the rectified-Gaussian correction (:func:`rectify`), recomputed when they are set.
+
+    With a ``schedule`` (ms, one entry of ``rates`` and ``corr`` per time; a single number is used for
+    every entry) and ``period`` (ms, negative: none), ``mu`` and ``sigma`` switch to entry ``b`` at the
+    start of the step where the schedule shows it, before ``x`` is updated, with the counters of a
+    ``TimedArray`` (SEMANTICS.md §10): the network runs natively up to each switch and writes the two
+    global parameters there (:mod:`nnc.runtime.switches`). Setting ``rates``, ``corr`` or ``tau`` after
+    compile recomputes every entry and applies the one shown now (the reference applies entry 0 until
+    the next switch); ``update()`` replaces the entries and resets the population, as the reference.
     """
 
     def __init__(
@@ -317,15 +330,10 @@ class HomogeneousCorrelatedSpikeTrains(Population):
         refractory: object = None,
         network: Network | None = None,
     ):
-        times = [0.0] if schedule is None else [float(x) for x in np.atleast_1d(schedule)]
+        times = _times(schedule)
         rate_list, corr_list = (
             _per_entry(v, len(times), what) for v, what in ((rates, "rates"), (corr, "corr"))
         )
-        if len(times) > 1:
-            raise NotImplementedError(
-                "HomogeneousCorrelatedSpikeTrains: a schedule of several (rates, corr) entries is not built "
-                "yet (it needs the timed-array scheduler on the global mu and sigma); give one entry"
-            )
         mu, sigma = rectify(rate_list[0], corr_list[0], float(tau))
         neuron = Neuron(
             parameters=dict(tau=float(tau), mu=mu, sigma=sigma),
@@ -336,32 +344,150 @@ class HomogeneousCorrelatedSpikeTrains(Population):
             spike="p < x",
             refractory=refractory,
             name="HomogeneousCorrelated",
+            description="Homogeneous correlated spike trains.",
         )
         super().__init__(geometry, neuron, name=name, network=network)
-        self.__dict__["_entry"] = {"rates": rate_list[0], "corr": corr_list[0], "tau": float(tau)}
-        self.__dict__["_period"] = period
+        self.__dict__["_entry"] = {"rates": rate_list, "corr": corr_list, "tau": float(tau)}
+        self.__dict__["_times"] = times
+        self.__dict__["_period"] = float(period)
+        self.__dict__["_moments"] = [
+            rectify(r, c, float(tau)) for r, c in zip(rate_list, corr_list, strict=True)
+        ]
+        self.__dict__["_clock"] = None  # the host schedule, from compile on
 
-    def _recompute(self, **changes: float) -> None:
+    # ------------------------------------------------------------------ entries
+    def _recompute(self, **changes: object) -> None:
         entry = self.__dict__["_entry"]
-        entry.update({k: float(v) for k, v in changes.items()})
-        mu, sigma = rectify(entry["rates"], entry["corr"], entry["tau"])
+        n = len(self._times)
+        for key, value in changes.items():
+            entry[key] = float(value) if key == "tau" else _per_entry(value, n, key)  # type: ignore[arg-type]
+        moments = [rectify(r, c, entry["tau"]) for r, c in zip(entry["rates"], entry["corr"], strict=True)]
+        self.__dict__["_moments"] = moments
+        mu, sigma = moments[self._shown()]
         Population._set_one(self, "mu", mu)
         Population._set_one(self, "sigma", sigma)
         Population._set_one(self, "tau", entry["tau"])
 
-    rates = property(lambda self: self._entry["rates"], lambda self, v: self._recompute(rates=v),
-                     doc="Mean rate (Hz); setting it recomputes mu and sigma.")  # fmt: skip
-    corr = property(lambda self: self._entry["corr"], lambda self, v: self._recompute(corr=v),
-                    doc="Correlation strength; setting it recomputes mu and sigma.")  # fmt: skip
+    def _shown(self) -> int:
+        """The entry whose mu and sigma are in effect (the last one a step showed; 0 before any)."""
+        return min(self.__dict__.get("_last_shown", 0), len(self._times) - 1)
+
+    def _entries(self, key: str) -> float | list[float]:
+        values = self._entry[key]
+        return values[0] if len(values) == 1 else list(values)
+
+    rates = property(lambda self: self._entries("rates"), lambda self, v: self._recompute(rates=v),
+                     doc="Rate (Hz) per schedule entry; setting it recomputes mu and sigma.")  # fmt: skip
+    corr = property(lambda self: self._entries("corr"), lambda self, v: self._recompute(corr=v),
+                    doc="Correlation strength per entry; setting it recomputes mu and sigma.")  # fmt: skip
+
+    @property
+    def schedule(self) -> list[float]:
+        """The times (ms) at which the entries are shown."""
+        return list(self._times)
+
+    @schedule.setter
+    def schedule(self, value: object) -> None:
+        times = _times(value)
+        if len(times) != len(self._times):
+            raise ModelError(
+                f"HomogeneousCorrelatedSpikeTrains: the schedule has {len(self._times)} entries, got "
+                f"{len(times)} times (update() changes the number of entries)"
+            )
+        self.__dict__["_times"] = times
+        if self._clock is not None:
+            self._clock.steps = self._steps(times)
+
+    @property
+    def period(self) -> float:
+        """The period of the schedule (ms; negative: none)."""
+        return self._period
+
+    @period.setter
+    def period(self, value: float) -> None:
+        self.__dict__["_period"] = float(value)
+        if self._clock is not None:
+            self._clock.period = self._period_steps()
+
+    def update(
+        self,
+        rates: object,
+        corr: object,
+        schedule: object = None,
+        tau: float | None = None,
+        reset: bool = True,
+    ) -> None:
+        """Replace the entries (and ``tau`` when given); ``reset`` (after compile) resets the population, so
+        the schedule restarts at its first entry (the reference warns about that reset)."""
+        self._network._warn(
+            "HomogeneousCorrelatedSpikeTrains: update() resets the population (reset=False keeps its timers)"
+        )
+        times = _times(schedule)
+        entry = self.__dict__["_entry"]
+        entry["rates"] = _per_entry(rates, len(times), "rates")
+        entry["corr"] = _per_entry(corr, len(times), "corr")
+        self.__dict__["_times"] = times
+        if self._clock is not None:  # compiled: the new entries at the timers' position, or from the start
+            self._clock.steps = self._steps(times)
+            if reset:
+                self.reset()
+        self._recompute(tau=entry["tau"] if tau is None else tau)
+
+    # ------------------------------------------------------------------ host schedule
+    def _period_steps(self) -> int:
+        return int(np.rint(self._period / self._network.dt)) if self._period >= 0 else -1
+
+    def _steps(self, times: list[float]) -> tuple[int, ...]:
+        return tuple(int(x) for x in np.rint(np.asarray(times) / self._network.dt))
+
+    def _bind(self, buffers: Buffers) -> None:
+        super()._bind(buffers)
+        # the timers count from compile; entries are written only while there are several of them
+        self.__dict__["_clock"] = HostSchedule(self._steps(self._times), self._period_steps())
+        self.__dict__["_last_shown"] = 0
+
+    def reset(self, attributes: list[str] | None = None) -> None:
+        """Restore the attributes and restart the schedule at its first entry."""
+        super().reset(attributes)
+        if self._clock is not None:
+            self._clock.restart()
+            self.__dict__["_last_shown"] = 0
+            if len(self._times) > 1:
+                self._show(0)
+
+    def _show(self, index: int) -> None:
+        mu, sigma = self._moments[index]
+        Population._set_one(self, "mu", mu)
+        Population._set_one(self, "sigma", sigma)
+        self.__dict__["_last_shown"] = index
+
+    def _before_run(self) -> int | None:
+        """Write the entry the next step shows; return how many steps may run before the next switch."""
+        clock = self._clock
+        if clock is None or len(self._times) < 2 or not self.enabled:  # disabled: the counters stand still
+            return None
+        index = clock.pending()
+        if index is not None and index < len(self._moments):
+            self._show(index)
+        return clock.run_length()
+
+    def _after_run(self, steps: int) -> None:
+        if self._clock is not None and self.enabled:
+            self._clock.advance(steps)
 
     def _set_one(self, name: str, value: object, ranks: np.ndarray | None = None) -> None:
         if name == "tau":
-            self._recompute(tau=value)  # type: ignore[arg-type]
+            self._recompute(tau=value)
         else:
             super()._set_one(name, value, ranks)
 
     def __repr__(self) -> str:
         return f"HomogeneousCorrelatedSpikeTrains(name={self.name!r}, geometry={self.geometry})"
+
+
+def _times(schedule: object) -> list[float]:
+    """The schedule in ms (None: one entry at 0)."""
+    return [0.0] if schedule is None else [float(x) for x in np.atleast_1d(np.asarray(schedule, dtype=float))]
 
 
 def _per_entry(value: object, n: int, what: str) -> list[float]:

@@ -79,7 +79,9 @@ class SynapticValues:
         attr = self.attribute(name)
         conn = self._conn()
         if isinstance(value, str):
-            value = self.flat(value) if value in self.attrs else self.lookup(value)
+            if value in self.attrs:
+                return self._from_attribute(attr, value)
+            value = self.lookup(value)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
         match attr.locality:
@@ -88,6 +90,29 @@ class SynapticValues:
             case Locality.SEMIGLOBAL:
                 return self._semiglobal(attr, value, conn.n_dendrites, rng)
         return self._local(attr, value, conn, rng)
+
+    def _from_attribute(self, attr: Attribute, source: str) -> np.ndarray:
+        """Storage values of ``attr`` copied from the current values of attribute ``source``
+        (``init = loc_var``, ``proj.x = 'loc_var'``): a shared value spreads over the synapses (or
+        dendrites) it covers; a local or semiglobal source cannot fill a less local attribute."""
+        src = self.attribute(source)
+        values = self.flat(source)
+        order = (Locality.GLOBAL, Locality.SEMIGLOBAL, Locality.LOCAL)
+        if order.index(src.locality) > order.index(attr.locality):
+            raise SimulationError(
+                f"{self.what}: the {attr.locality.value} attribute '{attr.name}' cannot take its value "
+                f"from the {src.locality.value} attribute '{source}' (one value per "
+                f"{'synapse' if src.locality is Locality.LOCAL else 'dendrite'})"
+            )
+        conn = self._conn()
+        if src.locality is Locality.GLOBAL:
+            n = {Locality.GLOBAL: 1, Locality.SEMIGLOBAL: conn.n_dendrites}.get(
+                attr.locality, conn.n_synapses
+            )
+            return convert(np.full(n, values[0]), attr.dtype)
+        if src.locality is Locality.SEMIGLOBAL and attr.locality is Locality.LOCAL:
+            return convert(np.repeat(values, conn.row_lengths), attr.dtype)
+        return convert(values, attr.dtype)
 
     def _global(self, attr: Attribute, value: object, rng: np.random.Generator | None) -> np.ndarray:
         if isinstance(value, RandomDistribution):
@@ -197,12 +222,33 @@ class SynapticValues:
         self.transfer(tuple(n for n in self.order if n != "w" or n in self.assigned))
 
     def transfer(self, names: tuple[str, ...]) -> None:
-        """Write the initial values of ``names`` (declaration order) into the live buffers."""
+        """Write the initial values of ``names`` into the live buffers, in declaration order except that
+        an attribute initialised from another one (``init = loc_var``) comes after it."""
+        for name in self._dependency_order(names):
+            value = self.init[name]
+            rng = self.init_rng(name) if isinstance(value, RandomDistribution) else None
+            self.write(name, self.concrete(name, value, rng))
+
+    def _dependency_order(self, names: tuple[str, ...]) -> list[str]:
+        """``names`` in declaration order, each after the attribute its initial value names (if any)."""
+        done: list[str] = []
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            if name in done:
+                return
+            if name in path:
+                raise SimulationError(
+                    f"{self.what}: circular initial values {' -> '.join((*path[path.index(name) :], name))}"
+                )
+            source = self.init[name]
+            if isinstance(source, str) and source in names and source in self.attrs:
+                visit(source, (*path, name))
+            done.append(name)
+
         for name in self.order:
             if name in names:
-                value = self.init[name]
-                rng = self.init_rng(name) if isinstance(value, RandomDistribution) else None
-                self.write(name, self.concrete(name, value, rng))
+                visit(name, ())
+        return done
 
     # ------------------------------------------------------------------ user access
     def get(self, name: str) -> object:

@@ -17,6 +17,8 @@ class RandomDistribution:
 
     #: names of the constructor's distribution arguments, in order (used by keywords() and the DSL)
     _args: tuple[str, ...] = ()
+    #: the symbol of the distribution in ``latex()``
+    _latex = "?"
 
     def __init__(
         self, rng: np.random.Generator | None = None, min: float | None = None, max: float | None = None
@@ -60,9 +62,9 @@ class RandomDistribution:
         return {name: getattr(self, name) for name in self._args}
 
     def latex(self) -> str:
-        """A LaTeX rendering of the distribution."""
+        """The reference's LaTeX rendering of the distribution, e.g. ``$\\mathcal{U}$(0.0, 1.0)``."""
         args = ", ".join(str(v) for v in self.keywords().values())
-        return f"$\\mathcal{{{type(self).__name__}}}({args})$"
+        return f"${self._latex}$({args})"
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.keywords().items())
@@ -73,6 +75,7 @@ class Uniform(RandomDistribution):
     """Uniform real values in ``[min, max)``."""
 
     _args = ("min", "max")
+    _latex = "\\mathcal{U}"
 
     def __init__(self, min: float, max: float, rng: np.random.Generator | None = None):
         if min >= max:
@@ -87,6 +90,7 @@ class DiscreteUniform(RandomDistribution):
     """Uniform integers in ``[min, max]`` (inclusive)."""
 
     _args = ("min", "max")
+    _latex = "\\mathcal{U}"
 
     def __init__(self, min: int, max: int, rng: np.random.Generator | None = None):
         if min >= max:
@@ -101,6 +105,7 @@ class Normal(RandomDistribution):
     """Gaussian ``(mu, sigma)``, clamped to ``[min, max]`` where given."""
 
     _args = ("mu", "sigma")
+    _latex = "\\mathcal{N}"
 
     def __init__(
         self,
@@ -123,6 +128,7 @@ class LogNormal(RandomDistribution):
     """``exp(Normal(mu, sigma))``, clamped."""
 
     _args = ("mu", "sigma")
+    _latex = "\\ln\\mathcal{N}"
 
     def __init__(
         self,
@@ -145,6 +151,7 @@ class Exponential(RandomDistribution):
     """NumPy's exponential with *scale* ``Lambda`` (the reference's Python-side meaning, API.md §8)."""
 
     _args = ("Lambda",)
+    _latex = "\\exp"
 
     def __init__(
         self,
@@ -166,6 +173,7 @@ class Gamma(RandomDistribution):
     """Gamma with shape ``alpha`` and scale ``beta``, clamped."""
 
     _args = ("alpha", "beta")
+    _latex = "\\Gamma"
 
     def __init__(
         self,
@@ -186,6 +194,7 @@ class Binomial(RandomDistribution):
     """Number of successes in ``n`` trials of probability ``p``."""
 
     _args = ("n", "p")
+    _latex = "\\mathcal{B}"
 
     def __init__(self, n: int, p: float, rng: np.random.Generator | None = None):
         super().__init__(rng)

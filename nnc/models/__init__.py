@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 from nnc.models.neurons import (
     IF_cond_alpha,
     IF_cond_exp,
@@ -45,7 +48,9 @@ __all__ = [
     "IF_curr_exp",
     "Izhikevich",
     "LeakyIntegrator",
+    "Neurons",
     "Oja",
+    "Synapses",
     "list_standard_neurons",
     "list_standard_synapses",
 ]
@@ -71,3 +76,24 @@ def list_standard_neurons() -> list[type]:
 def list_standard_synapses() -> list[type]:
     """The built-in plastic synapse classes, in the reference's order (the defaults are not listed)."""
     return [STP, STDP, Hebb, Oja, IBCM]
+
+
+def _alias(name: str, doc: str, members: list[type]) -> types.ModuleType:
+    """A module ``nnc.models.<name>`` holding ``members`` (the reference's submodule names; not files,
+    which would collide with ``neurons.py`` / ``synapses.py`` on case-insensitive file systems)."""
+    module = types.ModuleType(f"{__name__}.{name}", doc)
+    module.__dict__.update({m.__name__: m for m in members})
+    module.__all__ = [m.__name__ for m in members]  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    return module
+
+
+#: ``ANNarchy.models.Neurons`` / ``ANNarchy.models.Synapses``
+Neurons = _alias(
+    "Neurons", "The built-in neuron models (the reference's module name).", list_standard_neurons()
+)
+Synapses = _alias(
+    "Synapses",
+    "The built-in synapse models (the reference's module name).",
+    [*list_standard_synapses(), DefaultRateCodedSynapse, DefaultSpikingSynapse],
+)

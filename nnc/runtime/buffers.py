@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -53,8 +54,20 @@ def _padded(n: int, dtype: np.dtype) -> np.ndarray:
     return raw[start : start + nbytes].view(dtype)[:n]
 
 
+class Residency(Protocol):
+    """An engine that keeps copies of the buffers elsewhere (a GPU) and copies them back on demand."""
+
+    def host_access(self, key: SlotKey) -> None:
+        """The host is about to read or write the buffer of ``key``: make the host copy current."""
+        ...
+
+
 class Buffers:
-    """Owns every array of a network and the ``ctx`` array that points at them."""
+    """Owns every array of a network and the ``ctx`` array that points at them.
+
+    ``residency``: set by an engine that keeps device copies (:class:`Residency`); :meth:`array` then
+    fetches a stale host copy first and tells the engine the host may change it.
+    """
 
     def __init__(
         self,
@@ -78,6 +91,7 @@ class Buffers:
                 self._synaptic.setdefault(spec.owner_id, []).append(spec)
         self._records = np.zeros((0, RECORD_FIELDS), dtype=np.int64)
         self._record_refs: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
+        self.residency: Residency | None = None
         for key, kind in layout.kinds.items():
             default = VALUE_DEFAULTS.get(getattr(key, "field", None))  # type: ignore[arg-type]
             if kind is SlotKind.VALUE and default is not None:
@@ -164,6 +178,12 @@ class Buffers:
     # ------------------------------------------------------------------ access
     def array(self, key: SlotKey) -> np.ndarray:
         """The live buffer of ``key`` (writes are seen by the next step)."""
+        if self.residency is not None:
+            self.residency.host_access(key)
+        return self.arrays[key]
+
+    def current(self, key: SlotKey) -> np.ndarray:
+        """The array object of ``key`` without synchronising its contents (identity checks only)."""
         return self.arrays[key]
 
     def has(self, key: SlotKey) -> bool:
@@ -256,14 +276,28 @@ class Buffers:
         self._record_refs[row] = (src, idx, dst)
         self._records[row, RecordField.SRC.value] = src.ctypes.data
 
-    def set_record_destination(self, row: int, dst: np.ndarray) -> None:
-        """Give a recording a fresh destination buffer; its capacity is ``len(dst) // N`` samples."""
+    def set_record_destination(self, row: int, dst: np.ndarray, samples: int = 0) -> None:
+        """Give a recording a fresh destination buffer; its capacity is ``len(dst) // N`` samples
+        (``samples`` for a recording of no element, e.g. a projection whose synapses were all pruned)."""
         src, idx, _ = self._record_refs[row]
         self._record_refs[row] = (src, idx, dst)
         n = int(self._records[row, RecordField.N.value])
         self._records[row, RecordField.DST.value] = dst.ctypes.data
-        self._records[row, RecordField.CAPACITY.value] = (dst.size // n) if n else 0
+        self._records[row, RecordField.CAPACITY.value] = (dst.size // n) if n else samples
         self._records[row, RecordField.COUNT.value] = 0
+
+    def set_record_index(self, row: int, src: np.ndarray, index: np.ndarray | None) -> None:
+        """Point a recording at ``src`` gathered at ``index`` (a new connectivity); it records
+        ``len(index)`` (else ``src.size``) elements per sample from now on and has no destination."""
+        idx = None if index is None else np.ascontiguousarray(index, dtype=np.int32)
+        self._record_refs[row] = (src, idx, np.zeros(0, dtype=src.dtype))
+        r = self._records[row]
+        r[RecordField.SRC.value] = src.ctypes.data
+        r[RecordField.INDEX.value] = 0 if idx is None else idx.ctypes.data
+        r[RecordField.N.value] = len(idx) if idx is not None else src.size
+        r[RecordField.DST.value] = 0
+        r[RecordField.CAPACITY.value] = 0
+        r[RecordField.COUNT.value] = 0
 
     def record_destination(self, row: int) -> np.ndarray:
         """The destination buffer of a recording."""

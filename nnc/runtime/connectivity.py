@@ -148,6 +148,70 @@ class Connectivity:
             max(self.max_delay, int(bound)),
         )
 
+    def edited(
+        self,
+        remove: np.ndarray | None = None,
+        add_rows: np.ndarray | None = None,
+        add_pre: np.ndarray | None = None,
+        add_delays: np.ndarray | None = None,
+    ) -> tuple[Connectivity, np.ndarray]:
+        """These synapses less those where ``remove`` (one bool per synapse) holds, plus new synapses of
+        dendrites ``add_rows`` (indices, not post ranks) from pre ranks ``add_pre`` (structural plasticity).
+
+        The dendrites stay the same, even those left empty (the reference keeps a pruned dendrite, and
+        creating rules may fill it again). ``add_delays`` gives the new synapses' delays in steps
+        (non-uniform projections; ignored for uniform ones). ``weights`` keeps the old synapses' entries
+        and gives the new ones 0. Returns the new connectivity and, for each of its synapses, its index in
+        this one (-1 for a new synapse). Raises :class:`ModelError` for a synapse that exists already.
+        """
+        nd, n = self.n_dendrites, self.n_synapses
+        keep = np.ones(n, dtype=bool) if remove is None else ~np.asarray(remove, dtype=bool)
+        old_rows = np.repeat(np.arange(nd, dtype=np.int64), self.row_lengths)
+        add_rows = np.zeros(0, np.int64) if add_rows is None else np.asarray(add_rows, np.int64)
+        add_pre = np.zeros(0, np.int64) if add_pre is None else np.asarray(add_pre, np.int64)
+        if len(add_rows) != len(add_pre):
+            raise ModelError("new synapses: as many dendrites as pre ranks are needed")
+        if len(add_rows) and (add_rows.min() < 0 or add_rows.max() >= nd):
+            raise ModelError("new synapses: a dendrite index is out of range")
+        _check_ranks("pre", add_pre, self.n_pre)
+        kept = np.flatnonzero(keep)
+        rows = np.concatenate([old_rows[kept], add_rows])
+        pre = np.concatenate([self.pre_ranks[kept].astype(np.int64), add_pre])
+        source = np.concatenate([kept, np.full(len(add_rows), -1, dtype=np.int64)])
+        key = rows * max(self.n_pre, 1) + pre
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        if np.any(key[1:] == key[:-1]):
+            dup = int(np.flatnonzero(key[1:] == key[:-1])[0])
+            row, rank = divmod(int(key[dup]), max(self.n_pre, 1))
+            raise ModelError(
+                f"the synapse from pre rank {rank} to post rank {int(self.post_ranks[row])} already exists"
+            )
+        rows, pre, source = rows[order], pre[order], source[order]
+        row_ptr = np.zeros(nd + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=nd), out=row_ptr[1:])
+        weights = np.where(source >= 0, self.weights[np.maximum(source, 0)], 0.0) if n else np.zeros(len(pre))
+        delays = None
+        if self.delays is not None:
+            new_d = np.zeros(0, np.int64) if add_delays is None else np.asarray(add_delays, np.int64)
+            if len(new_d) != len(add_rows):
+                raise ModelError("new synapses: give one delay per synapse of a non-uniform projection")
+            merged = np.concatenate([self.delays[kept].astype(np.int64), new_d])[order]
+            delays = merged.astype(np.int32)
+        max_delay = max(self.max_delay, int(delays.max(initial=0)) if delays is not None else 0)
+        conn = Connectivity(
+            self.n_pre,
+            self.n_post,
+            self.post_ranks,
+            row_ptr,
+            pre.astype(np.int32),
+            np.asarray(weights, dtype=np.float64),
+            delays,
+            self.uniform_delay,
+            max_delay,
+        )
+        return conn, source
+
     # ------------------------------------------------------------------ list-of-lists views
     @property
     def n_dendrites(self) -> int:

@@ -1,4 +1,10 @@
-"""The interface every execution engine implements (the LLVM JIT, the NumPy interpreter, later PTX)."""
+"""The interface every execution engine implements: the NumPy interpreter (``nnc/backend/interp``), the
+LLVM JIT (``nnc/backend/llvm``) and the GPU engine (``nnc/backend/ptx``).
+
+An engine that keeps copies of the buffers elsewhere (a GPU) also sets ``Buffers.residency``
+(:class:`nnc.runtime.buffers.Residency`) while it owns them: the host copy of a buffer is then fetched
+when the host touches it, and uploaded again before the next run.
+"""
 
 from __future__ import annotations
 

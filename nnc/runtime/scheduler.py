@@ -99,7 +99,7 @@ class Recorder:
     def _refresh_sources(self) -> None:
         for row, info in self._rows.items():
             if info.key is not None:
-                current = self.buffers.array(info.key)
+                current = self.buffers.current(info.key)
                 if current is not self.buffers.record_source(row)[0]:
                     self.buffers.set_record_source(row, current)
 
@@ -135,7 +135,7 @@ class Recorder:
                 samples_in(k, nsteps, int(r[_ORIGIN]), int(r[_PERIOD]), int(r[_OFFSET])) if r[_ACTIVE] else 0
             )
             if count or r[_CAPACITY]:
-                self.buffers.set_record_destination(row, np.empty(count * info.n, dtype=info.dtype))
+                self.buffers.set_record_destination(row, np.empty(count * info.n, dtype=info.dtype), count)
 
     def collect(self) -> None:
         """Keep what every row recorded in the last run."""
@@ -175,6 +175,31 @@ class Recorder:
         if len(info.chunks) > 1:
             info.chunks[:] = [np.concatenate(info.chunks)]
         return info.chunks[0]
+
+    def records_at(self, row: int, k: int) -> bool:
+        """Whether ``row`` (active now) takes a sample at step ``k`` (SEMANTICS.md §13)."""
+        r = self.buffers.records[row]
+        return bool(r[_ACTIVE]) and (k - int(r[_ORIGIN])) % max(1, int(r[_PERIOD])) == int(r[_OFFSET])
+
+    def reindex(self, row: int, src: np.ndarray, index: np.ndarray | None) -> None:
+        """Record ``src`` at ``index`` from now on (a projection's new connectivity); the samples taken so
+        far must have been read (they are discarded)."""
+        self.buffers.set_record_index(row, src, index)
+        info = self._rows[row]
+        info.n = len(index) if index is not None else src.size
+        info.chunks.clear()
+
+    def pop_last(self, row: int) -> np.ndarray:
+        """Remove the last sample of ``row`` and return it."""
+        data = self.samples(row)
+        last = data[-1].copy()
+        self._rows[row].chunks[:] = [data[:-1]]
+        return last
+
+    def push(self, row: int, sample: np.ndarray) -> None:
+        """Append one sample to ``row`` (taken by the host, e.g. again after a structural change)."""
+        info = self._rows[row]
+        info.chunks.append(np.asarray(sample, dtype=info.dtype).reshape(1, info.n))
 
     def discard(self, row: int) -> None:
         """Forget the samples of ``row``."""

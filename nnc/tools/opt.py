@@ -125,15 +125,10 @@ def _report(e: BaseException) -> int:
 
 
 def opt_main(ns: argparse.Namespace) -> int:
-    """``nnc opt``: exit code 0, or 1 with one message on standard error (2: PTX unavailable)."""
-    from nnc.cli import PTX_UNAVAILABLE
-
+    """``nnc opt``: exit code 0, or 1 with one message on standard error."""
     try:
         load_plugins(ns.load)
         passes, lower = _plan(ns.passes, ns.stage)
-        if lower == "ptx":
-            print(PTX_UNAVAILABLE, file=sys.stderr)
-            return EXIT_UNSUPPORTED
         module, _ = _read(ns.file)
         chunks: list[str] = []
 
@@ -148,6 +143,10 @@ def opt_main(ns: argparse.Namespace) -> int:
             from nnc.backend.llvm.engine import share
 
             text = share(result).describe(result)
+        elif lower == "ptx":
+            from nnc.backend.ptx.emit import module_ptx
+
+            text = module_ptx(result)
         elif ns.print_after_all:
             text = "\n".join(chunks) if chunks else print_module(result, debuginfo=True)
         else:

@@ -167,8 +167,8 @@ def test_wrong_sizes_and_unknown_attributes_error() -> None:
     pop = ann.Network(seed=1).create((2, 3), SUM)
     with pytest.raises(SimulationError, match="shape"):
         pop.p = [1.0, 2.0]
-    with pytest.raises(SimulationError, match="shape"):
-        pop.p = np.ones((3, 2))
+    with pytest.raises(SimulationError, match="6 elements"):
+        pop.p = np.ones((3, 3))
     with pytest.raises(SimulationError, match="no attribute"):
         pop.get("nope")
     with pytest.raises(AttributeError):

@@ -365,13 +365,13 @@ def test_second_connector_warns_and_replaces(capsys):
     assert p.pre_ranks == [[0], [1], [2]]
 
 
-def test_structural_plasticity_is_not_built():
+def test_structural_plasticity_needs_the_configuration_key():
     net, a, b = _net()
     p = net.connect(a, b, "exc", synapse=STATIC).all_to_all(1.0)
     bind(net)
-    with pytest.raises(NotImplementedError, match="structural plasticity"):
+    with pytest.raises(SimulationError, match="structural_plasticity=True"):
         p.start_creating()
-    with pytest.raises(NotImplementedError, match="structural plasticity"):
+    with pytest.raises(SimulationError, match="structural_plasticity=True"):
         p.dendrite(0).create_synapse(1)
 
 

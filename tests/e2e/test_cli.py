@@ -116,10 +116,11 @@ def test_kernels_stage_shows_which_kernels_share_code(tmp_path: Path) -> None:
     assert "population #0 p0 rate geometry=(10,)" in out.stdout  # the canonical module of a class
 
 
-def test_ptx_stage_is_not_built(script: Path) -> None:
+def test_ptx_stage(script: Path) -> None:
     out = dump(script, "--stage", "ptx")
-    assert out.returncode == 2
-    assert "PTX backend is not built yet" in out.stderr
+    assert out.returncode == 0, out.stderr
+    assert ".target sm_80" in out.stdout
+    assert ".visible .entry nnc_step(" in out.stdout
 
 
 def test_errors(script: Path, tmp_path: Path) -> None:

@@ -46,6 +46,29 @@ def test_dump_ir_golden(script: str, stage: str, update_golden: bool) -> None:
 
 
 @pytest.mark.parametrize("script", sorted(NETWORKS))
+def test_dump_ptx_golden(script: str, update_golden: bool) -> None:
+    """The PTX of the GPU backend (sm_80). LLVM's NVPTX output changes between LLVM versions: the file
+    was written with the llvmlite version named in its first line, and is compared only under it."""
+    import llvmlite
+
+    from nnc.backend.ptx.mathlib import find_libdevice
+
+    if script == "rate_network.py" and find_libdevice() is None:
+        pytest.skip("libdevice.10.bc (CUDA toolkit) not found: the rate network's pow needs it on the GPU")
+    text = f"// llvmlite {llvmlite.__version__}\n" + dump(script, "ptx")
+    path = GOLDEN / NETWORKS[script] / "ptx.ptx"
+    if update_golden:
+        path.write_text(text)
+    assert path.exists(), f"missing {path}: run pytest --update-golden"
+    golden = path.read_text()
+    if golden.splitlines()[0] != text.splitlines()[0]:
+        pytest.skip(
+            f"{path} was written with {golden.splitlines()[0][3:]}, this is llvmlite {llvmlite.__version__}"
+        )
+    assert text == golden, f"{path} differs: review and run pytest --update-golden"
+
+
+@pytest.mark.parametrize("script", sorted(NETWORKS))
 def test_every_stage_has_a_golden_file(script: str) -> None:
     """A new pass needs its golden file; a removed one leaves none behind."""
     assert sorted(p.stem for p in (GOLDEN / NETWORKS[script]).glob("*.ir")) == sorted(STAGES)

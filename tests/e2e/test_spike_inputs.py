@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import nnc as ann
+from nnc.diagnostics import ModelError
 
 
 def _counts(spikes: dict[int, list[int]]) -> np.ndarray:
@@ -135,8 +136,127 @@ def test_correlated_trains_without_correlation_are_poisson() -> None:
     pop = net.create(ann.HomogeneousCorrelatedSpikeTrains(50, rates=30.0, corr=0.0, tau=10.0))
     net.compile()
     assert (pop.mu, pop.sigma) == (30.0, 0.0)
-    with pytest.raises(NotImplementedError, match="schedule"):
-        ann.HomogeneousCorrelatedSpikeTrains(10, rates=[5.0, 10.0], corr=0.1, tau=10.0, schedule=[0.0, 50.0])
+
+
+#: ``x`` of HomogeneousCorrelatedSpikeTrains(4, rates=[10, 50, 20], corr=0, tau=5, schedule=[0, 3, 6.5],
+#: period=9) at dt=0.5, steps 0-23, measured on ANNarchy 5.0.4.1 (monitor of 'x', reshape=False).
+REFERENCE_X = [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 14.0, 17.6, 20.84, 23.756, 26.3804, 28.74236, 30.868124,
+               29.7813116, 28.80318044, 27.922862396, 27.1305761564, 26.4175185408, 24.7757666867,
+               23.298190018, 21.9683710162, 20.7715339146, 19.6943805231, 18.7249424708]  # fmt: skip
+
+
+def _scheduled_x(
+    mus: list[float], steps: list[int], period: int, tau: float, dt: float, n: int, x0: float | None = None
+) -> list[float]:
+    """NumPy model of a schedule without noise: the timed-array counters of SEMANTICS.md §10 on mu, then
+    ``x += dt·(mu - x)/tau``, one step at a time, from ``x0`` (default: the first entry)."""
+    x, mu, t, b, out = mus[0] if x0 is None else x0, mus[0], 0, 0, []
+    for _ in range(n):
+        if b < len(steps) and t == steps[b]:
+            mu, b = mus[b], (b + 1) % len(steps)
+        if period >= 0 and t == period - 1:
+            b, t = 0, -1
+        t += 1
+        x = x + (dt * (mu - x) / tau + np.sqrt(dt / tau) * 0.0)
+        out.append(x)
+    return out
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_correlated_trains_follow_their_schedule(make_net, split: bool) -> None:
+    net = make_net(dt=0.5)
+    pop = net.create(
+        ann.HomogeneousCorrelatedSpikeTrains(
+            4, rates=[10.0, 50.0, 20.0], corr=0.0, tau=5.0, schedule=[0.0, 3.0, 6.5], period=9.0
+        )
+    )
+    m = net.monitor(pop, "x")
+    net.compile()
+    if split:  # runs cut anywhere give the same values
+        net.simulate(3.5)
+        net.step()
+        net.simulate(6.5)
+        net.simulate(14.5)
+    else:
+        net.simulate(25.0)
+    x = np.asarray(m.get("x")).reshape(-1)
+    np.testing.assert_allclose(x, _scheduled_x([10.0, 50.0, 20.0], [0, 6, 13], 18, 5.0, 0.5, 50), rtol=1e-13)
+    np.testing.assert_allclose(x[:24], REFERENCE_X, rtol=1e-9)
+    assert pop.rates == [10.0, 50.0, 20.0]
+    assert pop.schedule == [0.0, 3.0, 6.5]
+    pop.reset()  # the schedule restarts with its first entry
+    net.simulate(4.0)
+    np.testing.assert_allclose(np.asarray(m.get("x")).reshape(-1), REFERENCE_X[:8], rtol=1e-9)
+
+
+def test_correlated_trains_update_and_setters(make_net) -> None:
+    net = make_net(dt=1.0)
+    pop = net.create(
+        ann.HomogeneousCorrelatedSpikeTrains(2, rates=[10.0, 30.0], corr=0.0, tau=4.0, schedule=[0, 5])
+    )
+    m = net.monitor(pop, "x")
+    net.compile()
+    net.simulate(8.0)
+    assert pop.mu == 30.0
+    pop.rates = [12.0, 40.0]  # recomputes the entries; the one shown now takes effect at once
+    assert pop.mu == 40.0
+    net.simulate(2.0)
+    # update() warns and resets the population, as the reference: x back to its initial value (the first
+    # mu given to the constructor), the new schedule from its first entry
+    pop.update([5.0, 15.0, 25.0], 0.0, schedule=[0.0, 2.0, 4.0])
+    assert pop.mu == 5.0
+    net.simulate(6.0)
+    x = np.asarray(m.get("x")).reshape(-1)
+    expected = _scheduled_x([10.0, 30.0], [0, 5], -1, 4.0, 1.0, 8)
+    expected += [expected[-1] + (40.0 - expected[-1]) / 4.0]
+    expected += [expected[-1] + (40.0 - expected[-1]) / 4.0]
+    expected += _scheduled_x([5.0, 15.0, 25.0], [0, 2, 4], -1, 4.0, 1.0, 6, x0=10.0)
+    np.testing.assert_allclose(x, expected, rtol=1e-13)
+    with pytest.raises(ModelError, match="one value per schedule entry"):
+        pop.rates = [1.0, 2.0]
+    with pytest.raises(ModelError, match="one value per schedule entry"):
+        ann.HomogeneousCorrelatedSpikeTrains(3, rates=[1.0, 2.0], corr=0.1, tau=5.0, schedule=[0.0, 1.0, 2.0])
+
+
+def test_correlated_trains_get_a_schedule_after_compile(make_net) -> None:
+    net = make_net(dt=1.0)
+    pop = net.create(ann.HomogeneousCorrelatedSpikeTrains(2, rates=10.0, corr=0.0, tau=4.0))
+    m = net.monitor(pop, "x")
+    net.compile()
+    net.simulate(3.0)
+    pop.update([20.0, 40.0], 0.0, schedule=[0.0, 2.0], reset=False)  # timers kept: counting from 3
+    net.simulate(6.0)
+    pop.update([30.0], 0.0, reset=False)  # fewer entries than the one shown: the last one stays valid
+    net.simulate(2.0)
+    x = np.asarray(m.get("x")).reshape(-1)
+    np.testing.assert_allclose(x[:3], [10.0, 10.0, 10.0])
+    # the timers count from compile: at 3, the new entry 0 (at 0) is past and no period brings it back,
+    # so mu stays at entry 0 (20, set by update) and x relaxes to it
+    expected = [10.0, 10.0, 10.0]
+    for _ in range(6):
+        expected.append(expected[-1] + (20.0 - expected[-1]) / 4.0)
+    for _ in range(2):
+        expected.append(expected[-1] + (30.0 - expected[-1]) / 4.0)
+    np.testing.assert_allclose(x, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_correlated_schedule_same_bits_on_every_engine(threads: int) -> None:
+    runs = {}
+    for engine in ("interp", "llvm"):
+        net = ann.Network(dt=0.25, seed=11)
+        net.config(engine=engine, num_threads=threads if engine == "llvm" else 1)
+        pop = net.create(
+            ann.HomogeneousCorrelatedSpikeTrains(
+                30, rates=[20.0, 80.0], corr=[0.3, 0.1], tau=5.0, schedule=[0.0, 10.0], period=25.0
+            )
+        )
+        mx, ms = net.monitor(pop, "x"), net.monitor(pop, "spike")
+        net.compile()
+        net.simulate(60.0)
+        runs[engine] = (np.asarray(mx.get("x")), ms.get("spike"))
+    np.testing.assert_array_equal(runs["interp"][0], runs["llvm"][0])
+    assert runs["interp"][1] == runs["llvm"][1]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_the_extras_table_matches_pyproject() -> None:
     assert {r.name for r in everything} == {optional.DISTRIBUTION}
     assert set().union(*(r.extras for r in everything)) == set(optional.EXTRAS)
     assert set(declared) == {*optional.EXTRAS, "all", "dev"}
-    assert set(optional.EXTRAS) == {"cuda", "dask", "plot", "docs", "image", "tensorboard", "test"}
+    assert set(optional.EXTRAS) == {"cuda", "dask", "plot", "docs", "image", "tensorboard", "keras", "test"}
 
 
 def test_the_test_extra_is_installed_here() -> None:
@@ -118,7 +118,11 @@ def test_changelog_follows_keep_a_changelog() -> None:
 
 
 #: Optional modules imported by nnc outside the extras, each where its feature raises a clear error.
-OPTIONAL_OUTSIDE_EXTRAS = {"h5py"}  # Monitor.save / MonitorList.save_all to .hdf5 (nnc/api/monitor.py)
+OPTIONAL_OUTSIDE_EXTRAS = {
+    "h5py",  # Monitor.save / MonitorList.save_all to .hdf5 (nnc/api/monitor.py)
+    "pycuda",  # used instead of cuda-bindings where installed; it builds only where a driver is
+    "nvidia",  # nvidia-cuda-nvcc: a pip-installed toolkit's libdevice (nnc/backend/ptx/mathlib.py)
+}
 
 
 def test_every_third_party_import_is_declared() -> None:

@@ -20,7 +20,7 @@ from nnc.ir.model import Attribute, ConnectorRef, Module, NeuronModel
 from nnc.ir.nodes import Assign, Const, Dist, Let, Logic, LogicOp, Random, Temp, Unary, UnaryOp, Var
 from nnc.ir.printer import print_model, print_module
 from nnc.ir.text import canonical_temps, parse_models, parse_module
-from nnc.ir.types import AttrKind, DType, Locality, NeuronKind, Precision
+from nnc.ir.types import AttrKind, DType, Locality, Method, NeuronKind, Precision
 from nnc.ir.verify import verify
 from nnc.passes.pipeline import default_pipeline, run_pipeline
 
@@ -193,3 +193,34 @@ def test_keyword_named_attribute_is_backquoted():
     assert "`step` = -a" in text
     assert "var `step`: real local" in text
     assert parse_module(text) == m
+
+
+@pytest.mark.parametrize("method", list(Method), ids=lambda m: m.value)
+def test_every_numerical_method_reads_back(method: Method):
+    """Each ``ode[method]`` of the stage-ir text reads back (method names hold digits: ``rk4``)."""
+    m = module([(neuron("n", attrs(SPEC), [f"p * dr/dt = a - r : {method.value}"]), 2)])
+    assert_module_round_trip(m)
+
+
+STRUCTURAL_SCRIPT = """
+import nnc as ann
+net = ann.Network(dt=1.0, seed=3)
+net.config(structural_plasticity=True)
+pop = net.create(4, ann.Neuron(equations="r = 0.5"))
+syn = ann.Synapse(equations="age = age + 1 : init = 0", creating="pre.r > 0.1 : proba = 0.5, w = 0.1",
+                  pruning="age > 3")
+proj = net.connect(pop, pop, "exc", syn)
+proj.fixed_probability(0.5, weights=0.2)
+net.compile()
+"""
+
+
+def test_structural_plasticity_stages_read_back(tmp_path: Path):
+    """A projection whose synapses change at run time prints ``dynamic`` and reads back at every stage."""
+    script = tmp_path / "structural.py"
+    script.write_text(STRUCTURAL_SCRIPT)
+    _, modules = capture(script)
+    assert modules
+    assert all(m.projections[0].dynamic for m in modules.values())
+    for m in modules.values():
+        assert_module_round_trip(m)

@@ -147,6 +147,10 @@ class MathLib:
         symbol = name if isinstance(self.real, ir.DoubleType) else name + "f"
         return b.call(self.function(symbol, self.real, [self.real] * len(args)), args)
 
+    def fmod(self, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+        """C ``fmod`` (exact); LLVM's ``frem`` is that on the CPU (another target overrides this)."""
+        return b.frem(x, y)
+
 
 # --------------------------------------------------------------------------------------------------
 # operator tables
@@ -397,7 +401,7 @@ def _isnan(lo: Lowering, args: tuple[Expr, ...]) -> ir.Value:
 
 
 def _fmod(lo: Lowering, args: tuple[Expr, ...]) -> ir.Value:
-    return lo.b.frem(lo.real(args[0]), lo.real(args[1]))
+    return lo.lib.fmod(lo.b, lo.real(args[0]), lo.real(args[1]))
 
 
 def _intrinsic_rule(name: str) -> Callable[[Lowering, tuple[Expr, ...]], ir.Value]:

@@ -30,7 +30,7 @@ from nnc.backend.llvm.places import Element, Role
 from nnc.diagnostics import BackendError
 from nnc.ir.model import PopulationDecl
 from nnc.ir.nodes import ClearInputs, ComputeGlobalOp, ForDendrite, ForEach, PushDelayed, Stmt
-from nnc.ir.types import Domain, DType, ObjKind
+from nnc.ir.types import Domain, DType, Locality, ObjKind
 
 if TYPE_CHECKING:
     from nnc.backend.llvm.statements import StatementLowering
@@ -74,7 +74,8 @@ def push_element(lw: StatementLowering, s: PushDelayed, el: Element) -> None:
         attr = pop.attribute(name)
         if attr is None:
             raise BackendError(f"kernel {lw.places.kernel.name}: no attribute '{name}' to delay")
-        x = lw.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, at, el)
+        source = None if attr.locality is Locality.GLOBAL else at  # a global fills its slot
+        x = lw.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, source, el)
         value = lw.lowering(el).convert(x, attr.dtype, DType.REAL)
         lw.write(QueueKey(pop.id, name), DType.REAL, At(b.add(base, at.index)), value)
 

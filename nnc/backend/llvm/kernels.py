@@ -218,7 +218,7 @@ def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx, tid, nthreads, step, desc = fn.args[:5]
     ptrs = dict(zip(slots, fn.args[5:], strict=True))
-    lowering = StatementLowering(target, places, b, StageArgs(ctx, step, desc, ptrs))
+    lowering = StatementLowering(target, places, b, StageArgs(ctx, step, ptrs, desc))
     top = Element(None, {}, temps=_load_shared(b, shared))
     if stage.parallel:
         _parallel_loop(lowering, stage.body[0], tid, nthreads, top)

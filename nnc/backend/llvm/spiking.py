@@ -166,7 +166,16 @@ def finish(lw: StatementLowering, nthreads: ir.Value) -> None:
     with b.if_then(enabled):
         b.store(_gather(lw, ring, base, nthreads, 0), total)
         b.store(_gather(lw, axon, I64(0), nthreads, MAX_THREADS), atotal)
-    n, na = b.load(total, typ=I64), b.load(atotal, typ=I64)
+    publish(lw, nxt, b.load(total, typ=I64), b.load(atotal, typ=I64))
+
+
+def publish(lw: StatementLowering, nxt: ir.Value, n: ir.Value, na: ir.Value) -> None:
+    """Make ring slot ``nxt`` (holding ``n`` spikes; ``na`` axonal spikes in ``AXON``) the step's list:
+    its count, the head, ``CURRENT`` for the recordings, and the firing rate."""
+    b, pop = lw.b, lw.places.population
+    pid = pop.id
+    base = b.mul(nxt, I64(pop.size))
+    ring, axon = _ptr(lw, pid, SpikeField.RING), _ptr(lw, pid, SpikeField.AXON)
     b.store(b.trunc(n, I32), element(b, _ptr(lw, pid, SpikeField.COUNTS), nxt, I32))
     lw.store_ctx(PopKey(pid, PopField.SPIKE_HEAD), nxt)
     current = _ptr(lw, pid, SpikeField.CURRENT)
@@ -360,35 +369,28 @@ def _run(lw: StatementLowering, loop: ForEach, el: Element) -> None:
             lw.stmt(s, el)
 
 
-def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir.Value, top: Element) -> None:
-    """Deliver the spikes that reach the projection this step (a parallel stage, module docstring)."""
+#: Visits one delivered spike list: ``(base, count, buf, delay, age)``: the list is
+#: ``buf[base .. base + count)``, emitted ``age`` steps before the last step; ``delay`` (``i64``, or None
+#: for whole rows) selects the part of each row with that delay.
+DeliverList = Callable[[ir.Value, ir.Value, ir.Value, "ir.Value | None", ir.Value], None]
+
+
+def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver: DeliverList) -> None:
+    """Call ``deliver`` for every spike list that reaches the kernel's projection this step (the axonal
+    list, each age of a decoding window, each delay of per-synapse delays, or the list of the uniform
+    delay); the spikes a grown delay already delivered are left out (``DELIVERED_UNTIL``)."""
     b, proj = lw.b, lw.places.proj
     pre = proj.pre
-    posts = partition(b, I64(lw.target.module.populations[proj.post].size), tid, nthreads)
-    restrict = b.icmp_signed(">", nthreads, I64(1))
-    index = _Synapses(lw)
-
     delivered_until = lw.conn_value(ConnField.DELIVERED_UNTIL)
 
-    def deliver(
-        base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value
-    ) -> None:
-        fresh = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
-        count = b.select(fresh, count, I64(0))  # spikes delivered before a delay grew are not again
-        with for_range(b, I64(0), count) as s:
-            j = b.sext(b.load(element(b, buf, b.add(base, s), I32), typ=I32), I64)
-            first, last = index.range_of(j, delay, posts, restrict)
-            _deliver_lanes(lw, loop, index, j, (first, last), top)
+    def fresh(base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value) -> None:
+        recent = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
+        deliver(base, b.select(recent, count, I64(0)), buf, delay, age)
 
     if loop.domain is Domain.AXON_SPIKE:
         current = _ptr(lw, pre, SpikeField.CURRENT)
-        deliver(
-            I64(0),
-            b.load(element(b, current, I64(2), I64), typ=I64),
-            _ptr(lw, pre, SpikeField.AXON),
-            None,
-            I64(0),
-        )
+        count = b.load(element(b, current, I64(2), I64), typ=I64)
+        fresh(I64(0), count, _ptr(lw, pre, SpikeField.AXON), None, I64(0))
         return
     ring = _ptr(lw, pre, SpikeField.RING)
     if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
@@ -396,18 +398,36 @@ def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir
         window = b.sext(lw.read(window_key, DType.INT, None, top), I64)
         with for_range(b, I64(0), window) as age:
             base, count = _spike_list(lw, pre, age)
-            deliver(base, count, ring, None, age)
+            fresh(base, count, ring, None, age)
         return
     if proj.delay is DelayKind.NONUNIFORM:
         top_delay = lw.conn_value(ConnField.MAX_DELAY)
         with for_range(b, I64(1), b.add(top_delay, I64(1))) as d:
             base, count = _spike_list(lw, pre, b.sub(d, I64(1)))
-            deliver(base, count, ring, d, b.sub(d, I64(1)))
+            fresh(base, count, ring, d, b.sub(d, I64(1)))
         return
     d = lw.conn_value(ConnField.UNIFORM_DELAY) if proj.delay is DelayKind.UNIFORM else I64(1)
     age = b.select(b.icmp_signed("<", d, I64(1)), I64(0), b.sub(d, I64(1)))
     base, count = _spike_list(lw, pre, age)
-    deliver(base, count, ring, None, age)
+    fresh(base, count, ring, None, age)
+
+
+def pre_spikes(lw: StatementLowering, loop: ForEach, tid: ir.Value, nthreads: ir.Value, top: Element) -> None:
+    """Deliver the spikes that reach the projection this step (a parallel stage, module docstring)."""
+    b, proj = lw.b, lw.places.proj
+    posts = partition(b, I64(lw.target.module.populations[proj.post].size), tid, nthreads)
+    restrict = b.icmp_signed(">", nthreads, I64(1))
+    index = _Synapses(lw)
+
+    def deliver(
+        base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value
+    ) -> None:
+        with for_range(b, I64(0), count) as s:
+            j = b.sext(b.load(element(b, buf, b.add(base, s), I32), typ=I32), I64)
+            first, last = index.range_of(j, delay, posts, restrict)
+            _deliver_lanes(lw, loop, index, j, (first, last), top)
+
+    delivered_lists(lw, loop, top, deliver)
 
 
 def post_spikes(
@@ -432,4 +452,14 @@ def post_spikes(
                 _run(lw, loop, el)
 
 
-__all__ = ["PTR", "compact", "contains_spike", "emit", "finish", "post_spikes", "pre_spikes"]
+__all__ = [
+    "PTR",
+    "compact",
+    "contains_spike",
+    "delivered_lists",
+    "emit",
+    "finish",
+    "post_spikes",
+    "pre_spikes",
+    "publish",
+]

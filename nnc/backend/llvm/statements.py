@@ -9,20 +9,20 @@ if the projection's PLASTICITY flag is set.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
 from nnc.backend.abi import (
     ConnField,
-    ConnKey,
     InputKey,
     PopField,
     PopKey,
     QueueKey,
     SlotKey,
     StateKey,
+    conn_key,
 )
 from nnc.backend.llvm import fused, globalops, spiking
 from nnc.backend.llvm.access import ORIGIN, At, load, store
@@ -47,7 +47,7 @@ from nnc.ir.nodes import (
     Var,
 )
 from nnc.ir.printer import print_stmts
-from nnc.ir.types import Domain, DType, ObjKind, Phase, Scope
+from nnc.ir.types import Domain, DType, Locality, ObjKind, Phase, Scope
 
 if TYPE_CHECKING:
     from nnc.backend.llvm.kernels import Target
@@ -55,15 +55,32 @@ if TYPE_CHECKING:
 _CONN_VALUES = (ConnField.N_DENDRITES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
 
 
+def _padded(lw: StatementLowering, raw: ir.Value, dtype: DType, el: Element) -> ir.Value:
+    """A pre-synaptic value read in lanes, with the stencil's padding value on the lanes outside
+    (converted to the attribute's type as an assignment would: truncated to int, ``!= 0`` for bool)."""
+    if el.outside is None:
+        return raw
+    value: float | int | bool = el.padding
+    if dtype is DType.INT:
+        value = int(el.padding)
+    elif dtype is DType.BOOL:
+        value = el.padding != 0
+    ty = Typing(lw.real, el.width)
+    fill = ty.const(ty.scalar(dtype), value)
+    return lw.b.select(el.outside, fill, raw)
+
+
 @dataclass(frozen=True, slots=True)
 class StageArgs:
-    """Arguments of a stage function: ``ctx``, the step ``k``, the instance's descriptor
-    (:mod:`nnc.backend.sharing`) and the buffer pointers by slot."""
+    """Arguments of a stage function: ``ctx``, the step ``k``, the buffer pointers by slot and the
+    instance's descriptor (:mod:`nnc.backend.sharing`). Without a descriptor, the code is the
+    network's own: the target's layout is the network's, its slots and random streams are constants
+    (the PTX backend lowers this way)."""
 
     ctx: ir.Value
     step: ir.Value
-    desc: ir.Value
     ptrs: dict[SlotKey, ir.Value]
+    desc: ir.Value | None = None
 
 
 class StatementLowering:
@@ -84,20 +101,26 @@ class StatementLowering:
         self.desc: FormatDescriptor | None = None
         self._nested: dict[int, StatementLowering] = {}
         if places.projection is not None:
-            pid = places.projection.id
-            pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey) and k.proj == pid}
-            values = {f: self.ctx_value(ConnKey(pid, f)) for f in _CONN_VALUES}
+            proj = places.projection
+            keys = {conn_key(proj, f): f for f in ConnField}
+            pointers = {keys[k]: v for k, v in ptrs.items() if k in keys}
+            values = {f: self.ctx_value(conn_key(proj, f)) for f in _CONN_VALUES}
             self.conn = ConnArrays(b, pointers, values)
             self.desc = descriptor(places.projection.format, places.projection.holes)
 
     # ------------------------------------------------------------------ context values
     def ctx_slot(self, key: SlotKey) -> ir.Value:
         """The context slot of ``key`` for this instance: entry ``layout.slot(key)`` of the descriptor,
-        loaded once in the entry block."""
+        loaded once in the entry block (without a descriptor: the layout's slot)."""
+        if self.instance is None:
+            return I64(self.target.layout.slot(key))
         return self._descriptor_entry(self.target.layout.slot(key))
 
     def stream(self, stream: int) -> ir.Value:
-        """This instance's random stream number of canonical stream ``stream`` (``i32``)."""
+        """This instance's random stream number of canonical stream ``stream`` (``i32``; without a
+        descriptor: ``stream`` itself)."""
+        if self.instance is None:
+            return I32(stream)
         entry = self._descriptor_entry(self.target.layout.size + stream)
         with self.b.goto_entry_block():
             return self.b.trunc(entry, I32)
@@ -124,7 +147,7 @@ class StatementLowering:
         if sub is None:
             places = Places(self.target.module, self.target.module.dendrite_kernel(node))
             sub = self._nested[node.proj] = StatementLowering(
-                self.target, places, self.b, StageArgs(self.ctx, self.step, self.instance, self.ptrs)
+                self.target, places, self.b, StageArgs(self.ctx, self.step, self.ptrs, self.instance)
             )
             sub._desc_cache = self._desc_cache
         return sub
@@ -136,8 +159,8 @@ class StatementLowering:
         return self.conn, self.desc
 
     def conn_value(self, f: ConnField) -> ir.Value:
-        """A value slot of the kernel's projection."""
-        return self.ctx_value(ConnKey(self.places.proj.id, f))
+        """A value slot of the kernel's projection (of the projection it shares, for shared fields)."""
+        return self.ctx_value(conn_key(self.places.proj, f))
 
     def store_ctx(self, key: SlotKey, value: ir.Value) -> None:
         """Write a value slot."""
@@ -148,6 +171,19 @@ class StatementLowering:
         return Lowering(self.b, Typing(self.real, el.width), self.target.lib, ValueEnv(self, el))
 
     # ------------------------------------------------------------------ memory
+    def read_pre(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
+        """Like :meth:`read`, for a pre-synaptic neuron's value: lanes outside the population (a stencil's
+        padded positions) are not read and hold the padding value."""
+        if el.outside is None or at is None:
+            return self.read(key, dtype, at, el)
+        inside = self.b.xor(el.outside, ir.Constant(el.outside.type, [1] * el.width))
+        mask = inside if el.mask is None else self.b.and_(el.mask, inside)
+        return _padded(self, self.read(key, dtype, at, replace(el, mask=mask)), dtype, el)
+
+    def pad_pre(self, raw: ir.Value, dtype: DType, el: Element) -> ir.Value:
+        """A pre-synaptic value already read with the lanes outside masked: the padding value there."""
+        return _padded(self, raw, dtype, el)
+
     def read(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
         """Element(s) of buffer ``key`` in register type (bools become ``i1``)."""
         raw = load(self.b, self.ptrs[key], storage_type(dtype, self.real), at or ORIGIN, el.width, el.mask)
@@ -270,7 +306,8 @@ class StatementLowering:
                 raise BackendError(f"kernel {self.places.kernel.name}: no attribute '{name}' to delay")
             lo = self.lowering(el)
             with for_range(b, I64(0), I64(pop.size)) as i:
-                x = self.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, At(i), el)
+                at = None if attr.locality is Locality.GLOBAL else At(i)  # a global fills its slot
+                x = self.read(StateKey(ObjKind.POPULATION, pop.id, name), attr.dtype, at, el)
                 self.write(
                     QueueKey(pop.id, name),
                     DType.REAL,
@@ -307,7 +344,7 @@ class StatementLowering:
                 pre = desc.pre_rank(conn, index, b.sub(index, begin))
                 el = outer.inner(
                     Domain.SYNAPSE,
-                    {Role.SELF: At(index), Role.PRE: At(pre)},
+                    {Role.SELF: At(desc.attribute_slot(conn, index)), Role.PRE: At(pre)},
                     (outer.counter[0], b.trunc(pre, I32)),
                 )
         for s in loop.body:

@@ -14,7 +14,7 @@ barrier, and the flag is tested at the start of each step, so all threads stop a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from llvmlite import ir
@@ -35,6 +35,7 @@ from nnc.backend.abi import (
     ScheduleField,
     ScheduleFlag,
     ScheduleOp,
+    SlotKey,
 )
 from nnc.backend.llvm.expr import I1, I8, I32, I64, PTR, element
 from nnc.backend.llvm.kernels import StageInfo
@@ -121,6 +122,28 @@ class _Worker:
                 b.call(fn, [self.ctx, self.tid, self.nthreads, self.step, desc])
             with b.if_then(b.icmp_unsigned("!=", b.and_(flags, I64(ScheduleFlag.BARRIER)), I64(0))):
                 self.barrier()
+
+
+def kernel_gate(
+    b: ir.IRBuilder, m: Module, kernel: Kernel, value: Callable[[SlotKey], ir.Value], step: ir.Value
+) -> ir.Value:
+    """Whether ``kernel`` runs at step ``step`` (``value`` loads a value slot as ``i64``): the gates of
+    :func:`schedule_rows`, for a backend that calls each kernel itself (the PTX backend)."""
+
+    def on(key: SlotKey) -> ir.Value:
+        return b.icmp_signed("!=", value(key), I64(0))
+
+    if kernel.owner is ObjKind.POPULATION:
+        return on(PopKey(kernel.owner_id, PopField.ENABLED))
+    proj = m.projections[kernel.owner_id]
+    cond = b.and_(on(ConnKey(proj.id, ConnField.TRANSMISSION)), on(PopKey(proj.post, PopField.ENABLED)))
+    if kernel.phase is Phase.SYNAPSE:
+        period = value(ConnKey(proj.id, ConnField.LEARN_PERIOD))
+        period = b.select(b.icmp_signed("<", period, I64(1)), I64(1), period)
+        since = b.sub(step, value(ConnKey(proj.id, ConnField.LEARN_OFFSET)))
+        due = b.icmp_signed("==", b.srem(since, period), I64(0))
+        cond = b.and_(cond, b.and_(on(ConnKey(proj.id, ConnField.UPDATE)), due))
+    return cond
 
 
 def _field(b: ir.IRBuilder, row: ir.Value, f: ScheduleField | RecordField) -> ir.Value:
