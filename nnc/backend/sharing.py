@@ -53,8 +53,21 @@ from nnc.backend.abi import (
     TimedKey,
 )
 from nnc.ir.context import KernelContexts, Positions
-from nnc.ir.model import Kernel, Module, PopulationDecl, ProjectionDecl
-from nnc.ir.nodes import Expr, ForDendrite, ForEach, Random, Spike, Stmt, map_exprs, rewrite, walk, walk_stmts
+from nnc.ir.model import Kernel, Module
+from nnc.ir.nodes import (
+    Expr,
+    ForDendrite,
+    ForEach,
+    Let,
+    Random,
+    Spike,
+    Stmt,
+    Temp,
+    map_exprs,
+    rewrite,
+    walk,
+    walk_stmts,
+)
 from nnc.ir.nodes import stmt_exprs as _stmt_exprs
 from nnc.ir.types import ObjKind
 
@@ -161,6 +174,8 @@ class _Objects:
             decl = self.module.projections[jid]
             self.pop(decl.pre)
             self.pop(decl.post)
+            if decl.shares is not None:  # its kernels read that projection's synapses
+                self.proj(decl.shares)
 
     def key(self, key: SlotKey) -> None:
         match key:
@@ -245,7 +260,8 @@ def _remap_body(body: tuple[Stmt, ...], projs: dict[int, int], streams: dict[int
     def stmt(s: Stmt) -> Stmt:
         match s:
             case ForDendrite():
-                return ForDendrite(projs[s.proj], tuple(stmt(x) for x in s.body))
+                body = _renamed_temps(s.body, f"J{s.proj}.", f"J{projs[s.proj]}.")
+                return ForDendrite(projs[s.proj], tuple(stmt(x) for x in body))
             case ForEach():
                 return replace(s, body=tuple(stmt(x) for x in s.body))
             case Spike():
@@ -255,6 +271,31 @@ def _remap_body(body: tuple[Stmt, ...], projs: dict[int, int], streams: dict[int
         return map_exprs(s, expr) if streams else s
 
     return tuple(stmt(s) for s in body)
+
+
+def _renamed_temps(body: tuple[Stmt, ...], old: str, new: str) -> tuple[Stmt, ...]:
+    """``body`` with the temporaries named ``old + x`` renamed ``new + x`` (the fuse pass prefixes a
+    fused dendrite's temporaries with its projection id, which the canonical module renumbers)."""
+    if old == new:
+        return body
+
+    def name(n: str) -> str:
+        return new + n[len(old) :] if n.startswith(old) else n
+
+    def temp(e: Expr) -> Expr | None:
+        return Temp(name(e.name), e.type, e.span) if isinstance(e, Temp) else None
+
+    def lets(s: Stmt) -> Stmt:
+        match s:
+            case Let():
+                return Let(name(s.name), s.value, s.span)
+            case ForEach() | ForDendrite():
+                return replace(s, body=tuple(map(lets, s.body)))
+            case Spike():
+                return replace(s, reset=tuple(map(lets, s.reset)), axon_reset=tuple(map(lets, s.axon_reset)))
+        return s
+
+    return tuple(lets(map_exprs(s, lambda e: rewrite(e, temp))) for s in body)
 
 
 def _streams(body: tuple[Stmt, ...]) -> dict[int, int]:
@@ -295,33 +336,37 @@ def canonical_module(
         names.add(k)
     pops = [module.populations[i] for i in objs.pops]
     projs = [module.projections[j] for j in objs.projs]
+    # every other field of a declaration is kept as it is (replace), so that what a backend may read
+    # of a declaration (format, delays, stencil, dynamic, ...) is part of the class
     new_pops = tuple(
-        PopulationDecl(
-            objs.pops[p.id],
-            f"p{objs.pops[p.id]}",
-            p.geometry,
-            p.kind,
-            tuple(a for a in p.attributes if a.name in names.attributes.get((ObjKind.POPULATION, p.id), ())),
-            _keep(p.targets, names.targets.get(p.id)),
-            _keep(p.delayed, names.delayed.get(p.id)),
+        replace(
+            p,
+            id=objs.pops[p.id],
+            name=f"p{objs.pops[p.id]}",
+            attributes=tuple(
+                a for a in p.attributes if a.name in names.attributes.get((ObjKind.POPULATION, p.id), ())
+            ),
+            targets=_keep(p.targets, names.targets.get(p.id)),
+            delayed=_keep(p.delayed, names.delayed.get(p.id)),
         )
         for p in pops
     )
     new_projs = tuple(
-        ProjectionDecl(
-            objs.projs[j.id],
-            f"j{objs.projs[j.id]}",
-            objs.pops[j.pre],
-            objs.pops[j.post],
-            j.targets,
-            tuple(a for a in j.attributes if a.name in names.attributes.get((ObjKind.PROJECTION, j.id), ())),
-            j.operation,
-            delay=j.delay,
-            format=j.format,
-            holes=j.holes,
-            current=j.current,
-            decoding=j.decoding,
+        replace(
+            j,
+            id=objs.projs[j.id],
+            name=f"j{objs.projs[j.id]}",
+            pre=objs.pops[j.pre],
+            post=objs.pops[j.post],
+            attributes=tuple(
+                a for a in j.attributes if a.name in names.attributes.get((ObjKind.PROJECTION, j.id), ())
+            ),
+            stats=None,
+            format_hint=None,
+            format_reason="",
             mirrored=_keep(j.mirrored, names.mirrored.get(j.id)),
+            shares=None if j.shares is None else objs.projs[j.shares],
+            connect=None,
         )
         for j in projs
     )

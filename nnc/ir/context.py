@@ -1,13 +1,14 @@
 """What a kernel's meaning depends on besides its body: the declarations of the objects it can reach.
 
 A kernel reaches its owner; a projection kernel also its pre and post populations; a fused dendrite
-(``ForDendrite``) its projection and that projection's populations. Nothing else of the module is named
-by a kernel body except constants (module-wide). :class:`KernelContexts` gives every kernel a hashable
-*context key*: its body (IR equality, which leaves out source spans), phase and owner kind, the
-declarations of the objects it reaches in a fixed order (each without its id, name, connectivity
-statistics and connector reference), and which of these positions are the same object. Kernels with
-equal keys are the same kernel up to the numbering of their objects, so per-kernel work that reads only
-the body and these declarations (verification, kernel sharing) can be done once per key.
+(``ForDendrite``) its projection and that projection's populations; a projection that reads another's
+synapses (``ProjectionDecl.shares``) also that projection and its populations. Nothing else of the
+module is named by a kernel body except constants (module-wide). :class:`KernelContexts` gives every
+kernel a hashable *context key*: its body (IR equality, which leaves out source spans), phase and owner
+kind, the declarations of the objects it reaches in a fixed order (each without its id, name,
+connectivity statistics and connector reference), and which of these positions are the same object.
+Kernels with equal keys are the same kernel up to the numbering of their objects, so per-kernel work
+that reads only the body and these declarations (verification, kernel sharing) can be done once per key.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from nnc.ir.nodes import ForDendrite, Stmt, walk_stmts
 from nnc.ir.types import ObjKind
 
 #: A kernel's objects in context order: ``(kind, id)`` of its owner, then (for a projection) its pre and
-#: post populations, then per fused dendrite its projection and that projection's pre and post.
+#: post populations, then per fused dendrite its projection and that projection's pre and post; each
+#: projection that one of these shares follows with its populations.
 Positions = tuple[tuple[ObjKind, int], ...]
 
 #: Fields of the declarations a context key leaves out: the numbering, names, and what no kernel reads.
@@ -99,12 +101,22 @@ class KernelContexts:
         if not 0 <= k.owner_id < len(owners) or any(not 0 <= j < len(m.projections) for j in found[1]):
             return None
         out = [(k.owner, k.owner_id)]
-        if k.owner is ObjKind.PROJECTION:
-            decl = m.projections[k.owner_id]
-            out += [(ObjKind.POPULATION, decl.pre), (ObjKind.POPULATION, decl.post)]
-        for j in found[1]:
+        projs = [k.owner_id] if k.owner is ObjKind.PROJECTION else []
+        projs += found[1]
+        seen: set[int] = set()
+        while projs:  # each projection with its populations, then the projection it shares, if any
+            j = projs.pop(0)
+            if j in seen:
+                continue
+            seen.add(j)
             decl = m.projections[j]
-            out += [(ObjKind.PROJECTION, j), (ObjKind.POPULATION, decl.pre), (ObjKind.POPULATION, decl.post)]
+            if not (k.owner is ObjKind.PROJECTION and j == k.owner_id):
+                out.append((ObjKind.PROJECTION, j))
+            out += [(ObjKind.POPULATION, decl.pre), (ObjKind.POPULATION, decl.post)]
+            if decl.shares is not None:
+                if not 0 <= decl.shares < len(m.projections):
+                    return None
+                projs.append(decl.shares)
         return tuple(out)
 
     def key(self, k: Kernel, positions: Positions | None = None) -> tuple[object, ...] | None:

@@ -147,7 +147,33 @@ def _spiking() -> ann.Network:
     return net
 
 
-@pytest.mark.parametrize("build", [*NETWORKS, pytest.param(_spiking, id="spiking-delays-stdp")])
+def _extensions() -> ann.Network:
+    """Projections that read another's synapses (copies, transposes) and convolutions, twice each."""
+    from nnc.extensions.convolution import Convolution, Copy, Transpose
+
+    net = ann.Network(dt=1.0, seed=1)
+    for n in range(2):
+        a = net.create((3, 4), ann.Neuron(parameters="r = 0.0", equations="x = sum(fb)"), name=f"a{n}")
+        b = net.create(7, ann.Neuron(equations="r = sum(exc)"), name=f"b{n}")
+        c = net.create(7, ann.Neuron(equations="r = sum(exc) + sum(inh)"), name=f"c{n}")
+        proj = net.connect(a, b, "exc", name=f"w{n}")
+        proj.fixed_probability(0.4, weights=ann.Uniform(-1, 1, rng=np.random.default_rng(3)))
+        net.connect(Copy(a, c, "exc", psp="w * pre.r * pre.r")).copy(proj)
+        net.connect(Copy(a, c, "inh", operation="max")).connect_copy(proj)
+        net.connect(Transpose(proj, "fb")).transpose()
+        out = net.create((3, 4), ann.Neuron(equations="r = sum(exc)"), name=f"o{n}")
+        net.connect(Convolution(a, out, "exc")).connect_filter(np.arange(9.0).reshape(3, 3) / 9.0)
+    return net
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        *NETWORKS,
+        pytest.param(_spiking, id="spiking-delays-stdp"),
+        pytest.param(_extensions, id="copies-transposes-convolutions"),
+    ],
+)
 def test_reusing_a_kernel_of_the_same_context_builds_the_same_classes_and_descriptors(build) -> None:
     net = build()
     net.compile(silent=True)
