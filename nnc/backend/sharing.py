@@ -3,10 +3,12 @@
 Many networks hold many objects of few models (a column of identical layers, a loop of nuclei): their
 kernels differ only in the buffers they touch. :func:`share_kernels` gives each kernel of a module its
 *canonical module*: a one-kernel module holding the kernel and the declarations of the objects it
-touches, renumbered in order of first use (ids from 0, names ``p0``, ``j0`` ..., the kernel
-``k.<phase>``), with only the attributes, inputs, delay queues, mirrored weights and constants the
-kernel's slots name, no connectivity statistics and no format hint, and its random streams numbered
-in order of first use.
+touches (a projection that reads another's synapses, ``ProjectionDecl.shares``, brings that one
+along), renumbered in order of first use (ids from 0, names ``p0``, ``j0`` ..., the kernel
+``k.<phase>``, a fused dendrite's temporaries ``J<canonical id>.``), with only the attributes, inputs,
+delay queues, mirrored weights and constants the kernel's slots name, no connectivity statistics and
+no format hint (every other field of a declaration is kept), and its random streams numbered in order
+of first use.
 Kernels with equal canonical modules (dataclass equality, which leaves out source spans, initial
 values and comments) form a :class:`KernelClass` and share one compiled function.
 
