@@ -11,6 +11,9 @@ from the command line::
     nnc dump-ir examples/dump_ir_tour.py --stage discretise -- --quick
     nnc dump-ir examples/dump_ir_tour.py --graph -- --quick | dot -Tpng > step.png
 
+After the passes, ``--stage kernels`` shows the kernels grouped into classes that share one compiled
+function, and ``--stage llvm`` the LLVM IR.
+
     python examples/dump_ir_tour.py [--quick] [--stages]    # --stages: print every stage in full
 """
 
@@ -53,7 +56,7 @@ def build() -> ann.Network:
 
 
 texts: dict[str, str] = {}
-for stage in [s for s in stage_names() if s not in ("llvm", "ptx")]:
+for stage in [s for s in stage_names() if s not in ("kernels", "llvm", "ptx")]:  # the module stages
     with dumping(DumpRequest(stage)):
         try:
             build().compile()
