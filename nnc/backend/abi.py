@@ -88,12 +88,15 @@ class SpikeField(Enum):
 
     The spike list of the step m steps before the last one (``m < SPIKE_SLOTS``) is
     ``RING[s*size .. s*size + COUNTS[s]]`` with ``s = (SPIKE_HEAD + m) mod SPIKE_SLOTS``, in rank order.
+    The axonal spikes of that step are ``AXON[s*size .. s*size + AXON_COUNTS[s]]`` (same slot): a
+    projection delivers them through its delays like ordinary spikes.
     """
 
     RING = "ring"  # int32[SPIKE_SLOTS * size]
     COUNTS = "counts"  # int32[SPIKE_SLOTS]
     FLAGS = "flags"  # uint8[size], scratch: bit 0 the neuron spiked this step, bit 1 an axonal spike
-    AXON = "axon"  # int32[size]: the axonal spikes of the last step (count in CURRENT[2])
+    AXON = "axon"  # int32[SPIKE_SLOTS * size]: the axonal spike lists, one per ring slot
+    AXON_COUNTS = "axon_counts"  # int32[SPIKE_SLOTS]
     THREAD = "thread"  # int64[2 * MAX_THREADS], scratch: spikes and axonal spikes found by each thread
     CURRENT = "current"  # int64[4]: count and address of the last step's spike list, same for axonal spikes
     FR_COUNT = "fr_count"  # int32[size]: spikes of each neuron within the firing-rate window
@@ -377,7 +380,8 @@ _SPIKE_SPEC = {
     SpikeField.RING: (np.dtype(np.int32), Count.SPIKE_RING),
     SpikeField.COUNTS: (np.dtype(np.int32), Count.SPIKE_SLOTS),
     SpikeField.FLAGS: (np.dtype(np.uint8), Count.NEURONS),
-    SpikeField.AXON: (np.dtype(np.int32), Count.NEURONS),
+    SpikeField.AXON: (np.dtype(np.int32), Count.SPIKE_RING),
+    SpikeField.AXON_COUNTS: (np.dtype(np.int32), Count.SPIKE_SLOTS),
     SpikeField.THREAD: (np.dtype(np.int64), Count.THREADS),
     SpikeField.CURRENT: (np.dtype(np.int64), Count.CURRENT),
     SpikeField.FR_COUNT: (np.dtype(np.int32), Count.NEURONS),

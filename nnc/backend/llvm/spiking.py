@@ -104,7 +104,7 @@ def _next_slot(lw: StatementLowering, pid: int) -> ir.Value:
 
 def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value) -> None:
     """After the thread's part ``[begin, end)`` of the loop: its spikes (and axonal spikes) in order, at
-    offset ``begin`` of the step's ring slot (of the axonal list); counts in ``THREAD[tid]``
+    offset ``begin`` of the step's ring slot (of the axonal ring's slot); counts in ``THREAD[tid]``
     (``THREAD[MAX_THREADS + tid]``)."""
     b, pop = lw.b, lw.places.population
     base = b.mul(_next_slot(lw, pop.id), I64(pop.size))
@@ -124,7 +124,7 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
                 rank = b.trunc(i, I32)
                 c, ca = b.load(count, typ=I64), b.load(acount, typ=I64)
                 b.store(rank, element(b, ring, b.add(base, b.add(begin, c)), I32))  # kept only if it spiked
-                b.store(rank, element(b, axon, b.add(begin, ca), I32))
+                b.store(rank, element(b, axon, b.add(base, b.add(begin, ca)), I32))
                 b.store(b.add(c, b.and_(f, I64(1))), count)
                 b.store(b.add(ca, b.lshr(f, I64(1))), acount)
     thread = _ptr(lw, pop.id, SpikeField.THREAD)
@@ -165,22 +165,24 @@ def finish(lw: StatementLowering, nthreads: ir.Value) -> None:
     b.store(I64(0), atotal)
     with b.if_then(enabled):
         b.store(_gather(lw, ring, base, nthreads, 0), total)
-        b.store(_gather(lw, axon, I64(0), nthreads, MAX_THREADS), atotal)
+        b.store(_gather(lw, axon, base, nthreads, MAX_THREADS), atotal)
     publish(lw, nxt, b.load(total, typ=I64), b.load(atotal, typ=I64))
 
 
 def publish(lw: StatementLowering, nxt: ir.Value, n: ir.Value, na: ir.Value) -> None:
-    """Make ring slot ``nxt`` (holding ``n`` spikes; ``na`` axonal spikes in ``AXON``) the step's list:
-    its count, the head, ``CURRENT`` for the recordings, and the firing rate."""
+    """Make ring slot ``nxt`` (holding ``n`` spikes; ``na`` axonal spikes in the same slot of ``AXON``)
+    the step's lists: their counts, the head, ``CURRENT`` for the recordings, and the firing rate."""
     b, pop = lw.b, lw.places.population
     pid = pop.id
     base = b.mul(nxt, I64(pop.size))
     ring, axon = _ptr(lw, pid, SpikeField.RING), _ptr(lw, pid, SpikeField.AXON)
     b.store(b.trunc(n, I32), element(b, _ptr(lw, pid, SpikeField.COUNTS), nxt, I32))
+    b.store(b.trunc(na, I32), element(b, _ptr(lw, pid, SpikeField.AXON_COUNTS), nxt, I32))
     lw.store_ctx(PopKey(pid, PopField.SPIKE_HEAD), nxt)
     current = _ptr(lw, pid, SpikeField.CURRENT)
     list_address = b.ptrtoint(element(b, ring, base, I32), I64)
-    for k, v in enumerate((n, list_address, na, b.ptrtoint(axon, I64))):
+    axon_address = b.ptrtoint(element(b, axon, base, I32), I64)
+    for k, v in enumerate((n, list_address, na, axon_address)):
         b.store(v, element(b, current, I64(k), I64))
     _firing_rate(lw, nxt, n)
 
@@ -288,13 +290,17 @@ class _Synapses:
         return first, _lower_bound(b, first, hi, before(posts[1]))
 
 
-def _spike_list(lw: StatementLowering, pid: int, age: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """``(base, count)``: where the list of ``age`` steps before the last one starts in the ring."""
+def _spike_list(
+    lw: StatementLowering, pid: int, age: ir.Value, axonal: bool = False
+) -> tuple[ir.Value, ir.Value]:
+    """``(base, count)``: where the list (the axonal list) of ``age`` steps before the last one starts
+    in the ring (the axonal ring)."""
     b = lw.b
     slots = lw.ctx_value(PopKey(pid, PopField.SPIKE_SLOTS))
     slot = b.urem(b.add(lw.ctx_value(PopKey(pid, PopField.SPIKE_HEAD)), age), slots)
     size = lw.target.module.populations[pid].size
-    count = b.load(element(b, _ptr(lw, pid, SpikeField.COUNTS), slot, I32), typ=I32)
+    counts = _ptr(lw, pid, SpikeField.AXON_COUNTS if axonal else SpikeField.COUNTS)
+    count = b.load(element(b, counts, slot, I32), typ=I32)
     return b.mul(slot, I64(size)), b.sext(count, I64)
 
 
@@ -376,9 +382,10 @@ DeliverList = Callable[[ir.Value, ir.Value, ir.Value, "ir.Value | None", ir.Valu
 
 
 def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver: DeliverList) -> None:
-    """Call ``deliver`` for every spike list that reaches the kernel's projection this step (the axonal
-    list, each age of a decoding window, each delay of per-synapse delays, or the list of the uniform
-    delay); the spikes a grown delay already delivered are left out (``DELIVERED_UNTIL``)."""
+    """Call ``deliver`` for every spike list that reaches the kernel's projection this step (each age of
+    a decoding window, each delay of per-synapse delays, or the list of the uniform delay; the axonal
+    lists of the same steps for an axonal loop); the spikes a grown delay already delivered are left out
+    (``DELIVERED_UNTIL``)."""
     b, proj = lw.b, lw.places.proj
     pre = proj.pre
     delivered_until = lw.conn_value(ConnField.DELIVERED_UNTIL)
@@ -387,12 +394,8 @@ def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver:
         recent = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
         deliver(base, b.select(recent, count, I64(0)), buf, delay, age)
 
-    if loop.domain is Domain.AXON_SPIKE:
-        current = _ptr(lw, pre, SpikeField.CURRENT)
-        count = b.load(element(b, current, I64(2), I64), typ=I64)
-        fresh(I64(0), count, _ptr(lw, pre, SpikeField.AXON), None, I64(0))
-        return
-    ring = _ptr(lw, pre, SpikeField.RING)
+    axonal = loop.domain is Domain.AXON_SPIKE
+    ring = _ptr(lw, pre, SpikeField.AXON if axonal else SpikeField.RING)
     if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
         window_key = StateKey(ObjKind.PROJECTION, proj.id, DECODING_WINDOW)
         window = b.sext(lw.read(window_key, DType.INT, None, top), I64)
@@ -403,12 +406,12 @@ def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver:
     if proj.delay is DelayKind.NONUNIFORM:
         top_delay = lw.conn_value(ConnField.MAX_DELAY)
         with for_range(b, I64(1), b.add(top_delay, I64(1))) as d:
-            base, count = _spike_list(lw, pre, b.sub(d, I64(1)))
+            base, count = _spike_list(lw, pre, b.sub(d, I64(1)), axonal)
             fresh(base, count, ring, d, b.sub(d, I64(1)))
         return
     d = lw.conn_value(ConnField.UNIFORM_DELAY) if proj.delay is DelayKind.UNIFORM else I64(1)
     age = b.select(b.icmp_signed("<", d, I64(1)), I64(0), b.sub(d, I64(1)))
-    base, count = _spike_list(lw, pre, age)
+    base, count = _spike_list(lw, pre, age, axonal)
     fresh(base, count, ring, None, age)
 
 
