@@ -12,7 +12,8 @@ synapse with a uniform delay of 2 ms (axonal events do not reach it). The projec
 
 Compared: spike trains exactly, ``v``/``g`` traces and final states to 1e-9 (the receivers' ``g_exc``
 holds every axonal event: ``0.25 w`` each through ``split``, ``w`` through ``merged``); then ``net.reset()``
-and a second run. Not compared: a monitor on ``'axon_spike'``, which the reference returns empty.
+and a second run. ``axon_transmission`` is off for 20 ms of the first run on the projections with
+``pre_axon_spike``. Not compared: a monitor on ``'axon_spike'``, which the reference returns empty.
 """
 
 import os
@@ -86,7 +87,13 @@ def collect(tag):
     out.value(f"{tag}.final.cells.v", cells.v)
 
 
-net.simulate(80.0)
+net.simulate(50.0)
+for proj in (rec, split, merged):  # axonal events stop reaching these projections for 20 ms
+    proj.axon_transmission = False
+net.simulate(20.0)
+for proj in (rec, split, merged):
+    proj.axon_transmission = True
+net.simulate(10.0)
 collect("run1")
 net.reset()
 net.simulate(40.0)

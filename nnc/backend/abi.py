@@ -29,7 +29,7 @@ from nnc.ir.nodes import (
     walk,
     walk_stmts,
 )
-from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
+from nnc.ir.types import DelayKind, Domain, DType, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
 
@@ -57,6 +57,7 @@ class ConnField(Enum):
     TRANSMISSION = "transmission"  # value 0/1 (SEMANTICS.md §8 control flags)
     UPDATE = "update"  # value 0/1
     PLASTICITY = "plasticity"  # value 0/1
+    AXON_TRANSMISSION = "axon_transmission"  # value 0/1: axonal events delivered (projections that have any)
     LEARN_PERIOD = "learn_period"  # value: synaptic equations run every LEARN_PERIOD steps ...
     LEARN_OFFSET = "learn_offset"  # value: ... when (k - LEARN_OFFSET) mod LEARN_PERIOD == 0
     POST_INDEX = "post_index"  # int32[post size]: dendrite of each post neuron, -1 for none (fused dendrites)
@@ -352,6 +353,7 @@ _CONN_VALUES = (
 #: initial contents of value slots that are not 0
 VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
     ConnField.TRANSMISSION: 1,
+    ConnField.AXON_TRANSMISSION: 1,
     ConnField.UPDATE: 1,
     ConnField.PLASTICITY: 1,
     ConnField.LEARN_PERIOD: 1,
@@ -436,6 +438,16 @@ def _in_loops(module: Module) -> tuple[list[BlockPartialKey], set[int]]:
     return partials, fused
 
 
+def axonal_projections(module: Module) -> set[int]:
+    """Projections whose kernels deliver axonal events (they get an ``AXON_TRANSMISSION`` flag)."""
+    return {
+        k.owner_id
+        for k in module.kernels
+        if k.owner is ObjKind.PROJECTION
+        and any(isinstance(s, ForEach) and s.domain is Domain.AXON_SPIKE for s in walk_stmts(k.body))
+    }
+
+
 def timed_populations(module: Module) -> list[int]:
     """Populations whose kernels hold a ``TimedStep`` (they get :class:`TimedKey` slots), in id order."""
     found = {k.owner_id for k in module.kernels if any(isinstance(s, TimedStep) for s in walk_stmts(k.body))}
@@ -504,10 +516,13 @@ def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]
 
 
 def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
+    axonal = axonal_projections(module)
     for proj in module.projections:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
             b.value(ConnKey(proj.id, f))
+        if proj.id in axonal:
+            b.value(ConnKey(proj.id, ConnField.AXON_TRANSMISSION))
         fields = _CONN_FIELDS[fmt] + ((ConnField.DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
         fields += (ConnField.POST_INDEX,) if proj.id in fused else ()
         fields += tuple(f for f in _event_fields(module, proj) if f not in fields)

@@ -158,3 +158,33 @@ def test_a_grown_delay_keeps_the_axonal_events_in_flight_and_delivers_none_twice
     assert g.nonzero()[0].tolist() == [7, 19]
     assert g[7] == AXONAL
     assert g[19] == 1.0
+
+
+@pytest.mark.parametrize("engine", ["interp", "llvm"])
+def test_axon_transmission_off_stops_only_the_axonal_events(engine: str) -> None:
+    """Axonal events at steps 2, 4, 6, 8, spikes at 3, 5, 7, 9 (dt = 1), delay 2: with
+    ``axon_transmission`` off during steps 4-7, the axonal events of steps 2 and 4 (arriving at 4 and 6)
+    are not delivered; those of 6 and 8 (arriving at 8 and 10) are, and every spike is."""
+    net = ann.Network(dt=1.0)
+    net.config(engine=engine)
+    sender = ann.Neuron(
+        equations="v = t",
+        spike="modulo(v, 2) == 1 and v > 2",
+        reset="",
+        axon_spike="modulo(v, 2) == 0 and v > 1",
+    )
+    pre = net.create(1, sender)
+    post = net.create(1, RECEIVER)
+    proj = net.connect(pre, post, "exc", BOTH)
+    proj.all_to_all(weights=1.0, delays=2.0)
+    assert proj.axon_transmission
+    m = net.monitor(post, "g_exc")
+    net.compile()
+    net.simulate(4)
+    proj.axon_transmission = False
+    assert not proj.axon_transmission
+    net.simulate(4)
+    proj.axon_transmission = True
+    net.simulate(4)
+    g = m.get("g_exc")[:, 0]
+    assert g.tolist() == [0, 0, 0, 0, 0, 1, 0, 1, AXONAL, 1, AXONAL, 1]

@@ -165,7 +165,9 @@ def _pre_events(level: Level, domain: Domain) -> list[np.ndarray]:
             for age in range(window)
             for j in spike_list(b, size, proj.pre, age)
         ]
-    out = []
+    out: list[np.ndarray] = []
+    if domain is Domain.AXON_SPIKE and not b.value(ConnKey(proj.id, ConnField.AXON_TRANSMISSION)):
+        return out
     delivered_until = b.value(ConnKey(proj.id, ConnField.DELIVERED_UNTIL))
     for d in delays:
         if ctx.step - max(d, 1) <= delivered_until:  # already delivered under a shorter delay

@@ -385,17 +385,20 @@ def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver:
     """Call ``deliver`` for every spike list that reaches the kernel's projection this step (each age of
     a decoding window, each delay of per-synapse delays, or the list of the uniform delay; the axonal
     lists of the same steps for an axonal loop); the spikes a grown delay already delivered are left out
-    (``DELIVERED_UNTIL``)."""
+    (``DELIVERED_UNTIL``), and so are axonal lists while the projection's ``axon_transmission`` is off."""
     b, proj = lw.b, lw.places.proj
     pre = proj.pre
     delivered_until = lw.conn_value(ConnField.DELIVERED_UNTIL)
+    axonal = loop.domain is Domain.AXON_SPIKE
+    ring = _ptr(lw, pre, SpikeField.AXON if axonal else SpikeField.RING)
+    gate = b.icmp_signed("!=", lw.conn_value(ConnField.AXON_TRANSMISSION), I64(0)) if axonal else None
 
     def fresh(base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value) -> None:
         recent = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
+        if gate is not None:
+            recent = b.and_(recent, gate)
         deliver(base, b.select(recent, count, I64(0)), buf, delay, age)
 
-    axonal = loop.domain is Domain.AXON_SPIKE
-    ring = _ptr(lw, pre, SpikeField.AXON if axonal else SpikeField.RING)
     if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
         window_key = StateKey(ObjKind.PROJECTION, proj.id, DECODING_WINDOW)
         window = b.sext(lw.read(window_key, DType.INT, None, top), I64)
