@@ -3,8 +3,8 @@
 Emission (:class:`~nnc.ir.nodes.Spike`) is branch-free inside the neuron loop (so the loop stays
 vectorisable): the resets are the selects of :func:`nnc.ir.guard.guarded`, and each neuron writes a
 flag byte (bit 0: spike, bit 1: axonal spike). Right after its share ``[begin, end)`` of the loop, each
-thread compacts its flags into the ring slot of the step at offset ``begin`` (and the axonal list at
-``begin``) and stores its counts in ``THREAD``. The finishing stage (thread 0, after the barrier, run
+thread compacts its flags into the ring slot of the step at offset ``begin`` (and into the same slot
+of the axonal ring) and stores its counts in ``THREAD``. The finishing stage (thread 0, after the barrier, run
 even when the population is disabled, whose lists are then empty) moves the pieces together in thread
 order, so the lists are in rank order whatever the number of threads, makes that slot the head,
 publishes ``CURRENT`` for the recordings and updates the firing-rate counts (``SpikeField`` in
