@@ -54,10 +54,21 @@ EXTRAS: dict[str, Extra] = {
             ("pillow>=10", "opencv-python-headless>=4.8"),
             ("PIL", "cv2"),
         ),
-        Extra("tensorboard", "logging to TensorBoard", ("tensorboardX>=2.6",), ("tensorboardX",)),
+        Extra(
+            "tensorboard",
+            "logging to TensorBoard, nnc.extensions.tensorboard",
+            ("tensorboardX>=2.6",),
+            ("tensorboardX",),
+        ),
+        Extra(
+            "keras",
+            "reading Keras model files (.h5, .keras) in nnc.extensions.ann_to_snn_conversion",
+            ("h5py>=3.8",),
+            ("h5py",),
+        ),
         Extra(
             "test",
-            "the test suite (including the built-wheel test)",
+            "the test suite (including the built-wheel test and the extensions)",
             (
                 "pytest>=8",
                 "hypothesis>=6.100",
@@ -69,6 +80,11 @@ EXTRAS: dict[str, Extra] = {
                 "dask[distributed]>=2024.1",
                 "tqdm>=4.66",
                 "cuda-bindings>=12",
+                "pillow>=10",
+                "opencv-python-headless>=4.8",
+                "tensorboardX>=2.6",
+                "h5py>=3.8",
+                "matplotlib>=3.8",
             ),
             (
                 "pytest",
@@ -82,6 +98,11 @@ EXTRAS: dict[str, Extra] = {
                 "distributed",
                 "tqdm",
                 "cuda.bindings",
+                "PIL",
+                "cv2",
+                "tensorboardX",
+                "h5py",
+                "matplotlib",
             ),
         ),
     )

@@ -333,6 +333,21 @@ def _condition(pop: object) -> tuple[str, str] | None:
     return str(text).strip(), "any"
 
 
+def _spiked_check(pop: object, mode: str) -> Callable[[], bool]:
+    """``"spiked : any"`` / ``"spiked : all"`` (DSL.md §14): some / every neuron spiked in the step."""
+    from nnc.runtime.spikes import spikes_of
+
+    if not getattr(pop, "is_spiking", False):
+        raise ModelError(f"stop condition of {pop.name}: 'spiked' needs a spiking population")  # type: ignore[attr-defined]
+    size = pop.size  # type: ignore[attr-defined]
+
+    def check() -> bool:
+        fired = spikes_of(pop._buffers, pop.id)  # type: ignore[attr-defined]
+        return len(fired) > 0 if mode == "any" else len(np.unique(fired)) == size
+
+    return check
+
+
 def stop_condition_checker(net: Network, pops: list[object], operator: str) -> Callable[[], bool] | None:
     """A predicate evaluated after each step of ``simulate_until`` (DSL.md §14, API.md §2).
 
@@ -347,6 +362,9 @@ def stop_condition_checker(net: Network, pops: list[object], operator: str) -> C
         if cond is None:
             continue
         expr, mode = cond
+        if expr == "spiked":  # the special form of spiking populations: who fired in the step
+            checks.append(_spiked_check(pop, mode))
+            continue
         model: NeuronModel = pop.neuron_model  # type: ignore[attr-defined]
         names = [a.name for a in model.attributes]
         types = ", ".join(["bool"] + ["float"] * len(names))

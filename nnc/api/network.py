@@ -294,15 +294,20 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
     def boldmonitor(self, *args: object, **kwargs: object) -> object:
         """BOLD monitoring (API.md §12), provided by ``nnc.extensions.bold``."""
-        import importlib.util
-
-        if importlib.util.find_spec("nnc.extensions.bold") is None:
-            raise NotImplementedError("boldmonitor: the extension nnc.extensions.bold is not built yet")
-        from nnc.extensions.bold import BoldMonitor  # type: ignore[import-not-found]
+        from nnc.extensions.bold import BoldMonitor
 
         monitor = BoldMonitor(*args, network=self, **kwargs)
         if monitor not in self._extensions:
             self._extensions.append(monitor)
+        return monitor
+
+    def boldmonitor_from_slices(self, *args: object, **kwargs: object) -> object:
+        """BOLD monitoring of parts of one population (one BOLD neuron per slice of ranks), provided by
+        ``nnc.extensions.bold``."""
+        from nnc.extensions.bold import BoldMonitorFromSlices
+
+        monitor = BoldMonitorFromSlices(*args, network=self, **kwargs)
+        self._extensions.append(monitor)
         return monitor
 
     # ------------------------------------------------------------------ compile and run

@@ -71,6 +71,9 @@ class ConnField(Enum):
     DELIVERED_UNTIL = (
         "delivered_until"  # value: spikes emitted at or before this step are not delivered again
     )
+    # STENCIL (nnc.ir.model.Stencil): anchors and weight rows of the dendrites
+    CENTER = "center"  # int32[n_dendrites * D]: pre-synaptic coordinates of each dendrite's anchor
+    W_ROW = "w_row"  # int32[n_dendrites]: slot of the first position's local attributes
 
 
 class PopField(Enum):
@@ -335,7 +338,46 @@ _CONN_FIELDS = {
     Format.DENSE: (ConnField.POST_RANK,),
     Format.CSR: (ConnField.POST_RANK, ConnField.ROW_PTR, ConnField.PRE_RANK),
     Format.ELL: (ConnField.POST_RANK, ConnField.ROW_LEN, ConnField.PRE_RANK),
+    Format.STENCIL: (ConnField.POST_RANK, ConnField.CENTER, ConnField.W_ROW),
+    Format.TRANSPOSED: (ConnField.POST_RANK,),
 }
+
+#: What a projection that reads another's synapses (``ProjectionDecl.shares``) takes from that one: a copy
+#: its whole connectivity, a transposed projection its pre->post index (the rest, its dendrites, is its
+#: own). Control values (flags, learning schedule, delays) are always the projection's own.
+_COPIED = frozenset(
+    {
+        ConnField.POST_RANK,
+        ConnField.ROW_PTR,
+        ConnField.ROW_LEN,
+        ConnField.PRE_RANK,
+        ConnField.N_DENDRITES,
+        ConnField.N_SYNAPSES,
+        ConnField.ROW_STRIDE,
+        ConnField.PRE_OFFSET,
+        ConnField.POST_INDEX,
+        ConnField.CENTER,
+        ConnField.W_ROW,
+    }
+)
+_TRANSPOSED = frozenset({ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST})
+
+
+def conn_key(proj: ProjectionDecl, field: ConnField) -> ConnKey:
+    """The slot of ``field`` that the kernels of ``proj`` use: the shared projection's for the fields a
+    copy or a transposed projection takes from it, else its own."""
+    if proj.shares is not None:
+        taken = _TRANSPOSED if proj.format is Format.TRANSPOSED else _COPIED
+        if field in taken:
+            return ConnKey(proj.shares, field)
+    return ConnKey(proj.id, field)
+
+
+def attribute_owner(proj: ProjectionDecl) -> int:
+    """The projection whose synaptic attributes the kernels of ``proj`` read (``ProjectionDecl.shares``)."""
+    return proj.id if proj.shares is None else proj.shares
+
+
 _CONN_VALUES = (
     ConnField.N_DENDRITES,
     ConnField.N_SYNAPSES,
@@ -376,6 +418,9 @@ _CONN_SPEC = {
     ConnField.EV_SLOT: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.EV_POST: (np.dtype(np.int32), Count.SYNAPSES),
     ConnField.EV_DELAY: (np.dtype(np.int32), Count.SYNAPSES),
+    # one anchor of D coordinates per dendrite: allocated at one element, reallocated when the stencil binds
+    ConnField.CENTER: (np.dtype(np.int32), Count.ONE),
+    ConnField.W_ROW: (np.dtype(np.int32), Count.DENDRITES),
 }
 #: Spike buffers of a spiking population: element type and length rule (FR_SCALE is real).
 _SPIKE_SPEC = {
@@ -508,15 +553,20 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
 
 
 def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]:
-    """The pre->post index of a projection from a spiking population (and the dendrite of each post)."""
-    if module.populations[proj.pre].kind is not NeuronKind.SPIKE:
-        return ()
+    """The pre->post index of a projection from a spiking population (and the dendrite of each post), or
+    of one that another projection reads transposed."""
+    if any(p.shares == proj.id and p.format is Format.TRANSPOSED for p in module.projections):
+        return (ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
+    if module.populations[proj.pre].kind is not NeuronKind.SPIKE or proj.specific or proj.stencil is not None:
+        return ()  # a stencil from a spiking population reads its pre-synaptic variables, not its spikes
     fields = (ConnField.POST_INDEX, ConnField.EV_PTR, ConnField.EV_SLOT, ConnField.EV_POST)
     return fields + ((ConnField.EV_DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
 
 
 def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
     axonal = axonal_projections(module)
+    # a fused copy finds its dendrites through the post index of the projection it copies
+    fused = fused | {conn_key(module.projections[j], ConnField.POST_INDEX).proj for j in fused}
     for proj in module.projections:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
@@ -527,8 +577,12 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
         fields += (ConnField.POST_INDEX,) if proj.id in fused else ()
         fields += tuple(f for f in _event_fields(module, proj) if f not in fields)
         for f in fields:
+            if conn_key(proj, f).proj != proj.id:
+                continue  # read from the projection it shares
             dtype, count = _CONN_SPEC[f]
             b.pointer(ConnKey(proj.id, f), dtype, count, proj.id, _CONN_INITIAL.get(f, 0))
+        if proj.shares is not None:
+            continue  # its kernels read the attributes of the projection it shares
         for a in proj.attributes:
             b.pointer(
                 StateKey(ObjKind.PROJECTION, proj.id, a.name),

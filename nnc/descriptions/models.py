@@ -160,6 +160,10 @@ class _Model:
 class Neuron(_Model):
     """A neuron model (API.md §4). Spiking iff ``spike`` is given, rate-coded otherwise (DSL.md §1)."""
 
+    #: A rate-coded model that does not declare ``r`` gets it as a variable no equation updates (the
+    #: BOLD models of API.md §12); every other rate-coded model must declare ``r``.
+    implicit_rate: bool = False
+
     def __init__(
         self,
         parameters: str | dict = "",

@@ -21,6 +21,7 @@ from nnc.ir.model import (
     NeuronModel,
     PopulationDecl,
     ProjectionDecl,
+    Stencil,
     SynapseModel,
     decoding_state,
     event_state,
@@ -97,6 +98,17 @@ class ProjectionSpec:
     current: bool = False  # a current injection (API.md §11): pre.r added to the post's g_<target>
     decoding: bool = False  # a decoding projection (API.md §11): windowed spikes to a rate-coded sum(target)
     dynamic: bool = False  # structural plasticity: synapses are created and pruned at run time
+    #: the dendrite-loop body of a specific projection that computes its own inputs (the accumulating
+    #: projection of a BOLD monitor, API.md §12): it replaces the psp reduction of the synapse model
+    dendrite: tuple[Stmt, ...] | None = None
+    #: the access pattern of a convolution or pooling projection (stored in ``Format.STENCIL``)
+    stencil: Stencil | None = None
+    #: the projection whose synapses this one reads (``ProjectionDecl.shares``) and whether it reads
+    #: them transposed (a ``Transpose``) or as they are (a ``Copy``)
+    shares: int | None = None
+    transposed: bool = False
+    #: post-synaptic variables other than conductances that its ``pre_spike`` adds to (``ProjectionDecl``)
+    post_writes: tuple[str, ...] = ()
 
 
 def random_stream(owner: ObjKind, owner_id: int, occurrence: int) -> int:
@@ -196,6 +208,44 @@ def _transmit(spec: ProjectionSpec) -> Kernel:
     psp_stmt = _renumber_streams((psp_let,), ObjKind.PROJECTION, spec.id)
     adds = tuple(AddInput(t, Temp("psp")) for t in spec.targets)
     body = (ForEach(Domain.DENDRITE, psp_stmt + adds),)
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
+
+
+def _specific_transmit(spec: ProjectionSpec) -> Kernel:
+    """The TRANSMIT kernel of a projection that brings its own dendrite body (``ProjectionSpec.dendrite``)."""
+    assert spec.dendrite is not None
+    body = (ForEach(Domain.DENDRITE, _renumber_streams(spec.dendrite, ObjKind.PROJECTION, spec.id)),)
+    return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
+
+
+def _transmit_kernels(proj: ProjectionSpec, populations: tuple[PopulationSpec, ...]) -> list[Kernel]:
+    """The kernels that deliver a projection's input, by kind of projection."""
+    if proj.current:
+        return [_current_transmit(proj)]
+    if proj.dendrite is not None:
+        return [_specific_transmit(proj)]
+    if proj.decoding:
+        return [_decoding_transmit(proj)]
+    if proj.stencil is not None:
+        return [_stencil_transmit(proj, populations[proj.post].model.kind)]
+    if populations[proj.pre].model.kind is NeuronKind.SPIKE:
+        return _spiking_transmit(proj)
+    return [_transmit(proj)]
+
+
+def _stencil_transmit(spec: ProjectionSpec, post: NeuronKind) -> Kernel:
+    """A convolution or pooling (``Format.STENCIL``): its psp reads pre-synaptic variables every step,
+    whatever the pre population's kind, into ``sum(target)`` of a rate-coded post or ``g_<target>`` of a
+    spiking one (the reference's Convolution and Pooling do the same)."""
+    if post is NeuronKind.RATE:
+        return _transmit(spec)
+    psp = spec.model.psp if spec.model.psp is not None else _default_psp()
+    psp_let = Let("psp", Reduce(spec.model.operation, _delay_pre_reads(psp, spec)))
+    adds = tuple(
+        Assign(g, Binary(BinaryOp.ADD, g, Temp("psp")))
+        for g in (Var(f"g_{t}", DType.REAL, Locality.LOCAL, Scope.POST) for t in spec.targets)
+    )
+    body = (ForEach(Domain.DENDRITE, _renumber_streams((psp_let,), ObjKind.PROJECTION, spec.id) + adds),)
     return Kernel(f"{spec.name}.transmit", Phase.TRANSMIT, ObjKind.PROJECTION, spec.id, body)
 
 
@@ -332,6 +382,11 @@ def _projection_decl(proj: ProjectionSpec) -> ProjectionDecl:
         current=proj.current,
         decoding=proj.decoding,
         dynamic=proj.dynamic,
+        specific=proj.dendrite is not None,
+        stencil=proj.stencil,
+        shares=proj.shares,
+        format=Format.TRANSPOSED if proj.transposed else None,
+        post_writes=proj.post_writes,
     )
 
 
@@ -354,9 +409,11 @@ def _rate_inputs(
     kinds = {p.id: p.model.kind for p in populations}
     inputs: dict[int, list[str]] = {p.id: [] for p in populations}
     for proj in projections:
-        if proj.current:
-            continue
-        if kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding:
+        if proj.current or (proj.stencil is not None and kinds[proj.post] is NeuronKind.SPIKE):
+            continue  # adds to the post's conductances
+        if proj.stencil is not None:
+            pass  # a stencil reads pre-synaptic variables every step, whatever the pre population's kind
+        elif kinds[proj.pre] is NeuronKind.SPIKE and not proj.decoding and proj.dendrite is None:
             if kinds[proj.post] is NeuronKind.RATE:
                 raise ModelError(
                     f"projection {proj.name}: a spiking population cannot project onto the rate-coded "
@@ -396,14 +453,7 @@ def assemble(
             body = (ClearInputs(tuple(connected[p.id])),)
             kernels.append(Kernel(f"{p.name}.clear", Phase.CLEAR_INPUTS, ObjKind.POPULATION, p.id, body))
     for proj in projections:
-        if proj.current:
-            kernels.append(_current_transmit(proj))
-        elif proj.decoding:
-            kernels.append(_decoding_transmit(proj))
-        elif populations[proj.pre].model.kind is NeuronKind.SPIKE:
-            kernels += _spiking_transmit(proj)
-        else:
-            kernels.append(_transmit(proj))
+        kernels += _transmit_kernels(proj, populations)
     for p in populations:
         update = _population_update(p, connected[p.id])
         kernels += [update] if update is not None else []

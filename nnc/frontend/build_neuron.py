@@ -54,7 +54,7 @@ def build_neuron(neuron: Neuron, env: NeuronEnv, name: str | None) -> NeuronMode
     ctx = ParamContext(owner, False, spiking, frozenset(env.constants), neuron.parameters)
     params, decls, equations = read_model(ctx, neuron.equations, _EQUATION_FLAGS)
     declare_variables(equations, decls, spiking)
-    _rate_variable(decls, spiking, owner)
+    _rate_variable(decls, spiking, neuron.implicit_rate, owner)
     local_functions = parse_functions(neuron.functions, owner, env.functions, env.constants)
     functions = {f.name: f for f in (*env.functions, *local_functions)}
     names = Names(decls, frozenset(env.constants), functions, spiking, connected=env.connected_targets)
@@ -101,9 +101,10 @@ def _targets(decls: dict[str, Decl], state: ModelState, spiking: bool) -> tuple[
     return tuple(dict.fromkeys([*declared, *state.targets]))
 
 
-def _rate_variable(decls: dict[str, Decl], spiking: bool, owner: str) -> None:
-    """Spiking neurons get ``r`` (mean rate) implicitly; rate-coded ones must declare it (DSL.md §5.2)."""
-    if spiking:
+def _rate_variable(decls: dict[str, Decl], spiking: bool, implicit: bool, owner: str) -> None:
+    """Spiking neurons get ``r`` (mean rate) implicitly, as do BOLD models that do not declare it
+    (``Neuron.implicit_rate``); other rate-coded neurons must declare it (DSL.md §5.2)."""
+    if spiking or (implicit and "r" not in decls):
         decls["r"] = Decl("r", DType.REAL, Locality.LOCAL, AttrKind.VARIABLE)
     elif "r" not in decls:
         raise ModelError(

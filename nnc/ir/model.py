@@ -21,6 +21,7 @@ from nnc.ir.types import (
     Locality,
     NeuronKind,
     ObjKind,
+    Padding,
     Phase,
     Precision,
 )
@@ -272,6 +273,41 @@ class ConnectorRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Stencil:
+    """The access pattern of a projection stored in ``Format.STENCIL`` (convolution, pooling).
+
+    Dendrite ``d`` has an anchor, pre-synaptic coordinates ``A[d]`` (``ConnField.CENTER``). Its synapses
+    are the ``size`` positions of the box ``extent`` (one length per pre-synaptic dimension), in
+    row-major order: position ``p`` with box index ``j`` reads the pre-synaptic neuron at coordinates
+    ``A[d] + origin + j``. Where those fall outside the population, ``padding`` decides (``VALUE``: its
+    pre-synaptic attributes read ``value``; ``BORDER``: each coordinate is clamped into the population;
+    ``SKIP``: the position takes no part in the reduction, whose ``mean`` still divides by ``size`` and
+    whose ``max``/``min`` are 0 when no position is inside). The local attributes of position ``p`` are
+    in slot ``W_ROW[d] + p`` (``ConnField.W_ROW``): dendrites that share a filter share its slots.
+    """
+
+    extent: tuple[int, ...]
+    origin: tuple[int, ...]
+    padding: Padding = Padding.VALUE
+    value: float = 0.0
+
+    @property
+    def size(self) -> int:
+        """Positions of the box."""
+        n = 1
+        for e in self.extent:
+            n *= e
+        return n
+
+    def offsets(self) -> tuple[tuple[int, ...], ...]:
+        """``origin + j`` of every position, in row-major order of the box."""
+        out: list[tuple[int, ...]] = [()]
+        for lo, n in zip(self.origin, self.extent, strict=True):
+            out = [(*o, lo + j) for o in out for j in range(n)]
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectionDecl:
     """A projection in a module."""
 
@@ -291,8 +327,20 @@ class ProjectionDecl:
     current: bool = False  # a current injection: rate-coded pre, adds pre.r to the post's g_<target>
     decoding: bool = False  # a decoding projection: spikes of a sliding window to a rate-coded sum(target)
     dynamic: bool = False  # structural plasticity: synapses are created and pruned at run time (CSR)
+    #: a specific projection whose TRANSMIT kernel is its own dendrite loop (a BOLD monitor's accumulating
+    #: projection): it reads pre-synaptic attributes every step, whatever the pre population's kind
+    specific: bool = False
     #: local attributes that delivered spikes read from a copy in pre->post order (select-format)
     mirrored: tuple[str, ...] = ()
+    #: the access pattern of a convolution or pooling projection (``Format.STENCIL``)
+    stencil: Stencil | None = None
+    #: the projection whose synapses this one reads instead of having its own: in that projection's
+    #: format (a copy) or in ``Format.TRANSPOSED``; its kernels read that projection's local attributes
+    shares: int | None = None
+    #: post-synaptic variables, besides the conductances, that delivered spikes add to (the normalised
+    #: spike count of a ``NormProjection``, nnc.extensions.bold): local real variables of a spiking post,
+    #: written like ``g_<target>`` only in the event loops, which every engine partitions by post neuron
+    post_writes: tuple[str, ...] = ()
     #: the synapses of a module read from text (``nnc run``); None in modules built from Python
     connect: ConnectorRef | None = None
 

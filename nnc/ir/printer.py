@@ -29,6 +29,7 @@ from nnc.ir.model import (
     NeuronModel,
     PopulationDecl,
     ProjectionDecl,
+    Stencil,
     SynapseModel,
 )
 from nnc.ir.nodes import (
@@ -72,7 +73,7 @@ from nnc.ir.nodes import (
     UnaryOp,
     Var,
 )
-from nnc.ir.types import DelayKind, DType, Holes, ObjKind, Phase, Scope
+from nnc.ir.types import DelayKind, DType, Holes, ObjKind, Padding, Phase, Scope
 
 # binding strength, higher binds tighter
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = range(
@@ -293,7 +294,11 @@ class _Printer:
             + (f" hint={p.format_hint.value}" if p.format_hint is not None else "")
             + (" current" if p.current else "")
             + (" decoding" if p.decoding else "")
-            + (" dynamic" if p.dynamic else ""),
+            + (" dynamic" if p.dynamic else "")
+            + (" specific" if p.specific else "")
+            + (f" shares={format_object_name(m.projections[p.shares].name)}" if p.shares is not None else "")
+            + (f" post_writes=({_names(p.post_writes)})" if p.post_writes else "")
+            + (_stencil(p.stencil) if p.stencil is not None else ""),
         )
         if p.stats is not None:
             self.emit(1, _connectivity(p.stats))
@@ -323,6 +328,16 @@ class _Printer:
                 self.emit(1, f"// not fused: {note}")
         for s in k.body:
             self.stmt(s, 1)
+
+
+def _stencil(st: Stencil) -> str:
+    """`` extent=(3, 3) origin=(-1, -1) padding=value(0.0)`` of a stencil projection's header."""
+
+    def tup(xs: tuple[int, ...]) -> str:
+        return "(" + ", ".join(str(x) for x in xs) + ("," if len(xs) == 1 else "") + ")"
+
+    pad = f"value({st.value!r})" if st.padding is Padding.VALUE else st.padding.value
+    return f" extent={tup(st.extent)} origin={tup(st.origin)} padding={pad}"
 
 
 #: Owner kind of the kernels of each phase whose owner the kernel name implies (``<object>.<suffix>``).

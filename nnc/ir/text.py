@@ -43,6 +43,7 @@ from nnc.ir.model import (
     NeuronModel,
     PopulationDecl,
     ProjectionDecl,
+    Stencil,
     StructuralRule,
     SynapseModel,
 )
@@ -106,6 +107,7 @@ from nnc.ir.types import (
     Method,
     NeuronKind,
     ObjKind,
+    Padding,
     Phase,
     Precision,
     Scope,
@@ -805,7 +807,8 @@ class _Reader:
         return replace(decl, attributes=attrs)
 
     def projection_flags(self, node: Tree, decl: ProjectionDecl) -> ProjectionDecl:
-        """``delay=``, ``hint=``, ``current`` and ``decoding`` of a projection header."""
+        """The flags of a projection header: ``delay=``, ``hint=``, ``current``, ``decoding``, ``specific``,
+        ``dynamic``, ``shares=``, ``post_writes=`` and a stencil."""
         src = self.src
         for flag in node.children:
             if not isinstance(flag, Tree):
@@ -819,7 +822,29 @@ class _Reader:
                     decl = replace(decl, current=True)
                 case "decoding":
                     decl = replace(decl, decoding=True)
+                case "specific":
+                    decl = replace(decl, specific=True)
+                case "dynamic":
+                    decl = replace(decl, dynamic=True)
+                case "shares":
+                    self._shares[decl.id] = flag.children[0]
+                case "post_writes":
+                    decl = replace(decl, post_writes=self.names_list(flag.children[0]))
+                case "stencil":
+                    decl = replace(decl, stencil=self.stencil(flag))
         return decl
+
+    def resolve_shares(self, projs: tuple[ProjectionDecl, ...]) -> tuple[ProjectionDecl, ...]:
+        """``shares=<projection>`` of copies and transposed projections, by name."""
+        out = list(projs)
+        for pid, node in self._shares.items():
+            name = _name(node)
+            found = [p.id for p in projs if p.name == name and p.id != pid]
+            if len(found) != 1:
+                what = "is not a projection of this module" if not found else "names several projections"
+                raise self.src.error(f"shares: '{name}' {what}", node)
+            out[pid] = replace(out[pid], shares=found[0])
+        return tuple(out)
 
     def stats(self, node: Tree) -> ConnectivityStats:
         ints = [int(t) for t in _tokens(node, "INT")]
@@ -848,6 +873,15 @@ class _Reader:
             mirrored=self.names_list(mirror.children[0]) if mirror else (),
             format_reason=str(reason[0])[2:].strip() if reason else "",
         )
+
+    def stencil(self, node: Tree) -> Stencil:
+        """`` extent=(3, 3) origin=(-1, -1) padding=value(0.0)`` of a stencil projection's header."""
+        extent, origin = (tuple(int(str(t)) for t in tup.children) for tup in _children(node, "int_tuple"))
+        pad_tok = _tokens(node, "NAME")[0]
+        padding = _enum(self.src, Padding, pad_tok, "padding")
+        numbers = [c for c in node.children if not isinstance(c, Tree) and c is not pad_tok]
+        value = float(_number(self.src, numbers[0]).value) if numbers else 0.0
+        return Stencil(extent, origin, padding, value)
 
     def kernel(self, node: Tree) -> Kernel:
         src = self.src
@@ -931,7 +965,9 @@ class _Reader:
         )
         pops = tuple(self.population(p, i) for i, p in enumerate(_children(node, "population")))
         self.module = replace(self.module, populations=pops)
+        self._shares: dict[int, Tree] = {}
         projs = tuple(self.projection(p, i, pops) for i, p in enumerate(_children(node, "projection")))
+        projs = self.resolve_shares(projs)
         self.module = replace(self.module, projections=projs)
         kernels = tuple(self.kernel(k) for k in _children(node, "kernel"))
         self.module = replace(self.module, kernels=kernels)

@@ -111,11 +111,33 @@ class Phase(Enum):
 
 
 class Format(Enum):
-    """Storage format of a projection's connectivity (chosen by the select-format pass)."""
+    """Storage format of a projection's connectivity (chosen by the select-format pass).
+
+    ``STENCIL``: the synapses of a dendrite are the positions of a box of pre-synaptic coordinates
+    around the dendrite's anchor (convolution, pooling; :class:`nnc.ir.model.Stencil`); pre ranks are
+    computed, not stored, and the local attributes (the filter weights) are shared between dendrites.
+    ``TRANSPOSED``: the synapses of another projection read backwards (``ProjectionDecl.shares``):
+    dendrite ``d`` holds that projection's synapses from pre rank ``d``, through its pre->post index.
+    """
 
     DENSE = "dense"
     CSR = "csr"
     ELL = "ell"
+    STENCIL = "stencil"
+    TRANSPOSED = "transposed"
+
+
+#: The formats that store a connector's list of synapses (every one can hold any connectivity DENSE
+#: can, and gives the same results); STENCIL and TRANSPOSED describe access patterns of their own.
+LIST_FORMATS = (Format.DENSE, Format.CSR, Format.ELL)
+
+
+class Padding(Enum):
+    """What a stencil position outside the pre-synaptic population reads (:class:`nnc.ir.model.Stencil`)."""
+
+    VALUE = "value"  # pre-synaptic attributes read the stencil's padding value there
+    BORDER = "border"  # the coordinates are clamped to the population: the border neuron is read
+    SKIP = "skip"  # the position takes no part in the dendrite's reduction
 
 
 class Holes(Enum):

@@ -273,12 +273,13 @@ class _Verifier:
         a spiking post, from a projection of a spiking population."""
         proj = self.module.projections[k.owner_id]
         post = self.module.populations[proj.post]
-        if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE and not proj.current:
+        reads_pre = proj.current or proj.stencil is not None  # pre-synaptic variables, every step
+        if self.module.populations[proj.pre].kind is not NeuronKind.SPIKE and not reads_pre:
             self.fail(k, f"a projection from a rate-coded population assigns post.{t.name}")
         attr = post.attribute(t.name)
         if (
             post.kind is not NeuronKind.SPIKE
-            or not t.name.startswith("g_")
+            or not (t.name.startswith("g_") or t.name in proj.post_writes)
             or attr is None
             or (attr.kind is not AttrKind.VARIABLE or attr.locality is not Locality.LOCAL)
         ):

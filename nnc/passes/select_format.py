@@ -104,6 +104,31 @@ def _mirrored(module: Module, proj: ProjectionDecl) -> tuple[str, ...]:
     return tuple(n for n in dict.fromkeys(read) if n not in assigned)
 
 
+def _shared(projections: tuple[ProjectionDecl, ...], proj: ProjectionDecl) -> ProjectionDecl:
+    """A projection that reads another's synapses: TRANSPOSED (its pre->post index), or the other's
+    format and variant (a copy)."""
+    if proj.shares is None:
+        return proj
+    owner = projections[proj.shares]
+    if proj.format is Format.TRANSPOSED:
+        reason = f"the synapses of {owner.name} read from post to pre (its pre->post index)"
+        return replace(proj, format_reason=reason, holes=Holes.NONE)
+    reason = f"the synapses of {owner.name}, in its format"
+    return replace(proj, format=owner.format, holes=owner.holes, stencil=owner.stencil, format_reason=reason)
+
+
+def _stencil_reason(proj: ProjectionDecl, default_hint: Format | None) -> str:
+    """Why a convolution or pooling projection is stored as a stencil (a hint cannot change it)."""
+    st = proj.stencil
+    assert st is not None
+    box = "x".join(str(e) for e in st.extent)
+    reason = f"every dendrite reads a {box} box of pre-synaptic coordinates around its anchor"
+    hint = proj.format_hint or default_hint
+    if hint is not None:
+        reason += f" (storage_format '{hint.value}' does not apply to convolution and pooling)"
+    return reason
+
+
 def choose(stats: ConnectivityStats, hint: Format | None) -> tuple[Format, str]:
     """The format of a projection with connectivity ``stats`` and the user's ``hint``, with the reason."""
     if hint is not None:
@@ -140,11 +165,11 @@ class SelectFormat:
     def __call__(self, module: Module) -> Module:
         projections = tuple(
             self._spiking(module, p)
-            if module.populations[p.pre].kind is NeuronKind.SPIKE
+            if module.populations[p.pre].kind is NeuronKind.SPIKE and not p.specific and p.stencil is None
             else self._select(p)
             for p in module.projections
         )
-        return replace(module, projections=projections)
+        return replace(module, projections=tuple(_shared(projections, p) for p in projections))
 
     def _spiking(self, module: Module, proj: ProjectionDecl) -> ProjectionDecl:
         """Spikes travel pre→post: an index of each pre neuron's synapses, sorted by (delay, post rank)
@@ -162,6 +187,12 @@ class SelectFormat:
     def _select(self, proj: ProjectionDecl) -> ProjectionDecl:
         if proj.dynamic:
             return replace(proj, format=Format.CSR, format_reason=DYNAMIC_REASON, holes=Holes.NONE)
+        if proj.shares is not None:
+            return proj  # decided by _shared, from the projection it reads
+        if proj.stencil is not None:
+            return replace(
+                proj, format=Format.STENCIL, format_reason=_stencil_reason(proj, self.default_hint)
+            )
         if proj.stats is None:
             return replace(proj, format=Format.CSR, format_reason="connectivity unknown at compile time")
         fmt, reason = choose(proj.stats, proj.format_hint or self.default_hint)

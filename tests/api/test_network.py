@@ -235,12 +235,3 @@ def test_connect_errors() -> None:
         net.connect(a, a, "")
     with pytest.raises(ModelError, match="no population"):
         net.connect("nothing", a, "exc")
-
-
-def test_boldmonitor_needs_the_extension() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("nnc.extensions.bold") is not None:
-        pytest.skip("the BOLD extension exists")
-    with pytest.raises(NotImplementedError, match="bold"):
-        ann.Network(seed=1).boldmonitor()

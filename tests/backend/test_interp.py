@@ -27,7 +27,7 @@ from nnc.diagnostics import CompileError
 from nnc.ir.model import Module
 from nnc.ir.nodes import ReduceOp
 from nnc.ir.reductions import reduce_rows
-from nnc.ir.types import DelayKind, Format, ObjKind, Precision
+from nnc.ir.types import LIST_FORMATS, DelayKind, Format, ObjKind, Precision
 from nnc.passes.bounds import Bounds
 from nnc.passes.discretise import Discretise
 from nnc.passes.pipeline import run_pipeline
@@ -178,7 +178,7 @@ def test_formats_compute_identical_inputs(op: str):
     w = rng.normal(size=(4, 13))
     results = {}
     full = [list(range(13))] * 4
-    for fmt in Format:
+    for fmt in LIST_FORMATS:
         mf = _with_format(m, fmt)
         b = buffers(mf, {0: full}) if fmt is Format.CSR else _formatted_buffers(mf, fmt, full, 13)
         state(b, "r")[:] = r

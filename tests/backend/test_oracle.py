@@ -38,7 +38,7 @@ from nnc.ir.nodes import (
     Temp,
     Time,
 )
-from nnc.ir.types import AttrKind, Format, ObjKind, Phase, Precision, Scope
+from nnc.ir.types import LIST_FORMATS, AttrKind, Format, ObjKind, Phase, Precision, Scope
 from nnc.runtime.buffers import Buffers
 
 PARAM = AttrKind.PARAMETER
@@ -139,7 +139,7 @@ def _rate_buffers(fmt: Format, seed: int) -> Callable[[object], Buffers]:
     return make
 
 
-@pytest.mark.parametrize("fmt", list(Format))
+@pytest.mark.parametrize("fmt", LIST_FORMATS)
 @pytest.mark.parametrize("op", list(ReduceOp))
 def test_rate_network_bit_identical(fmt: Format, op: ReduceOp) -> None:
     a, _ = twin_run(_rate_network(fmt, op, Precision.F64, False), _rate_buffers(fmt, 3), 12)

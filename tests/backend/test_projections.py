@@ -21,7 +21,7 @@ from nnc.ir.nodes import (
     ReduceOp,
     Time,
 )
-from nnc.ir.types import AttrKind, DelayKind, Format, ObjKind, Precision, Scope
+from nnc.ir.types import LIST_FORMATS, AttrKind, DelayKind, Format, ObjKind, Precision, Scope
 from nnc.runtime.buffers import Buffers, ProjectionShape
 
 POP, PROJ = ObjKind.POPULATION, ObjKind.PROJECTION
@@ -134,7 +134,7 @@ def test_dense_csr_ell_are_bit_identical(op: ReduceOp, precision: Precision) -> 
     post_ranks = [11, 0, 3, 4, 5, 6, 7, 8, 9, 2]
     w = [list(rng.normal(size=stride)) for _ in rows]
     r, b = rng.normal(size=40), rng.normal(size=12)
-    results = [_transmit(f, op, rows, post_ranks, w, r, b, 1.5, precision) for f in Format]
+    results = [_transmit(f, op, rows, post_ranks, w, r, b, 1.5, precision) for f in LIST_FORMATS]
     for other in results[1:]:
         np.testing.assert_array_equal(results[0], other)
     real = results[0].dtype.type
@@ -197,7 +197,7 @@ def _learning_run(fmt: Format, steps: int, flags: dict[ConnField, int]) -> dict[
     return out
 
 
-@pytest.mark.parametrize("fmt", list(Format))
+@pytest.mark.parametrize("fmt", LIST_FORMATS)
 def test_synaptic_update_levels(fmt: Format) -> None:
     out = _learning_run(fmt, 3, {})
     x, y, post = np.arange(6) + 1.0, np.array([0.5, -1.0, 2.0, 0.25]), [3, 2, 1, 0]

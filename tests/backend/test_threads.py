@@ -31,7 +31,7 @@ from nnc.ir.nodes import (
     Random,
     Temp,
 )
-from nnc.ir.types import AttrKind, Domain, Format, ObjKind, Phase, Scope
+from nnc.ir.types import LIST_FORMATS, AttrKind, Domain, Format, ObjKind, Phase, Scope
 from nnc.runtime.buffers import Buffers
 
 PARAM = AttrKind.PARAMETER
@@ -98,7 +98,7 @@ def _snapshot(buf: Buffers) -> dict[str, np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("fmt", list(Format))
+@pytest.mark.parametrize("fmt", LIST_FORMATS)
 def test_thread_count_does_not_change_results(fmt: Format) -> None:
     engine = compile_module(_network(fmt))
     make = _make(fmt)

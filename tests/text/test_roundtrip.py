@@ -200,3 +200,26 @@ def test_every_numerical_method_reads_back(method: Method):
     """Each ``ode[method]`` of the stage-ir text reads back (method names hold digits: ``rk4``)."""
     m = module([(neuron("n", attrs(SPEC), [f"p * dr/dt = a - r : {method.value}"]), 2)])
     assert_module_round_trip(m)
+
+
+STRUCTURAL_SCRIPT = """
+import nnc as ann
+net = ann.Network(dt=1.0, seed=3)
+net.config(structural_plasticity=True)
+pop = net.create(4, ann.Neuron(equations="r = 0.5"))
+syn = ann.Synapse(equations="age = age + 1 : init = 0", creating="pre.r > 0.1 : proba = 0.5, w = 0.1",
+                  pruning="age > 3")
+proj = net.connect(pop, pop, "exc", syn)
+proj.fixed_probability(0.5, weights=0.2)
+net.compile()
+"""
+
+
+def test_structural_plasticity_stages_read_back(tmp_path: Path):
+    """A projection whose synapses change at run time prints ``dynamic`` and reads back at every stage."""
+    script = tmp_path / "structural.py"
+    script.write_text(STRUCTURAL_SCRIPT)
+    _, modules = capture(script)
+    assert modules and all(m.projections[0].dynamic for m in modules.values())
+    for m in modules.values():
+        assert_module_round_trip(m)

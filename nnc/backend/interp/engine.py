@@ -67,7 +67,7 @@ from nnc.backend.abi import (
     TimedKey,
 )
 from nnc.backend.interp import spikes as interp_spikes
-from nnc.backend.interp.level import Level, Rows, Step, rows_of
+from nnc.backend.interp.level import Level, Rows, Step, projection_rows, rows_of
 from nnc.diagnostics import CompileError, InternalError
 from nnc.ir.evaluate import convert, eval_expr, to_real
 from nnc.ir.model import Kernel, Module
@@ -319,7 +319,7 @@ class InterpEngine:
 
     def run(self, buffers: Buffers, nsteps: int) -> int:
         """Advance by up to ``nsteps`` steps; return the number of steps done."""
-        rows = {p.id: rows_of(buffers, p.id, p.format, p.holes) for p in self.module.projections}
+        rows = {p.id: projection_rows(buffers, self.module, p) for p in self.module.projections}
         done = 0
         with np.errstate(all="ignore"):
             for _ in range(nsteps):

@@ -9,7 +9,7 @@ of that level, and knows the projection's flattened connectivity (:class:`Rows`)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,11 +25,21 @@ from nnc.backend.abi import (
     SourceField,
     SourceKey,
     StateKey,
+    attribute_owner,
+    conn_key,
     real_dtype,
 )
 from nnc.diagnostics import InternalError
 from nnc.ir.evaluate import convert, eval_expr, to_real
-from nnc.ir.model import LAST_EVENT, LAST_SPIKE, SOURCE_COUNTER, SOURCE_NEXT, Kernel, Module
+from nnc.ir.model import (
+    LAST_EVENT,
+    LAST_SPIKE,
+    SOURCE_COUNTER,
+    SOURCE_NEXT,
+    Kernel,
+    Module,
+    ProjectionDecl,
+)
 from nnc.ir.nodes import (
     Delayed,
     Dt,
@@ -39,6 +49,7 @@ from nnc.ir.nodes import (
     Input,
     Random,
     Reduce,
+    ReduceOp,
     SourceDue,
     SpikeTime,
     Temp,
@@ -47,7 +58,7 @@ from nnc.ir.nodes import (
 )
 from nnc.ir.nodes import Step as StepCounter
 from nnc.ir.reductions import reduce_rows
-from nnc.ir.types import DelayKind, Domain, Format, Holes, Locality, ObjKind, Scope
+from nnc.ir.types import DelayKind, Domain, DType, Format, Holes, Locality, ObjKind, Padding, Scope
 from nnc.runtime.buffers import Buffers
 
 
@@ -61,6 +72,8 @@ class Rows:
     rows: np.ndarray  # [n_valid]: dendrite of each synapse
     pre: np.ndarray  # [n_valid]: pre rank of each synapse
     starts: np.ndarray  # [n_dendrites]: first synapse of each row in the flattened order
+    #: STENCIL: positions whose pre-synaptic neuron lies outside the population (their ``pre`` is -1)
+    outside: np.ndarray | None = None
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -76,6 +89,56 @@ def _dense_holes(post: np.ndarray, offset: int, stride: int, holes: Holes) -> np
     if holes is Holes.NONE:
         return np.full(len(post), stride, dtype=np.int64)
     return np.where((hole >= 0) & (hole < stride), hole, stride)
+
+
+def stencil_rows(buffers: Buffers, module: Module, proj: ProjectionDecl) -> Rows:
+    """The positions of every dendrite of a STENCIL projection (:class:`nnc.ir.model.Stencil`), in row
+    order: slot ``W_ROW[d] + p``, pre rank from the anchor and the box (-1 outside the population)."""
+    st = proj.stencil
+    assert st is not None
+    geometry = module.populations[proj.pre].geometry
+    nd = buffers.value(ConnKey(proj.id, ConnField.N_DENDRITES))
+    post = buffers.array(ConnKey(proj.id, ConnField.POST_RANK))[:nd].astype(np.int64)
+    w_row = buffers.array(ConnKey(proj.id, ConnField.W_ROW))[:nd].astype(np.int64)
+    center = buffers.array(ConnKey(proj.id, ConnField.CENTER))[: nd * len(geometry)].astype(np.int64)
+    offsets = np.array(st.offsets(), dtype=np.int64).reshape(st.size, len(geometry))
+    coords = center.reshape(nd, 1, len(geometry)) + offsets[None, :, :]
+    bound = np.array(geometry, dtype=np.int64)
+    if st.padding is Padding.BORDER:
+        coords = np.clip(coords, 0, bound - 1)
+    inside = np.all((coords >= 0) & (coords < bound), axis=2).reshape(-1)
+    strides = np.cumprod((1, *geometry[:0:-1]))[::-1].astype(np.int64)
+    pre = np.where(inside, coords.reshape(-1, len(geometry)) @ strides, -1)
+    k = st.size
+    slots = (w_row[:, None] + np.arange(k, dtype=np.int64)[None, :]).reshape(-1)
+    rows = np.repeat(np.arange(nd, dtype=np.int64), k)
+    lengths = np.full(nd, k, dtype=np.int64)
+    outside = None if st.padding is Padding.BORDER else ~inside
+    return Rows(post, lengths, slots, rows, pre, np.arange(nd, dtype=np.int64) * k, outside)
+
+
+def transposed_rows(buffers: Buffers, module: Module, proj: ProjectionDecl) -> Rows:
+    """The synapses of projection ``proj.shares`` read backwards: dendrite ``d`` (post rank ``d``) holds
+    its synapses from pre rank ``d``, in the order of its pre->post index; their attributes are at the
+    slots that index names (``EV_SLOT``)."""
+    n = module.populations[proj.post].size
+    ptr = buffers.array(conn_key(proj, ConnField.EV_PTR))[: n + 1].astype(np.int64)
+    lengths = np.diff(ptr)
+    positions = _ranges(ptr[:-1], lengths)
+    slots = buffers.array(conn_key(proj, ConnField.EV_SLOT))[positions].astype(np.int64)
+    pre = buffers.array(conn_key(proj, ConnField.EV_POST))[positions].astype(np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if n else lengths
+    return Rows(np.arange(n, dtype=np.int64), lengths, slots, rows, pre, starts)
+
+
+def projection_rows(buffers: Buffers, module: Module, proj: ProjectionDecl) -> Rows:
+    """The stored connectivity of ``proj`` in its format, flattened (a copy: the copied projection's)."""
+    if proj.format is Format.TRANSPOSED:
+        return transposed_rows(buffers, module, proj)
+    if proj.format is Format.STENCIL:
+        return stencil_rows(buffers, module, replace(proj, id=conn_key(proj, ConnField.CENTER).proj))
+    return rows_of(buffers, conn_key(proj, ConnField.POST_RANK).proj, proj.format, proj.holes)
 
 
 def rows_of(buffers: Buffers, pid: int, fmt: Format | None, holes: Holes = Holes.NONE) -> Rows:
@@ -167,7 +230,8 @@ class Level:
             if scope is Scope.POST and self.domain is Domain.SYNAPSE:
                 return proj.post, self.conn.post_rank[self.conn.rows]
             if scope is Scope.PRE and self.domain is Domain.SYNAPSE:
-                return proj.pre, self.conn.pre
+                pre = self.conn.pre
+                return proj.pre, pre if self.conn.outside is None else np.where(self.conn.outside, 0, pre)
         raise InternalError("interp", f"{scope.value} neuron values are not available at {self.domain}")
 
     def self_index(self, locality: Locality) -> np.ndarray | slice:
@@ -198,13 +262,29 @@ class Level:
         if node.scope is Scope.NETWORK:
             return b.array(ConstantKey(node.name))[0:1].astype(self.real)
         if node.scope is Scope.SELF:
-            arr = b.array(StateKey(k.owner, k.owner_id, node.name))
+            owner = k.owner_id
+            if k.owner is ObjKind.PROJECTION:  # a copy or a transposed projection reads another's
+                owner = attribute_owner(self.ctx.module.projections[owner])
+            arr = b.array(StateKey(k.owner, owner, node.name))
             raw = arr[0:1] if node.locality is Locality.GLOBAL else arr[self.self_index(node.locality)]
         else:
             pop, idx = self._neurons(node.scope)
             arr = b.array(StateKey(ObjKind.POPULATION, pop, node.name))
             raw = arr[0:1] if node.locality is Locality.GLOBAL else arr[idx]
+            if node.scope is Scope.PRE and node.locality is not Locality.GLOBAL:
+                return self._padded(convert(np.array(raw), node.type, self.real), node.type)
         return convert(np.array(raw), node.type, self.real)
+
+    def _padded(self, values: np.ndarray, dtype: DType) -> np.ndarray:
+        """Pre-synaptic values per synapse, with a stencil's padding value outside the population."""
+        outside = self.conn.outside
+        if outside is None or self.domain is not Domain.SYNAPSE:
+            return values
+        st = self.ctx.module.projections[self.ctx.kernel.owner_id].stencil
+        if st is None or st.padding is not Padding.VALUE:
+            return values
+        fill = convert(np.array([st.value]), dtype, self.real)
+        return np.where(outside, fill, values)
 
     def _input(self, node: Input) -> np.ndarray:
         pop, idx = self._neurons(node.scope)
@@ -212,7 +292,8 @@ class Level:
         if not self.ctx.buffers.has(key):
             return np.zeros(1, dtype=self.real)
         arr = self.ctx.buffers.array(key)
-        return np.array(arr if idx is None else arr[idx])
+        values = np.array(arr if idx is None else arr[idx])
+        return self._padded(values, DType.REAL) if node.scope is Scope.PRE else values
 
     def _global_op(self, node: GlobalOpValue) -> np.ndarray:
         k = self.ctx.kernel
@@ -240,7 +321,9 @@ class Level:
         head = b.value(PopKey(proj.pre, PopField.QUEUE_HEAD))
         m = np.maximum(d, 1) - 1
         queue = b.array(QueueKey(proj.pre, node.var.name))
-        return convert(queue[((head + m) % length) * size + self.conn.pre], node.var.type, self.real)
+        _, pre = self._neurons(Scope.PRE)
+        values = convert(queue[((head + m) % length) * size + pre], node.var.type, self.real)
+        return self._padded(values, node.var.type)
 
     def _random(self, node: Random) -> np.ndarray:
         try:
@@ -261,7 +344,19 @@ class Level:
         inner = self.child(Domain.SYNAPSE)
         values = np.broadcast_to(to_real(eval_expr(node.value, inner), self.real), (inner.n,))
         conn = self.conn
-        return reduce_rows(node.op, np.ascontiguousarray(values), conn.starts, conn.lengths)
+        st = self.ctx.module.projections[self.ctx.kernel.owner_id].stencil
+        if st is None or st.padding is not Padding.SKIP or conn.outside is None:
+            return reduce_rows(node.op, np.ascontiguousarray(values), conn.starts, conn.lengths)
+        # positions outside the population take no part: the identity of the reduction in their place
+        identity = {ReduceOp.MAX: -np.inf, ReduceOp.MIN: np.inf}.get(node.op, 0.0)
+        kept = np.where(conn.outside, np.asarray(identity, dtype=self.real), values)
+        out = reduce_rows(node.op, np.ascontiguousarray(kept), conn.starts, conn.lengths)
+        if node.op in (ReduceOp.MAX, ReduceOp.MIN):  # no position inside: 0, as for an empty row
+            inside = (
+                np.add.reduceat((~conn.outside).astype(np.int64), conn.starts) if len(conn.starts) else []
+            )
+            out = np.where(np.asarray(inside) > 0, out, np.asarray(0.0, dtype=self.real))
+        return out
 
     def _source_due(self) -> np.ndarray:
         """:class:`~nnc.ir.nodes.SourceDue` for every neuron of the loop."""

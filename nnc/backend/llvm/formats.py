@@ -10,6 +10,11 @@ in a row with a hole at column ``h``, in slot ``begin + p + (p >= h)`` (:class:`
   has its hole at column ``r - PRE_OFFSET`` when that lies in ``[0, ROW_STRIDE)``; its dead slot is skipped.
 * CSR: ``ROW_PTR[d] .. ROW_PTR[d + 1]``; pre rank ``PRE_RANK[slot]``.
 * ELL: rows of ``ROW_STRIDE`` slots, the first ``ROW_LEN[d]`` of them synapses; pre rank ``PRE_RANK[slot]``.
+* TRANSPOSED: the pre->post index of the projection it reads: ``EV_PTR[d] .. EV_PTR[d + 1]``, pre rank
+  ``EV_POST[slot]``, local attributes at ``EV_SLOT[slot]``.
+* STENCIL: ``ROW_STRIDE`` positions from slot ``W_ROW[d]`` (dendrites sharing a filter share slots); the
+  pre ranks are computed from the dendrite's anchor (:mod:`nnc.backend.llvm.stencil`), so only the
+  stencil reduction reads them.
 """
 
 from __future__ import annotations
@@ -73,12 +78,20 @@ class Row:
 @dataclass(frozen=True, slots=True)
 class FormatDescriptor:
     """How one storage format lays out rows: ``row(conn, d)``, and ``pre_rank(conn, slot, column)`` of the
-    synapse in ``slot`` (``column = slot - begin``); ``contiguous_pre``: pre ranks are ``base + column``."""
+    synapse in ``slot`` (``column = slot - begin``); ``contiguous_pre``: pre ranks are ``base + column``,
+    else they are in ``pre_array``. ``slot_array``: the local attributes of the synapse in ``slot`` are at
+    ``slot_array[slot]`` (a transposed projection reads another's), None: at ``slot`` itself."""
 
     format: Format
     row: Callable[[ConnArrays, ir.Value], Row]
     pre_rank: Callable[[ConnArrays, ir.Value, ir.Value], ir.Value]
     contiguous_pre: bool
+    pre_array: ConnField = ConnField.PRE_RANK
+    slot_array: ConnField | None = None
+
+    def attribute_slot(self, conn: ConnArrays, slot: ir.Value) -> ir.Value:
+        """Where the local attributes of the synapse in ``slot`` are."""
+        return slot if self.slot_array is None else conn.load(self.slot_array, slot, I32)
 
     def pre_base(self, conn: ConnArrays, column: ir.Value) -> ir.Value:
         """Pre rank of ``column`` in a format with contiguous pre ranks."""
@@ -115,6 +128,27 @@ def _ell_row(conn: ConnArrays, d: ir.Value) -> Row:
     return Row(begin, conn.b.add(begin, conn.load(ConnField.ROW_LEN, d, I32)))
 
 
+def _stencil_row(conn: ConnArrays, d: ir.Value) -> Row:
+    begin = conn.load(ConnField.W_ROW, d, I32)
+    return Row(begin, conn.b.add(begin, conn.value(ConnField.ROW_STRIDE)))
+
+
+def _computed_pre(conn: ConnArrays, slot: ir.Value, pos: ir.Value) -> ir.Value:
+    raise BackendError(
+        "the synapses of a convolution or pooling projection have computed pre ranks: only its "
+        "reduction (the psp) reads them; loops over its synapses are not supported"
+    )
+
+
+def _transposed_row(conn: ConnArrays, d: ir.Value) -> Row:
+    begin = conn.load(ConnField.EV_PTR, d, I64)
+    return Row(begin, conn.load(ConnField.EV_PTR, conn.b.add(d, I64(1)), I64))
+
+
+def _transposed_pre(conn: ConnArrays, slot: ir.Value, pos: ir.Value) -> ir.Value:
+    return conn.load(ConnField.EV_POST, slot, I32)
+
+
 def _offset_pre(conn: ConnArrays, slot: ir.Value, pos: ir.Value) -> ir.Value:
     return conn.b.add(conn.value(ConnField.PRE_OFFSET), pos)
 
@@ -130,6 +164,17 @@ FORMATS: dict[tuple[Format, Holes], FormatDescriptor] = {
     ),
     (Format.CSR, Holes.NONE): FormatDescriptor(Format.CSR, _csr_row, _indexed_pre, contiguous_pre=False),
     (Format.ELL, Holes.NONE): FormatDescriptor(Format.ELL, _ell_row, _indexed_pre, contiguous_pre=False),
+    (Format.STENCIL, Holes.NONE): FormatDescriptor(
+        Format.STENCIL, _stencil_row, _computed_pre, contiguous_pre=False
+    ),
+    (Format.TRANSPOSED, Holes.NONE): FormatDescriptor(
+        Format.TRANSPOSED,
+        _transposed_row,
+        _transposed_pre,
+        contiguous_pre=False,
+        pre_array=ConnField.EV_POST,
+        slot_array=ConnField.EV_SLOT,
+    ),
 }
 
 

@@ -31,6 +31,8 @@ from nnc.backend.abi import (
     StateKey,
     TimedField,
     TimedKey,
+    attribute_owner,
+    conn_key,
 )
 from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I32
@@ -95,6 +97,10 @@ class Element:
     mask: ir.Value | None = None
     counter: tuple[ir.Value, ir.Value] = (I32(0), I32(0))
     row: Row | None = None
+    #: lanes whose pre-synaptic neuron lies outside the population (a stencil's padded positions): their
+    #: pre-synaptic attributes are not read and take the value ``padding`` instead
+    outside: ir.Value | None = None
+    padding: float = 0.0
 
     def inner(
         self, domain: Domain, at: dict[Role, At], counter: tuple[ir.Value, ir.Value], **kw: object
@@ -172,7 +178,8 @@ class Places:
                 )
             return StateKey(ObjKind.POPULATION, self.population.id, v.name), (Role.SELF if local else None)
         if v.scope is Scope.SELF:
-            return StateKey(ObjKind.PROJECTION, self.projection.id, v.name), _PROJ_SELF_ROLE[v.locality]
+            owner = attribute_owner(self.projection)
+            return StateKey(ObjKind.PROJECTION, owner, v.name), _PROJ_SELF_ROLE[v.locality]
         role = _NEIGHBOUR_ROLE[v.scope] if local else None
         return StateKey(ObjKind.POPULATION, self.pop_id(v.scope), v.name), role
 
@@ -201,7 +208,7 @@ class Places:
         keys: dict[SlotKey, None] = {}
         if self.projection is not None:
             for f in ConnField:
-                keys[ConnKey(self.projection.id, f)] = None
+                keys[conn_key(self.projection, f)] = None
         self._collect(body, keys)
         return list(keys)
 

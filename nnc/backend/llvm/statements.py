@@ -9,20 +9,20 @@ if the projection's PLASTICITY flag is set.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
 from nnc.backend.abi import (
     ConnField,
-    ConnKey,
     InputKey,
     PopField,
     PopKey,
     QueueKey,
     SlotKey,
     StateKey,
+    conn_key,
 )
 from nnc.backend.llvm import fused, globalops, spiking
 from nnc.backend.llvm.access import ORIGIN, At, load, store
@@ -55,6 +55,21 @@ if TYPE_CHECKING:
 _CONN_VALUES = (ConnField.N_DENDRITES, ConnField.ROW_STRIDE, ConnField.PRE_OFFSET)
 
 
+def _padded(lw: StatementLowering, raw: ir.Value, dtype: DType, el: Element) -> ir.Value:
+    """A pre-synaptic value read in lanes, with the stencil's padding value on the lanes outside
+    (converted to the attribute's type as an assignment would: truncated to int, ``!= 0`` for bool)."""
+    if el.outside is None:
+        return raw
+    value: float | int | bool = el.padding
+    if dtype is DType.INT:
+        value = int(el.padding)
+    elif dtype is DType.BOOL:
+        value = el.padding != 0
+    ty = Typing(lw.real, el.width)
+    fill = ty.const(ty.scalar(dtype), value)
+    return lw.b.select(el.outside, fill, raw)
+
+
 @dataclass(frozen=True, slots=True)
 class StageArgs:
     """Arguments of a stage function: ``ctx``, the step ``k`` and the buffer pointers by slot."""
@@ -80,9 +95,10 @@ class StatementLowering:
         self.desc: FormatDescriptor | None = None
         self._nested: dict[int, StatementLowering] = {}
         if places.projection is not None:
-            pid = places.projection.id
-            pointers = {k.field: v for k, v in ptrs.items() if isinstance(k, ConnKey) and k.proj == pid}
-            values = {f: self.ctx_value(ConnKey(pid, f)) for f in _CONN_VALUES}
+            proj = places.projection
+            keys = {conn_key(proj, f): f for f in ConnField}
+            pointers = {keys[k]: v for k, v in ptrs.items() if k in keys}
+            values = {f: self.ctx_value(conn_key(proj, f)) for f in _CONN_VALUES}
             self.conn = ConnArrays(b, pointers, values)
             self.desc = descriptor(places.projection.format, places.projection.holes)
 
@@ -112,8 +128,8 @@ class StatementLowering:
         return self.conn, self.desc
 
     def conn_value(self, f: ConnField) -> ir.Value:
-        """A value slot of the kernel's projection."""
-        return self.ctx_value(ConnKey(self.places.proj.id, f))
+        """A value slot of the kernel's projection (of the projection it shares, for shared fields)."""
+        return self.ctx_value(conn_key(self.places.proj, f))
 
     def store_ctx(self, key: SlotKey, value: ir.Value) -> None:
         """Write a value slot."""
@@ -124,6 +140,19 @@ class StatementLowering:
         return Lowering(self.b, Typing(self.real, el.width), self.target.lib, ValueEnv(self, el))
 
     # ------------------------------------------------------------------ memory
+    def read_pre(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
+        """Like :meth:`read`, for a pre-synaptic neuron's value: lanes outside the population (a stencil's
+        padded positions) are not read and hold the padding value."""
+        if el.outside is None or at is None:
+            return self.read(key, dtype, at, el)
+        inside = self.b.xor(el.outside, ir.Constant(el.outside.type, [1] * el.width))
+        mask = inside if el.mask is None else self.b.and_(el.mask, inside)
+        return _padded(self, self.read(key, dtype, at, replace(el, mask=mask)), dtype, el)
+
+    def pad_pre(self, raw: ir.Value, dtype: DType, el: Element) -> ir.Value:
+        """A pre-synaptic value already read with the lanes outside masked: the padding value there."""
+        return _padded(self, raw, dtype, el)
+
     def read(self, key: SlotKey, dtype: DType, at: At | None, el: Element) -> ir.Value:
         """Element(s) of buffer ``key`` in register type (bools become ``i1``)."""
         raw = load(self.b, self.ptrs[key], storage_type(dtype, self.real), at or ORIGIN, el.width, el.mask)
@@ -284,7 +313,7 @@ class StatementLowering:
                 pre = desc.pre_rank(conn, index, b.sub(index, begin))
                 el = outer.inner(
                     Domain.SYNAPSE,
-                    {Role.SELF: At(index), Role.PRE: At(pre)},
+                    {Role.SELF: At(desc.attribute_slot(conn, index)), Role.PRE: At(pre)},
                     (outer.counter[0], b.trunc(pre, I32)),
                 )
         for s in loop.body:

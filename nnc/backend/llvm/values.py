@@ -92,11 +92,17 @@ class ValueEnv:
         if event is not None and self.lw.places.mirrored(node):  # delivery reads it in sequence
             return self.lw.read(MirrorKey(self.lw.places.proj.id, node.name), node.dtype, event, self.el)
         key, role = self.lw.places.state(node)
-        return self.lw.read(key, node.dtype, self.el.position(role, f"'{node.name}'"), self.el)
+        at = self.el.position(role, f"'{node.name}'")
+        if role is Role.PRE:
+            return self.lw.read_pre(key, node.dtype, at, self.el)
+        return self.lw.read(key, node.dtype, at, self.el)
 
     def input(self, node: Input, lo: Lowering) -> ir.Value:
         key, role = self.lw.places.input(node)
-        return self.lw.read(key, DType.REAL, self.el.position(role, f"sum({node.target})"), self.el)
+        at = self.el.position(role, f"sum({node.target})")
+        if role is Role.PRE:
+            return self.lw.read_pre(key, DType.REAL, at, self.el)
+        return self.lw.read(key, DType.REAL, at, self.el)
 
     def global_op(self, node: GlobalOpValue, lo: Lowering) -> ir.Value:
         return self.lw.read(self.lw.places.global_op(node), DType.REAL, None, self.el)
@@ -201,6 +207,10 @@ class ValueEnv:
         el, lw, b = self.el, self.lw, self.b
         if el.domain is not Domain.DENDRITE or el.width != 1 or el.row is None:
             raise BackendError(f"kernel {lw.places.kernel.name}: reduce outside a dendrite loop")
+        if lw.places.proj.stencil is not None:
+            from nnc.backend.llvm import stencil
+
+            return stencil.reduce(self, node)
         row = el.row
         n = row.count(b)
 
@@ -236,11 +246,15 @@ class ValueEnv:
         if desc.contiguous_pre:
             pre = At(desc.pre_base(conn, column), kind, shift)
         else:
-            ptr = conn.pointers[ConnField.PRE_RANK]
+            ptr = conn.pointers[desc.pre_array]
             ranks = load(b, ptr, I32, At(slot, kind, shift), LANES, mask)
             pre = At(b.sext(ranks, ir.VectorType(I64, LANES)), AtKind.GATHER)
         pre_lanes = b.trunc(lane_indices(b, pre, LANES), ir.VectorType(I32, LANES))
-        at = {Role.SELF: At(slot, kind, shift), Role.PRE: pre}
+        own = At(slot, kind, shift)
+        if desc.slot_array is not None:  # the attributes of another projection's synapses
+            slots = load(b, conn.pointers[desc.slot_array], I32, own, LANES, mask)
+            own = At(b.sext(slots, ir.VectorType(I64, LANES)), AtKind.GATHER)
+        at = {Role.SELF: own, Role.PRE: pre}
         return self.el.inner(Domain.SYNAPSE, at, (self.el.counter[0], pre_lanes), width=LANES, mask=mask)
 
     def delayed(self, node: Delayed, lo: Lowering) -> ir.Value:
@@ -260,10 +274,12 @@ class ValueEnv:
         base = b.mul(b.urem(b.add(head, back), length), fit(I64(pre.size)))
         at = self.el.position(Role.PRE, f"pre.{v.name}")
         assert at is not None
-        raw = load(
-            b, lw.ptrs[QueueKey(pre.id, v.name)], lw.real, offset(b, at, base, width), width, self.el.mask
-        )
-        return lo.convert(raw, DType.REAL, v.dtype)
+        mask = self.el.mask
+        if self.el.outside is not None:  # a stencil's padded lanes are not read
+            inside = b.xor(self.el.outside, ir.Constant(self.el.outside.type, [1] * width))
+            mask = inside if mask is None else b.and_(mask, inside)
+        raw = load(b, lw.ptrs[QueueKey(pre.id, v.name)], lw.real, offset(b, at, base, width), width, mask)
+        return lw.pad_pre(lo.convert(raw, DType.REAL, v.dtype), v.dtype, self.el)
 
     def _steps_back(self, kind: DelayKind) -> ir.Value:
         """``max(d, 1) - 1`` (``i64``; one per lane for per-synapse delays read in lanes)."""
