@@ -220,6 +220,7 @@ def test_structural_plasticity_stages_read_back(tmp_path: Path):
     script = tmp_path / "structural.py"
     script.write_text(STRUCTURAL_SCRIPT)
     _, modules = capture(script)
-    assert modules and all(m.projections[0].dynamic for m in modules.values())
+    assert modules
+    assert all(m.projections[0].dynamic for m in modules.values())
     for m in modules.values():
         assert_module_round_trip(m)
