@@ -24,6 +24,7 @@ from nnc.ir.nodes import (
     ForEach,
     GlobalOp,
     SourceDue,
+    Spike,
     TimedStep,
     stmt_exprs,
     walk,
@@ -99,7 +100,8 @@ class SpikeField(Enum):
     RING = "ring"  # int32[SPIKE_SLOTS * size]
     COUNTS = "counts"  # int32[SPIKE_SLOTS]
     FLAGS = "flags"  # uint8[size], scratch: bit 0 the neuron spiked this step, bit 1 an axonal spike
-    AXON = "axon"  # int32[SPIKE_SLOTS * size]: the axonal spike lists, one per ring slot
+    AXON = "axon"  # int32[SPIKE_SLOTS * size]: the axonal spike lists, one per ring slot (int32[size],
+    # unused, for a population without an axon_spike condition: axonal_populations)
     AXON_COUNTS = "axon_counts"  # int32[SPIKE_SLOTS]
     THREAD = "thread"  # int64[2 * MAX_THREADS], scratch: spikes and axonal spikes found by each thread
     CURRENT = "current"  # int64[4]: count and address of the last step's spike list, same for axonal spikes
@@ -483,6 +485,16 @@ def _in_loops(module: Module) -> tuple[list[BlockPartialKey], set[int]]:
     return partials, fused
 
 
+def axonal_populations(module: Module) -> set[int]:
+    """Spiking populations whose neurons have an ``axon_spike`` condition (they get a whole axonal ring)."""
+    return {
+        k.owner_id
+        for k in module.kernels
+        if k.owner is ObjKind.POPULATION
+        and any(isinstance(s, Spike) and s.axon_cond is not None for s in walk_stmts(k.body))
+    }
+
+
 def axonal_projections(module: Module) -> set[int]:
     """Projections whose kernels deliver axonal events (they get an ``AXON_TRANSMISSION`` flag)."""
     return {
@@ -525,6 +537,7 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
     real = real_dtype(module.precision)
     timed = timed_populations(module)
     sources = source_populations(module)
+    axonal = axonal_populations(module)
     for pop in module.populations:
         for f in PopField:
             b.value(PopKey(pop.id, f))
@@ -548,6 +561,8 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
             b.pointer(InputKey(pop.id, t), real, Count.NEURONS, pop.id)
         if pop.kind is NeuronKind.SPIKE:
             for f, (dtype, count) in _SPIKE_SPEC.items():
+                if f is SpikeField.AXON and pop.id not in axonal:
+                    count = Count.NEURONS
                 b.pointer(SpikeKey(pop.id, f), dtype, count, pop.id)
             b.pointer(SpikeKey(pop.id, SpikeField.FR_SCALE), real, Count.ONE, pop.id)
 

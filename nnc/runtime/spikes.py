@@ -18,6 +18,7 @@ from nnc.backend.abi import (
     SpikeField,
     SpikeKey,
     StateKey,
+    axonal_populations,
 )
 from nnc.ir.model import LAST_SPIKE, NEVER, REFRACTORY_LEFT
 from nnc.ir.types import ObjKind
@@ -61,14 +62,16 @@ def grow_spike_ring(buffers: Buffers, pop: int, slots: int) -> None:
     head = buffers.value(PopKey(pop, PopField.SPIKE_HEAD))
     ages = (head + np.arange(old)) % old
     buffers.spike_slots[pop] = slots
+    axonal = pop in axonal_populations(buffers.module)
     for ring_field, count_field in (
         (SpikeField.RING, SpikeField.COUNTS),
         (SpikeField.AXON, SpikeField.AXON_COUNTS),
     ):
-        ring = buffers.array(SpikeKey(pop, ring_field)).reshape(old, size)[ages].copy()
+        if ring_field is SpikeField.RING or axonal:
+            ring = buffers.array(SpikeKey(pop, ring_field)).reshape(old, size)[ages].copy()
+            new_ring = buffers.reallocate(SpikeKey(pop, ring_field), slots * size).reshape(slots, size)
+            new_ring[:old] = ring
         counts = buffers.array(SpikeKey(pop, count_field))[ages].copy()
-        new_ring = buffers.reallocate(SpikeKey(pop, ring_field), slots * size).reshape(slots, size)
-        new_ring[:old] = ring
         buffers.reallocate(SpikeKey(pop, count_field), slots)[:old] = counts
     buffers.set_value(PopKey(pop, PopField.SPIKE_SLOTS), slots)
     buffers.set_value(PopKey(pop, PopField.SPIKE_HEAD), 0)

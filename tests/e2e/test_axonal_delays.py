@@ -188,3 +188,29 @@ def test_axon_transmission_off_stops_only_the_axonal_events(engine: str) -> None
     net.simulate(4)
     g = m.get("g_exc")[:, 0]
     assert g.tolist() == [0, 0, 0, 0, 0, 1, 0, 1, AXONAL, 1, AXONAL, 1]
+
+
+def test_only_populations_with_axonal_events_keep_an_axonal_ring() -> None:
+    """The axonal lists follow the spike ring (here 21 slots: a firing-rate window, grown after compile
+    to 41) only for neurons with an ``axon_spike`` condition; the others keep one unused list."""
+    from nnc.backend.abi import SpikeField, SpikeKey
+
+    net = ann.Network(dt=1.0)
+    axonal = net.create(7, SENDER)
+    plain = net.create(7, ann.Neuron(equations="v = v + 1", spike="v > 3", reset="v = 0"))
+    for pop in (axonal, plain):
+        pop.compute_firing_rate(20.0)
+    net.compile()
+
+    def length(pop: object) -> int:
+        return len(pop._buffers.array(SpikeKey(pop.id, SpikeField.AXON)))  # type: ignore[attr-defined]
+
+    assert length(axonal) >= 21 * 7
+    assert length(plain) < 21 * 7
+    net.simulate(30)
+    for pop in (axonal, plain):
+        pop.compute_firing_rate(40.0)
+    assert length(axonal) >= 41 * 7
+    assert length(plain) < 41 * 7
+    net.simulate(30)
+    assert np.all(plain.r > 0)

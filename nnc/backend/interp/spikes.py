@@ -82,14 +82,15 @@ def push_spikes(b: Buffers, module: Module, pid: int, ranks: np.ndarray, axon: n
     b.array(SpikeKey(pid, SpikeField.COUNTS))[head] = len(ranks)
     b.set_value(PopKey(pid, PopField.SPIKE_HEAD), head)
     axon_ring = b.array(SpikeKey(pid, SpikeField.AXON))
-    axon_ring[head * size : head * size + len(axon)] = axon
+    axon_base = head * size if len(axon_ring) >= slots * size else 0  # a whole ring: axonal_populations
+    axon_ring[axon_base : axon_base + len(axon)] = axon
     b.array(SpikeKey(pid, SpikeField.AXON_COUNTS))[head] = len(axon)
     current = b.array(SpikeKey(pid, SpikeField.CURRENT))
     current[:4] = (
         len(ranks),
         ring.ctypes.data + 4 * head * size,
         len(axon),
-        axon_ring.ctypes.data + 4 * head * size,
+        axon_ring.ctypes.data + 4 * axon_base,
     )
     window = b.value(PopKey(pid, PopField.FR_WINDOW))
     if window <= 0:

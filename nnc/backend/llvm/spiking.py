@@ -35,6 +35,7 @@ from nnc.backend.abi import (
     SpikeField,
     SpikeKey,
     StateKey,
+    axonal_populations,
 )
 from nnc.backend.llvm.access import At, AtKind, load
 from nnc.backend.llvm.expr import I8, I32, I64, PTR, element, splat
@@ -95,6 +96,11 @@ def _ptr(lw: StatementLowering, pid: int, f: SpikeField) -> ir.Value:
     return lw.ptrs[SpikeKey(pid, f)]
 
 
+def has_axonal_ring(lw: StatementLowering, pid: int) -> bool:
+    """Whether population ``pid`` sends axonal events (only then its ``AXON`` buffer is a whole ring)."""
+    return pid in axonal_populations(lw.target.module)
+
+
 def _next_slot(lw: StatementLowering, pid: int) -> ir.Value:
     """``(head - 1) mod slots``: the ring slot the step's spike list goes to."""
     b = lw.b
@@ -113,6 +119,7 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
     count, acount = alloca_once(b, I64, "spikes"), alloca_once(b, I64, "axonal")
     b.store(I64(0), count)
     b.store(I64(0), acount)
+    axonal = has_axonal_ring(lw, pop.id)
     # Eight flags at a time: most words are 0 (no neuron of the eight fired). ``begin`` is a multiple of
     # 8 (loops.partition) and the flags beyond the population are padding zeros (runtime.buffers).
     with for_range(b, begin, end, 8) as w:
@@ -124,9 +131,10 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
                 rank = b.trunc(i, I32)
                 c, ca = b.load(count, typ=I64), b.load(acount, typ=I64)
                 b.store(rank, element(b, ring, b.add(base, b.add(begin, c)), I32))  # kept only if it spiked
-                b.store(rank, element(b, axon, b.add(base, b.add(begin, ca)), I32))
                 b.store(b.add(c, b.and_(f, I64(1))), count)
-                b.store(b.add(ca, b.lshr(f, I64(1))), acount)
+                if axonal:
+                    b.store(rank, element(b, axon, b.add(base, b.add(begin, ca)), I32))
+                    b.store(b.add(ca, b.lshr(f, I64(1))), acount)
     thread = _ptr(lw, pop.id, SpikeField.THREAD)
     b.store(b.load(count, typ=I64), element(b, thread, tid, I64))
     b.store(b.load(acount, typ=I64), element(b, thread, b.add(tid, I64(MAX_THREADS)), I64))
@@ -165,7 +173,8 @@ def finish(lw: StatementLowering, nthreads: ir.Value) -> None:
     b.store(I64(0), atotal)
     with b.if_then(enabled):
         b.store(_gather(lw, ring, base, nthreads, 0), total)
-        b.store(_gather(lw, axon, base, nthreads, MAX_THREADS), atotal)
+        if has_axonal_ring(lw, pid):
+            b.store(_gather(lw, axon, base, nthreads, MAX_THREADS), atotal)
     publish(lw, nxt, b.load(total, typ=I64), b.load(atotal, typ=I64))
 
 
@@ -181,7 +190,7 @@ def publish(lw: StatementLowering, nxt: ir.Value, n: ir.Value, na: ir.Value) -> 
     lw.store_ctx(PopKey(pid, PopField.SPIKE_HEAD), nxt)
     current = _ptr(lw, pid, SpikeField.CURRENT)
     list_address = b.ptrtoint(element(b, ring, base, I32), I64)
-    axon_address = b.ptrtoint(element(b, axon, base, I32), I64)
+    axon_address = b.ptrtoint(element(b, axon, base, I32) if has_axonal_ring(lw, pid) else axon, I64)
     for k, v in enumerate((n, list_address, na, axon_address)):
         b.store(v, element(b, current, I64(k), I64))
     _firing_rate(lw, nxt, n)
