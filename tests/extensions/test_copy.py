@@ -148,3 +148,33 @@ def test_errors():
     net2.connect(Transpose(delayed, "inh")).transpose()
     with pytest.raises(ModelError, match="delayed projections"):
         net2.compile()
+
+
+def test_file_and_display_methods_warn_as_in_the_reference(tmp_path, capsys):
+    """Copies, transposes, convolutions and poolings store no synapses of their own: saving, loading and
+    displaying them warn, and ``_data`` (what ``net.save()`` keeps) holds names and no synapses."""
+    net = ann.Network(dt=1.0, seed=1)
+    a = net.create((3, 4), Input)
+    b = net.create(7, Output)
+    proj = net.connect(a, b, "exc")
+    proj.fixed_probability(0.5, weights=0.3)
+    copy = net.connect(Copy(a, b, "inh"))
+    copy.copy(proj)
+    transposed = net.connect(Transpose(proj, "fb"))
+    transposed.transpose()
+    conv = net.connect(Convolution(a, net.create((3, 4), Output), "exc"))
+    conv.connect_filter(np.ones((3, 3)), padding=0.0)
+    net.compile()
+    for p, name in ((copy, "Copied"), (transposed, "Transposed"), (conv, "Convolution")):
+        p.save_connectivity(str(tmp_path / "c.npz"))
+        p.load(str(tmp_path / "c.npz"))
+        p.receptive_fields()
+        p.connectivity_matrix()
+        err = capsys.readouterr().err
+        for what in ("be saved", "be loaded", "display receptive fields", "display connectivity matrices"):
+            assert f"WARNING: {name} projections can not {what}." in err
+        data = p._data()
+        assert data["dendrites"] == []
+        assert data["number_of_synapses"] == 0
+    assert conv._data()["post_ranks"] == list(range(12))
+    assert copy._data()["post_ranks"] == copy.post_ranks

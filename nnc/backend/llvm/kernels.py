@@ -17,7 +17,9 @@ run-time address (DESIGN.md §3).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
@@ -31,6 +33,9 @@ from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import ClearInputs, ForEach, Let, Spike, Stmt, Temp, TimedStep, stmt_exprs, walk, walk_stmts
 from nnc.ir.types import Domain
+
+if TYPE_CHECKING:
+    from nnc.backend.ptx.stages import GpuStage
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +110,8 @@ class Target:
         return self.lib.real
 
 
-def _temps_read(stages: tuple[Stage, ...]) -> set[str]:
+def temps_read(stages: Sequence[Stage | GpuStage]) -> set[str]:
+    """The temporaries read by the bodies of ``stages`` (CPU or GPU stages)."""
     names: set[str] = set()
     for st in stages:
         for s in walk_stmts(st.body):
@@ -129,7 +135,7 @@ def lower_kernel(target: Target, index: int, kernel: Kernel) -> tuple[StageFunct
     shared = _Shared()
     out = []
     for n, stage in enumerate(stages):
-        shared.later = _temps_read(stages[n + 1 :])
+        shared.later = temps_read(stages[n + 1 :])
         out.append(_lower_stage(target, f"k{index}.{kernel.name}.s{n}", kernel, stage, shared))
     return tuple(out)
 

@@ -53,7 +53,7 @@ from nnc.backend.abi import (
 from nnc.backend.llvm import fused, globalops, spiking, timed
 from nnc.backend.llvm.access import At
 from nnc.backend.llvm.expr import I8, I32, I64, PTR, MathLib, element, real_type, storage_type
-from nnc.backend.llvm.kernels import Target
+from nnc.backend.llvm.kernels import Target, temps_read
 from nnc.backend.llvm.loops import alloca_once, for_range
 from nnc.backend.llvm.places import Element, Places, Role, slot_name
 from nnc.backend.llvm.reduce import LANES, REDUCE_OPS, combine_lanes, finish_mean, zero_if_empty
@@ -73,7 +73,7 @@ from nnc.backend.ptx.stages import (
 )
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
-from nnc.ir.nodes import Assign, ForEach, Let, Reduce, ReduceOp, Stmt, Temp, stmt_exprs, walk, walk_stmts
+from nnc.ir.nodes import Assign, ForEach, Let, Reduce, ReduceOp, Stmt
 from nnc.ir.types import Domain, DType, Phase
 
 
@@ -253,15 +253,6 @@ class GpuLowering(StatementLowering):
 
 # --------------------------------------------------------------------------------------------------
 # stage bodies
-
-
-def _temps_read(stages: list[GpuStage]) -> set[str]:
-    names: set[str] = set()
-    for st in stages:
-        for s in walk_stmts(st.body):
-            for e in stmt_exprs(s):
-                names.update(n.name for n in walk(e) if isinstance(n, Temp))
-    return names
 
 
 @dataclass(slots=True)
@@ -873,7 +864,7 @@ def build_gpu_module(
             record_after[Phase.RECORD_INPUTS.value] = len(launches)
         for n, st in enumerate(sts):
             done += 1
-            shared.later = _temps_read(flat[done:])
+            shared.later = temps_read(flat[done:])
             name = _sanitise(f"k{i}_{kernel.name}_s{n}")
             launches.append(bld.stage(name, st, shared))
     record_after.setdefault(Phase.RECORD_INPUTS.value, len(launches))

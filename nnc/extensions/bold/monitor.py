@@ -59,11 +59,7 @@ class BoldMonitor:
     ):
         d = self.__dict__
         net = network if network is not None else _network(net_id)
-        model = bold_model if bold_model is not None else balloon_RN
-        if inspect.isclass(model):
-            model = model()
-        if not isinstance(model, BoldModel):
-            raise ModelError(f"BoldMonitor: bold_model must be a BoldModel, not {model!r}")
+        model = _bold_model(bold_model, "BoldMonitor")
         mapping = {"I_CBF": "r"} if mapping is None else dict(mapping)
         pops = _populations(populations)
         scales = _as_list(scale_factor, len(pops), "scale_factor")
@@ -190,11 +186,7 @@ class BoldMonitorFromSlices(BoldMonitor):
     ):
         d = self.__dict__
         net = network if network is not None else _network(net_id)
-        model = bold_model if bold_model is not None else balloon_RN
-        if inspect.isclass(model):
-            model = model()
-        if not isinstance(model, BoldModel):
-            raise ModelError(f"BoldMonitorFromSlices: bold_model must be a BoldModel, not {model!r}")
+        model = _bold_model(bold_model, "BoldMonitorFromSlices")
         if population is None or isinstance(population, list | tuple | PopulationView):
             raise ModelError(
                 "BoldMonitorFromSlices records one whole population (population=...); its parts are "
@@ -297,3 +289,13 @@ def _network(net_id: int) -> Network:
     from nnc.api.network import network_by_id
 
     return network_by_id(net_id)
+
+
+def _bold_model(bold_model: object, who: str) -> BoldModel:
+    """The monitor's model: an instance, a class (instantiated with its defaults) or None (balloon_RN)."""
+    model = bold_model if bold_model is not None else balloon_RN
+    if inspect.isclass(model):
+        model = model()
+    if not isinstance(model, BoldModel):
+        raise ModelError(f"{who}: bold_model must be a BoldModel, not {model!r}")
+    return model

@@ -23,6 +23,7 @@ from nnc.api.projection import Projection
 from nnc.backend.abi import ConnField, ConnKey
 from nnc.descriptions.models import Synapse
 from nnc.diagnostics import ModelError, SimulationError
+from nnc.extensions.convolution.unstored import Unstored
 from nnc.frontend.assemble import ProjectionSpec
 from nnc.ir.model import SynapseModel
 from nnc.ir.nodes import Var, rewrite
@@ -40,7 +41,7 @@ def _flags() -> dict[str, object]:
     return FLAGS  # type: ignore[return-value]
 
 
-class _Reader(Projection):
+class _Reader(Unstored, Projection):
     """A projection reading the synapses of ``self._source``."""
 
     _kind = "Copy"
@@ -186,39 +187,9 @@ class _Reader(Projection):
         """Not available: the synapses belong to the original projection."""
         raise SimulationError(f"{self._kind} {self.name}: dendrites belong to the original projection")
 
-    def _not_available(self, what: str) -> None:
-        self._warn(f"{'Copied' if not self._transposed else 'Transposed'} projections can not {what}.")
-
-    def save_connectivity(self, filename: str) -> None:
-        """Not available (as in the reference: a warning)."""
-        self._not_available("be saved")
-
-    def save(self, filename: str) -> None:
-        """Not available (as in the reference: a warning)."""
-        self._not_available("be saved")
-
-    def load(self, filename: str, pickle_encoding: str | None = None) -> None:
-        """Not available (as in the reference: a warning)."""
-        self._not_available("be loaded")
-
-    def receptive_fields(self, variable: str = "w", in_post_geometry: bool = True) -> None:  # type: ignore[override]
-        """Not available (as in the reference: a warning)."""
-        self._not_available("display receptive fields")
-
-    def connectivity_matrix(self, fill: float = 0.0) -> None:  # type: ignore[override]
-        """Not available (as in the reference: a warning)."""
-        self._not_available("display connectivity matrices")
-
-    def _data(self) -> dict[str, object]:
-        """What ``net.save()`` keeps: names, no synapses (as the reference)."""
-        return {
-            "post_ranks": self.post_ranks,
-            "attributes": self.attributes,
-            "parameters": self.parameters,
-            "variables": self.variables,
-            "dendrites": [],
-            "number_of_synapses": 0,
-        }
+    @property
+    def _unavailable_name(self) -> str:  # type: ignore[override]
+        return "Transposed" if self._transposed else "Copied"
 
 
 class Copy(_Reader):

@@ -18,6 +18,7 @@ from nnc.api.projection import Projection
 from nnc.backend.abi import ConnKey, StateKey
 from nnc.descriptions.models import Synapse
 from nnc.diagnostics import ModelError, SimulationError
+from nnc.extensions.convolution.unstored import Unstored
 from nnc.frontend.assemble import ProjectionSpec
 from nnc.ir.model import Stencil
 from nnc.ir.nodes import ReduceOp
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from nnc.runtime.buffers import Buffers
 
 
-class SharedProjection(Projection):
+class SharedProjection(Unstored, Projection):
     """A projection whose dendrites read a box of pre-synaptic neurons with shared weights."""
 
     #: what the messages call this kind of projection
@@ -193,39 +194,12 @@ class SharedProjection(Projection):
         """Not available: the synapses of a shared projection are computed, not stored."""
         raise SimulationError(f"{self._kind} {self.name}: dendrites are not available")
 
-    def _not_available(self, what: str) -> None:
-        self._warn(f"{self._kind} projections can not {what}.")
+    @property
+    def _unavailable_name(self) -> str:  # type: ignore[override]
+        return self._kind
 
-    def save_connectivity(self, filename: str) -> None:
-        """Not available (as in the reference: a warning)."""
-        self._not_available("be saved")
-
-    def save(self, filename: str) -> None:
-        """Not available (as in the reference: a warning)."""
-        self._not_available("be saved")
-
-    def load(self, filename: str, pickle_encoding: str | None = None) -> None:
-        """Not available (as in the reference: a warning)."""
-        self._not_available("be loaded")
-
-    def receptive_fields(self, variable: str = "w", in_post_geometry: bool = True) -> None:  # type: ignore[override]
-        """Not available (as in the reference: a warning)."""
-        self._not_available("display receptive fields")
-
-    def connectivity_matrix(self, fill: float = 0.0) -> None:  # type: ignore[override]
-        """Not available (as in the reference: a warning)."""
-        self._not_available("display connectivity matrices")
-
-    def _data(self) -> dict[str, object]:
-        """What ``net.save()`` keeps of a shared projection: its names, no synapses (as the reference)."""
-        return {
-            "post_ranks": list(range(self.post.size)),
-            "attributes": self.attributes,
-            "parameters": self.parameters,
-            "variables": self.variables,
-            "dendrites": [],
-            "number_of_synapses": 0,
-        }
+    def _saved_post_ranks(self) -> list[int]:
+        return list(range(self.post.size))
 
 
 def _flags() -> dict[str, object]:
