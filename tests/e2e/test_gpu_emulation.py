@@ -350,6 +350,31 @@ def test_axonal_spikes_through_delays(config) -> None:
     assert sum(len(v) for v in expected["spikes"]["axon_spike"].values()) > 0
 
 
+@pytest.mark.parametrize("gpu", [False, True], ids=["interp", "gpu"])
+def test_axon_transmission_gates_axonal_events_on_the_gpu(gpu: bool) -> None:
+    """Axonal events every even step, spikes every odd one (dt = 1), delay 2: ``axon_transmission`` off
+    during steps 4-7 drops the axonal arrivals of steps 4 and 6 only."""
+    net = ann.Network(dt=1.0)
+    sender = ann.Neuron(
+        equations="v = t", spike="modulo(v, 2) == 1", reset="", axon_spike="modulo(v, 2) == 0"
+    )
+    pre = net.create(3, sender)
+    post = net.create(2, ann.Neuron(equations="g_exc = 0.0", spike="g_exc > 1e12"))
+    syn = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 100.0 * w")
+    proj = net.connect(pre, post, "exc", syn)
+    proj.all_to_all(weights=1.0, delays=2.0)
+    m = net.monitor(post, "g_exc")
+    net.config(**({"paradigm": "cuda"} if gpu else {"engine": "interp"}))
+    net.compile(cuda_config=EMULATE)
+    net.simulate(4)
+    proj.axon_transmission = False
+    net.simulate(4)
+    proj.axon_transmission = True
+    net.simulate(4)
+    g = m.get("g_exc")[:, 0]
+    assert g.tolist() == [0, 0, 300, 3, 0, 3, 0, 3, 300, 3, 300, 3]
+
+
 @pytest.mark.parametrize(
     ("key", "value"), [("sum_lanes", "yes"), ("deterministic", 1), ("order", "backwards")]
 )
