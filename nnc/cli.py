@@ -2,12 +2,14 @@
 
 * ``nnc dump-ir SCRIPT.py`` runs the script unchanged until it calls ``compile()`` on the selected
   network; the compile stops after the requested stage and its text is printed (``parse``: the analysed
-  models, ``ir``: the assembled module, a pass name: the module after that pass, ``llvm``: the LLVM IR of
-  the CPU backend, ``ptx``: the PTX of the GPU backend). ``--data FILE.npz`` also writes the network's
-  synapses and constants, and the printed module names them, so that ``nnc run`` can run it.
+  models, ``ir``: the assembled module, a pass name: the module after that pass, ``kernels``: which
+  kernels share one compiled function and the canonical module each such class is compiled from,
+  ``llvm``: the LLVM IR of the CPU backend, ``ptx``: the PTX of the GPU backend). ``--data FILE.npz``
+  also writes the network's synapses and constants, and the printed module names them, so that
+  ``nnc run`` can run it.
 * ``nnc opt FILE.nir`` reads a module printed by ``dump-ir``, runs passes (``--passes a,b`` or the
-  default pipeline up to ``--stage``), verifies after each and prints the result (or its LLVM IR or
-  PTX).
+  default pipeline up to ``--stage``), verifies after each and prints the result (or its kernel classes,
+  its LLVM IR or PTX).
 * ``nnc run FILE.nir`` runs a module read from text on the interpreter or the LLVM engine and prints or
   saves its state.
 
@@ -34,7 +36,7 @@ def stage_names() -> list[str]:
     """Every stage ``dump-ir`` can stop at, in pipeline order."""
     from nnc.passes.pipeline import default_pipeline, pass_names
 
-    return ["parse", "ir", *pass_names(default_pipeline()), "llvm", "ptx"]
+    return ["parse", "ir", *pass_names(default_pipeline()), "kernels", "llvm", "ptx"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument(
         "--stage",
         default=None,
-        help="without --passes: run the default pipeline up to this pass; llvm or ptx: lower the result",
+        help="without --passes: run the default pipeline up to this pass; kernels (the kernel classes), "
+        "llvm or ptx: lower the result",
     )
     opt.add_argument(
         "--verify-each",
@@ -108,7 +111,7 @@ def dump_ir(
     """Run ``script`` until the selected network compiles; print ``stage``; return the exit code."""
     from nnc.api.build import DumpRequest, StageDumped, dumping
 
-    if data is not None and stage in ("parse", "llvm", "ptx"):
+    if data is not None and stage in ("parse", "kernels", "llvm", "ptx"):
         print(f"error: --data applies to module stages, not to --stage {stage}", file=sys.stderr)
         return EXIT_ERROR
     saved_argv, saved_path = sys.argv[:], sys.path[:]
@@ -144,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_main(ns)
     stages = stage_names()
-    stage = ns.stage if ns.stage is not None else stages[-3]
+    stage = ns.stage if ns.stage is not None else stages[stages.index("kernels") - 1]  # the last pass
     if stage not in stages and stage not in _registered():
         print(f"error: unknown stage '{stage}'; expected one of {', '.join(stages)}", file=sys.stderr)
         return EXIT_ERROR

@@ -131,7 +131,14 @@ def _structural_rules(net: Network) -> None:
 
 
 def _analyse(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
+    from nnc.frontend.analyse import shared_analyses
+
     _structural_rules(net)
+    with shared_analyses():  # a model used by many populations or projections is analysed once
+        return _analyse_models(net)
+
+
+def _analyse_models(net: Network) -> tuple[list[PopulationSpec], list[ProjectionSpec]]:
     targets = _connected_targets(net)
     pops = [
         PopulationSpec(p.id, p.name, p.geometry, p._final_model(targets[p.id])) for p in net.get_populations()
@@ -265,6 +272,10 @@ def compile_network(
     )
     pipeline = build_pipeline(_options(net), passes, net._config.extra_passes)  # type: ignore[arg-type]
     module = run_pipeline(module, pipeline, _stage_callback(request, net))
+    if request is not None and request.stage == "kernels":
+        from nnc.backend.llvm.engine import share
+
+        raise StageDumped("kernels", share(module).describe(module))
     if request is not None and request.stage == "ptx":
         raise StageDumped("ptx", _ptx_text(module, cuda_config))
     dump_llvm = request is not None and request.stage == "llvm"

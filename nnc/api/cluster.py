@@ -106,8 +106,8 @@ class Job:
     config: Config
     context: Context
     method: Callable[..., object]
-    #: the parent's object code and its compile-cache key, or None (interpreter, or not cached)
-    objects: tuple[str, bytes] | None
+    #: the parent's object files and their compile-cache keys, or None (interpreter, or not cached)
+    objects: tuple[tuple[str, bytes], ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +158,9 @@ def _portable(exc: BaseException) -> bytes | None:
     return data
 
 
-def _object_code(net: Network) -> tuple[str, bytes] | None:
-    """The parent's compiled object and its cache key, read from the parent's compile cache."""
+def _object_code(net: Network) -> tuple[tuple[str, bytes], ...] | None:
+    """The parent's object files (the step loop and every kernel class) and their cache keys, read from
+    the parent's compile cache; None when one is missing."""
     engine = net._runtime.engine if net._runtime is not None else None
     if engine is None or net.directory is None or net._config.engine != "llvm":
         return None
@@ -168,9 +169,14 @@ def _object_code(net: Network) -> tuple[str, bytes] | None:
 
     if not isinstance(engine, LlvmEngine):
         return None
-    key = LlvmEngine.cache_key(engine.module, engine.options, engine.host)
-    data = ObjectCache(Path(net.directory)).load(key)
-    return None if data is None else (key, data)
+    cache = ObjectCache(Path(net.directory))
+    found = []
+    for key in LlvmEngine.cache_keys(engine.sharing, engine.options, engine.host):
+        data = cache.load(key)
+        if data is None:
+            return None
+        found.append((key, data))
+    return tuple(found)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,15 +208,18 @@ def _cache_directory() -> Path:
     return Path(base) / "nnc-cache"
 
 
-def _prime(directory: Path, objects: tuple[str, bytes] | None) -> None:
-    if objects is None or (str(directory), objects[0]) in _PRIMED:
+def _prime(directory: Path, objects: tuple[tuple[str, bytes], ...] | None) -> None:
+    if objects is None:
         return
     from nnc.backend.llvm.jit import ObjectCache
 
     cache = ObjectCache(directory)
-    if cache.load(objects[0]) is None:
-        cache.store(*objects)
-    _PRIMED.add((str(directory), objects[0]))
+    for key, data in objects:
+        if (str(directory), key) in _PRIMED:
+            continue
+        if cache.load(key) is None:
+            cache.store(key, data)
+        _PRIMED.add((str(directory), key))
 
 
 def _identity(job: Job) -> Job:

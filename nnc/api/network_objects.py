@@ -135,6 +135,23 @@ class NetworkObjects:
         """Constants in definition order."""
         return list(self._constants)
 
+    def _targets_by_post(self) -> dict[int, tuple[str, ...]]:
+        """Targets of the projections ending in each population (by ``id()`` of the population), in
+        creation order; recomputed when the projections change."""
+        projs = self._projections
+        stamp = (len(projs), id(projs[-1]) if projs else 0)
+        cached = self.__dict__.get("_targets_cache")
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        found: dict[int, dict[str, None]] = {}
+        for proj in projs:
+            post = getattr(proj.post, "population", proj.post)  # type: ignore[attr-defined]
+            targets = [proj.target] if isinstance(proj.target, str) else proj.target  # type: ignore[attr-defined]
+            found.setdefault(id(post), {}).update(dict.fromkeys(targets))
+        result = {k: tuple(v) for k, v in found.items()}
+        self.__dict__["_targets_cache"] = (stamp, result)
+        return result
+
     def get_projections(
         self, post: object = None, pre: object = None, target: str | None = None, suppress_error: bool = False
     ) -> list[object]:

@@ -202,12 +202,7 @@ class Population(SpikingPopulation):
     @property
     def targets(self) -> list[str]:
         """Targets of the projections that end here, in creation order."""
-        found: list[str] = []
-        for proj in self._network.get_projections(post=self, suppress_error=True):
-            for t in [proj.target] if isinstance(proj.target, str) else proj.target:
-                if t not in found:
-                    found.append(t)
-        return found
+        return list(self._network._targets_by_post().get(id(self), ()))
 
     @property
     def is_spiking(self) -> bool:

@@ -104,7 +104,10 @@ class Projection(ConnectorMethods, ProjectionControl, StructuralPlasticity):
     @property
     def id(self) -> int:
         """Index of the projection in its network."""
-        for i, p in enumerate(self.network._projections):
+        projs = self.network._projections
+        if self._id < len(projs) and projs[self._id] is self:  # where it was added (the usual case)
+            return self._id
+        for i, p in enumerate(projs):
             if p is self:
                 return i
         return self._id

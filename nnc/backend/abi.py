@@ -12,6 +12,7 @@ Entry point of every compiled network::
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -133,6 +134,10 @@ class RuntimeField(Enum):
     STOP = "stop"  # value: set non-zero by the host to stop at the next poll
     RECORD_TABLE = "record_table"  # pointer: int64[n_records * RECORD_FIELDS]
     RECORD_COUNT = "record_count"  # value
+    SCHEDULE = (
+        "schedule"  # value: address of the engine's int64[n_entries * SCHEDULE_FIELDS], the step's work
+    )
+    SCHEDULE_COUNT = "schedule_count"  # value: entries of SCHEDULE
 
 
 @dataclass(frozen=True, slots=True)
@@ -613,10 +618,22 @@ def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
             )
 
 
+_LAST_LAYOUT: list[tuple[Module, Layout]] = []
+
+
 def layout_of(module: Module) -> Layout:
-    """Assign a slot to every buffer and value the module's kernels may touch."""
+    """Assign a slot to every buffer and value the module's kernels may touch (the layout of the last
+    module asked for is kept: compiling a network asks for it several times)."""
+    if _LAST_LAYOUT and _LAST_LAYOUT[0][0] is module:
+        return _LAST_LAYOUT[0][1]
+    layout = _layout_of(module)
+    _LAST_LAYOUT[:] = [(module, layout)]
+    return layout
+
+
+def _layout_of(module: Module) -> Layout:
     b = _Builder()
-    for f in RuntimeField:
+    for f in RuntimeField:  # first, in declaration order: RuntimeField i is slot i (RUNTIME_SLOT)
         if f is RuntimeField.RECORD_TABLE:
             b.pointer(RuntimeKey(f), np.dtype(np.int64), Count.ONE)
         else:
@@ -631,6 +648,53 @@ def layout_of(module: Module) -> Layout:
         b.pointer(pkey, real_dtype(module.precision), Count.BLOCKS, pkey.pop)
     _lay_out_projections(b, module, fused)
     return Layout(dict(b.slots), dict(b.kinds), tuple(b.buffers))
+
+
+#: Context slot of every runtime field, the same in every layout (the step loop is generic).
+RUNTIME_SLOT = {f: i for i, f in enumerate(RuntimeField)}
+
+
+# --------------------------------------------------------------------------------------------------
+# schedule: what the step loop does each step, one row of SCHEDULE_FIELDS int64 per entry, in order.
+
+
+class ScheduleField(Enum):
+    """Columns of a schedule row.
+
+    A ``CALL`` row runs a kernel stage: if ``FLAGS & ALWAYS``, or every gate slot ``GATE0..GATE2`` that
+    is not -1 holds a non-zero value and (when ``PERIOD`` is not -1)
+    ``(k - ctx[OFFSET]) mod max(1, ctx[PERIOD]) == 0``, every thread (``PARALLEL``) or thread 0 calls
+    ``FN(ctx, tid, nthreads, k, DESC)``, then all threads pass a barrier if ``BARRIER``. A ``RECORDS``
+    row copies the record-table rows of phase ``ARG`` (thread 0, then a barrier) when the table has rows.
+    """
+
+    OP = 0
+    FN = 1
+    ARG = 2  # CALL: address of the instance's descriptor; RECORDS: the phase
+    FLAGS = 3
+    GATE0 = 4
+    GATE1 = 5
+    GATE2 = 6
+    PERIOD = 7
+    OFFSET = 8
+
+
+SCHEDULE_FIELDS = len(ScheduleField)
+
+
+class ScheduleOp(Enum):
+    """What a schedule row does."""
+
+    CALL = 0
+    RECORDS = 1
+
+
+class ScheduleFlag(enum.IntFlag):
+    """Bits of ``ScheduleField.FLAGS``."""
+
+    PARALLEL = 1
+    ALWAYS = 2
+    BARRIER = 4
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ post population; ``event_age`` only in the synapse loop of an event, of a projec
 from __future__ import annotations
 
 from nnc.diagnostics import PassError
+from nnc.ir.context import Interner, KernelContexts
 from nnc.ir.functions import FUNC_INFO
 from nnc.ir.model import LAST_EVENT, Attribute, Kernel, Module
 from nnc.ir.nodes import (
@@ -339,12 +340,24 @@ class _Verifier:
             self.fail(k, f"'{node.name}' ({node.locality.value}) read at the wrong loop level")
 
 
-def verify(module: Module, stage: str = "ir", odes: bool | None = None) -> None:
+def verify(
+    module: Module, stage: str = "ir", odes: bool | None = None, interner: Interner | None = None
+) -> None:
     """Raise :class:`PassError` if ``module`` breaks an invariant; ``stage`` names the pass just run.
 
     ``odes``: whether ODEs (and derivatives) may still be present, that is, the discretise pass has not
-    run yet (default: only at stage ``ir``).
+    run yet (default: only at stage ``ir``). The verification of a kernel reads its body and the
+    declarations of the objects it reaches: kernels with equal context keys
+    (:class:`~nnc.ir.context.KernelContexts`) verify alike, and only the first of them is verified.
+    ``interner``: one shared by the verifications of a pipeline run.
     """
     v = _Verifier(module, stage, odes)
+    contexts = KernelContexts(module, interner)
+    done: set[tuple[object, ...]] = set()
     for k in module.kernels:
+        key = contexts.key(k)
+        if key is not None and key in done:
+            continue
         v.kernel(k)
+        if key is not None:
+            done.add(key)

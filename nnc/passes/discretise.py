@@ -69,6 +69,7 @@ from nnc.ir.nodes import (
 )
 from nnc.ir.types import AttrKind, Domain, Locality, Method, ObjKind, Scope
 from nnc.passes.discretise_linear import event_driven_update, implicit_update, standard_form
+from nnc.passes.memo import KernelMemo
 from nnc.passes.registry import register
 from nnc.passes.symbolic import ONE, add, div, mul, solve_derivative, sub
 
@@ -343,13 +344,26 @@ def _variables(module: Module, k: Kernel) -> Callable[[Var], bool]:
     return lambda v: by_scope.get(v.scope, {}).get(v.name) is AttrKind.VARIABLE
 
 
-def _kernel(module: Module, k: Kernel) -> Kernel:
+def _kinds(module: Module, k: Kernel) -> tuple[tuple[tuple[str, AttrKind], ...], ...]:
+    """The attribute kinds :func:`_variables` reads: the owner's, then its pre and post populations'."""
+    attrs = [module.owner_attributes(k)]
+    if k.owner is ObjKind.PROJECTION:
+        proj = module.projections[k.owner_id]
+        attrs += [module.populations[proj.pre].attributes, module.populations[proj.post].attributes]
+    return tuple(tuple((a.name, a.kind) for a in group) for group in attrs)
+
+
+def _kernel(module: Module, k: Kernel, memo: KernelMemo[tuple[Stmt, ...]]) -> Kernel:
     if not any(isinstance(s, Ode) for s in walk_stmts(k.body)):
         return k
-    names = Names({s.name for s in walk_stmts(k.body) if isinstance(s, Let)})
-    body, hoisted = _Lowering(k.owner, names, _variables(module, k)).body(k.body, False)
-    assert not hoisted  # the top level is not inside a loop
-    return replace(k, body=body)
+
+    def lower() -> tuple[Stmt, ...]:
+        names = Names({s.name for s in walk_stmts(k.body) if isinstance(s, Let)})
+        body, hoisted = _Lowering(k.owner, names, _variables(module, k)).body(k.body, False)
+        assert not hoisted  # the top level is not inside a loop
+        return body
+
+    return replace(k, body=memo.get(k.body, (k.owner, _kinds(module, k)), lower))
 
 
 @register("discretise", default=True)
@@ -360,4 +374,5 @@ class Discretise:
     name: ClassVar[str] = "discretise"
 
     def __call__(self, module: Module) -> Module:
-        return replace(module, kernels=tuple(_kernel(module, k) for k in module.kernels))
+        memo: KernelMemo[tuple[Stmt, ...]] = KernelMemo()
+        return replace(module, kernels=tuple(_kernel(module, k, memo) for k in module.kernels))

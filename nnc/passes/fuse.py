@@ -47,6 +47,7 @@ from nnc.ir.nodes import (
 from nnc.ir.types import ObjKind, Phase
 from nnc.options import CompileOptions
 from nnc.passes.fuse_rules import (
+    FusedReads,
     Kernels,
     clear_only,
     dendrite_body,
@@ -87,15 +88,20 @@ def _host_or(ks: Kernels, pop: int, candidate: Kernel) -> Kernel:
 
 
 def _plan_transmission(module: Module, ks: Kernels, plan: Plan) -> None:
+    into: dict[int, list[int]] = {}
+    for p in module.projections:
+        if p.id in ks.transmit:
+            into.setdefault(p.post, []).append(p.id)
+    read_elsewhere = inputs_read_elsewhere(module, ks)
     for pop, clear in ks.clear.items():
-        projs = tuple(p.id for p in module.projections if p.post == pop and p.id in ks.transmit)
+        projs = tuple(into.get(pop, ()))
         name = module.populations[pop].name
         reasons: list[str] = []
         if neuron_loop(ks.neuron.get(pop)) is None:
             reasons.append(f"{clear.name}: {name} has no neuron loop ending its update")
         elif not clear_only(clear):
             reasons.append(f"{clear.name} holds other statements than ClearInputs")
-        elsewhere = inputs_read_elsewhere(module, ks, pop)
+        elsewhere = read_elsewhere.get(pop)
         if elsewhere is not None:
             reasons.append(f"{clear.name}: {elsewhere}")
         refused = {j: transmit_refusal(module, ks, j) for j in projs}
@@ -114,8 +120,9 @@ def _plan_transmission(module: Module, ks: Kernels, plan: Plan) -> None:
 
 
 def _plan_population(module: Module, ks: Kernels, plan: Plan) -> None:
+    reads = FusedReads.of(module, ks, plan.transmit)
     for pop in sorted(set(ks.delay) | set(ks.globalops)):
-        queue, ops = dendrite_conflict(module, ks, pop, plan.transmit)
+        queue, ops = dendrite_conflict(module, reads, pop)
         for candidates, target, conflict in (
             (ks.delay, plan.delay, queue),
             (ks.globalops, plan.globalops, ops),
@@ -171,10 +178,13 @@ def _spike_kernels(module: Module) -> dict[int, tuple[Kernel, Kernel]]:
     """Spiking populations whose spike emission can join the loop ending their update: pop -> (update,
     spike)."""
     found: dict[int, tuple[Kernel, Kernel]] = {}
+    neuron: dict[tuple[int, str], Kernel] = {}  # the first NEURON kernel of each population and name
+    for k in module.kernels:
+        if k.owner is ObjKind.POPULATION and k.phase is Phase.NEURON:
+            neuron.setdefault((k.owner_id, k.name), k)
     for pop in module.populations:
-        own = [k for k in module.kernels if k.owner is ObjKind.POPULATION and k.owner_id == pop.id]
-        update = next((k for k in own if k.phase is Phase.NEURON and k.name == f"{pop.name}.update"), None)
-        spike = next((k for k in own if k.phase is Phase.NEURON and k.name == f"{pop.name}.spike"), None)
+        update = neuron.get((pop.id, f"{pop.name}.update"))
+        spike = neuron.get((pop.id, f"{pop.name}.spike"))
         if update is not None and spike is not None and neuron_loop(update) is not None:
             found[pop.id] = (update, spike)
     return found

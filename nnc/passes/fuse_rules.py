@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from nnc.ir.model import Kernel, Module
+from nnc.ir.model import Kernel, Module, ProjectionDecl
 from nnc.ir.nodes import (
     Assign,
     Clamp,
@@ -180,17 +180,18 @@ def transmit_refusal(module: Module, ks: Kernels, j: int) -> str | None:
     return None
 
 
-def inputs_read_elsewhere(module: Module, ks: Kernels, pop: int) -> str | None:
-    """A TRANSMIT kernel of a projection not ending in ``pop`` that reads ``pop``'s inputs in phase 2."""
+def inputs_read_elsewhere(module: Module, ks: Kernels) -> dict[int, str]:
+    """For each population whose inputs a TRANSMIT kernel of a projection not ending in it reads in
+    phase 2, why (the first such kernel and read, in kernel order). One pass over the kernels."""
+    found: dict[int, str] = {}
     for j, kernel in ks.transmit.items():
         proj = module.projections[j]
-        if proj.post == pop:
-            continue
         for node in reads_of(kernel.body).inputs:
             seen = proj.pre if node.scope is Scope.PRE else proj.post
-            if seen == pop:
-                return f"{kernel.name} reads sum({node.target}) of {module.populations[pop].name} in phase 2"
-    return None
+            if seen != proj.post and seen not in found:
+                pop = module.populations[seen].name
+                found[seen] = f"{kernel.name} reads sum({node.target}) of {pop} in phase 2"
+    return found
 
 
 # --------------------------------------------------------------------------------------------------
@@ -226,25 +227,52 @@ def _handled(s: Stmt) -> tuple[str, ...] | None:
     return None
 
 
-def dendrite_conflict(
-    module: Module, ks: Kernels, pop: int, fused: dict[int, tuple[int, ...]]
-) -> tuple[str | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class FusedReads:
+    """What the fused dendrites read of each population, in the order of ``fused`` (post population ->
+    projections): ``queues[pop]``: (host, projection) of the dendrites reading ``pop``'s delay queues;
+    ``global_ops[pop]``: (host, projection, first read) of those reading ``pop``'s global operations."""
+
+    queues: dict[int, list[tuple[int, ProjectionDecl]]]
+    global_ops: dict[int, list[tuple[int, ProjectionDecl, GlobalOpValue]]]
+
+    @classmethod
+    def of(cls, module: Module, ks: Kernels, fused: dict[int, tuple[int, ...]]) -> FusedReads:
+        """Index the reads of every fused dendrite (one pass)."""
+        queues: dict[int, list[tuple[int, ProjectionDecl]]] = {}
+        ops: dict[int, list[tuple[int, ProjectionDecl, GlobalOpValue]]] = {}
+        for host, projs in fused.items():
+            for j in projs:
+                proj = module.projections[j]
+                reads = reads_of(dendrite_body(ks.transmit[j]) or ())
+                if reads.queued:
+                    queues.setdefault(proj.pre, []).append((host, proj))
+                first: dict[int, GlobalOpValue] = {}
+                for g in reads.global_ops:
+                    first.setdefault(proj.pre if g.scope is Scope.PRE else proj.post, g)
+                for pop, g in first.items():
+                    ops.setdefault(pop, []).append((host, proj, g))
+        return cls(queues, ops)
+
+
+def dendrite_conflict(module: Module, reads: FusedReads, pop: int) -> tuple[str | None, str | None]:
     """Why ``pop``'s delay queue / global operations must stay in their phases: a fused dendrite reads
-    the queue at or after ``pop``'s loop, or its global operations after it. ``fused``: post population
-    -> projections whose dendrites its loop runs."""
-    queue = ops = None
+    the queue at or after ``pop``'s loop, or its global operations after it (``reads``: what the fused
+    dendrites read, :class:`FusedReads`)."""
     name = module.populations[pop].name
-    for host, projs in fused.items():
-        for j in projs:
-            proj = module.projections[j]
-            reads = reads_of(dendrite_body(ks.transmit[j]) or ())
-            where = "in this loop" if host == pop else f"later (in {module.populations[host].name}'s loop)"
-            if queue is None and proj.pre == pop and reads.queued and host >= pop:
-                queue = f"{name}.delay: {proj.name}.transmit reads the delay queue of {name} {where}"
-            seen = [g for g in reads.global_ops if (proj.pre if g.scope is Scope.PRE else proj.post) == pop]
-            if ops is None and seen and host > pop:
-                g = seen[0]
-                ops = f"{name}.globalops: {proj.name}.transmit reads {g.op.value}({name}.{g.var}) {where}"
+
+    def where(host: int) -> str:
+        return "in this loop" if host == pop else f"later (in {module.populations[host].name}'s loop)"
+
+    queue = ops = None
+    for host, proj in reads.queues.get(pop, ()):
+        if host >= pop:
+            queue = f"{name}.delay: {proj.name}.transmit reads the delay queue of {name} {where(host)}"
+            break
+    for host, proj, g in reads.global_ops.get(pop, ()):
+        if host > pop:
+            ops = f"{name}.globalops: {proj.name}.transmit reads {g.op.value}({name}.{g.var}) {where(host)}"
+            break
     return queue, ops
 
 

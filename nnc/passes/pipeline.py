@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nnc.diagnostics import InternalError, NncError
+from nnc.ir.context import Interner
 from nnc.ir.model import Module
 from nnc.ir.verify import verify
 from nnc.options import CompileOptions
@@ -34,7 +35,8 @@ def run_pipeline(module: Module, passes: tuple[Pass, ...], on_stage: StageCallba
     User errors raised inside a pass (``NncError``) propagate unchanged; anything else is a bug and is
     re-raised as :class:`InternalError` naming the pass.
     """
-    verify(module, stage="ir")
+    interner = Interner()  # bodies and declarations the passes keep are numbered once for every verify
+    verify(module, stage="ir", interner=interner)
     if on_stage is not None:
         on_stage("ir", module)
     discretised = False
@@ -46,7 +48,7 @@ def run_pipeline(module: Module, passes: tuple[Pass, ...], on_stage: StageCallba
         except Exception as e:  # a crash inside a pass is a compiler bug: name the pass
             raise InternalError(p.name, f"{type(e).__name__}: {e}") from e
         discretised = discretised or p.name == "discretise"
-        verify(module, stage=p.name, odes=not discretised)
+        verify(module, stage=p.name, odes=not discretised, interner=interner)
         if on_stage is not None:
             on_stage(p.name, module)
     return module

@@ -46,6 +46,7 @@ from nnc.ir.nodes import (
     Logic,
     LogicOp,
     Select,
+    Stmt,
     Unary,
     UnaryOp,
     children,
@@ -53,6 +54,7 @@ from nnc.ir.nodes import (
     with_children,
 )
 from nnc.ir.types import DType
+from nnc.passes.memo import KernelMemo
 from nnc.passes.registry import register
 from nnc.passes.simplify_cse import canon, cse_body
 
@@ -163,9 +165,13 @@ def simplify_expr(e: Expr, real: np.dtype) -> Expr:
         e = simplify_expr(nxt, real) if children(nxt) != children(e) else nxt
 
 
-def _kernel(k: Kernel, real: np.dtype) -> Kernel:
-    names = {s.name for s in walk_stmts(k.body) if isinstance(s, Let)}
-    body = cse_body(k.body, lambda e: simplify_expr(e, real), names)
+def _body(body: tuple[Stmt, ...], real: np.dtype) -> tuple[Stmt, ...]:
+    names = {s.name for s in walk_stmts(body) if isinstance(s, Let)}
+    return cse_body(body, lambda e: simplify_expr(e, real), names)
+
+
+def _kernel(k: Kernel, real: np.dtype, memo: KernelMemo[tuple[Stmt, ...]]) -> Kernel:
+    body = memo.get(k.body, None, lambda: _body(k.body, real))
     return k if body == k.body else replace(k, body=body)
 
 
@@ -178,4 +184,5 @@ class Simplify:
 
     def __call__(self, module: Module) -> Module:
         real = real_dtype(module.precision)
-        return replace(module, kernels=tuple(_kernel(k, real) for k in module.kernels))
+        memo: KernelMemo[tuple[Stmt, ...]] = KernelMemo()
+        return replace(module, kernels=tuple(_kernel(k, real, memo) for k in module.kernels))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,6 +84,11 @@ class Buffers:
         self.spike_slots = dict(spike_slots or {})
         self.ctx = np.zeros(max(layout.size, 1), dtype=np.uint64)
         self.arrays: dict[SlotKey, np.ndarray] = {}
+        self._memory = _Extents()
+        self._synaptic: dict[int, list[BufferSpec]] = {}  # projection -> buffers sized by its connectivity
+        for spec in layout.buffers:
+            if spec.count in _SYNAPTIC_COUNTS and _is_projection_key(spec.key):
+                self._synaptic.setdefault(spec.owner_id, []).append(spec)
         self._records = np.zeros((0, RECORD_FIELDS), dtype=np.int64)
         self._record_refs: list[tuple[np.ndarray, np.ndarray | None, np.ndarray]] = []
         self.residency: Residency | None = None
@@ -148,9 +154,9 @@ class Buffers:
         if not array.flags.c_contiguous:
             raise ValueError(f"buffer for {key} must be C-contiguous")
         # generated code declares its buffer pointers noalias: no two slots may share memory
-        for other_key, other in self.arrays.items():
-            if other_key != key and array.size and other.size and np.may_share_memory(array, other):
-                raise ValueError(f"buffer for {key} overlaps the buffer of {other_key}")
+        other = self._memory.replace(key, array)
+        if other is not None:
+            raise ValueError(f"buffer for {key} overlaps the buffer of {other}")
         self.arrays[key] = array
         self.ctx[self.layout.slot(key)] = array.ctypes.data
 
@@ -164,18 +170,8 @@ class Buffers:
     def resize_projection(self, pid: int, shape: ProjectionShape) -> None:
         """Reallocate every dendrite/synapse buffer of projection ``pid`` for a new connectivity shape."""
         self.shapes[pid] = shape
-        for spec in self.layout.buffers:
-            if (
-                spec.owner_id == pid
-                and spec.count
-                in (
-                    Count.DENDRITES,
-                    Count.SYNAPSES,
-                    Count.DENDRITES_PLUS_ONE,
-                )
-                and _is_projection_key(spec.key)
-            ):
-                self.reallocate(spec.key, self._count(spec))
+        for spec in self._synaptic.get(pid, ()):
+            self.reallocate(spec.key, self._count(spec))
         self.set_value(ConnKey(pid, ConnField.N_DENDRITES), shape.n_dendrites)
         self.set_value(ConnKey(pid, ConnField.N_SYNAPSES), shape.n_synapses)
 
@@ -317,6 +313,44 @@ class Buffers:
         flat = self._records.reshape(-1) if self._records.size else _padded(0, np.dtype(np.int64))
         self.install(RuntimeKey(RuntimeField.RECORD_TABLE), flat)
         self.set_value(RuntimeKey(RuntimeField.RECORD_COUNT), len(self._records))
+
+
+#: Length rules of the buffers a projection's connectivity sizes (:meth:`Buffers.resize_projection`).
+_SYNAPTIC_COUNTS = (Count.DENDRITES, Count.SYNAPSES, Count.DENDRITES_PLUS_ONE)
+
+
+class _Extents:
+    """The memory ranges of the installed buffers, sorted by address (they never overlap), so that
+    installing a buffer checks its overlaps in O(log n)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._keys: list[SlotKey] = []
+        self._of: dict[SlotKey, int] = {}  # key -> start of its range (non-empty buffers only)
+
+    def replace(self, key: SlotKey, array: np.ndarray) -> SlotKey | None:
+        """Make ``array`` the range of ``key``, unless it overlaps the range of another key: then
+        return that key and change nothing."""
+        lo = array.ctypes.data
+        hi = lo + array.nbytes
+        if array.nbytes:
+            j = max(0, bisect.bisect_left(self._starts, lo) - 1)
+            while j < len(self._starts) and self._starts[j] < hi:
+                if self._keys[j] != key and self._ends[j] > lo:
+                    return self._keys[j]
+                j += 1
+        old = self._of.pop(key, None)
+        if old is not None:
+            i = bisect.bisect_left(self._starts, old)
+            del self._starts[i], self._ends[i], self._keys[i]
+        if array.nbytes:
+            i = bisect.bisect_right(self._starts, lo)
+            self._starts.insert(i, lo)
+            self._ends.insert(i, hi)
+            self._keys.insert(i, key)
+            self._of[key] = lo
+        return None
 
 
 def _is_projection_key(key: SlotKey) -> bool:

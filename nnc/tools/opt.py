@@ -16,7 +16,7 @@ from nnc.ir.verify import verify
 from nnc.passes.registry import Pass, build_pipeline, default_pass_names, get_pass
 
 EXIT_OK, EXIT_ERROR, EXIT_UNSUPPORTED = 0, 1, 2
-LOWERED = ("llvm", "ptx")
+LOWERED = ("kernels", "llvm", "ptx")
 
 
 class _Usage(Exception):  # noqa: N818 - a usage error, reported as one line
@@ -68,7 +68,9 @@ def _plan(passes_text: str | None, stage: str | None) -> tuple[list[Pass], str |
     lower = stage if stage in LOWERED else None
     if passes is not None:
         if stage is not None and lower is None:
-            raise _Usage(f"--stage {stage} with --passes: only llvm or ptx may follow an explicit pass list")
+            raise _Usage(
+                f"--stage {stage} with --passes: only kernels, llvm or ptx may follow an explicit pass list"
+            )
         return passes, lower
     if stage is None or stage == "ir":
         return [], None
@@ -76,7 +78,9 @@ def _plan(passes_text: str | None, stage: str | None) -> tuple[list[Pass], str |
     if lower is not None:
         return list(build_pipeline()), lower
     if stage not in defaults:
-        raise _Usage(f"unknown stage '{stage}'; expected one of: ir, {', '.join(defaults)}, llvm, ptx")
+        raise _Usage(
+            f"unknown stage '{stage}'; expected one of: ir, {', '.join(defaults)}, kernels, llvm, ptx"
+        )
     return list(build_pipeline())[: defaults.index(stage) + 1], None
 
 
@@ -135,6 +139,10 @@ def opt_main(ns: argparse.Namespace) -> int:
         result = run_passes(module, passes, ns.verify_each, after)
         if lower == "llvm":
             text = _lower_llvm(result)
+        elif lower == "kernels":
+            from nnc.backend.llvm.engine import share
+
+            text = share(result).describe(result)
         elif lower == "ptx":
             from nnc.backend.ptx.emit import module_ptx
 

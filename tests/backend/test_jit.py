@@ -105,9 +105,12 @@ def test_cache_miss_then_hit(tmp_path) -> None:
     assert t_warm < t_cold / 2, (t_cold, t_warm)
     np.testing.assert_array_equal(_run_leaky(cold), _run_leaky(warm))
     assert warm.llvm_ir == cold.llvm_ir  # rebuilt on demand
+    assert cold.compiled_objects == cold.objects == 2  # the step loop and the population's kernel
+    assert warm.compiled_objects == 0
     other = LlvmEngine.compile(_leaky(tau=20.0), CompileOptions(), cache_dir=tmp_path)
     assert not other.cache_hit
-    assert len(list(tmp_path.glob("*.o"))) == 2
+    assert other.compiled_objects == 1  # only the changed kernel: the step loop comes from the cache
+    assert len(list(tmp_path.glob("*.o"))) == 3
     for e in (cold, warm, other):
         e.close()
 

@@ -64,7 +64,7 @@ def test_ir_and_every_pass(script: Path) -> None:
     assert ir.returncode == 0, ir.stderr
     assert "kernel field.update phase=neuron:" in ir.stdout
     assert "ode[explicit] v" in ir.stdout
-    passes = stage_names()[2:-2]
+    passes = stage_names()[2 : stage_names().index("kernels")]
     assert passes[0] == "discretise"
     for name in passes:
         out = dump(script, "--stage", name)
@@ -75,7 +75,8 @@ def test_ir_and_every_pass(script: Path) -> None:
 
 
 def test_default_stage_is_the_last_pass(script: Path) -> None:
-    assert dump(script).stdout == dump(script, "--stage", stage_names()[-3]).stdout
+    last_pass = stage_names()[stage_names().index("kernels") - 1]
+    assert dump(script).stdout == dump(script, "--stage", last_pass).stdout
 
 
 def test_debuginfo_prints_locations(script: Path) -> None:
@@ -91,6 +92,28 @@ def test_llvm_stage(script: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "define" in out.stdout
     assert "nnc_run" in out.stdout
+
+
+def test_kernels_stage_shows_which_kernels_share_code(tmp_path: Path) -> None:
+    """Three populations of one model and one of another: the update and clear kernels of the three
+    share one class each, the fourth population's update is a class of its own."""
+    path = tmp_path / "shared.py"
+    path.write_text(
+        "import nnc as ann\n"
+        "leaky = ann.Neuron(parameters='tau = 10.0', equations='tau * dr/dt + r = sum(exc)')\n"
+        "other = ann.Neuron(equations='r = sum(exc) + 1.0')\n"
+        "net = ann.Network()\n"
+        "pops = [net.create(10, leaky, name=f'a{i}') for i in range(3)] + [net.create(10, other, name='b')]\n"
+        "for i in range(4):\n"
+        "    net.connect(pops[i], pops[(i + 1) % 4], 'exc').all_to_all(weights=0.1)\n"
+        "net.compile()\n"
+    )
+    out = dump(path, "--stage", "kernels")
+    assert out.returncode == 0, out.stderr
+    classes = [line for line in out.stdout.splitlines() if line.startswith("class ")]
+    assert any(line.endswith(": a1.update, a2.update") for line in classes), classes
+    assert any(line.endswith(": b.update") for line in classes), classes
+    assert "population #0 p0 rate geometry=(10,)" in out.stdout  # the canonical module of a class
 
 
 def test_ptx_stage(script: Path) -> None:

@@ -14,7 +14,7 @@ from nnc.diagnostics import PassError
 from nnc.ir.functions import Func
 from nnc.ir.model import Module
 from nnc.ir.nodes import Assign, Call, Deriv, Dist, ForEach, Let, Random, Temp
-from nnc.ir.types import Domain, DType
+from nnc.ir.types import AttrKind, Domain, DType
 from nnc.ir.verify import verify
 
 SPEC = attrs("p tau g, v v l, v r l")
@@ -94,4 +94,23 @@ def test_global_attribute_assigned_inside_a_neuron_loop_is_rejected():
     body = (ForEach(Domain.NEURON, (Assign(Var("g", DType.REAL, Locality.GLOBAL), Const(1.0)),)),)
     bad = replace(base, kernels=(Kernel("p.update", Phase.NEURON, ObjKind.POPULATION, 0, body),))
     with pytest.raises(PassError, match=r"'g' \(global\) assigned at the wrong loop level"):
+        verify(bad)
+
+
+def test_kernels_with_equal_bodies_are_verified_against_their_own_declarations():
+    """Equal bodies in equal contexts are verified once; an equal body whose owner declares the
+    attribute otherwise (here ``r`` a parameter) is still checked, and named."""
+    m = module([(neuron("n", SPEC, ["r = v"]), 2), (neuron("n", SPEC, ["r = v"]), 2)])
+    body = (ForEach(Domain.NEURON, (Assign(KIT.var("r"), KIT.expr("v")),)),)
+    kernels = tuple(replace(k, body=body) for k in m.kernels if k.owner_id in (0, 1))[:2]
+    assert [k.owner_id for k in kernels] == [0, 1]
+    verify(replace(m, kernels=kernels))
+    second = m.populations[1]
+    as_parameter = tuple(
+        replace(a, kind=AttrKind.PARAMETER) if a.name == "r" else a for a in second.attributes
+    )
+    bad = replace(
+        m, populations=(m.populations[0], replace(second, attributes=as_parameter)), kernels=kernels
+    )
+    with pytest.raises(PassError, match=f"kernel {kernels[1].name}: assignment to parameter 'r'"):
         verify(bad)

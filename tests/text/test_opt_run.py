@@ -13,7 +13,7 @@ import pytest
 from passes.test_golden import MODELS
 from stagekit import ROOT
 
-from nnc.backend.llvm.engine import LlvmEngine
+from nnc.backend.llvm.engine import LlvmEngine, share
 from nnc.cli import main
 from nnc.diagnostics import CompileError
 from nnc.ir.model import ConnectorRef, Module
@@ -156,6 +156,9 @@ def test_opt_equals_the_python_pipeline_bit_for_bit(dumped: Path):
     engine = LlvmEngine.compile(python, CompileOptions(precision=python.precision, dt=python.dt), None)
     assert llvm.rstrip("\n") == engine.llvm_ir.rstrip("\n")  # type: ignore[attr-defined]
     engine.close()
+    code, kernels, _ = nnc("opt", str(dumped), "--stage", "kernels")  # the classes of the result
+    assert code == 0
+    assert kernels == share(python).describe(python)
     # the default pipeline up to a stage is that prefix of the passes
     code, text, _ = nnc("opt", str(dumped), "--stage", "simplify")
     assert text == print_module(run_pipeline(module, default_pipeline()[:2]), debuginfo=True)

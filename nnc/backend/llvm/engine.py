@@ -1,6 +1,14 @@
 """``LlvmEngine``: compiles a module to native code (or loads it from the object cache) and runs steps on
 worker threads.
 
+Code is compiled per kernel class (:mod:`nnc.backend.sharing`): kernels that are the same up to their
+buffers share one set of stage functions, and every class is its own LLVM module and object file, cached
+under the hash of its canonical module. LLVM's work grows with the number of distinct kernels, not with
+the number of objects, and a network that differs from a cached one in one population compiles only that
+population's kernels. The step loop (:mod:`nnc.backend.llvm.worker`) is one more object, the same for
+every network; it walks a schedule table the engine fills with the stage functions' addresses and the
+instances' descriptors.
+
 Threads (DESIGN.md §4) are managed by :class:`~nnc.backend.llvm.workers.WorkerPool`: each runs
 ``nnc_run(ctx, tid, n, nsteps)`` through one ctypes call, the main thread waits interruptibly, and Ctrl-C
 stops every thread after the same step and re-raises.
@@ -12,10 +20,23 @@ import ctypes
 import threading
 import time
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from nnc.backend.abi import ENTRY_POINT, Layout, RuntimeField, RuntimeKey, layout_of
+import llvmlite.binding as llvm
+import numpy as np
+from llvmlite import ir
+
+from nnc.backend.abi import (
+    ENTRY_POINT,
+    SCHEDULE_FIELDS,
+    Layout,
+    RuntimeField,
+    RuntimeKey,
+    SlotKey,
+    layout_of,
+)
+from nnc.backend.llvm.expr import MathLib, real_type
 from nnc.backend.llvm.jit import (
     HostTarget,
     LoadedObject,
@@ -26,28 +47,54 @@ from nnc.backend.llvm.jit import (
     parse,
     target_machine,
 )
-from nnc.backend.llvm.worker import build_module
+from nnc.backend.llvm.kernels import StageInfo, Target, lower_kernel, stage_infos, stage_symbol
+from nnc.backend.llvm.loops import default_barrier_kind
+from nnc.backend.llvm.places import Places
+from nnc.backend.llvm.worker import build_worker, schedule_rows
 from nnc.backend.llvm.workers import WorkerPool
+from nnc.backend.sharing import KernelClass, Sharing, share_kernels
 from nnc.diagnostics import SimulationError
-from nnc.ir.model import Module
-from nnc.ir.printer import print_module
+from nnc.ir.model import Kernel, Module
 from nnc.options import CompileOptions
 from nnc.runtime.buffers import Buffers
 
 _STOP = RuntimeKey(RuntimeField.STOP)
+_SCHEDULE = RuntimeKey(RuntimeField.SCHEDULE)
+_SCHEDULE_COUNT = RuntimeKey(RuntimeField.SCHEDULE_COUNT)
 _ENTRY_TYPE = ctypes.CFUNCTYPE(
     ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64
 )
 
 
+def kernel_slots(module: Module, kernel: Kernel) -> list[SlotKey]:
+    """The slots the LLVM lowering of ``kernel`` uses (what its canonical module keeps)."""
+    return Places(module, kernel).slots_of(kernel.body)
+
+
+def share(module: Module) -> Sharing:
+    """The kernel classes of ``module`` as the LLVM backend compiles them."""
+    return share_kernels(module, layout_of(module), kernel_slots)
+
+
+def class_prefix(cls: KernelClass) -> str:
+    """Symbol prefix of a class's stage functions (from its digest: the same in every network)."""
+    return f"nnc.{cls.digest[:20]}.{cls.kernel.phase.name.lower()}"
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """Machine code of a module and how it was obtained."""
+    """Machine code of a module and how it was obtained.
+
+    ``cache_hit``: every object came from the cache; ``objects`` and ``compiled`` count the object files
+    loaded and those built by this compile (the step loop's included).
+    """
 
     loaded: LoadedObject
+    sharing: Sharing
     cache_hit: bool
     compile_seconds: dict[str, float]
-    llvm_ir: str | None  # None after a cache hit (rebuilt on demand)
+    objects: int = 0
+    compiled: int = 0
 
 
 class LlvmEngine:
@@ -64,54 +111,81 @@ class LlvmEngine:
         self.options = options
         self.layout: Layout = layout_of(module)
         self.host = host
+        self.sharing = compiled.sharing
         self.cache_hit = compiled.cache_hit
         self.compile_seconds = compiled.compile_seconds
+        self.objects = compiled.objects
+        self.compiled_objects = compiled.compiled
         self.num_threads = max(1, options.num_threads)
-        self._llvm_ir = compiled.llvm_ir
+        self._llvm_ir: str | None = None
         self._optimised: str | None = None
         self._loaded: LoadedObject | None = compiled.loaded
         self._entry = _ENTRY_TYPE(compiled.loaded.address(ENTRY_POINT))
+        self._schedule = self._build_schedule(compiled.loaded)
         self._pool = WorkerPool(self._entry)
         weakref.finalize(self, self._pool.close)  # parked threads exit with an engine nobody closed
         self._step_slot = self.layout.slot(RuntimeKey(RuntimeField.STEP))
         self._lock = threading.Lock()
         self._chooser: ThreadChooser | None = None
 
+    def _build_schedule(self, loaded: LoadedObject) -> np.ndarray:
+        sh = self.sharing
+        per_class: list[tuple[tuple[StageInfo, ...], tuple[int, ...]]] = []
+        for cls in sh.classes:
+            infos = stage_infos(cls.kernel)
+            prefix = class_prefix(cls)
+            per_class.append(
+                (infos, tuple(loaded.address(stage_symbol(prefix, n)) for n in range(len(infos))))
+            )
+        base = sh.descriptors.ctypes.data
+        stages = [(*per_class[c], base + 8 * sh.offsets[i]) for i, c in enumerate(sh.class_of)]
+        table = schedule_rows(self.module, self.layout, stages)
+        flat = np.zeros(max(table.size, SCHEDULE_FIELDS), dtype=np.int64)
+        flat[: table.size] = table.reshape(-1)
+        self._schedule_rows = len(table)
+        return flat
+
     # ------------------------------------------------------------------ compilation
     @classmethod
     def compile(cls, module: Module, options: CompileOptions, cache_dir: Path | None = None) -> LlvmEngine:
-        """Compile ``module`` (or load its object from ``cache_dir``) and return a ready engine."""
+        """Compile ``module`` (or load its objects from ``cache_dir``) and return a ready engine."""
         host = host_target()
         seconds: dict[str, float] = {}
+        t0 = time.perf_counter()
+        sharing = share(module)
+        seconds["share"] = time.perf_counter() - t0
+        builder = _ObjectBuilder(module, options, host, seconds)
         cache = ObjectCache(cache_dir) if cache_dir is not None else None
-        key = cls.cache_key(module, options, host) if cache else ""
         t0 = time.perf_counter()
-        obj = cache.load(key) if cache else None
+        keys = cls.cache_keys(sharing, options, host) if cache else [""] * (1 + len(sharing.classes))
+        objs: list[bytes | None] = [cache.load(k) for k in keys] if cache else [None] * len(keys)
         seconds["cache"] = time.perf_counter() - t0
-        text = None
-        if obj is None:
-            text, obj = _build_object(module, options, host, seconds)
+        missing = [i for i, o in enumerate(objs) if o is None]
+        for i in missing:
+            obj = builder.worker() if i == 0 else builder.kernel_class(sharing.classes[i - 1])
+            objs[i] = obj
             if cache is not None:
-                cache.store(key, obj)
+                cache.store(keys[i], obj)
         t0 = time.perf_counter()
-        loaded = LoadedObject(obj, host, options.opt_level)
+        loaded = LoadedObject([o for o in objs if o is not None], host, options.opt_level)
         seconds["load"] = time.perf_counter() - t0
-        return cls(module, options, host, Compiled(loaded, text is None, seconds, text))
+        compiled = Compiled(loaded, sharing, not missing, seconds, len(objs), len(missing))
+        return cls(module, options, host, compiled)
 
     @staticmethod
-    def cache_key(module: Module, options: CompileOptions, host: HostTarget) -> str:
-        """Object-cache key of ``module``: its printed form without the connectivity statistics, which
-        only the format choice reads (the chosen format is printed), so that copies of a network whose
-        random connectivity differs (another seed) share one object."""
-        projections = tuple(replace(p, stats=None) for p in module.projections)
-        text = print_module(replace(module, projections=projections), comments=False)
-        return ObjectCache.key(text, options.cache_token(), host)
+    def cache_keys(sharing: Sharing, options: CompileOptions, host: HostTarget) -> list[str]:
+        """Object-cache keys of a network's objects: the step loop's, then each kernel class's (from the
+        class's canonical module, which holds no connectivity statistics: copies of a network whose
+        random connectivity differs, another seed, share their objects)."""
+        keys = [ObjectCache.key(_worker_text(host), options.cache_token(), host)]
+        return keys + [ObjectCache.key(c.digest, options.cache_token(), host) for c in sharing.classes]
 
     @property
     def llvm_ir(self) -> str:
-        """LLVM IR of the network before optimisation (rebuilt on demand after a cache hit)."""
+        """LLVM IR of the network before optimisation: the step loop and every kernel class, in one module
+        (the comments at the top name each class's kernels)."""
         if self._llvm_ir is None:
-            self._llvm_ir = str(build_module(self.module, self.layout, self.host.arch))
+            self._llvm_ir = network_ir(self.module, self.sharing, self.host.arch)
         return self._llvm_ir
 
     def optimised_ir(self) -> str:
@@ -125,7 +199,7 @@ class LlvmEngine:
         tm = target_machine(self.host, self.options.opt_level)
         return tm.emit_assembly(self._optimised_module())
 
-    def _optimised_module(self):
+    def _optimised_module(self) -> llvm.ModuleRef:
         tm = target_machine(self.host, self.options.opt_level)
         mod = parse(self.llvm_ir, self.module.name)
         optimise(mod, tm, self.options.opt_level)
@@ -172,6 +246,8 @@ class LlvmEngine:
         self, buffers: Buffers, nsteps: int, threads: int, limit: float | None = None
     ) -> tuple[int, float]:
         ctx = buffers.ctx
+        buffers.set_value(_SCHEDULE, self._schedule.ctypes.data)  # this engine's step
+        buffers.set_value(_SCHEDULE_COUNT, self._schedule_rows)
         before = int(ctx[self._step_slot])
         seconds = self._pool.run(
             ctx.__array_interface__["data"][0],
@@ -286,18 +362,69 @@ OVERRUN = 4.0
 MIN_LIMIT_SECONDS = 0.02
 
 
-def _build_object(
-    module: Module, options: CompileOptions, host: HostTarget, seconds: dict[str, float]
-) -> tuple[str, bytes]:
-    """Lower, optimise and compile ``module``; record the time of each step in ``seconds``."""
-    t0 = time.perf_counter()
-    text = str(build_module(module, layout_of(module), host.arch))
-    t1 = time.perf_counter()
-    tm = target_machine(host, options.opt_level)
-    mod = parse(text, module.name)
-    optimise(mod, tm, options.opt_level)
-    t2 = time.perf_counter()
-    obj = emit_object(mod, tm)
-    t3 = time.perf_counter()
-    seconds.update(lower=t1 - t0, optimise=t2 - t1, codegen=t3 - t2)
-    return text, obj
+def _worker_text(host: HostTarget) -> str:
+    """What the step loop's object depends on besides the options and the host (cache key)."""
+    return f"nnc_run barrier={default_barrier_kind(host.arch).value}"
+
+
+class _ObjectBuilder:
+    """Lowers, optimises and compiles the step loop and kernel classes; adds up the time of each step."""
+
+    def __init__(self, module: Module, options: CompileOptions, host: HostTarget, seconds: dict[str, float]):
+        self.module = module
+        self.options = options
+        self.host = host
+        self.seconds = seconds
+        self._tm: llvm.TargetMachine | None = None
+
+    @property
+    def tm(self) -> llvm.TargetMachine:
+        if self._tm is None:
+            self._tm = target_machine(self.host, self.options.opt_level)
+        return self._tm
+
+    def worker(self) -> bytes:
+        """Object of the step loop."""
+        t0 = time.perf_counter()
+        llmod = ir.Module(name="nnc.worker")
+        build_worker(llmod, self.host.arch)
+        return self._compile(str(llmod), llmod.name, t0)
+
+    def kernel_class(self, cls: KernelClass) -> bytes:
+        """Object of one kernel class."""
+        t0 = time.perf_counter()
+        llmod = ir.Module(name=class_prefix(cls))
+        lower_class(llmod, cls, self.module.kernels[cls.instances[0]].name)
+        return self._compile(str(llmod), llmod.name, t0)
+
+    def _compile(self, text: str, name: str, t0: float) -> bytes:
+        t1 = time.perf_counter()
+        mod = parse(text, name)
+        optimise(mod, self.tm, self.options.opt_level)
+        t2 = time.perf_counter()
+        obj = emit_object(mod, self.tm)
+        t3 = time.perf_counter()
+        for step, dt in (("lower", t1 - t0), ("optimise", t2 - t1), ("codegen", t3 - t2)):
+            self.seconds[step] = self.seconds.get(step, 0.0) + dt
+        return obj
+
+
+def lower_class(llmod: ir.Module, cls: KernelClass, name: str | None = None) -> tuple[ir.Function, ...]:
+    """Lower the stages of kernel class ``cls`` into ``llmod`` (named :func:`class_prefix`); errors
+    name the kernel ``name``."""
+    target = Target(cls.module, cls.layout, llmod, MathLib(llmod, real_type(cls.module.precision)))
+    return lower_kernel(target, class_prefix(cls), name)
+
+
+def network_ir(module: Module, sharing: Sharing, arch: str) -> str:
+    """The LLVM IR of a network in one module: the step loop, then every kernel class, with a comment
+    naming the kernels of each class."""
+    llmod = ir.Module(name=module.name)
+    build_worker(llmod, arch)
+    notes = []
+    for cls, names in zip(sharing.classes, sharing.groups(module), strict=True):
+        lower_class(llmod, cls, names[0])
+        notes.append(f"; {class_prefix(cls)}: {', '.join(names)}")
+    return (
+        "; kernel classes (stage functions shared by these kernels):\n" + "\n".join(notes) + "\n" + str(llmod)
+    )

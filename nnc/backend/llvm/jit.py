@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import hashlib
 import os
 import sys
@@ -147,12 +148,15 @@ def check_symbols(names: list[str]) -> None:
 
 
 class LoadedObject:
-    """An object file loaded into its own MCJIT engine."""
+    """Object files loaded into their own MCJIT engine (``objs``: one object or several, whose defined
+    external symbols must differ)."""
 
-    def __init__(self, obj: bytes, host: HostTarget, opt_level: int):
-        check_symbols(undefined_symbols(obj))
+    def __init__(self, objs: bytes | list[bytes], host: HostTarget, opt_level: int):
+        objs = [objs] if isinstance(objs, bytes) else objs
+        check_symbols(sorted({name for obj in objs for name in undefined_symbols(obj)}))
         self._engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target_machine(host, opt_level))
-        self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        for obj in objs:
+            self._engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         self._engine.finalize_object()
 
     def address(self, name: str) -> int:
@@ -173,12 +177,13 @@ class LoadedObject:
 # object cache
 
 
+@functools.cache
 def _backend_digest() -> str:
     """Hash of the backend sources, the ABI and the IR-level definitions the backend emits (nnc's math
     functions and the random draws' constants): generated code changes when they do."""
     here = Path(__file__).parent
     ir_dir = here.parent.parent / "ir"
-    files = [*sorted(here.glob("*.py")), here.parent / "abi.py"]
+    files = [*sorted(here.glob("*.py")), here.parent / "abi.py", here.parent / "sharing.py"]
     files += [ir_dir / "transcendental.py", ir_dir / "rng.py"]
     h = hashlib.sha256()
     for f in files:
@@ -195,7 +200,8 @@ class ObjectCache:
 
     @staticmethod
     def key(printed_ir: str, options_token: str, host: HostTarget) -> str:
-        """sha256 of the printed IR, the options, llvmlite's version, the host CPU and the backend sources."""
+        """sha256 of the printed IR (or any text naming what is compiled), the options, llvmlite's
+        version, the host CPU and the backend sources."""
         h = hashlib.sha256()
         for part in (
             printed_ir,

@@ -9,23 +9,27 @@ advances its counters (:mod:`nnc.backend.llvm.timed`).
 The worker calls the stages in order with a barrier between them. A temporary bound in a serial stage
 and read by a later one travels through a module global.
 
-A stage function is ``void(ptr ctx, i64 tid, i64 nthreads, i64 step, ptr noalias buf...)``: the worker
-loads every buffer address from ``ctx`` once per call and passes it as a ``noalias`` argument, so LLVM
-knows distinct attributes never overlap and vectorises element loops. Generated code never holds a
-run-time address (DESIGN.md §3).
+Kernels are lowered from their canonical module (:mod:`nnc.backend.sharing`): one set of stage functions
+serves every kernel of a class. A stage is an external function
+``void(ptr ctx, i64 tid, i64 nthreads, i64 step, ptr desc)``; ``desc`` is the instance's descriptor, whose
+entries give the context slot of each buffer and value the stage touches, and the instance's random
+streams. It loads every buffer address (``ctx[desc[i]]``) and calls the stage's body, an internal
+function taking them as ``noalias`` arguments, so LLVM knows distinct attributes never overlap and
+vectorises element loops. Generated code never holds a run-time address or a slot number
+(DESIGN.md §3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
 from nnc.backend.abi import BlockPartialKey, ConnField, ConnKey, Layout, SlotKey, SlotKind
 from nnc.backend.llvm import fused, spiking, timed
-from nnc.backend.llvm.expr import I64, PTR, MathLib
+from nnc.backend.llvm.expr import I64, PTR, MathLib, element
 from nnc.backend.llvm.loops import for_range, partition
 from nnc.backend.llvm.places import Element, Places, slot_name
 from nnc.backend.llvm.statements import StageArgs, StatementLowering
@@ -85,19 +89,39 @@ _DELIVERY = (Domain.PRE_SPIKE, Domain.AXON_SPIKE, Domain.RECENT_SPIKE)
 
 
 @dataclass(frozen=True, slots=True)
-class StageFunction:
-    """A lowered stage: its function and the pointer slots it takes after ``(ctx, tid, nthreads, step)``."""
+class StageInfo:
+    """How the step loop runs a stage (known from the IR, without lowering it).
 
-    fn: ir.Function
+    ``parallel``: every thread calls it (else thread 0); ``always``: it runs even when the kernel's gate
+    is closed; ``owned``: it delivers spikes, and a thread writes only the conductances of its own post
+    neurons (two such stages in a row need no barrier between them).
+    """
+
     parallel: bool
-    slots: tuple[SlotKey, ...]
     always: bool = False
-    owned: bool = False  # delivers spikes: a thread writes only the conductances of its own post neurons
+    owned: bool = False
+
+
+def stage_infos(kernel: Kernel) -> tuple[StageInfo, ...]:
+    """How each stage of ``kernel`` runs."""
+    return tuple(_info(st) for st in stages_of(kernel))
+
+
+def _info(stage: Stage) -> StageInfo:
+    first = stage.body[0]
+    owned = stage.parallel and isinstance(first, ForEach) and first.domain in _DELIVERY
+    return StageInfo(stage.parallel, stage.always, owned)
+
+
+def stage_symbol(prefix: str, n: int) -> str:
+    """Name of the external function of stage ``n`` of the kernel class named ``prefix``."""
+    return f"{prefix}.s{n}"
 
 
 @dataclass(slots=True)
 class Target:
-    """What every kernel of one LLVM module shares."""
+    """What the lowering of one kernel class sees: its canonical module and layout (descriptor
+    entries, :mod:`nnc.backend.sharing`), the LLVM module it is lowered into and its math library."""
 
     module: Module
     layout: Layout
@@ -129,14 +153,18 @@ class _Shared:
     later: set[str] = field(default_factory=set)
 
 
-def lower_kernel(target: Target, index: int, kernel: Kernel) -> tuple[StageFunction, ...]:
-    """Lower every stage of ``kernel`` (the ``index``-th kernel of the module) to a function."""
+def lower_kernel(target: Target, prefix: str, name: str | None = None) -> tuple[ir.Function, ...]:
+    """Lower every stage of the canonical module's kernel to an external function named
+    :func:`stage_symbol` ``(prefix, n)``; errors name the kernel ``name`` (an instance's name)."""
+    kernel = target.module.kernels[0]
+    if name is not None:
+        kernel = replace(kernel, name=name)  # messages only: generated code never holds a kernel name
     stages = stages_of(kernel)
     shared = _Shared()
     out = []
     for n, stage in enumerate(stages):
         shared.later = temps_read(stages[n + 1 :])
-        out.append(_lower_stage(target, f"k{index}.{kernel.name}.s{n}", kernel, stage, shared))
+        out.append(_lower_stage(target, stage_symbol(prefix, n), kernel, stage, shared))
     return tuple(out)
 
 
@@ -154,27 +182,49 @@ def _slots(target: Target, places: Places, stage: Stage) -> tuple[SlotKey, ...]:
     return tuple(k for k in used if target.layout.kinds[k] is SlotKind.POINTER)
 
 
-def _stage_function(target: Target, name: str, slots: tuple[SlotKey, ...]) -> ir.Function:
-    fnty = ir.FunctionType(ir.VoidType(), [PTR, I64, I64, I64] + [PTR] * len(slots))
+#: The leading arguments of a stage function and of its body.
+_STAGE_ARGS = ("ctx", "tid", "nthreads", "step", "desc")
+
+
+def _stage_body(target: Target, name: str, slots: tuple[SlotKey, ...]) -> ir.Function:
+    fnty = ir.FunctionType(ir.VoidType(), [PTR, I64, I64, I64, PTR] + [PTR] * len(slots))
     fn = ir.Function(target.llmod, fnty, name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
-    for arg, arg_name in zip(fn.args, ("ctx", "tid", "nthreads", "step"), strict=False):
+    for arg, arg_name in zip(fn.args, _STAGE_ARGS, strict=False):
         arg.name = arg_name
-    for arg, key in zip(fn.args[4:], slots, strict=True):
+    fn.args[4].add_attribute("noalias")  # the descriptor: never written while the network runs
+    for arg, key in zip(fn.args[5:], slots, strict=True):
         arg.name = slot_name(key)
         arg.add_attribute("noalias")
     return fn
 
 
-def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared: _Shared) -> StageFunction:
+def _stage_entry(target: Target, name: str, body: ir.Function, slots: tuple[SlotKey, ...]) -> ir.Function:
+    """``void name(ctx, tid, nthreads, step, desc)``: load the buffer addresses, call the body."""
+    fn = ir.Function(target.llmod, ir.FunctionType(ir.VoidType(), [PTR, I64, I64, I64, PTR]), name)
+    fn.attributes.add("nounwind")
+    for arg, arg_name in zip(fn.args, _STAGE_ARGS, strict=True):
+        arg.name = arg_name
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    ctx, desc = fn.args[0], fn.args[4]
+    ptrs = []
+    for key in slots:
+        slot = b.load(element(b, desc, I64(target.layout.slot(key)), I64), typ=I64)
+        ptrs.append(b.load(element(b, ctx, slot, I64), typ=PTR, name=slot_name(key)))
+    b.call(body, [*fn.args, *ptrs])
+    b.ret_void()
+    return fn
+
+
+def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared: _Shared) -> ir.Function:
     places = Places(target.module, kernel)
     slots = _slots(target, places, stage)
-    fn = _stage_function(target, name, slots)
+    fn = _stage_body(target, f"{name}.body", slots)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    ctx, tid, nthreads, step = fn.args[:4]
-    ptrs = dict(zip(slots, fn.args[4:], strict=True))
-    lowering = StatementLowering(target, places, b, StageArgs(ctx, step, ptrs))
+    ctx, tid, nthreads, step, desc = fn.args[:5]
+    ptrs = dict(zip(slots, fn.args[5:], strict=True))
+    lowering = StatementLowering(target, places, b, StageArgs(ctx, step, ptrs, desc))
     top = Element(None, {}, temps=_load_shared(b, shared))
     if stage.parallel:
         _parallel_loop(lowering, stage.body[0], tid, nthreads, top)
@@ -190,8 +240,7 @@ def _lower_stage(target: Target, name: str, kernel: Kernel, stage: Stage, shared
             if isinstance(s, Let) and s.name in shared.later:
                 _share(b, f"{name}.%{s.name}", s.name, top.temps[s.name], shared)
     b.ret_void()
-    owned = stage.parallel and isinstance(stage.body[0], ForEach) and stage.body[0].domain in _DELIVERY
-    return StageFunction(fn, stage.parallel, slots, stage.always, owned)
+    return _stage_entry(target, name, fn, slots)
 
 
 def _load_shared(b: ir.IRBuilder, shared: _Shared) -> dict[str, ir.Value]:

@@ -72,11 +72,15 @@ def _padded(lw: StatementLowering, raw: ir.Value, dtype: DType, el: Element) -> 
 
 @dataclass(frozen=True, slots=True)
 class StageArgs:
-    """Arguments of a stage function: ``ctx``, the step ``k`` and the buffer pointers by slot."""
+    """Arguments of a stage function: ``ctx``, the step ``k``, the buffer pointers by slot and the
+    instance's descriptor (:mod:`nnc.backend.sharing`). Without a descriptor, the code is the
+    network's own: the target's layout is the network's, its slots and random streams are constants
+    (the PTX backend lowers this way)."""
 
     ctx: ir.Value
     step: ir.Value
     ptrs: dict[SlotKey, ir.Value]
+    desc: ir.Value | None = None
 
 
 class StatementLowering:
@@ -88,9 +92,11 @@ class StatementLowering:
         self.b = b
         self.ctx = args.ctx
         self.step = args.step
+        self.instance = args.desc  # the instance's descriptor (nnc.backend.sharing)
         self.ptrs = ptrs = args.ptrs
         self.real: ir.Type = target.real
         self._ctx_cache: dict[SlotKey, ir.Value] = {}
+        self._desc_cache: dict[int, ir.Value] = {}
         self.conn: ConnArrays | None = None
         self.desc: FormatDescriptor | None = None
         self._nested: dict[int, StatementLowering] = {}
@@ -103,12 +109,36 @@ class StatementLowering:
             self.desc = descriptor(places.projection.format, places.projection.holes)
 
     # ------------------------------------------------------------------ context values
+    def ctx_slot(self, key: SlotKey) -> ir.Value:
+        """The context slot of ``key`` for this instance: entry ``layout.slot(key)`` of the descriptor,
+        loaded once in the entry block (without a descriptor: the layout's slot)."""
+        if self.instance is None:
+            return I64(self.target.layout.slot(key))
+        return self._descriptor_entry(self.target.layout.slot(key))
+
+    def stream(self, stream: int) -> ir.Value:
+        """This instance's random stream number of canonical stream ``stream`` (``i32``; without a
+        descriptor: ``stream`` itself)."""
+        if self.instance is None:
+            return I32(stream)
+        entry = self._descriptor_entry(self.target.layout.size + stream)
+        with self.b.goto_entry_block():
+            return self.b.trunc(entry, I32)
+
+    def _descriptor_entry(self, i: int) -> ir.Value:
+        cached = self._desc_cache.get(i)
+        if cached is None:
+            with self.b.goto_entry_block():
+                cached = self.b.load(element(self.b, self.instance, I64(i), I64), typ=I64)
+            self._desc_cache[i] = cached
+        return cached
+
     def ctx_value(self, key: SlotKey) -> ir.Value:
         """An ``i64`` value slot, loaded once in the entry block."""
         if key not in self._ctx_cache:
-            slot = self.target.layout.slot(key)
+            slot = self.ctx_slot(key)
             with self.b.goto_entry_block():
-                self._ctx_cache[key] = self.b.load(element(self.b, self.ctx, I64(slot), I64), typ=I64)
+                self._ctx_cache[key] = self.b.load(element(self.b, self.ctx, slot, I64), typ=I64)
         return self._ctx_cache[key]
 
     def nested(self, node: ForDendrite) -> StatementLowering:
@@ -117,8 +147,9 @@ class StatementLowering:
         if sub is None:
             places = Places(self.target.module, self.target.module.dendrite_kernel(node))
             sub = self._nested[node.proj] = StatementLowering(
-                self.target, places, self.b, StageArgs(self.ctx, self.step, self.ptrs)
+                self.target, places, self.b, StageArgs(self.ctx, self.step, self.ptrs, self.instance)
             )
+            sub._desc_cache = self._desc_cache
         return sub
 
     def connectivity(self) -> tuple[ConnArrays, FormatDescriptor]:
@@ -133,7 +164,7 @@ class StatementLowering:
 
     def store_ctx(self, key: SlotKey, value: ir.Value) -> None:
         """Write a value slot."""
-        self.b.store(value, element(self.b, self.ctx, I64(self.target.layout.slot(key)), I64))
+        self.b.store(value, element(self.b, self.ctx, self.ctx_slot(key), I64))
 
     def lowering(self, el: Element) -> Lowering:
         """An expression lowering for element ``el``."""

@@ -192,7 +192,8 @@ class ValueEnv:
             ) from e
         b = self.b
         seed = self.lw.ctx_value(RuntimeKey(RuntimeField.SEED))
-        key = (b.trunc(seed, I32), b.xor(I32(node.stream & 0xFFFFFFFF), b.trunc(b.lshr(seed, I64(32)), I32)))
+        stream = self.lw.stream(node.stream)  # this instance's stream (nnc.backend.sharing)
+        key = (b.trunc(seed, I32), b.xor(stream, b.trunc(b.lshr(seed, I64(32)), I32)))
         step = b.trunc(self.lw.step, I32)
         args = [lo.real(a) for a in node.args]
         counter = [lo.ty.splat(b, c) for c in self.el.counter]

@@ -1,23 +1,29 @@
-"""The whole-step worker ``nnc_run(ctx, tid, nthreads, nsteps) -> steps_done`` and the record table copy.
+"""The step loop ``nnc_run(ctx, tid, nthreads, nsteps) -> steps_done`` and the record table copy.
 
-Per step k (SEMANTICS.md §2): every kernel in module order, each gated by the run-time control slots
-(:class:`nnc.ir.model.Kernel`), its stages separated by barriers; the record-table rows of phase 3 after
-the TRANSMIT kernels and of phase 11 after all kernels; then ``STEP += 1``. Thread 0 alone runs serial
-stages and copies records, each time followed by a barrier; it also writes the step counter (the other
-threads count steps locally). Every barrier publishes the host's STOP slot to all threads (the last
-thread to arrive copies it into ``@nnc.sync``), each step passes at least one barrier, and the flag is
-tested at the start of each step, so all threads stop after the same step.
+The step loop is the same for every network: it walks the schedule (``RuntimeField.SCHEDULE``, rows of
+:class:`~nnc.backend.abi.ScheduleField`) that the engine builds from the module (:func:`schedule_rows`).
+Per step k (SEMANTICS.md §2): every stage of every kernel in module order, each gated by the run-time
+control slots (:class:`nnc.ir.model.Kernel`) and followed by a barrier; the record-table rows of phase 3
+after the TRANSMIT kernels and of phase 11 after all kernels; then ``STEP += 1``. A stage is an indirect
+call to the function of its kernel class with the instance's descriptor (:mod:`nnc.backend.sharing`).
+Thread 0 alone runs serial stages and copies records, each time followed by a barrier; it also writes
+the step counter (the other threads count steps locally). Every barrier publishes the host's STOP slot
+to all threads (the last thread to arrive copies it into ``@nnc.sync``), each step passes at least one
+barrier, and the flag is tested at the start of each step, so all threads stop after the same step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import numpy as np
 from llvmlite import ir
 
 from nnc.backend.abi import (
     ENTRY_POINT,
     RECORD_FIELDS,
+    RUNTIME_SLOT,
+    SCHEDULE_FIELDS,
     ConnField,
     ConnKey,
     ElemCode,
@@ -26,38 +32,45 @@ from nnc.backend.abi import (
     PopKey,
     RecordField,
     RuntimeField,
-    RuntimeKey,
+    ScheduleField,
+    ScheduleFlag,
+    ScheduleOp,
     SlotKey,
 )
-from nnc.backend.llvm.expr import I1, I8, I32, I64, PTR, MathLib, element, real_type
-from nnc.backend.llvm.kernels import StageFunction, Target, lower_kernel
+from nnc.backend.llvm.expr import I1, I8, I32, I64, PTR, element
+from nnc.backend.llvm.kernels import StageInfo
 from nnc.backend.llvm.loops import SYNC_STOP, alloca_once, build_barrier, for_range, sync_word
 from nnc.ir.model import Kernel, Module
 from nnc.ir.types import ObjKind, Phase
 
 _ELEM_SIZE = {ElemCode.F64: 8, ElemCode.F32: 4, ElemCode.I32: 4, ElemCode.U8: 1}
 
+#: Type of a stage function: ``void(ptr ctx, i64 tid, i64 nthreads, i64 step, ptr desc)``.
+STAGE_TYPE = ir.FunctionType(ir.VoidType(), [PTR, I64, I64, I64, PTR])
+
 
 class _Worker:
-    def __init__(self, target: Target, arch: str):
-        self.target = target
+    def __init__(self, llmod: ir.Module, arch: str):
         fnty = ir.FunctionType(I64, [PTR, I64, I64, I64])
-        self.fn = ir.Function(target.llmod, fnty, ENTRY_POINT)
-        self.barrier_fn = build_barrier(target.llmod, arch)
-        self.record_fn = _build_records(target)
+        self.fn = ir.Function(llmod, fnty, ENTRY_POINT)
+        self.barrier_fn = build_barrier(llmod, arch)
+        self.record_fn = _build_records(llmod)
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.ctx, self.tid, self.nthreads, self.nsteps = self.fn.args
         for arg, name in zip(self.fn.args, ("ctx", "tid", "nthreads", "nsteps"), strict=True):
             arg.name = name
         self.step: ir.Value = I64(0)
         self.synced = alloca_once(self.b, I8, "synced")
-        self.stop_ptr = self.slot_ptr(RuntimeKey(RuntimeField.STOP))
+        self.stop_ptr = self.runtime_ptr(RuntimeField.STOP)
 
-    def slot_ptr(self, key: SlotKey) -> ir.Value:
-        return element(self.b, self.ctx, I64(self.target.layout.slot(key)), I64)
+    def runtime_ptr(self, f: RuntimeField) -> ir.Value:
+        return element(self.b, self.ctx, I64(RUNTIME_SLOT[f]), I64)
 
-    def value(self, key: SlotKey) -> ir.Value:
-        return self.b.load(self.slot_ptr(key), typ=I64)
+    def runtime(self, f: RuntimeField) -> ir.Value:
+        return self.b.load(self.runtime_ptr(f), typ=I64)
+
+    def ctx_at(self, slot: ir.Value) -> ir.Value:
+        return self.b.load(element(self.b, self.ctx, slot, I64), typ=I64)
 
     def barrier(self) -> None:
         """Wait for every thread; the barrier also publishes the host's STOP flag to all of them."""
@@ -67,41 +80,55 @@ class _Worker:
     def thread0(self) -> ir.Value:
         return self.b.icmp_signed("==", self.tid, I64(0))
 
-    def records(self, phase: Phase) -> None:
+    def records(self, phase: ir.Value) -> None:
         """Thread 0 copies the due rows of ``phase``, then a barrier (only if the table has rows)."""
         b = self.b
-        with b.if_then(b.icmp_signed(">", self.value(RuntimeKey(RuntimeField.RECORD_COUNT)), I64(0))):
+        with b.if_then(b.icmp_signed(">", self.runtime(RuntimeField.RECORD_COUNT), I64(0))):
             with b.if_then(self.thread0()):
-                b.call(self.record_fn, [self.ctx, self.step, I64(phase.value)])
+                b.call(self.record_fn, [self.ctx, self.step, phase])
             self.barrier()
 
-    def kernel(self, kernel: Kernel, stages: tuple[StageFunction, ...], chained: bool = False) -> None:
-        """Run the stages of ``kernel``, each followed by a barrier; ``chained``: the last stage delivers
-        spikes and so does the next kernel's first stage, so no barrier is needed between them (each
-        thread only writes the conductances of the post neurons it owns, in program order)."""
+    def gate(self, row: ir.Value, flags: ir.Value) -> ir.Value:
+        """Whether the stage of ``row`` runs this step (:class:`~nnc.backend.abi.ScheduleField`). The
+        division of the period test is only done for rows that have a period (a branch: most rows have
+        none, and a division per row would cost more than the rest of the row)."""
         b = self.b
-        gate = self.gate(kernel)
-        for n, stage in enumerate(stages):
-            with b.if_then(I1(1) if stage.always else gate):
-                ptrs = [b.load(self.slot_ptr(k), typ=PTR) for k in stage.slots]
-                args = [self.ctx, self.tid, self.nthreads, self.step, *ptrs]
-                if stage.parallel:
-                    b.call(stage.fn, args)
-                else:
-                    with b.if_then(self.thread0()):
-                        b.call(stage.fn, args)
-                if not (chained and n == len(stages) - 1):
-                    self.barrier()
+        on = b.icmp_unsigned("!=", b.and_(flags, I64(ScheduleFlag.ALWAYS)), I64(0))
+        gate = ir.Constant(I1, 1)
+        for f in (ScheduleField.GATE0, ScheduleField.GATE1, ScheduleField.GATE2):
+            slot = _field(b, row, f)
+            unused = b.icmp_signed("<", slot, I64(0))
+            value = self.ctx_at(b.select(unused, I64(0), slot))
+            gate = b.and_(gate, b.or_(unused, b.icmp_signed("!=", value, I64(0))))
+        period_slot = _field(b, row, ScheduleField.PERIOD)
+        due_slot = alloca_once(b, I1, "due")
+        b.store(ir.Constant(I1, 1), due_slot)
+        with b.if_then(b.icmp_signed(">=", period_slot, I64(0)), likely=False):
+            period = self.ctx_at(period_slot)
+            period = b.select(b.icmp_signed("<", period, I64(1)), I64(1), period)
+            offset = self.ctx_at(_field(b, row, ScheduleField.OFFSET))
+            b.store(b.icmp_signed("==", b.srem(b.sub(self.step, offset), period), I64(0)), due_slot)
+        return b.or_(on, b.and_(gate, b.load(due_slot, typ=I1)))
 
-    def gate(self, kernel: Kernel) -> ir.Value:
-        """Whether ``kernel`` runs this step (the control flags of :class:`nnc.ir.model.Kernel`)."""
-        return kernel_gate(self.b, self.target.module, kernel, self.value, self.step)
+    def call(self, row: ir.Value) -> None:
+        """Run the stage of a CALL row if its gate is open, then (``BARRIER``) a barrier."""
+        b = self.b
+        flags = _field(b, row, ScheduleField.FLAGS)
+        with b.if_then(self.gate(row, flags)):
+            parallel = b.icmp_unsigned("!=", b.and_(flags, I64(ScheduleFlag.PARALLEL)), I64(0))
+            with b.if_then(b.or_(parallel, self.thread0())):
+                fn = b.inttoptr(_field(b, row, ScheduleField.FN), STAGE_TYPE.as_pointer())
+                desc = b.inttoptr(_field(b, row, ScheduleField.ARG), PTR)
+                b.call(fn, [self.ctx, self.tid, self.nthreads, self.step, desc])
+            with b.if_then(b.icmp_unsigned("!=", b.and_(flags, I64(ScheduleFlag.BARRIER)), I64(0))):
+                self.barrier()
 
 
 def kernel_gate(
     b: ir.IRBuilder, m: Module, kernel: Kernel, value: Callable[[SlotKey], ir.Value], step: ir.Value
 ) -> ir.Value:
-    """Whether ``kernel`` runs at step ``step`` (``value`` loads a value slot as ``i64``)."""
+    """Whether ``kernel`` runs at step ``step`` (``value`` loads a value slot as ``i64``): the gates of
+    :func:`schedule_rows`, for a backend that calls each kernel itself (the PTX backend)."""
 
     def on(key: SlotKey) -> ir.Value:
         return b.icmp_signed("!=", value(key), I64(0))
@@ -119,13 +146,15 @@ def kernel_gate(
     return cond
 
 
-def build_worker(
-    target: Target, arch: str, lowered: list[tuple[Kernel, tuple[StageFunction, ...]]]
-) -> ir.Function:
-    """Define ``nnc_run`` over the lowered kernels (in module order)."""
-    w = _Worker(target, arch)
+def _field(b: ir.IRBuilder, row: ir.Value, f: ScheduleField | RecordField) -> ir.Value:
+    return b.load(element(b, row, I64(f.value), I64), typ=I64)
+
+
+def build_worker(llmod: ir.Module, arch: str) -> ir.Function:
+    """Define ``nnc_run`` (and the barrier and record copier it calls) in ``llmod``."""
+    w = _Worker(llmod, arch)
     b = w.b
-    first = w.value(RuntimeKey(RuntimeField.STEP))  # read by every thread before the first barrier
+    first = w.runtime(RuntimeField.STEP)  # read by every thread before the first barrier
     w.barrier()
     done_slot = alloca_once(b, I64, "done")
     b.store(I64(0), done_slot)
@@ -140,7 +169,7 @@ def build_worker(
     b.position_at_end(body)
     w.step = b.add(first, done)
     b.store(I8(0), w.synced)
-    _step(w, lowered)
+    _step(w)
     b.store(b.add(done, I64(1)), done_slot)
     b.branch(head)
     b.position_at_end(exit_)
@@ -148,52 +177,109 @@ def build_worker(
     return w.fn
 
 
-def _step(w: _Worker, lowered: list[tuple[Kernel, tuple[StageFunction, ...]]]) -> None:
-    """One step: kernels, records, and the step counter (at least one barrier, which publishes STOP)."""
+def _step(w: _Worker) -> None:
+    """One step: the schedule, then the step counter (at least one barrier, which publishes STOP)."""
     b = w.b
-    inputs_recorded = False
-    for n, (kernel, stages) in enumerate(lowered):
-        if not inputs_recorded and kernel.phase.value > Phase.TRANSMIT.value:
-            w.records(Phase.RECORD_INPUTS)
-            inputs_recorded = True
-        following = lowered[n + 1] if n + 1 < len(lowered) else None
-        chained = (
-            following is not None
-            and kernel.phase is following[0].phase is Phase.TRANSMIT
-            and bool(stages)
-            and stages[-1].owned
-            and bool(following[1])
-            and following[1][0].owned
-        )
-        w.kernel(kernel, stages, chained)
-    if not inputs_recorded:
-        w.records(Phase.RECORD_INPUTS)
-    w.records(Phase.RECORD)
+    table = b.load(w.runtime_ptr(RuntimeField.SCHEDULE), typ=PTR)
+    count = w.runtime(RuntimeField.SCHEDULE_COUNT)
+    with for_range(b, I64(0), count) as e:
+        row = element(b, table, b.mul(e, I64(SCHEDULE_FIELDS)), I64)
+        records = b.icmp_signed("==", _field(b, row, ScheduleField.OP), I64(ScheduleOp.RECORDS.value))
+        with b.if_else(records) as (copy, call):
+            with copy:
+                w.records(_field(b, row, ScheduleField.ARG))
+            with call:
+                w.call(row)
     with b.if_then(b.icmp_unsigned("==", b.load(w.synced, typ=I8), I8(0))):
         w.barrier()
     with b.if_then(w.thread0()):
-        b.store(b.add(w.step, I64(1)), w.slot_ptr(RuntimeKey(RuntimeField.STEP)))
+        b.store(b.add(w.step, I64(1)), w.runtime_ptr(RuntimeField.STEP))
+
+
+# --------------------------------------------------------------------------------------------------
+# schedule
+
+
+def _gate_slots(module: Module, layout: Layout, kernel: Kernel) -> list[int]:
+    """GATE0..GATE2, PERIOD, OFFSET of ``kernel``'s stages (:class:`nnc.ir.model.Kernel`'s gating)."""
+    if kernel.owner is ObjKind.POPULATION:
+        return [layout.slot(PopKey(kernel.owner_id, PopField.ENABLED)), -1, -1, -1, -1]
+    proj = module.projections[kernel.owner_id]
+    gates = [
+        layout.slot(ConnKey(proj.id, ConnField.TRANSMISSION)),
+        layout.slot(PopKey(proj.post, PopField.ENABLED)),
+    ]
+    if kernel.phase is not Phase.SYNAPSE:
+        return [*gates, -1, -1, -1]
+    update = layout.slot(ConnKey(proj.id, ConnField.UPDATE))
+    period = layout.slot(ConnKey(proj.id, ConnField.LEARN_PERIOD))
+    return [*gates, update, period, layout.slot(ConnKey(proj.id, ConnField.LEARN_OFFSET))]
+
+
+def schedule_rows(
+    module: Module,
+    layout: Layout,
+    stages: Sequence[tuple[tuple[StageInfo, ...], tuple[int, ...], int]],
+) -> np.ndarray:
+    """The schedule of ``module``: ``stages[i]`` is kernel i's ``(stage infos, stage function addresses,
+    descriptor address)``. Records of phase 3 come before the first kernel of a phase after TRANSMIT
+    (or after the last kernel), records of phase 11 after the last kernel. A barrier follows every
+    stage, except between a spike-delivering stage and the first stage of the next TRANSMIT kernel when
+    it delivers spikes too (each thread only writes the conductances of the post neurons it owns, in
+    program order)."""
+    rows: list[list[int]] = []
+
+    def records(phase: Phase) -> None:
+        rows.append([ScheduleOp.RECORDS.value, 0, phase.value, 0, -1, -1, -1, -1, -1])
+
+    inputs_recorded = False
+    for n, kernel in enumerate(module.kernels):
+        if not inputs_recorded and kernel.phase.value > Phase.TRANSMIT.value:
+            records(Phase.RECORD_INPUTS)
+            inputs_recorded = True
+        infos, fns, desc = stages[n]
+        following = module.kernels[n + 1] if n + 1 < len(module.kernels) else None
+        chained = (
+            following is not None
+            and kernel.phase is following.phase is Phase.TRANSMIT
+            and bool(infos)
+            and infos[-1].owned
+            and bool(stages[n + 1][0])
+            and stages[n + 1][0][0].owned
+        )
+        gates = _gate_slots(module, layout, kernel)
+        for m, (info, fn) in enumerate(zip(infos, fns, strict=True)):
+            flags = ScheduleFlag(0)
+            if info.parallel:
+                flags |= ScheduleFlag.PARALLEL
+            if info.always:
+                flags |= ScheduleFlag.ALWAYS
+            if not (chained and m == len(infos) - 1):
+                flags |= ScheduleFlag.BARRIER
+            rows.append([ScheduleOp.CALL.value, fn, desc, int(flags), *gates])
+    if not inputs_recorded:
+        records(Phase.RECORD_INPUTS)
+    records(Phase.RECORD)
+    table = np.full((max(len(rows), 1), SCHEDULE_FIELDS), -1, dtype=np.int64)
+    if rows:
+        table[: len(rows)] = np.array(rows, dtype=np.int64)
+    return table[: len(rows)]
 
 
 # --------------------------------------------------------------------------------------------------
 # record table
 
 
-def _field(b: ir.IRBuilder, row: ir.Value, f: RecordField) -> ir.Value:
-    return b.load(element(b, row, I64(f.value), I64), typ=I64)
-
-
-def _build_records(target: Target) -> ir.Function:
+def _build_records(llmod: ir.Module) -> ir.Function:
     """``void @nnc.record(ctx, step, phase)``: copy every due row of ``phase`` (RecordField semantics)."""
-    fn = ir.Function(target.llmod, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]), "nnc.record")
+    fn = ir.Function(llmod, ir.FunctionType(ir.VoidType(), [PTR, I64, I64]), "nnc.record")
     fn.linkage = "internal"
     for a in ("noinline", "minsize", "optsize"):  # small copies: not worth vectorised, unrolled code
         fn.attributes.add(a)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx, step, phase = fn.args
-    layout = target.layout
-    table = b.load(element(b, ctx, I64(layout.slot(RuntimeKey(RuntimeField.RECORD_TABLE))), PTR), typ=PTR)
-    count = b.load(element(b, ctx, I64(layout.slot(RuntimeKey(RuntimeField.RECORD_COUNT))), I64), typ=I64)
+    table = b.load(element(b, ctx, I64(RUNTIME_SLOT[RuntimeField.RECORD_TABLE]), PTR), typ=PTR)
+    count = b.load(element(b, ctx, I64(RUNTIME_SLOT[RuntimeField.RECORD_COUNT]), I64), typ=I64)
     with for_range(b, I64(0), count) as r:
         row = element(b, table, b.mul(r, I64(RECORD_FIELDS)), I64)
         with b.if_then(_due(b, row, step, phase)):
@@ -272,10 +358,8 @@ def _copy_values(b: ir.IRBuilder, row: ir.Value) -> None:
     b.store(b.add(count, I64(1)), element(b, row, I64(RecordField.COUNT.value), I64))
 
 
-def build_module(module: Module, layout: Layout, arch: str) -> ir.Module:
-    """The LLVM module of a network: kernel stages, record copier, barrier and ``nnc_run``."""
-    llmod = ir.Module(name=module.name)
-    target = Target(module, layout, llmod, MathLib(llmod, real_type(module.precision)))
-    lowered = [(k, lower_kernel(target, i, k)) for i, k in enumerate(module.kernels)]
-    build_worker(target, arch, lowered)
+def build_worker_module(name: str, arch: str) -> ir.Module:
+    """The LLVM module of the step loop (the same for every network of a host)."""
+    llmod = ir.Module(name=name)
+    build_worker(llmod, arch)
     return llmod
