@@ -237,10 +237,14 @@ class Places:
         if not loop.domain.is_event:
             return []
         pop = self.proj.post if loop.domain is Domain.POST_SPIKE else self.proj.pre
-        keys: list[SlotKey] = [
-            SpikeKey(pop, f)
-            for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)
-        ]
+        lists = (
+            SpikeField.RING,
+            SpikeField.COUNTS,
+            SpikeField.AXON,
+            SpikeField.AXON_COUNTS,
+            SpikeField.CURRENT,
+        )
+        keys: list[SlotKey] = [SpikeKey(pop, f) for f in lists]
         if loop.domain is Domain.RECENT_SPIKE:
             keys.append(StateKey(ObjKind.PROJECTION, self.proj.id, DECODING_WINDOW))
         return keys
