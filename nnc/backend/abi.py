@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from enum import Enum
 
 import numpy as np
 
@@ -31,7 +30,7 @@ from nnc.ir.nodes import (
     walk,
     walk_stmts,
 )
-from nnc.ir.types import DelayKind, Domain, DType, Format, Locality, NeuronKind, ObjKind, Precision
+from nnc.ir.types import DelayKind, Domain, DType, Enum, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
 

@@ -10,7 +10,6 @@ dendrite's post rank (global ones at 0); ``sum(t)`` likewise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
 
 from llvmlite import ir
 
@@ -73,7 +72,7 @@ from nnc.ir.nodes import (
     stmt_exprs,
     walk,
 )
-from nnc.ir.types import DelayKind, Domain, DType, Locality, ObjKind, Scope
+from nnc.ir.types import DelayKind, Domain, DType, Enum, Locality, ObjKind, Scope
 
 
 class Role(Enum):

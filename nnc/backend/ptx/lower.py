@@ -29,7 +29,6 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 
 from llvmlite import ir
 
@@ -74,7 +73,7 @@ from nnc.backend.ptx.stages import (
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import Assign, ForEach, Let, Reduce, ReduceOp, Stmt
-from nnc.ir.types import Domain, DType, Phase
+from nnc.ir.types import Domain, DType, Enum, Phase
 
 
 class Flavour(Enum):
