@@ -70,6 +70,13 @@ Spiking networks (``case_spiking_*``, ``case_spike_monitors``):
   compared on data whose first spike is at step 0 from a neuron spiking once; its ``population_rate`` wraps
   spikes recorded before the last segment to the end of the array (negative indices), so it is compared on
   monitors recorded in one segment.
+* Axonal spikes (``case_axonal``): a projection whose synapse has ``pre_axon_spike`` ignores its delays
+  in the reference (uniform: every spike and axonal event arrives the next step; per-synapse: arrivals
+  follow neither delays nor weights; ``repro/axonal_delays.py``); nnc delivers both after their delays.
+  The script gives such projections no delay. A non-empty ``axon_reset`` stops the reference's analysis
+  (``UnboundLocalError``) and its ``'axon_spike'`` monitor returns nothing: neither is used; the
+  receivers' conductances show every axonal event. With ``transmission = False`` the reference still
+  delivers the axonal events of a ``pre_axon_spike`` that differs from ``pre_spike`` (nnc: none): not used.
 * Izhikevich: the reference evaluates ``dv/dt`` as ``I - u + 0.04*pow(v, 2) + 5.0*v + 140.0`` (SymPy
   order); the one-ulp differences per step grow to ~1e-5 in 300 ms while the spike times stay identical,
   so these traces are compared with ``rtol`` 1e-4.

@@ -22,7 +22,7 @@ FLAGS = {
     "transmission": ConnField.TRANSMISSION,
     "update": ConnField.UPDATE,
     "plasticity": ConnField.PLASTICITY,
-    "axon_transmission": None,
+    "axon_transmission": ConnField.AXON_TRANSMISSION,
 }
 
 

@@ -274,7 +274,12 @@ def _bind_projection(
             buf[conn.slot_index(fmt)] = values
         else:
             buf[:n] = values
-    for field in (ConnField.TRANSMISSION, ConnField.UPDATE, ConnField.PLASTICITY):
+    for field in (
+        ConnField.TRANSMISSION,
+        ConnField.UPDATE,
+        ConnField.PLASTICITY,
+        ConnField.AXON_TRANSMISSION,
+    ):
         if buffers.has(ConnKey(p.id, field)):
             buffers.set_value(ConnKey(p.id, field), 1)
     from nnc.backend.abi import MirrorKey

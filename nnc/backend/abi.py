@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from enum import Enum
 
 import numpy as np
 
@@ -25,12 +24,13 @@ from nnc.ir.nodes import (
     ForEach,
     GlobalOp,
     SourceDue,
+    Spike,
     TimedStep,
     stmt_exprs,
     walk,
     walk_stmts,
 )
-from nnc.ir.types import DelayKind, DType, Format, Locality, NeuronKind, ObjKind, Precision
+from nnc.ir.types import DelayKind, Domain, DType, Enum, Format, Locality, NeuronKind, ObjKind, Precision
 
 ENTRY_POINT = "nnc_run"
 
@@ -58,6 +58,7 @@ class ConnField(Enum):
     TRANSMISSION = "transmission"  # value 0/1 (SEMANTICS.md §8 control flags)
     UPDATE = "update"  # value 0/1
     PLASTICITY = "plasticity"  # value 0/1
+    AXON_TRANSMISSION = "axon_transmission"  # value 0/1: axonal events delivered (projections that have any)
     LEARN_PERIOD = "learn_period"  # value: synaptic equations run every LEARN_PERIOD steps ...
     LEARN_OFFSET = "learn_offset"  # value: ... when (k - LEARN_OFFSET) mod LEARN_PERIOD == 0
     POST_INDEX = "post_index"  # int32[post size]: dendrite of each post neuron, -1 for none (fused dendrites)
@@ -92,12 +93,16 @@ class SpikeField(Enum):
 
     The spike list of the step m steps before the last one (``m < SPIKE_SLOTS``) is
     ``RING[s*size .. s*size + COUNTS[s]]`` with ``s = (SPIKE_HEAD + m) mod SPIKE_SLOTS``, in rank order.
+    The axonal spikes of that step are ``AXON[s*size .. s*size + AXON_COUNTS[s]]`` (same slot): a
+    projection delivers them through its delays like ordinary spikes.
     """
 
     RING = "ring"  # int32[SPIKE_SLOTS * size]
     COUNTS = "counts"  # int32[SPIKE_SLOTS]
     FLAGS = "flags"  # uint8[size], scratch: bit 0 the neuron spiked this step, bit 1 an axonal spike
-    AXON = "axon"  # int32[size]: the axonal spikes of the last step (count in CURRENT[2])
+    AXON = "axon"  # int32[SPIKE_SLOTS * size]: the axonal spike lists, one per ring slot (int32[size],
+    # unused, for a population without an axon_spike condition: axonal_populations)
+    AXON_COUNTS = "axon_counts"  # int32[SPIKE_SLOTS]
     THREAD = "thread"  # int64[2 * MAX_THREADS], scratch: spikes and axonal spikes found by each thread
     CURRENT = "current"  # int64[4]: count and address of the last step's spike list, same for axonal spikes
     FR_COUNT = "fr_count"  # int32[size]: spikes of each neuron within the firing-rate window
@@ -396,6 +401,7 @@ _CONN_VALUES = (
 #: initial contents of value slots that are not 0
 VALUE_DEFAULTS: dict[ConnField | PopField | TimedField, int] = {
     ConnField.TRANSMISSION: 1,
+    ConnField.AXON_TRANSMISSION: 1,
     ConnField.UPDATE: 1,
     ConnField.PLASTICITY: 1,
     ConnField.LEARN_PERIOD: 1,
@@ -427,7 +433,8 @@ _SPIKE_SPEC = {
     SpikeField.RING: (np.dtype(np.int32), Count.SPIKE_RING),
     SpikeField.COUNTS: (np.dtype(np.int32), Count.SPIKE_SLOTS),
     SpikeField.FLAGS: (np.dtype(np.uint8), Count.NEURONS),
-    SpikeField.AXON: (np.dtype(np.int32), Count.NEURONS),
+    SpikeField.AXON: (np.dtype(np.int32), Count.SPIKE_RING),
+    SpikeField.AXON_COUNTS: (np.dtype(np.int32), Count.SPIKE_SLOTS),
     SpikeField.THREAD: (np.dtype(np.int64), Count.THREADS),
     SpikeField.CURRENT: (np.dtype(np.int64), Count.CURRENT),
     SpikeField.FR_COUNT: (np.dtype(np.int32), Count.NEURONS),
@@ -482,6 +489,26 @@ def _in_loops(module: Module) -> tuple[list[BlockPartialKey], set[int]]:
     return partials, fused
 
 
+def axonal_populations(module: Module) -> set[int]:
+    """Spiking populations whose neurons have an ``axon_spike`` condition (they get a whole axonal ring)."""
+    return {
+        k.owner_id
+        for k in module.kernels
+        if k.owner is ObjKind.POPULATION
+        and any(isinstance(s, Spike) and s.axon_cond is not None for s in walk_stmts(k.body))
+    }
+
+
+def axonal_projections(module: Module) -> set[int]:
+    """Projections whose kernels deliver axonal events (they get an ``AXON_TRANSMISSION`` flag)."""
+    return {
+        k.owner_id
+        for k in module.kernels
+        if k.owner is ObjKind.PROJECTION
+        and any(isinstance(s, ForEach) and s.domain is Domain.AXON_SPIKE for s in walk_stmts(k.body))
+    }
+
+
 def timed_populations(module: Module) -> list[int]:
     """Populations whose kernels hold a ``TimedStep`` (they get :class:`TimedKey` slots), in id order."""
     found = {k.owner_id for k in module.kernels if any(isinstance(s, TimedStep) for s in walk_stmts(k.body))}
@@ -514,6 +541,7 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
     real = real_dtype(module.precision)
     timed = timed_populations(module)
     sources = source_populations(module)
+    axonal = axonal_populations(module)
     for pop in module.populations:
         for f in PopField:
             b.value(PopKey(pop.id, f))
@@ -537,6 +565,8 @@ def _lay_out_populations(b: _Builder, module: Module) -> None:
             b.pointer(InputKey(pop.id, t), real, Count.NEURONS, pop.id)
         if pop.kind is NeuronKind.SPIKE:
             for f, (dtype, count) in _SPIKE_SPEC.items():
+                if f is SpikeField.AXON and pop.id not in axonal:
+                    count = Count.NEURONS
                 b.pointer(SpikeKey(pop.id, f), dtype, count, pop.id)
             b.pointer(SpikeKey(pop.id, SpikeField.FR_SCALE), real, Count.ONE, pop.id)
 
@@ -553,12 +583,15 @@ def _event_fields(module: Module, proj: ProjectionDecl) -> tuple[ConnField, ...]
 
 
 def _lay_out_projections(b: _Builder, module: Module, fused: set[int]) -> None:
+    axonal = axonal_projections(module)
     # a fused copy finds its dendrites through the post index of the projection it copies
     fused = fused | {conn_key(module.projections[j], ConnField.POST_INDEX).proj for j in fused}
     for proj in module.projections:
         fmt = proj.format or Format.CSR
         for f in _CONN_VALUES:
             b.value(ConnKey(proj.id, f))
+        if proj.id in axonal:
+            b.value(ConnKey(proj.id, ConnField.AXON_TRANSMISSION))
         fields = _CONN_FIELDS[fmt] + ((ConnField.DELAY,) if proj.delay is DelayKind.NONUNIFORM else ())
         fields += (ConnField.POST_INDEX,) if proj.id in fused else ()
         fields += tuple(f for f in _event_fields(module, proj) if f not in fields)

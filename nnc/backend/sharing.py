@@ -30,7 +30,6 @@ import enum
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -71,7 +70,7 @@ from nnc.ir.nodes import (
     walk_stmts,
 )
 from nnc.ir.nodes import stmt_exprs as _stmt_exprs
-from nnc.ir.types import ObjKind
+from nnc.ir.types import Enum, ObjKind
 
 #: The slots a backend's lowering of a kernel uses (its pointer arguments and values), in first-use order.
 SlotsOf = Callable[[Module, Kernel], Iterable[SlotKey]]

@@ -251,11 +251,6 @@ def _stencil_transmit(spec: ProjectionSpec, post: NeuronKind) -> Kernel:
 
 def _spiking_transmit(spec: ProjectionSpec) -> list[Kernel]:
     """TRANSMIT and POST_EVENTS kernels of a projection from a spiking population."""
-    if spec.model.pre_axon_spike and spec.delay is not DelayKind.NONE:
-        raise NotImplementedError(
-            f"projection {spec.name}: axonal spikes (pre_axon_spike) through delays of more than one step "
-            "are not built yet; connect without delays"
-        )
 
     def delayed(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
         return tuple(map_exprs(s, lambda e: _delay_pre_reads(e, spec)) for s in stmts)

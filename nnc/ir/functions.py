@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
-from nnc.ir.types import DType
+from nnc.ir.types import DType, Enum
 
 
 class Func(Enum):

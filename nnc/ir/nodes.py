@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import Enum
 
 from nnc.diagnostics import SourceSpan
 from nnc.ir.functions import FUNC_INFO, Func
-from nnc.ir.types import Domain, DType, Locality, Method, Scope
+from nnc.ir.types import Domain, DType, Enum, Locality, Method, Scope
 
 # --------------------------------------------------------------------------------------------------
 # operator kinds

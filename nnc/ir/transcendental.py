@@ -35,12 +35,12 @@ true value, and the special cases follow from the f64 ones.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
 from typing import Protocol, TypeVar
 
 import numpy as np
 
 from nnc.ir.functions import Func
+from nnc.ir.types import Enum
 
 V = TypeVar("V")
 

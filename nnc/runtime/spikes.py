@@ -18,6 +18,7 @@ from nnc.backend.abi import (
     SpikeField,
     SpikeKey,
     StateKey,
+    axonal_populations,
 )
 from nnc.ir.model import LAST_SPIKE, NEVER, REFRACTORY_LEFT
 from nnc.ir.types import ObjKind
@@ -32,7 +33,13 @@ def spike_slots(buffers: Buffers, pop: int) -> int:
 def clear_spikes(buffers: Buffers, pop: int) -> None:
     """Forget every spike: empty lists, ``last_spike = -10000``, no refractoriness, no firing-rate history
     (SEMANTICS.md §12); ``r`` restarts at 0 when a firing rate is computed."""
-    for f in (SpikeField.COUNTS, SpikeField.CURRENT, SpikeField.FR_COUNT, SpikeField.FLAGS):
+    for f in (
+        SpikeField.COUNTS,
+        SpikeField.AXON_COUNTS,
+        SpikeField.CURRENT,
+        SpikeField.FR_COUNT,
+        SpikeField.FLAGS,
+    ):
         buffers.array(SpikeKey(pop, f))[:] = 0
     buffers.set_value(PopKey(pop, PopField.SPIKE_HEAD), 0)
     buffers.array(StateKey(ObjKind.POPULATION, pop, LAST_SPIKE))[:] = NEVER
@@ -46,23 +53,31 @@ def clear_spikes(buffers: Buffers, pop: int) -> None:
 
 
 def grow_spike_ring(buffers: Buffers, pop: int, slots: int) -> None:
-    """Keep at least ``slots`` spike lists, with the recorded past; the head returns to slot 0."""
+    """Keep at least ``slots`` spike lists (and axonal lists), with the recorded past; the head returns
+    to slot 0."""
     old = spike_slots(buffers, pop)
     if slots <= old:
         return
     size = buffers.module.populations[pop].size
     head = buffers.value(PopKey(pop, PopField.SPIKE_HEAD))
     ages = (head + np.arange(old)) % old
-    ring = buffers.array(SpikeKey(pop, SpikeField.RING)).reshape(old, size)[ages].copy()
-    counts = buffers.array(SpikeKey(pop, SpikeField.COUNTS))[ages].copy()
     buffers.spike_slots[pop] = slots
-    new_ring = buffers.reallocate(SpikeKey(pop, SpikeField.RING), slots * size).reshape(slots, size)
-    new_ring[:old] = ring
-    buffers.reallocate(SpikeKey(pop, SpikeField.COUNTS), slots)[:old] = counts
+    axonal = pop in axonal_populations(buffers.module)
+    for ring_field, count_field in (
+        (SpikeField.RING, SpikeField.COUNTS),
+        (SpikeField.AXON, SpikeField.AXON_COUNTS),
+    ):
+        if ring_field is SpikeField.RING or axonal:
+            ring = buffers.array(SpikeKey(pop, ring_field)).reshape(old, size)[ages].copy()
+            new_ring = buffers.reallocate(SpikeKey(pop, ring_field), slots * size).reshape(slots, size)
+            new_ring[:old] = ring
+        counts = buffers.array(SpikeKey(pop, count_field))[ages].copy()
+        buffers.reallocate(SpikeKey(pop, count_field), slots)[:old] = counts
     buffers.set_value(PopKey(pop, PopField.SPIKE_SLOTS), slots)
     buffers.set_value(PopKey(pop, PopField.SPIKE_HEAD), 0)
     current = buffers.array(SpikeKey(pop, SpikeField.CURRENT))
     current[1] = buffers.array(SpikeKey(pop, SpikeField.RING)).ctypes.data
+    current[3] = buffers.array(SpikeKey(pop, SpikeField.AXON)).ctypes.data
 
 
 def spikes_of(buffers: Buffers, pop: int, age: int = 0) -> np.ndarray:

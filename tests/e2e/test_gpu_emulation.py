@@ -313,6 +313,68 @@ def test_decoding_windows_and_axonal_spikes(config) -> None:
     assert sum(len(v) for v in expected["spikes"]["spike"].values()) > 0
 
 
+def _axonal_delays(net: ann.Network) -> dict[str, object]:
+    """Axonal and ordinary spikes through a uniform delay and through per-synapse delays (weights that
+    sum exactly in any order: atomics may add them in another order than the CPU)."""
+    axonal = ann.Neuron(
+        parameters=dict(tau=5.0),
+        equations="tau * dv/dt = -v + g_exc + 12.0",
+        spike="v > 10.0",
+        reset="v = 0.0",
+        axon_spike="v > 9.0",
+        axon_reset="v = v - 0.5",
+    )
+    cells = net.create(16, axonal)
+    receivers = net.create(10, ann.Neuron(equations=["g_exc = 0.0", "g_inh = 0.0"], spike="g_exc > 1e12"))
+    syn = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 0.5 * w")
+    net.connect(cells, cells, "exc", syn).fixed_probability(0.3, weights=0.5, delays=2.5)
+    net.connect(cells, receivers, "exc", syn).all_to_all(
+        weights=ann.DiscreteUniform(1, 4, rng=net.default_rng),
+        delays=ann.Uniform(0.5, 4.0, rng=net.default_rng),
+    )
+    net.connect(cells, receivers, "inh", syn).fixed_number_pre(5, weights=1.0, delays=1.5)
+    return {
+        "cells": cells,
+        "spikes": net.monitor(cells, ["spike", "axon_spike"]),
+        "m": net.monitor(receivers, ["g_exc", "g_inh"]),
+    }
+
+
+@pytest.mark.parametrize(
+    "config", [ONE_BLOCK_PER_SPIKE, {**EMULATE, "deterministic": True}], ids=["atomic", "ordered"]
+)
+def test_axonal_spikes_through_delays(config) -> None:
+    expected = _run(_axonal_delays, 0.5, False, 30.0)
+    got = _run(_axonal_delays, 0.5, True, 30.0, config)
+    _same(expected, got, "gpu")
+    assert sum(len(v) for v in expected["spikes"]["axon_spike"].values()) > 0
+
+
+@pytest.mark.parametrize("gpu", [False, True], ids=["interp", "gpu"])
+def test_axon_transmission_gates_axonal_events_on_the_gpu(gpu: bool) -> None:
+    """Axonal events every even step, spikes every odd one (dt = 1), delay 2: ``axon_transmission`` off
+    during steps 4-7 drops the axonal arrivals of steps 4 and 6 only."""
+    net = ann.Network(dt=1.0)
+    sender = ann.Neuron(
+        equations="v = t", spike="modulo(v, 2) == 1", reset="", axon_spike="modulo(v, 2) == 0"
+    )
+    pre = net.create(3, sender)
+    post = net.create(2, ann.Neuron(equations="g_exc = 0.0", spike="g_exc > 1e12"))
+    syn = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 100.0 * w")
+    proj = net.connect(pre, post, "exc", syn)
+    proj.all_to_all(weights=1.0, delays=2.0)
+    m = net.monitor(post, "g_exc")
+    net.config(**({"paradigm": "cuda"} if gpu else {"engine": "interp"}))
+    net.compile(cuda_config=EMULATE)
+    net.simulate(4)
+    proj.axon_transmission = False
+    net.simulate(4)
+    proj.axon_transmission = True
+    net.simulate(4)
+    g = m.get("g_exc")[:, 0]
+    assert g.tolist() == [0, 0, 300, 3, 0, 3, 0, 3, 300, 3, 300, 3]
+
+
 @pytest.mark.parametrize(
     ("key", "value"), [("sum_lanes", "yes"), ("deterministic", 1), ("order", "backwards")]
 )

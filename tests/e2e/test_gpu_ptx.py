@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from test_gpu_emulation import _large, _rate
+from test_gpu_emulation import _axonal_delays, _large, _rate
 from test_spiking_engines import _coba, _hybrid, _plastic
 
 import nnc as ann
@@ -69,6 +69,7 @@ def _math(net: ann.Network) -> None:
 
 
 NETWORKS = {
+    "axonal": _axonal_delays,
     "rate": _rate,
     "large": _large,
     "coba": _coba,

@@ -11,7 +11,8 @@
 * Event loops run event by event, each over its synapses at once (a synapse appears at most once per
   event, and its post rank once): pre-synaptic spikes in arrival order (delay ascending, then spike-list
   order), each over the synapses with that delay in post-rank order; axonal spikes the same with the
-  delay-1 list; post-synaptic spikes in spike-list order over the dendrite of each post neuron.
+  axonal lists of the same steps; post-synaptic spikes in spike-list order over the dendrite of each
+  post neuron.
 """
 
 from __future__ import annotations
@@ -80,10 +81,17 @@ def push_spikes(b: Buffers, module: Module, pid: int, ranks: np.ndarray, axon: n
     ring[head * size : head * size + len(ranks)] = ranks
     b.array(SpikeKey(pid, SpikeField.COUNTS))[head] = len(ranks)
     b.set_value(PopKey(pid, PopField.SPIKE_HEAD), head)
-    axon_list = b.array(SpikeKey(pid, SpikeField.AXON))
-    axon_list[: len(axon)] = axon
+    axon_ring = b.array(SpikeKey(pid, SpikeField.AXON))
+    axon_base = head * size if len(axon_ring) >= slots * size else 0  # a whole ring: axonal_populations
+    axon_ring[axon_base : axon_base + len(axon)] = axon
+    b.array(SpikeKey(pid, SpikeField.AXON_COUNTS))[head] = len(axon)
     current = b.array(SpikeKey(pid, SpikeField.CURRENT))
-    current[:4] = (len(ranks), ring.ctypes.data + 4 * head * size, len(axon), axon_list.ctypes.data)
+    current[:4] = (
+        len(ranks),
+        ring.ctypes.data + 4 * head * size,
+        len(axon),
+        axon_ring.ctypes.data + 4 * axon_base,
+    )
     window = b.value(PopKey(pid, PopField.FR_WINDOW))
     if window <= 0:
         return
@@ -101,12 +109,15 @@ def push_spikes(b: Buffers, module: Module, pid: int, ranks: np.ndarray, axon: n
         r[idx] = (counts[idx].astype(np.float64) * scale).astype(r.dtype)
 
 
-def spike_list(b: Buffers, size: int, pid: int, age: int) -> np.ndarray:
-    """The spike list of the step ``age`` steps before the last one (age < SPIKE_SLOTS)."""
+def spike_list(b: Buffers, size: int, pid: int, age: int, axonal: bool = False) -> np.ndarray:
+    """The spike list (the axonal list) of the step ``age`` steps before the last one (age < SPIKE_SLOTS)."""
     slots = b.value(PopKey(pid, PopField.SPIKE_SLOTS))
     slot = (b.value(PopKey(pid, PopField.SPIKE_HEAD)) + age) % slots
-    n = int(b.array(SpikeKey(pid, SpikeField.COUNTS))[slot])
-    return b.array(SpikeKey(pid, SpikeField.RING))[slot * size : slot * size + n].astype(np.int64)
+    ring, counts = SpikeField.RING, SpikeField.COUNTS
+    if axonal:
+        ring, counts = SpikeField.AXON, SpikeField.AXON_COUNTS
+    n = int(b.array(SpikeKey(pid, counts))[slot])
+    return b.array(SpikeKey(pid, ring))[slot * size : slot * size + n].astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -155,16 +166,14 @@ def _pre_events(level: Level, domain: Domain) -> list[np.ndarray]:
             for age in range(window)
             for j in spike_list(b, size, proj.pre, age)
         ]
-    out = []
+    out: list[np.ndarray] = []
+    if domain is Domain.AXON_SPIKE and not b.value(ConnKey(proj.id, ConnField.AXON_TRANSMISSION)):
+        return out
     delivered_until = b.value(ConnKey(proj.id, ConnField.DELIVERED_UNTIL))
     for d in delays:
         if ctx.step - max(d, 1) <= delivered_until:  # already delivered under a shorter delay
             continue
-        if domain is Domain.AXON_SPIKE:
-            current = b.array(SpikeKey(proj.pre, SpikeField.CURRENT))
-            spikes = b.array(SpikeKey(proj.pre, SpikeField.AXON))[: int(current[2])].astype(np.int64)
-        else:
-            spikes = spike_list(b, size, proj.pre, max(d, 1) - 1)
+        spikes = spike_list(b, size, proj.pre, max(d, 1) - 1, axonal=domain is Domain.AXON_SPIKE)
         for j in spikes:
             e = np.arange(ptr[j], ptr[j + 1])
             if delay_of is not None:

@@ -10,11 +10,11 @@ touches only the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from llvmlite import ir
 
 from nnc.backend.llvm.expr import I1, I32, I64, PTR, element, mangle, splat
+from nnc.ir.types import Enum
 
 
 class AtKind(Enum):

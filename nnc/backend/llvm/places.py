@@ -10,7 +10,6 @@ dendrite's post rank (global ones at 0); ``sum(t)`` likewise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
 
 from llvmlite import ir
 
@@ -73,7 +72,7 @@ from nnc.ir.nodes import (
     stmt_exprs,
     walk,
 )
-from nnc.ir.types import DelayKind, Domain, DType, Locality, ObjKind, Scope
+from nnc.ir.types import DelayKind, Domain, DType, Enum, Locality, ObjKind, Scope
 
 
 class Role(Enum):
@@ -237,10 +236,14 @@ class Places:
         if not loop.domain.is_event:
             return []
         pop = self.proj.post if loop.domain is Domain.POST_SPIKE else self.proj.pre
-        keys: list[SlotKey] = [
-            SpikeKey(pop, f)
-            for f in (SpikeField.RING, SpikeField.COUNTS, SpikeField.AXON, SpikeField.CURRENT)
-        ]
+        lists = (
+            SpikeField.RING,
+            SpikeField.COUNTS,
+            SpikeField.AXON,
+            SpikeField.AXON_COUNTS,
+            SpikeField.CURRENT,
+        )
+        keys: list[SlotKey] = [SpikeKey(pop, f) for f in lists]
         if loop.domain is Domain.RECENT_SPIKE:
             keys.append(StateKey(ObjKind.PROJECTION, self.proj.id, DECODING_WINDOW))
         return keys

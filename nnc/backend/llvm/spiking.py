@@ -3,8 +3,8 @@
 Emission (:class:`~nnc.ir.nodes.Spike`) is branch-free inside the neuron loop (so the loop stays
 vectorisable): the resets are the selects of :func:`nnc.ir.guard.guarded`, and each neuron writes a
 flag byte (bit 0: spike, bit 1: axonal spike). Right after its share ``[begin, end)`` of the loop, each
-thread compacts its flags into the ring slot of the step at offset ``begin`` (and the axonal list at
-``begin``) and stores its counts in ``THREAD``. The finishing stage (thread 0, after the barrier, run
+thread compacts its flags into the ring slot of the step at offset ``begin`` (and into the same slot
+of the axonal ring) and stores its counts in ``THREAD``. The finishing stage (thread 0, after the barrier, run
 even when the population is disabled, whose lists are then empty) moves the pieces together in thread
 order, so the lists are in rank order whatever the number of threads, makes that slot the head,
 publishes ``CURRENT`` for the recordings and updates the firing-rate counts (``SpikeField`` in
@@ -35,6 +35,7 @@ from nnc.backend.abi import (
     SpikeField,
     SpikeKey,
     StateKey,
+    axonal_populations,
 )
 from nnc.backend.llvm.access import At, AtKind, load
 from nnc.backend.llvm.expr import I8, I32, I64, PTR, element, splat
@@ -95,6 +96,11 @@ def _ptr(lw: StatementLowering, pid: int, f: SpikeField) -> ir.Value:
     return lw.ptrs[SpikeKey(pid, f)]
 
 
+def has_axonal_ring(lw: StatementLowering, pid: int) -> bool:
+    """Whether population ``pid`` sends axonal events (only then its ``AXON`` buffer is a whole ring)."""
+    return pid in axonal_populations(lw.target.module)
+
+
 def _next_slot(lw: StatementLowering, pid: int) -> ir.Value:
     """``(head - 1) mod slots``: the ring slot the step's spike list goes to."""
     b = lw.b
@@ -104,7 +110,7 @@ def _next_slot(lw: StatementLowering, pid: int) -> ir.Value:
 
 def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value) -> None:
     """After the thread's part ``[begin, end)`` of the loop: its spikes (and axonal spikes) in order, at
-    offset ``begin`` of the step's ring slot (of the axonal list); counts in ``THREAD[tid]``
+    offset ``begin`` of the step's ring slot (of the axonal ring's slot); counts in ``THREAD[tid]``
     (``THREAD[MAX_THREADS + tid]``)."""
     b, pop = lw.b, lw.places.population
     base = b.mul(_next_slot(lw, pop.id), I64(pop.size))
@@ -113,6 +119,7 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
     count, acount = alloca_once(b, I64, "spikes"), alloca_once(b, I64, "axonal")
     b.store(I64(0), count)
     b.store(I64(0), acount)
+    axonal = has_axonal_ring(lw, pop.id)
     # Eight flags at a time: most words are 0 (no neuron of the eight fired). ``begin`` is a multiple of
     # 8 (loops.partition) and the flags beyond the population are padding zeros (runtime.buffers).
     with for_range(b, begin, end, 8) as w:
@@ -124,9 +131,10 @@ def compact(lw: StatementLowering, begin: ir.Value, end: ir.Value, tid: ir.Value
                 rank = b.trunc(i, I32)
                 c, ca = b.load(count, typ=I64), b.load(acount, typ=I64)
                 b.store(rank, element(b, ring, b.add(base, b.add(begin, c)), I32))  # kept only if it spiked
-                b.store(rank, element(b, axon, b.add(begin, ca), I32))
                 b.store(b.add(c, b.and_(f, I64(1))), count)
-                b.store(b.add(ca, b.lshr(f, I64(1))), acount)
+                if axonal:
+                    b.store(rank, element(b, axon, b.add(base, b.add(begin, ca)), I32))
+                    b.store(b.add(ca, b.lshr(f, I64(1))), acount)
     thread = _ptr(lw, pop.id, SpikeField.THREAD)
     b.store(b.load(count, typ=I64), element(b, thread, tid, I64))
     b.store(b.load(acount, typ=I64), element(b, thread, b.add(tid, I64(MAX_THREADS)), I64))
@@ -165,22 +173,25 @@ def finish(lw: StatementLowering, nthreads: ir.Value) -> None:
     b.store(I64(0), atotal)
     with b.if_then(enabled):
         b.store(_gather(lw, ring, base, nthreads, 0), total)
-        b.store(_gather(lw, axon, I64(0), nthreads, MAX_THREADS), atotal)
+        if has_axonal_ring(lw, pid):
+            b.store(_gather(lw, axon, base, nthreads, MAX_THREADS), atotal)
     publish(lw, nxt, b.load(total, typ=I64), b.load(atotal, typ=I64))
 
 
 def publish(lw: StatementLowering, nxt: ir.Value, n: ir.Value, na: ir.Value) -> None:
-    """Make ring slot ``nxt`` (holding ``n`` spikes; ``na`` axonal spikes in ``AXON``) the step's list:
-    its count, the head, ``CURRENT`` for the recordings, and the firing rate."""
+    """Make ring slot ``nxt`` (holding ``n`` spikes; ``na`` axonal spikes in the same slot of ``AXON``)
+    the step's lists: their counts, the head, ``CURRENT`` for the recordings, and the firing rate."""
     b, pop = lw.b, lw.places.population
     pid = pop.id
     base = b.mul(nxt, I64(pop.size))
     ring, axon = _ptr(lw, pid, SpikeField.RING), _ptr(lw, pid, SpikeField.AXON)
     b.store(b.trunc(n, I32), element(b, _ptr(lw, pid, SpikeField.COUNTS), nxt, I32))
+    b.store(b.trunc(na, I32), element(b, _ptr(lw, pid, SpikeField.AXON_COUNTS), nxt, I32))
     lw.store_ctx(PopKey(pid, PopField.SPIKE_HEAD), nxt)
     current = _ptr(lw, pid, SpikeField.CURRENT)
     list_address = b.ptrtoint(element(b, ring, base, I32), I64)
-    for k, v in enumerate((n, list_address, na, b.ptrtoint(axon, I64))):
+    axon_address = b.ptrtoint(element(b, axon, base, I32) if has_axonal_ring(lw, pid) else axon, I64)
+    for k, v in enumerate((n, list_address, na, axon_address)):
         b.store(v, element(b, current, I64(k), I64))
     _firing_rate(lw, nxt, n)
 
@@ -288,13 +299,17 @@ class _Synapses:
         return first, _lower_bound(b, first, hi, before(posts[1]))
 
 
-def _spike_list(lw: StatementLowering, pid: int, age: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """``(base, count)``: where the list of ``age`` steps before the last one starts in the ring."""
+def _spike_list(
+    lw: StatementLowering, pid: int, age: ir.Value, axonal: bool = False
+) -> tuple[ir.Value, ir.Value]:
+    """``(base, count)``: where the list (the axonal list) of ``age`` steps before the last one starts
+    in the ring (the axonal ring)."""
     b = lw.b
     slots = lw.ctx_value(PopKey(pid, PopField.SPIKE_SLOTS))
     slot = b.urem(b.add(lw.ctx_value(PopKey(pid, PopField.SPIKE_HEAD)), age), slots)
     size = lw.target.module.populations[pid].size
-    count = b.load(element(b, _ptr(lw, pid, SpikeField.COUNTS), slot, I32), typ=I32)
+    counts = _ptr(lw, pid, SpikeField.AXON_COUNTS if axonal else SpikeField.COUNTS)
+    count = b.load(element(b, counts, slot, I32), typ=I32)
     return b.mul(slot, I64(size)), b.sext(count, I64)
 
 
@@ -376,23 +391,23 @@ DeliverList = Callable[[ir.Value, ir.Value, ir.Value, "ir.Value | None", ir.Valu
 
 
 def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver: DeliverList) -> None:
-    """Call ``deliver`` for every spike list that reaches the kernel's projection this step (the axonal
-    list, each age of a decoding window, each delay of per-synapse delays, or the list of the uniform
-    delay); the spikes a grown delay already delivered are left out (``DELIVERED_UNTIL``)."""
+    """Call ``deliver`` for every spike list that reaches the kernel's projection this step (each age of
+    a decoding window, each delay of per-synapse delays, or the list of the uniform delay; the axonal
+    lists of the same steps for an axonal loop); the spikes a grown delay already delivered are left out
+    (``DELIVERED_UNTIL``), and so are axonal lists while the projection's ``axon_transmission`` is off."""
     b, proj = lw.b, lw.places.proj
     pre = proj.pre
     delivered_until = lw.conn_value(ConnField.DELIVERED_UNTIL)
+    axonal = loop.domain is Domain.AXON_SPIKE
+    ring = _ptr(lw, pre, SpikeField.AXON if axonal else SpikeField.RING)
+    gate = b.icmp_signed("!=", lw.conn_value(ConnField.AXON_TRANSMISSION), I64(0)) if axonal else None
 
     def fresh(base: ir.Value, count: ir.Value, buf: ir.Value, delay: ir.Value | None, age: ir.Value) -> None:
         recent = b.icmp_signed(">", b.sub(b.sub(lw.step, I64(1)), age), delivered_until)
+        if gate is not None:
+            recent = b.and_(recent, gate)
         deliver(base, b.select(recent, count, I64(0)), buf, delay, age)
 
-    if loop.domain is Domain.AXON_SPIKE:
-        current = _ptr(lw, pre, SpikeField.CURRENT)
-        count = b.load(element(b, current, I64(2), I64), typ=I64)
-        fresh(I64(0), count, _ptr(lw, pre, SpikeField.AXON), None, I64(0))
-        return
-    ring = _ptr(lw, pre, SpikeField.RING)
     if loop.domain is Domain.RECENT_SPIKE:  # a decoding projection's window: every age, whole rows
         window_key = StateKey(ObjKind.PROJECTION, proj.id, DECODING_WINDOW)
         window = b.sext(lw.read(window_key, DType.INT, None, top), I64)
@@ -403,12 +418,12 @@ def delivered_lists(lw: StatementLowering, loop: ForEach, top: Element, deliver:
     if proj.delay is DelayKind.NONUNIFORM:
         top_delay = lw.conn_value(ConnField.MAX_DELAY)
         with for_range(b, I64(1), b.add(top_delay, I64(1))) as d:
-            base, count = _spike_list(lw, pre, b.sub(d, I64(1)))
+            base, count = _spike_list(lw, pre, b.sub(d, I64(1)), axonal)
             fresh(base, count, ring, d, b.sub(d, I64(1)))
         return
     d = lw.conn_value(ConnField.UNIFORM_DELAY) if proj.delay is DelayKind.UNIFORM else I64(1)
     age = b.select(b.icmp_signed("<", d, I64(1)), I64(0), b.sub(d, I64(1)))
-    base, count = _spike_list(lw, pre, age)
+    base, count = _spike_list(lw, pre, age, axonal)
     fresh(base, count, ring, None, age)
 
 

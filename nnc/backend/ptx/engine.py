@@ -20,6 +20,7 @@ where the driver layer supports it).
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass
 
@@ -217,16 +218,20 @@ class GpuEngine:
     ) -> tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray | None]]]:
         """The record table with device addresses, and (row, host destination, host spike counts) to fetch."""
         table = buffers.records
-        by_address = {a.ctypes.data: k for k, a in buffers.arrays.items() if a.size}
+        spans = sorted((a.ctypes.data, a.nbytes, k) for k, a in buffers.arrays.items() if a.size)
+        starts = [s[0] for s in spans]
         out = np.array(table, dtype=np.int64, copy=True)
         fetch: list[tuple[int, np.ndarray, np.ndarray | None]] = []
         for row in range(len(table)):
             r = out[row]
-            src_key = by_address.get(int(table[row, RecordField.SRC.value]))
+            # a source may start inside a buffer (the axonal half of a spike population's CURRENT)
+            address = int(table[row, RecordField.SRC.value])
+            i = bisect.bisect_right(starts, address) - 1
+            src_key = spans[i][2] if i >= 0 and address < spans[i][0] + spans[i][1] else None
             if src_key is None or src_key not in self._mirrors:
                 r[RecordField.ACTIVE.value] = 0
                 continue
-            r[RecordField.SRC.value] = self._mirrors[src_key].addr
+            r[RecordField.SRC.value] = self._mirrors[src_key].addr + (address - spans[i][0])
             if buffers.is_spike_record(row):
                 ranks, counts = buffers.spike_destination(row)
                 r[RecordField.DST.value] = self._temp(ranks)

@@ -29,7 +29,6 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 
 from llvmlite import ir
 
@@ -74,7 +73,7 @@ from nnc.backend.ptx.stages import (
 from nnc.diagnostics import BackendError
 from nnc.ir.model import Kernel, Module
 from nnc.ir.nodes import Assign, ForEach, Let, Reduce, ReduceOp, Stmt
-from nnc.ir.types import Domain, DType, Phase
+from nnc.ir.types import Domain, DType, Enum, Phase
 
 
 class Flavour(Enum):
@@ -563,13 +562,15 @@ def _append_spike(lw: StatementLowering, i: ir.Value) -> None:
     flags = b.zext(b.load(element(b, lw.ptrs[SpikeKey(pid, SpikeField.FLAGS)], i, I8), typ=I8), I64)
     thread = lw.ptrs[SpikeKey(pid, SpikeField.THREAD)]
     rank = b.trunc(i, I32)
+    base = b.mul(spiking._next_slot(lw, pid), I64(pop.size))
     with b.if_then(b.icmp_unsigned("!=", b.and_(flags, I64(1)), I64(0))):
         pos = b.atomic_rmw("add", element(b, thread, I64(0), I64), I64(1), "monotonic")
-        base = b.mul(spiking._next_slot(lw, pid), I64(pop.size))
         b.store(rank, element(b, lw.ptrs[SpikeKey(pid, SpikeField.RING)], b.add(base, pos), I32))
+    if not spiking.has_axonal_ring(lw, pid):
+        return
     with b.if_then(b.icmp_unsigned("!=", b.and_(flags, I64(2)), I64(0))):
         pos = b.atomic_rmw("add", element(b, thread, I64(MAX_THREADS), I64), I64(1), "monotonic")
-        b.store(rank, element(b, lw.ptrs[SpikeKey(pid, SpikeField.AXON)], pos, I32))
+        b.store(rank, element(b, lw.ptrs[SpikeKey(pid, SpikeField.AXON)], b.add(base, pos), I32))
 
 
 def _chunks(size: int) -> int:
@@ -645,7 +646,8 @@ def _spike_write(lw: GpuLowering, stage: GpuStage, grid: Grid, top: Element) -> 
         with for_range(b, start, stop) as i:
             spike, axonal = _flag_bits(lw, i)
             rank = b.trunc(i, I32)
-            for bit, at, buf, offset in ((spike, pos, ring, base), (axonal, apos, axon, I64(0))):
+            lists = ((spike, pos, ring, base), (axonal, apos, axon, base))
+            for bit, at, buf, offset in lists if spiking.has_axonal_ring(lw, pop.id) else lists[:1]:
                 with b.if_then(b.icmp_unsigned("!=", bit, I64(0))):
                     p = b.load(at, typ=I64)
                     b.store(rank, element(b, buf, b.add(offset, p), I32))

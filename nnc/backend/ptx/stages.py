@@ -34,7 +34,6 @@ backend's code (:mod:`nnc.backend.llvm.statements`), so a new IR node is lowered
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from nnc.backend.llvm import globalops, spiking
 from nnc.backend.llvm.kernels import stages_of
@@ -63,7 +62,7 @@ from nnc.ir.nodes import (
     walk,
     walk_stmts,
 )
-from nnc.ir.types import Domain, DType, Locality, ObjKind, Scope
+from nnc.ir.types import Domain, DType, Enum, Locality, ObjKind, Scope
 
 #: A dendrite loop's weighted sums are split over 8 threads per dendrite when its projection has at least
 #: this many synapses per dendrite on average: 4 positions per thread or more, so that the extra launch
