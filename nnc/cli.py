@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--debuginfo", action="store_true", help="print source locations")
     dump.add_argument(
+        "--graph",
+        action="store_true",
+        help="print the compiled step as Graphviz DOT (populations, projections, kernels per phase)",
+    )
+    dump.add_argument(
         "--data",
         default=None,
         metavar="FILE.npz",
@@ -107,10 +112,14 @@ def dump_ir(
     debuginfo: bool,
     args: Sequence[str],
     data: str | None = None,
+    graph: bool = False,
 ) -> int:
     """Run ``script`` until the selected network compiles; print ``stage``; return the exit code."""
     from nnc.api.build import DumpRequest, StageDumped, dumping
 
+    if graph and stage in ("parse", "kernels", "llvm", "ptx"):
+        print(f"error: --graph draws a module: use --stage ir or a pass, not '{stage}'", file=sys.stderr)
+        return EXIT_ERROR
     if data is not None and stage in ("parse", "kernels", "llvm", "ptx"):
         print(f"error: --data applies to module stages, not to --stage {stage}", file=sys.stderr)
         return EXIT_ERROR
@@ -118,7 +127,7 @@ def dump_ir(
     sys.argv = [script, *args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:
-        with dumping(DumpRequest(stage, network, debuginfo, data)):
+        with dumping(DumpRequest(stage, network, debuginfo, data=data, graph=graph)):
             runpy.run_path(script, run_name="__main__")
     except StageDumped as dumped:
         sys.stdout.write(dumped.text if dumped.text.endswith("\n") else dumped.text + "\n")
@@ -154,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not os.path.isfile(ns.script):
         print(f"error: no such script: {ns.script}", file=sys.stderr)
         return EXIT_ERROR
-    return dump_ir(ns.script, stage, ns.network, ns.debuginfo, script_args, ns.data)
+    return dump_ir(ns.script, stage, ns.network, ns.debuginfo, script_args, ns.data, ns.graph)
 
 
 def _registered() -> dict[str, object]:

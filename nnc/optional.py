@@ -46,8 +46,19 @@ EXTRAS: dict[str, Extra] = {
             ("dask[distributed]>=2024.1", "tqdm>=4.66"),
             ("dask", "distributed", "tqdm"),
         ),
-        Extra("plot", "plotting recorded data", ("matplotlib>=3.8",), ("matplotlib",)),
-        Extra("docs", "building the documentation", ("mkdocs>=1.6",), ("mkdocs",)),
+        Extra(
+            "plot",
+            "plotting recorded data (nnc.plot) and the gallery",
+            ("matplotlib>=3.8",),
+            ("matplotlib", "mpl_toolkits"),
+        ),
+        Extra("progress", "the progress bar of simulate(progress=True)", ("tqdm>=4.66",), ("tqdm",)),
+        Extra(
+            "docs",
+            "building the documentation site",
+            ("mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"),
+            ("mkdocs", "material", "mkdocstrings"),
+        ),
         Extra(
             "image",
             "ImagePopulation (Pillow) and VideoPopulation (OpenCV), nnc.extensions.image",
@@ -68,7 +79,7 @@ EXTRAS: dict[str, Extra] = {
         ),
         Extra(
             "test",
-            "the test suite (including the built-wheel test and the extensions)",
+            "the test suite (the built-wheel test, the extensions, the gallery, the documentation site)",
             (
                 "pytest>=8",
                 "hypothesis>=6.100",
@@ -85,6 +96,9 @@ EXTRAS: dict[str, Extra] = {
                 "tensorboardX>=2.6",
                 "h5py>=3.8",
                 "matplotlib>=3.8",
+                "mkdocs>=1.6",
+                "mkdocs-material>=9.5",
+                "mkdocstrings[python]>=0.26",
             ),
             (
                 "pytest",
@@ -103,6 +117,9 @@ EXTRAS: dict[str, Extra] = {
                 "tensorboardX",
                 "h5py",
                 "matplotlib",
+                "mkdocs",
+                "material",
+                "mkdocstrings",
             ),
         ),
     )

@@ -22,6 +22,7 @@ import numpy as np
 from nnc.backend.abi import ConstantKey, RuntimeField, RuntimeKey, layout_of
 from nnc.diagnostics import ModelError, NncError
 from nnc.frontend.assemble import PopulationSpec, ProjectionSpec, assemble
+from nnc.ir.graph import module_graph
 from nnc.ir.model import ConnectorRef, Module, NeuronModel
 from nnc.ir.printer import print_model, print_module
 from nnc.ir.types import NeuronKind
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 class DumpRequest:
     """Stop the compile of a network after ``stage`` and report its text.
 
-    ``network`` selects the network by id or class name (None: the first one compiled).
+    ``network`` selects the network by id or class name (None: the first one compiled); ``graph``
+    reports the module as a Graphviz DOT picture (:mod:`nnc.ir.graph`) instead of its text.
     """
 
     stage: str
@@ -52,6 +54,8 @@ class DumpRequest:
     debuginfo: bool = False
     #: write the synapses and constant values to this ``.npz`` and name them in the printed module
     data: str | None = None
+    #: print the module as Graphviz DOT instead of text
+    graph: bool = False
 
 
 class StageDumped(NncError):  # noqa: N818 - a control-flow signal, not a failure
@@ -77,7 +81,8 @@ def dumping(request: DumpRequest) -> Iterator[None]:
 
 
 def _request_for(net: Network) -> DumpRequest | None:
-    for r in _REQUESTS:
+    """The innermost request matching ``net`` (a script run by ``nnc dump-ir`` may dump on its own)."""
+    for r in reversed(_REQUESTS):
         if r.network is None or r.network in (str(net.id), type(net).__name__):
             return r
     return None
@@ -301,6 +306,8 @@ def _stage_callback(request: DumpRequest | None, net: Network) -> Callable[[str,
         if name == request.stage:
             if request.data is not None:
                 module = with_run_data(net, module, request.data)
+            if request.graph:
+                raise StageDumped(name, module_graph(module))
             raise StageDumped(name, print_module(module, debuginfo=request.debuginfo))
 
     return on_stage

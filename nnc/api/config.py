@@ -69,9 +69,10 @@ class Config:
     """Every configuration key with its default (API.md §3, plus nnc's ``engine``, ``fuse``: whether the
     fuse pass merges kernels, ``adaptive_threads``: whether a run may use one thread for stretches
     where that is faster than ``num_threads``, as on a machine whose other cores are busy; results are
-    the same bits either way, and ``parallel``: where ``parallel_run`` runs the copies, ``'processes'``
+    the same bits either way, ``parallel``: where ``parallel_run`` runs the copies, ``'processes'``
     on this machine, ``'dask'`` on the current Dask client or an address such as
-    ``'tcp://host:8786'`` of a Dask scheduler, see docs/cluster.md)."""
+    ``'tcp://host:8786'`` of a Dask scheduler, see docs/cluster.md, and ``progress``: whether
+    ``simulate()`` shows a progress bar, None for only when standard output is a terminal)."""
 
     dt: float = 1.0
     seed: int | None = None
@@ -103,6 +104,7 @@ class Config:
     #: registered pass names (or pass instances) added to the default pipeline at their registered place
     extra_passes: tuple[object, ...] = ()
     parallel: str = "processes"
+    progress: bool | None = None
 
     @property
     def format_hint(self) -> Format | None:
@@ -174,6 +176,10 @@ def _parallel(key: str, v: object) -> str:
     )
 
 
+def _optional_flag(key: str, v: object) -> bool | None:
+    return None if v is None else bool(v)
+
+
 def _anything(key: str, v: object) -> object:
     return v
 
@@ -213,7 +219,12 @@ _VALIDATORS: dict[str, Callable[[str, object], object]] = {
     "adaptive_threads": _flag,
     "extra_passes": _passes,
     "parallel": _parallel,
+    "progress": _optional_flag,
 } | {k: _flag for k in _PERFORMANCE_KEYS}
+
+
+#: Keys that only change how a network runs, which ``net.config()`` accepts after compile too.
+RUN_TIME_KEYS = frozenset({"progress"})
 
 
 class Warnings:

@@ -47,14 +47,17 @@ def compile(directory: str = "annarchy", clean: bool = False, **kwargs: object) 
     _legacy("compile").compile(directory, clean, **kwargs)  # type: ignore[arg-type]
 
 
-def simulate(duration: float, measure_time: bool = False, callbacks: bool = True) -> None:
-    """Simulate the default network for ``duration`` ms (``callbacks=False`` skips ``@every`` callbacks)."""
+def simulate(
+    duration: float, measure_time: bool = False, callbacks: bool = True, progress: bool | None = None
+) -> None:
+    """Simulate the default network for ``duration`` ms (``callbacks=False`` skips ``@every`` callbacks;
+    ``progress`` as in :meth:`Network.simulate`)."""
     net = _legacy("simulate")
     enabled = net.callbacks_enabled()
     if not callbacks:
         net.disable_callbacks()
     try:
-        net.simulate(duration, measure_time)
+        net.simulate(duration, measure_time, progress)
     finally:
         if enabled:
             net.enable_callbacks()

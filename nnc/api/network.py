@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnc.api.config import DEFAULTS, Config, Warnings, updated
+from nnc.api.config import DEFAULTS, RUN_TIME_KEYS, Config, Warnings, updated
 from nnc.api.constant import GLOBAL, Constant
 from nnc.api.monitor import Monitor
 from nnc.api.network_objects import NetworkObjects
@@ -23,6 +23,8 @@ from nnc.api.population import Population
 from nnc.api.views import IndividualNeuron, PopulationView
 from nnc.backend.abi import real_dtype
 from nnc.diagnostics import ModelError, SimulationError
+from nnc.runtime.progress import Progress
+from nnc.runtime.progress import wanted as progress_wanted
 from nnc.runtime.scheduler import (
     CallbackTiming,
     callback_firings,
@@ -163,7 +165,10 @@ class Network(NetworkObjects, metaclass=_NetworkType):
 
     # ------------------------------------------------------------------ configuration, messages
     def config(self, **kwargs: object) -> None:
-        """Network-level ``setup()`` (API.md §3); only before compile."""
+        """Network-level ``setup()`` (API.md §3); only before compile, except ``progress``."""
+        if self.compiled and set(kwargs) <= RUN_TIME_KEYS:
+            self._config = updated(self._config, kwargs, self._warnings)
+            return
         if self.compiled:
             self._warn("config() after compile has no effect")
             return
@@ -350,10 +355,11 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             raise SimulationError(f"{what}: the network is not compiled (call compile() first)")
         return self._runtime
 
-    def _run(self, nsteps: int) -> int:
+    def _run(self, nsteps: int, progress: Progress | None = None) -> int:
         """Run ``nsteps`` steps natively, stopping after each step where a structural rule is due to apply
         it before the next step (SEMANTICS.md §16, :mod:`nnc.runtime.structural`), and before each step
-        where a scheduled input switches its global values (:mod:`nnc.runtime.switches`)."""
+        where a scheduled input switches its global values (:mod:`nnc.runtime.switches`). ``progress`` is
+        the bar of ``simulate(progress=True)``, advanced as the steps are done."""
         rt = self._require_compiled("simulate")
         switching = [p for p in self._populations if hasattr(p, "_before_run")]
         done = 0
@@ -364,7 +370,7 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             for pop in switching:  # scheduled inputs: write what the next step shows, stop before the next
                 length = pop._before_run()
                 n = n if length is None else min(n, length)
-            got = run_recorded(rt.engine, rt.buffers, rt.recorder, n)
+            got = run_recorded(rt.engine, rt.buffers, rt.recorder, n, progress)
             for pop in switching:
                 pop._after_run(got)
             done += got
@@ -381,25 +387,44 @@ class Network(NetworkObjects, metaclass=_NetworkType):
                 if hasattr(proj, "_apply_rule"):
                     proj._apply_rule(rule, k)
 
-    def simulate(self, duration: float, measure_time: bool = False) -> None:
-        """Run ``ceil(duration/dt)`` steps (``int()`` when callbacks are active, API.md §15)."""
+    def simulate(self, duration: float, measure_time: bool = False, progress: bool | None = None) -> None:
+        """Run ``ceil(duration/dt)`` steps (``int()`` when callbacks are active, API.md §15).
+
+        ``progress=True`` shows a progress bar (tqdm, the ``progress`` extra) with the steps per second
+        and the ratio of biological to wall-clock time; ``None`` (the default) takes the ``progress``
+        configuration key, which by default shows it only when standard output is a terminal.
+        ``measure_time=True`` prints the wall-clock time of the run as the reference does.
+        """
         self._require_compiled("simulate")
         t0 = _time.perf_counter()
         active = self._callbacks_enabled and bool(self._callbacks)
         nsteps = steps_for(duration, self.dt, active)
-        if active:
-            timings = [t for t, _ in self._callbacks]
-            firings = callback_firings(timings, self.current_step, nsteps, self.dt)
-            run_with_callbacks(
-                self._run, self.current_step, nsteps, firings, lambda i, n: self._callbacks[i][1](n)
-            )
-        else:
-            self._run(nsteps)
+        bar = (
+            Progress(nsteps, self.dt, f"network {self.id}")
+            if nsteps > 0 and progress_wanted(progress if progress is not None else self._config.progress)
+            else None
+        )
+        try:
+            if active:
+                timings = [t for t, _ in self._callbacks]
+                firings = callback_firings(timings, self.current_step, nsteps, self.dt)
+                run_with_callbacks(
+                    lambda n: self._run(n, bar),
+                    self.current_step,
+                    nsteps,
+                    firings,
+                    lambda i, n: self._callbacks[i][1](n),
+                )
+            else:
+                self._run(nsteps, bar)
+        finally:
+            if bar is not None:
+                bar.close()
         if measure_time:
-            print(
-                f"Simulating {duration / 1000.0} seconds of the network {self.id} took "
-                f"{_time.perf_counter() - t0} seconds."
-            )
+            # the reference's wording: the default (magic) network 0 is not named
+            which = "the network" if self.id == 0 else f"the network {self.id}"
+            took = _time.perf_counter() - t0
+            print(f"Simulating {duration / 1000.0} seconds of {which} took {took} seconds.")
 
     def simulate_until(
         self, max_duration: float, population: object, operator: str = "and", measure_time: bool = False
@@ -419,7 +444,8 @@ class Network(NetworkObjects, metaclass=_NetworkType):
             if check is not None and check():
                 break
         if measure_time:
-            print(f"Simulating the network {self.id} took {_time.perf_counter() - t0} seconds.")
+            took = _time.perf_counter() - t0
+            print(f"Simulating {done * self.dt / 1000.0} seconds of the network took {took} seconds.")
         return done * self.dt
 
     def step(self) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from nnc.backend.abi import RecordField, SlotKey
 from nnc.runtime.buffers import Buffers
 from nnc.runtime.engine import Engine
+from nnc.runtime.progress import Progress
 
 
 def samples_in(k: int, n: int, origin: int, period: int, offset: int) -> int:
@@ -206,20 +207,30 @@ class Recorder:
         self._rows[row].chunks.clear()
 
 
-def run_recorded(engine: Engine, buffers: Buffers, recorder: Recorder, nsteps: int) -> int:
-    """Run ``nsteps`` steps with native recording; returns the steps done."""
+def run_recorded(
+    engine: Engine, buffers: Buffers, recorder: Recorder, nsteps: int, progress: Progress | None = None
+) -> int:
+    """Run ``nsteps`` steps with native recording; returns the steps done.
+
+    With ``progress``, the run is cut into chunks of the length it asks for and it is told the steps
+    done after each (the bar of ``simulate(progress=True)``).
+    """
     done = 0
     while done < nsteps:
         chunk = nsteps - done
         limit = recorder.max_steps()
         if limit is not None:
             chunk = min(chunk, limit)
+        if progress is not None:
+            chunk = min(chunk, progress.next_chunk())
         recorder.prepare(buffers.step, chunk)
         try:
             got = engine.run(buffers, chunk)
         finally:
             recorder.collect()
         done += got
+        if progress is not None:
+            progress.advance(got)
         if got < chunk:
             break
     return done

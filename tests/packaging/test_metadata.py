@@ -54,7 +54,17 @@ def test_the_extras_table_matches_pyproject() -> None:
     assert {r.name for r in everything} == {optional.DISTRIBUTION}
     assert set().union(*(r.extras for r in everything)) == set(optional.EXTRAS)
     assert set(declared) == {*optional.EXTRAS, "all", "dev"}
-    assert set(optional.EXTRAS) == {"cuda", "dask", "plot", "docs", "image", "tensorboard", "keras", "test"}
+    assert set(optional.EXTRAS) == {
+        "cuda",
+        "dask",
+        "plot",
+        "progress",
+        "docs",
+        "image",
+        "tensorboard",
+        "keras",
+        "test",
+    }
 
 
 def test_the_test_extra_is_installed_here() -> None:

@@ -12,8 +12,14 @@ from nnc.api import build
 from nnc.ir.model import Module, NeuronModel, SynapseModel
 
 ROOT = Path(__file__).resolve().parents[2]
-#: every example script and the scripts of the dump-ir golden files
-SCRIPTS = sorted([*(ROOT / "examples").glob("*.py"), *(ROOT / "tests" / "e2e" / "scripts").glob("*.py")])
+#: every example script (not the gallery's shared helper, examples/_gallery.py) and the scripts of the
+#: dump-ir golden files
+SCRIPTS = sorted(
+    [
+        *(p for p in (ROOT / "examples").glob("*.py") if not p.stem.startswith("_")),
+        *(ROOT / "tests" / "e2e" / "scripts").glob("*.py"),
+    ]
+)
 
 
 class _Stop(Exception):  # noqa: N818 - control flow
@@ -22,12 +28,15 @@ class _Stop(Exception):  # noqa: N818 - control flow
 
 @contextlib.contextmanager
 def _argv(args: list[str]) -> Iterator[None]:
-    saved = sys.argv[:]
+    """Run with ``args`` as ``sys.argv`` and the script's directory on the path (as ``nnc dump-ir``
+    does: the gallery scripts import their shared helper)."""
+    saved, saved_path = sys.argv[:], sys.path[:]
     sys.argv = args
+    sys.path.insert(0, str(Path(args[0]).resolve().parent))
     try:
         yield
     finally:
-        sys.argv = saved
+        sys.argv, sys.path[:] = saved, saved_path
 
 
 def capture(script: Path) -> tuple[list[tuple[str, NeuronModel | SynapseModel]], dict[str, Module]]:

@@ -1,0 +1,1 @@
+"""``nnc.extensions`` for the reference simulator: its extensions under nnc's import paths."""
