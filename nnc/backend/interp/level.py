@@ -326,12 +326,8 @@ class Level:
         return self._padded(values, node.var.type)
 
     def _random(self, node: Random) -> np.ndarray:
-        try:
-            from nnc.ir import rng  # the NumPy reference of the counter-based generator
-        except ImportError as e:
-            raise NotImplementedError(
-                "random draws in equations need nnc.ir.rng (the reference generator), which is missing"
-            ) from e
+        from nnc.ir import rng  # the NumPy reference of the counter-based generator
+
         args = tuple(to_real(eval_expr(a, self), self.real) for a in node.args)
         a, b = self.elems()
         return np.asarray(

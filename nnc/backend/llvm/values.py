@@ -184,12 +184,8 @@ class ValueEnv:
         )
 
     def random(self, node: Random, lo: Lowering) -> ir.Value:
-        try:
-            from nnc.backend.llvm import rng
-        except ImportError as e:
-            raise NotImplementedError(
-                "random distributions inside equations need nnc.backend.llvm.rng (emit_random)"
-            ) from e
+        from nnc.backend.llvm import rng
+
         b = self.b
         seed = self.lw.ctx_value(RuntimeKey(RuntimeField.SEED))
         stream = self.lw.stream(node.stream)  # this instance's stream (nnc.backend.sharing)
