@@ -275,25 +275,29 @@ def test_copies_are_lazy() -> None:
     assert 1000 * 8 <= device.copies["upload"] <= 3 * 1000 * 8 + small
 
 
+#: a neuron that emits axonal events (v > 9) below its spike threshold (v > 10), and a synapse that
+#: delivers both kinds
+AXONAL = ann.Neuron(
+    parameters=dict(tau=5.0),
+    equations="tau * dv/dt = -v + g_exc + 12.0",
+    spike="v > 10.0",
+    reset="v = 0.0",
+    axon_spike="v > 9.0",
+    axon_reset="v = v - 0.5",
+)
+AXONAL_SYNAPSE = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 0.5 * w")
+
+
 def _events(net: ann.Network) -> dict[str, object]:
     """A decoding projection (every age of a window), axonal spikes, and a firing-rate window."""
     poisson = net.create(ann.PoissonPopulation(30, rates=ann.Uniform(20.0, 120.0, rng=net.default_rng)))
     out = net.create(4, ann.Neuron(equations="r = sum(exc)"))
     net.connect(ann.DecodingProjection(poisson, out, "exc", window=6.0)).all_to_all(weights=0.5)
-    axonal = ann.Neuron(
-        parameters=dict(tau=5.0),
-        equations="tau * dv/dt = -v + g_exc + 12.0",
-        spike="v > 10.0",
-        reset="v = 0.0",
-        axon_spike="v > 9.0",
-        axon_reset="v = v - 0.5",
-    )
-    cells = net.create(12, axonal)
-    syn = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 0.5 * w")
-    net.connect(poisson, cells, "exc", syn).fixed_probability(
+    cells = net.create(12, AXONAL)
+    net.connect(poisson, cells, "exc", AXONAL_SYNAPSE).fixed_probability(
         0.5, weights=ann.Uniform(0.5, 2.0, rng=net.default_rng)
     )
-    net.connect(cells, cells, "exc", syn).fixed_probability(0.3, weights=0.4)
+    net.connect(cells, cells, "exc", AXONAL_SYNAPSE).fixed_probability(0.3, weights=0.4)
     cells.compute_firing_rate(5.0)
     return {
         "out": out,
@@ -316,23 +320,14 @@ def test_decoding_windows_and_axonal_spikes(config) -> None:
 def _axonal_delays(net: ann.Network) -> dict[str, object]:
     """Axonal and ordinary spikes through a uniform delay and through per-synapse delays (weights that
     sum exactly in any order: atomics may add them in another order than the CPU)."""
-    axonal = ann.Neuron(
-        parameters=dict(tau=5.0),
-        equations="tau * dv/dt = -v + g_exc + 12.0",
-        spike="v > 10.0",
-        reset="v = 0.0",
-        axon_spike="v > 9.0",
-        axon_reset="v = v - 0.5",
-    )
-    cells = net.create(16, axonal)
+    cells = net.create(16, AXONAL)
     receivers = net.create(10, ann.Neuron(equations=["g_exc = 0.0", "g_inh = 0.0"], spike="g_exc > 1e12"))
-    syn = ann.Synapse(pre_spike="g_target += w", pre_axon_spike="g_target += 0.5 * w")
-    net.connect(cells, cells, "exc", syn).fixed_probability(0.3, weights=0.5, delays=2.5)
-    net.connect(cells, receivers, "exc", syn).all_to_all(
+    net.connect(cells, cells, "exc", AXONAL_SYNAPSE).fixed_probability(0.3, weights=0.5, delays=2.5)
+    net.connect(cells, receivers, "exc", AXONAL_SYNAPSE).all_to_all(
         weights=ann.DiscreteUniform(1, 4, rng=net.default_rng),
         delays=ann.Uniform(0.5, 4.0, rng=net.default_rng),
     )
-    net.connect(cells, receivers, "inh", syn).fixed_number_pre(5, weights=1.0, delays=1.5)
+    net.connect(cells, receivers, "inh", AXONAL_SYNAPSE).fixed_number_pre(5, weights=1.0, delays=1.5)
     return {
         "cells": cells,
         "spikes": net.monitor(cells, ["spike", "axon_spike"]),
