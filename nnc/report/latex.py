@@ -43,8 +43,8 @@ def latex(content: Content, standalone: bool) -> str:
         _summary(content),
         _populations(content),
         _connectivity(content),
-        _neurons(content),
-        _synapses(content),
+        _models(content.neurons, "D", "Neuron Models", synapse=False),
+        _models(content.synapses, "E", "Synapse Models", synapse=True),
         _parameters(content),
         _inputs(content),
         _measurements(),
@@ -149,19 +149,12 @@ def _model_rows(m: Model, synapse: bool) -> str:
     return rows
 
 
-def _neurons(c: Content) -> str:
+def _models(models: list[Model], letter: str, title: str, synapse: bool) -> str:
+    """One table per model; the first carries the section header (``letter``, ``title``)."""
     out = ""
-    for i, m in enumerate(c.neurons):
-        head = "\\hdr{2}{D}{Neuron Models}\\\\ \\hline\n" if i == 0 else ""
-        out += _table("|p{0.15\\linewidth}|X|", head + _model_rows(m, synapse=False))
-    return out
-
-
-def _synapses(c: Content) -> str:
-    out = ""
-    for i, m in enumerate(c.synapses):
-        head = "\\hdr{2}{E}{Synapse Models}\\\\ \\hline\n" if i == 0 else ""
-        out += _table("|p{0.15\\linewidth}|X|", head + _model_rows(m, synapse=True))
+    for i, m in enumerate(models):
+        head = f"\\hdr{{2}}{{{letter}}}{{{title}}}\\\\ \\hline\n" if i == 0 else ""
+        out += _table("|p{0.15\\linewidth}|X|", head + _model_rows(m, synapse=synapse))
     return out
 
 
